@@ -1,0 +1,540 @@
+"""The hopscope recording format: a sample CSV and an optional JSON sidecar.
+
+A recording is ``NAME.csv`` with the header ``time_s,ax_g,ay_g,az_g`` (optionally followed by
+``gx_dps,gy_dps,gz_dps``), one row per sample, and an optional ``NAME.json`` beside it holding
+:class:`RecordingMeta`. See ``docs/recording_format.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import InvalidRecordingError
+
+TIME_COLUMN = "time_s"
+ACC_COLUMNS = ("ax_g", "ay_g", "az_g")
+GYRO_COLUMNS = ("gx_dps", "gy_dps", "gz_dps")
+REQUIRED_COLUMNS = (TIME_COLUMN, *ACC_COLUMNS)
+KNOWN_COLUMNS = (*REQUIRED_COLUMNS, *GYRO_COLUMNS)
+
+LEGS = ("L", "R")
+PLACEMENTS = ("laces", "heel", "ankle", "other")
+
+
+@dataclass(frozen=True)
+class RecordingMeta:
+    """Metadata of a recording; every field is optional.
+
+    Parameters
+    ----------
+    device : str, optional
+        Device model, e.g. ``"Polar Verity Sense"``.
+    device_id : str, optional
+        Serial number or BLE address.
+    firmware : str, optional
+        Firmware version.
+    sample_rate_hz : float, optional
+        Nominal (configured) sample rate, in Hz.
+    range_g : float, optional
+        Accelerometer full scale, in ± g.
+    start_utc : str, optional
+        Start of the recording as an ISO 8601 string (UTC, or local time when the source only
+        knows local time; then ``time_zone`` says ``"local"``).
+    time_zone : str, optional
+        ``"UTC"`` or ``"local"``.
+    athlete : str, optional
+        Athlete name or code.
+    leg : {"L", "R"}, optional
+        The leg the sensor is on.
+    placement : {"laces", "heel", "ankle", "other"}, optional
+        Where the sensor is clipped.
+    body_mass_kg : float, optional
+        Body mass in kg (needed for vertical stiffness).
+    lost_packets : int, optional
+        Packets lost on the radio, as counted by the recorder.
+    lost_samples : int, optional
+        Samples lost on the radio, as counted or estimated by the recorder.
+    source_format : str, optional
+        Format the samples were read from (``"hopscope"``, ``"polar_sensor_logger"``, ...).
+    notes : str, optional
+        Free text.
+    extra : dict
+        Anything else the sidecar or source file carried.
+    """
+
+    device: str | None = None
+    device_id: str | None = None
+    firmware: str | None = None
+    sample_rate_hz: float | None = None
+    range_g: float | None = None
+    start_utc: str | None = None
+    time_zone: str | None = None
+    athlete: str | None = None
+    leg: str | None = None
+    placement: str | None = None
+    body_mass_kg: float | None = None
+    lost_packets: int | None = None
+    lost_samples: int | None = None
+    source_format: str | None = None
+    notes: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+
+    def replace(self, **changes: Any) -> RecordingMeta:
+        """Return a copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields that are set, as JSON-ready values."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra":
+                out.update({k: v for k, v in value.items() if k not in out})
+            elif value is not None:
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<metadata>") -> RecordingMeta:
+        """Build metadata from a mapping, checking types.
+
+        Parameters
+        ----------
+        data : mapping
+            Keys are field names; unknown keys go to ``extra``.
+        source : str
+            File name used in error messages.
+
+        Raises
+        ------
+        InvalidRecordingError
+            A known field has a value of the wrong type or outside its allowed set.
+        """
+        known = {f.name: f for f in dataclasses.fields(cls) if f.name != "extra"}
+        kwargs: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known or value is None:
+                if key not in known:
+                    extra[key] = value
+                continue
+            kwargs[key] = _check_meta_value(key, value, source)
+        return cls(**kwargs, extra=extra)
+
+
+_FLOAT_FIELDS = {"sample_rate_hz", "range_g", "body_mass_kg"}
+_INT_FIELDS = {"lost_packets", "lost_samples"}
+
+
+def _check_meta_value(key: str, value: Any, source: str) -> Any:
+    if key in _FLOAT_FIELDS:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise InvalidRecordingError(source, f"{key} must be a positive number, got {value!r}")
+        return float(value)
+    if key in _INT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidRecordingError(
+                source, f"{key} must be a non-negative whole number, got {value!r}"
+            )
+        return value
+    if not isinstance(value, str):
+        raise InvalidRecordingError(source, f"{key} must be text, got {value!r}")
+    if key == "leg" and value.upper() not in LEGS:
+        raise InvalidRecordingError(source, f"leg must be 'L' or 'R', got {value!r}")
+    if key == "leg":
+        return value.upper()
+    if key == "placement" and value not in PLACEMENTS:
+        raise InvalidRecordingError(
+            source, f"placement must be one of {', '.join(PLACEMENTS)}, got {value!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A sample table and its metadata.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        Columns ``time_s`` (s), ``ax_g``, ``ay_g``, ``az_g`` (g, gravity included), optional
+        ``gx_dps``, ``gy_dps``, ``gz_dps`` (°/s). Time strictly increases; lost samples are
+        gaps in ``time_s``.
+    meta : RecordingMeta
+        Metadata.
+    source : str, optional
+        The file the recording came from.
+    """
+
+    samples: pd.DataFrame
+    meta: RecordingMeta = field(default_factory=RecordingMeta)
+    source: str | None = None
+
+
+def sidecar_path(csv_path: str | os.PathLike[str]) -> Path:
+    """Return the JSON sidecar path that belongs to a recording CSV."""
+    return Path(csv_path).with_suffix(".json")
+
+
+def validate_samples(samples: pd.DataFrame, *, source: str = "<samples>") -> pd.DataFrame:
+    """Check a sample table and return it with float64 columns in canonical order.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The table to check.
+    source : str
+        Name used in error messages (a file name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table with the known columns in canonical order, as float64.
+
+    Raises
+    ------
+    InvalidRecordingError
+        A required column is missing, a column is unknown, a value is not a finite number,
+        or time does not strictly increase. Line numbers assume one header line.
+    """
+    cols = [str(c) for c in samples.columns]
+    unknown = [c for c in cols if c not in KNOWN_COLUMNS]
+    if unknown:
+        raise InvalidRecordingError(
+            source,
+            f"unknown column {unknown[0]!r}; expected {','.join(REQUIRED_COLUMNS)}"
+            f" and optionally {','.join(GYRO_COLUMNS)}",
+            column=unknown[0],
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+    if missing:
+        raise InvalidRecordingError(
+            source,
+            f"missing column {missing[0]!r}; expected header {','.join(REQUIRED_COLUMNS)}",
+            column=missing[0],
+        )
+    gyro = [c for c in GYRO_COLUMNS if c in cols]
+    if gyro and len(gyro) != 3:
+        absent = next(c for c in GYRO_COLUMNS if c not in cols)
+        raise InvalidRecordingError(
+            source,
+            f"gyroscope columns come as a set of three; {absent!r} is missing",
+            column=absent,
+        )
+    if len(samples) == 0:
+        raise InvalidRecordingError(source, "no samples: expected at least one data row")
+    order = [c for c in KNOWN_COLUMNS if c in cols]
+    out: dict[str, np.ndarray] = {}
+    for name in order:
+        col = samples[name]
+        try:
+            values = col.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+            bad = int(np.flatnonzero(np.isnan(values))[0])
+            raise InvalidRecordingError(
+                source, f"expected a number, got {col.iloc[bad]!r}", line=bad + 2, column=name
+            ) from None
+        finite = np.isfinite(values)
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
+            raise InvalidRecordingError(
+                source,
+                f"expected a finite number, got {values[bad]!r}",
+                line=bad + 2,
+                column=name,
+            )
+        out[name] = values
+    t = out[TIME_COLUMN]
+    if len(t) > 1:
+        step = np.diff(t)
+        if not (step > 0).all():
+            bad = int(np.flatnonzero(step <= 0)[0]) + 1
+            what = "repeats" if step[bad - 1] == 0 else "goes backwards"
+            raise InvalidRecordingError(
+                source,
+                f"time {what} ({t[bad - 1]!r} then {t[bad]!r}); expected strictly increasing time_s",
+                line=bad + 2,
+                column=TIME_COLUMN,
+            )
+    return pd.DataFrame(out, copy=False)
+
+
+def read_recording(path: str | os.PathLike[str]) -> Recording:
+    """Read a hopscope recording CSV and its sidecar, if any.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file. ``NAME.json`` beside it is read as metadata when present.
+
+    Returns
+    -------
+    Recording
+        Validated samples and metadata.
+
+    Raises
+    ------
+    InvalidRecordingError
+        The file is missing, empty, not in the hopscope layout, or holds bad values.
+
+    Examples
+    --------
+    >>> from imu.recording import read_recording
+    >>> rec = read_recording("sample_data/good_3p2hz.csv")  # doctest: +SKIP
+    >>> list(rec.samples.columns)[:4]  # doctest: +SKIP
+    ['time_s', 'ax_g', 'ay_g', 'az_g']
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise InvalidRecordingError(source, "file not found")
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    if not head.strip():
+        raise InvalidRecordingError(
+            source, "the file is empty; expected a header time_s,ax_g,ay_g,az_g"
+        )
+    header_line = head.splitlines()[0].decode("utf-8-sig", errors="replace")
+    header = [h.strip() for h in header_line.split(",")]
+    # Header problems first: they give the clearest message.
+    validate_header(header, source=source)
+    samples = _read_table(path, header, source)
+    samples = validate_samples(samples, source=source)
+    meta = read_sidecar(sidecar_path(path)) if sidecar_path(path).is_file() else RecordingMeta()
+    if meta.source_format is None:
+        meta = meta.replace(source_format="hopscope")
+    return Recording(samples=samples, meta=meta, source=source)
+
+
+def validate_header(header: list[str], *, source: str) -> None:
+    """Check a recording header, raising :class:`InvalidRecordingError` when it is wrong."""
+    validate_samples(pd.DataFrame({h: [0.0] for h in header}), source=source)
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise InvalidRecordingError(source, f"column {dup!r} appears twice", line=1, column=dup)
+
+
+def _read_table(path: Path, header: list[str], source: str) -> pd.DataFrame:
+    """Read the CSV fast with pyarrow; on failure, find the first bad line by a slow pass."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.float64() for h in header}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        _locate_bad_cell(path, header, source)
+        raise InvalidRecordingError(source, "cannot be read as a numeric CSV table") from None
+    df = table.to_pandas(split_blocks=True, self_destruct=True)
+    # Empty cells arrive as NaN (null); report them with their place.
+    for name in header:
+        col = df[name].to_numpy()
+        nan = np.isnan(col)
+        if nan.any():
+            bad = int(np.flatnonzero(nan)[0])
+            raise InvalidRecordingError(
+                source, "expected a number, got an empty cell or NaN", line=bad + 2, column=name
+            )
+    return df
+
+
+def _locate_bad_cell(path: Path, header: list[str], source: str) -> None:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        for line_no, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise InvalidRecordingError(
+                    source,
+                    f"expected {len(header)} fields as in the header, got {len(row)}",
+                    line=line_no,
+                )
+            for name, cell in zip(header, row, strict=True):
+                try:
+                    float(cell)
+                except ValueError:
+                    raise InvalidRecordingError(
+                        source, f"expected a number, got {cell!r}", line=line_no, column=name
+                    ) from None
+
+
+def read_sidecar(path: str | os.PathLike[str]) -> RecordingMeta:
+    """Read a JSON metadata sidecar.
+
+    Raises
+    ------
+    InvalidRecordingError
+        The file is not a JSON object or a field has the wrong type.
+    """
+    source = str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRecordingError(source, f"cannot read metadata sidecar: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidRecordingError(
+            source, f"expected JSON metadata: {exc.msg}", line=exc.lineno
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidRecordingError(source, "expected a JSON object with metadata fields")
+    return RecordingMeta.from_dict(data, source=source)
+
+
+def write_sidecar(path: str | os.PathLike[str], meta: RecordingMeta) -> None:
+    """Write metadata as a JSON sidecar (atomically: written aside, then renamed)."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(meta.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _format_block(samples: pd.DataFrame, columns: list[str]) -> str:
+    """Format rows as CSV text: time with 6 decimals (µs), acceleration 5, rotation 3."""
+    parts = []
+    for name in columns:
+        values = samples[name].to_numpy(dtype=np.float64)
+        digits = 6 if name == TIME_COLUMN else (5 if name.endswith("_g") else 3)
+        parts.append(np.char.mod(f"%.{digits}f", values))
+    rows = parts[0]
+    for p in parts[1:]:
+        rows = np.char.add(np.char.add(rows, ","), p)
+    return "\n".join(rows.tolist()) + "\n" if len(rows) else ""
+
+
+def write_recording(
+    path: str | os.PathLike[str],
+    samples: pd.DataFrame,
+    meta: RecordingMeta | None = None,
+) -> Path:
+    """Write a recording CSV (and its sidecar when ``meta`` is given).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination ``NAME.csv``.
+    samples : pandas.DataFrame
+        Sample table (checked with :func:`validate_samples`).
+    meta : RecordingMeta, optional
+        Metadata for ``NAME.json``.
+
+    Returns
+    -------
+    pathlib.Path
+        The CSV path written.
+    """
+    path = Path(path)
+    clean = validate_samples(samples, source=str(path))
+    with RecordingWriter(path, gyro=GYRO_COLUMNS[0] in clean.columns, meta=meta) as writer:
+        writer.append(clean)
+    return path
+
+
+class RecordingWriter:
+    """Append samples to a recording CSV in order, flushing to disk on request.
+
+    The header is written and flushed on open, so a process killed at any moment leaves a file
+    that loads, complete up to the last :meth:`flush`. A partly written last line (killed mid
+    write) is the only thing that can be lost; :func:`repair_recording` trims it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination ``NAME.csv`` (created or truncated).
+    gyro : bool
+        Whether gyroscope columns are written.
+    meta : RecordingMeta, optional
+        Written to the sidecar on open and again on :meth:`close`.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, gyro: bool = False, meta: RecordingMeta | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.columns = list(REQUIRED_COLUMNS) + (list(GYRO_COLUMNS) if gyro else [])
+        self.meta = meta
+        self.rows_written = 0
+        self._last_time = -math.inf
+        self._fh: TextIO = self.path.open("w", encoding="utf-8", newline="\n")
+        self._fh.write(",".join(self.columns) + "\n")
+        self.flush()
+        if meta is not None:
+            write_sidecar(sidecar_path(self.path), meta)
+
+    def append(self, samples: pd.DataFrame) -> None:
+        """Append rows; time must continue to increase strictly."""
+        if len(samples) == 0:
+            return
+        t = samples[TIME_COLUMN].to_numpy(dtype=np.float64)
+        if t[0] <= self._last_time or (len(t) > 1 and not (np.diff(t) > 0).all()):
+            raise ValueError(
+                "`samples` must continue the recording with strictly increasing time_s"
+            )
+        self._fh.write(_format_block(samples, self.columns))
+        self._last_time = float(t[-1])
+        self.rows_written += len(samples)
+
+    def flush(self) -> None:
+        """Push written rows to the operating system and the disk."""
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def update_meta(self, meta: RecordingMeta) -> None:
+        """Replace the sidecar metadata (written atomically)."""
+        self.meta = meta
+        write_sidecar(sidecar_path(self.path), meta)
+
+    def close(self) -> None:
+        """Flush and close the file, and write the sidecar once more."""
+        if self._fh.closed:
+            return
+        self.flush()
+        self._fh.close()
+        if self.meta is not None:
+            write_sidecar(sidecar_path(self.path), self.meta)
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def repair_recording(path: str | os.PathLike[str]) -> int:
+    """Trim a partly written last line left by a killed recorder.
+
+    Returns
+    -------
+    int
+        The number of bytes removed (0 when the file ended cleanly).
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return 0
+    keep = data.rfind(b"\n") + 1
+    with path.open("r+b") as fh:
+        fh.truncate(keep)
+    return len(data) - keep

@@ -1,0 +1,149 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imu.errors import InvalidRecordingError
+from imu.recording import (
+    RecordingMeta,
+    RecordingWriter,
+    read_recording,
+    repair_recording,
+    validate_samples,
+    write_recording,
+)
+
+
+def _samples(n: int = 5, gyro: bool = False) -> pd.DataFrame:
+    t = np.arange(n) / 100.0
+    data = {
+        "time_s": t,
+        "ax_g": np.zeros(n),
+        "ay_g": np.full(n, -1.0),
+        "az_g": np.linspace(0, 1, n),
+    }
+    if gyro:
+        data |= {"gx_dps": np.ones(n), "gy_dps": np.ones(n), "gz_dps": np.ones(n)}
+    return pd.DataFrame(data)
+
+
+def _write(tmp_path, text: str, name: str = "rec.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class TestRoundTrip:
+    def test_plain_csv_without_sidecar_loads(self, tmp_path):
+        path = _write(tmp_path, "time_s,ax_g,ay_g,az_g\n0.0,0,0,1\n0.01,0,0,1.5\n")
+        rec = read_recording(path)
+        assert list(rec.samples.columns) == ["time_s", "ax_g", "ay_g", "az_g"]
+        assert rec.samples["az_g"].tolist() == [1.0, 1.5]
+        assert rec.meta.source_format == "hopscope"
+        assert rec.meta.athlete is None
+
+    def test_write_then_read_keeps_values_and_meta(self, tmp_path):
+        samples = _samples(gyro=True)
+        meta = RecordingMeta(
+            device="Polar Verity Sense",
+            sample_rate_hz=416.0,
+            athlete="Ana",
+            leg="L",
+            placement="laces",
+            body_mass_kg=61.5,
+            lost_samples=3,
+            extra={"session": "pre-season"},
+        )
+        path = write_recording(tmp_path / "a.csv", samples, meta)
+        rec = read_recording(path)
+        pd.testing.assert_frame_equal(rec.samples, samples, atol=1e-5)
+        assert rec.meta.athlete == "Ana" and rec.meta.leg == "L"
+        assert rec.meta.body_mass_kg == 61.5 and rec.meta.lost_samples == 3
+        assert rec.meta.extra == {"session": "pre-season"}
+        assert json.loads((tmp_path / "a.json").read_text())["device"] == "Polar Verity Sense"
+
+    def test_crlf_and_bom_are_accepted(self, tmp_path):
+        path = tmp_path / "w.csv"
+        path.write_bytes(b"\xef\xbb\xbftime_s,ax_g,ay_g,az_g\r\n0,0,0,1\r\n0.01,0,0,1\r\n")
+        assert len(read_recording(path).samples) == 2
+
+    def test_reading_does_not_mutate_written_frame(self, tmp_path):
+        samples = _samples()
+        before = samples.copy()
+        write_recording(tmp_path / "b.csv", samples)
+        pd.testing.assert_frame_equal(samples, before)
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("text", "fragment"),
+        [
+            ("", "empty"),
+            ("time_s,ax_g,ay_g\n0,0,0\n", "missing column 'az_g'"),
+            ("time_s,ax_g,ay_g,az_g,temp_c\n0,0,0,1,20\n", "unknown column 'temp_c'"),
+            ("time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,abc,1\n", "line 3, column 'ay_g'"),
+            ("time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,,1\n", "line 3, column 'ay_g'"),
+            ("time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,NaN,1\n", "line 3, column 'ay_g'"),
+            ("time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.02,0,0,1\n0.01,0,0,1\n", "line 4, column 'time_s'"),
+            ("time_s,ax_g,ay_g,az_g\n0,0,0,1\n0,0,0,1\n", "time repeats"),
+            ("time_s,ax_g,ay_g,az_g\n", "no samples"),
+            ("time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,0\n", "line 3"),
+            ("time_s,ax_g,ay_g,az_g,gx_dps\n0,0,0,1,2\n", "gy_dps"),
+        ],
+    )
+    def test_error_names_file_place_and_expectation(self, tmp_path, text, fragment):
+        path = _write(tmp_path, text)
+        with pytest.raises(InvalidRecordingError) as info:
+            read_recording(path)
+        message = str(info.value)
+        assert str(path) in message
+        assert fragment in message
+
+    def test_missing_file(self, tmp_path):
+        with pytest.raises(InvalidRecordingError, match="file not found"):
+            read_recording(tmp_path / "nope.csv")
+
+    def test_bad_sidecar_type(self, tmp_path):
+        path = _write(tmp_path, "time_s,ax_g,ay_g,az_g\n0,0,0,1\n")
+        (tmp_path / "rec.json").write_text('{"body_mass_kg": "heavy"}')
+        with pytest.raises(InvalidRecordingError, match="body_mass_kg must be a positive number"):
+            read_recording(path)
+
+    def test_sidecar_not_json(self, tmp_path):
+        path = _write(tmp_path, "time_s,ax_g,ay_g,az_g\n0,0,0,1\n")
+        (tmp_path / "rec.json").write_text("{not json")
+        with pytest.raises(InvalidRecordingError, match=r"rec\.json.*expected JSON"):
+            read_recording(path)
+
+    def test_validate_rejects_infinite(self):
+        df = _samples()
+        df.loc[2, "ax_g"] = np.inf
+        with pytest.raises(InvalidRecordingError, match="line 4"):
+            validate_samples(df)
+
+
+class TestWriter:
+    def test_append_in_order_and_flush_leaves_loadable_file(self, tmp_path):
+        path = tmp_path / "live.csv"
+        writer = RecordingWriter(path)
+        writer.append(_samples(3))
+        writer.flush()
+        assert len(read_recording(path).samples) == 3  # readable while still open
+        later = _samples(3)
+        later["time_s"] += 1.0
+        writer.append(later)
+        writer.close()
+        assert len(read_recording(path).samples) == 6
+
+    def test_append_refuses_time_going_back(self, tmp_path):
+        with RecordingWriter(tmp_path / "x.csv") as writer:
+            writer.append(_samples(3))
+            with pytest.raises(ValueError, match="strictly increasing"):
+                writer.append(_samples(3))
+
+    def test_repair_trims_partial_last_line(self, tmp_path):
+        path = _write(tmp_path, "time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,0")
+        assert repair_recording(path) == len("0.01,0,0")
+        assert len(read_recording(path).samples) == 1
+        assert repair_recording(path) == 0
