@@ -3,6 +3,7 @@
 This package never imports :mod:`analysis`, matplotlib or the command line.
 """
 
+from imu.decode import decode
 from imu.errors import (
     ConnectionFailedError,
     DecodeError,
@@ -24,6 +25,7 @@ __all__ = [
     "Recording",
     "RecordingMeta",
     "StreamInterruptedError",
+    "decode",
     "read_recording",
     "write_recording",
 ]

@@ -143,6 +143,9 @@ class Decoder(abc.ABC):
     def reset(self) -> None:  # noqa: B027 - stateless decoders need nothing
         """Forget any state (call after stop and after a disconnect)."""
 
+    def finish(self) -> None:  # noqa: B027 - most decoders buffer nothing
+        """Raise :class:`~imu.errors.DecodeError` if a partial frame is still buffered."""
+
     def error(self, payload: bytes | bytearray, reason: str) -> DecodeError:
         """Build the :class:`~imu.errors.DecodeError` for ``payload``."""
         return DecodeError(self.driver, bytes(payload), reason)
@@ -258,6 +261,44 @@ class DeviceDriver(abc.ABC):
 
     def _config_options(self) -> dict[str, Any]:
         return {}
+
+    decode_options: ClassVar[tuple[str, ...]] = ("strict",)
+    """Extra settings :meth:`decode_config` accepts (besides rate and range)."""
+
+    def decode_config(
+        self,
+        *,
+        sample_rate_hz: float | None = None,
+        range_g: float | None = None,
+        **settings: Any,
+    ) -> StreamConfig:
+        """Return the configuration describing a capture to decode offline.
+
+        Parameters
+        ----------
+        sample_rate_hz : float, optional
+            The rate the device was configured with, in Hz.
+        range_g : float, optional
+            The full scale it was configured with, in ± g.
+        **settings
+            Driver-specific settings listed in :attr:`decode_options`.
+
+        Raises
+        ------
+        TypeError
+            An unknown setting.
+        ValueError
+            A rate or range that is not a positive number.
+        """
+        unknown = sorted(set(settings) - set(self.decode_options))
+        if unknown:
+            allowed = ", ".join(("sample_rate_hz", "range_g", *self.decode_options))
+            raise TypeError(
+                f"{self.name}: unknown decode setting(s) {', '.join(unknown)}; allowed: {allowed}"
+            )
+        cfg = self.configure(sample_rate_hz, range_g)
+        options = {**cfg.options, **settings}
+        return StreamConfig(cfg.sample_rate_hz, cfg.range_g, cfg.gyro, options)
 
     @abc.abstractmethod
     def start_commands(self, cfg: StreamConfig) -> list[Command]:
