@@ -2,3 +2,30 @@
 
 This package works on a plain sample table and never imports bleak.
 """
+
+from analysis.clean import clipped_samples, magnitude_g, time_base
+from analysis.detect import detect_flights
+from analysis.metrics import dalleau_stiffness_kn_per_m, flight_height_cm, hop_metrics
+from analysis.pipeline import analyze, analyze_file
+from analysis.result import HopAnalysis
+from analysis.sets import check_contacts, group_flights, pair_contacts, set_summaries
+from analysis.settings import AnalysisSettings, DetectionSettings
+
+__all__ = [
+    "AnalysisSettings",
+    "DetectionSettings",
+    "HopAnalysis",
+    "analyze",
+    "analyze_file",
+    "check_contacts",
+    "clipped_samples",
+    "dalleau_stiffness_kn_per_m",
+    "detect_flights",
+    "flight_height_cm",
+    "group_flights",
+    "hop_metrics",
+    "magnitude_g",
+    "pair_contacts",
+    "set_summaries",
+    "time_base",
+]

@@ -8,10 +8,73 @@ boundary between fast and slow stretch-shortening cycles (Flanagan & Comyns 2008
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 EXERCISES = ("hops", "rebound")
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """Settings of the flight detector, with documented defaults.
+
+    Parameters
+    ----------
+    impact_min_g : float
+        Lowest impact peak of a landing, in g (magnitude).
+    impact_prominence_g : float
+        Lowest prominence of an impact peak, in g.
+    max_hop_hz : float
+        Highest plausible hop rate, in Hz; impact peaks closer than ``1 / max_hop_hz`` keep only
+        the highest.
+    onset_slope_g_per_ms : float
+        The impact's rising edge is where the magnitude rises faster than this, in g/ms; the
+        landing is placed at its foot. Leg extension before landing rises far slower.
+    takeoff_fall_g : float
+        Smallest fall of the magnitude at take-off, in g, within ``fall_span_ms``.
+    fall_span_ms : float
+        Time over which the take-off fall is measured, in ms.
+    flight_g : float
+        Magnitude below which a sample is evidence of flight, in g.
+    min_flight_evidence_ms : float
+        A flight needs at least this long below ``flight_g`` (at least one sample), in ms.
+    min_flight_ms, max_flight_ms : float
+        Plausible flight times, in ms.
+    impact_guard_ms : float
+        The take-off of a contact is sought no earlier than this after its impact peak, in ms
+        (skips the impact's decay and ringing).
+    landing_offset_ms, takeoff_offset_ms : float
+        Systematic corrections added to every landing and take-off time, in ms.
+    """
+
+    impact_min_g: float = 2.0
+    impact_prominence_g: float = 1.0
+    max_hop_hz: float = 6.0
+    onset_slope_g_per_ms: float = 0.08
+    takeoff_fall_g: float = 0.8
+    fall_span_ms: float = 12.0
+    flight_g: float = 0.6
+    min_flight_evidence_ms: float = 15.0
+    min_flight_ms: float = 20.0
+    max_flight_ms: float = 800.0
+    impact_guard_ms: float = 40.0
+    landing_offset_ms: float = 0.0
+    takeoff_offset_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name.endswith("_offset_ms"):
+                if not -50 <= value <= 50:
+                    raise ValueError(f"`{f.name}` must be in [-50, 50] ms, got {value!r}")
+            elif not value > 0:
+                raise ValueError(f"`{f.name}` must be greater than 0, got {value!r}")
+        if self.min_flight_ms >= self.max_flight_ms:
+            raise ValueError("`min_flight_ms` must be below `max_flight_ms`")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as a JSON-ready dict."""
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -43,6 +106,16 @@ class AnalysisSettings:
     body_mass_kg : float, optional
         Body mass for vertical stiffness, in kg. Taken from the recording's metadata when
         not given.
+    min_contact_ms : float
+        Shortest plausible contact, in ms; shorter contacts are rejected (listed, not used).
+    max_contact_ms : float, optional
+        Longest plausible contact, in ms; default 600 ms for ``"hops"`` and 1000 ms for
+        ``"rebound"`` (see :attr:`contact_limit_ms`).
+    period_tolerance : float
+        A hop whose period (landing to next landing) differs from the running median of its
+        set by more than this fraction is rejected as a stumble or a missed hop.
+    detection : DetectionSettings
+        Settings of the flight detector.
     """
 
     exercise: str = "hops"
@@ -55,8 +128,33 @@ class AnalysisSettings:
     min_sample_rate_hz: float = 100.0
     max_gap_samples: float = 2.5
     body_mass_kg: float | None = None
+    min_contact_ms: float = 80.0
+    max_contact_ms: float | None = None
+    period_tolerance: float = 0.3
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+
+    @property
+    def contact_limit_ms(self) -> float:
+        """Longest plausible contact in ms: ``max_contact_ms`` or the exercise's default."""
+        if self.max_contact_ms is not None:
+            return float(self.max_contact_ms)
+        return 1000.0 if self.exercise == "rebound" else 600.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.detection, DetectionSettings):
+            raise ValueError(
+                f"`detection` must be a DetectionSettings, got {type(self.detection).__name__}"
+            )
+        if not self.min_contact_ms > 0:
+            raise ValueError(
+                f"`min_contact_ms` must be greater than 0, got {self.min_contact_ms!r}"
+            )
+        if self.max_contact_ms is not None and not self.max_contact_ms > self.min_contact_ms:
+            raise ValueError(
+                f"`max_contact_ms` must be above `min_contact_ms`, got {self.max_contact_ms!r}"
+            )
+        if not 0 < self.period_tolerance < 1:
+            raise ValueError(f"`period_tolerance` must be in (0, 1), got {self.period_tolerance!r}")
         if self.exercise not in EXERCISES:
             raise ValueError(f"`exercise` must be one of {EXERCISES}, got {self.exercise!r}")
         for name in (

@@ -1,0 +1,229 @@
+"""``hopscope analyze``: contacts, flights, hop rate and flags of one recording."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from analysis.result import HOP_COLUMNS, HopAnalysis
+from analysis.settings import EXERCISES, AnalysisSettings
+from imu.errors import HopscopeError, HopscopeWarning, InvalidRecordingError
+
+#: Loader options passed to :func:`imu.formats.load` only when given on the command line.
+_LOAD_OPTIONS = ("time_col", "acc_cols", "units", "time_units")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``analyze`` sub-command."""
+    p = subparsers.add_parser(
+        "analyze",
+        help="find contacts and flights in a recording and judge its sets",
+        description=(
+            "Find every ground contact and flight of a recording, summarise each set and flag "
+            "sets below the target hop rate or with slow rebounds."
+        ),
+    )
+    p.add_argument("recording", metavar="RECORDING", help="recording file (CSV or app export)")
+    p.add_argument("--target-hz", type=float, default=3.0, help="target hop rate, Hz (3.0)")
+    p.add_argument(
+        "--tolerance-hz", type=float, default=0.05, help="tolerance below the target, Hz (0.05)"
+    )
+    p.add_argument(
+        "--slow-contact-ms",
+        type=float,
+        default=250.0,
+        help="contact time above which a rebound is slow, ms (250)",
+    )
+    p.add_argument("--exercise", choices=EXERCISES, default="hops", help="exercise (hops)")
+    p.add_argument("--body-mass-kg", type=float, default=None, help="body mass for stiffness, kg")
+    p.add_argument("--hops-csv", metavar="PATH", help="write one row per contact to this CSV")
+    p.add_argument("--json", metavar="PATH", help="write the session summary as JSON")
+    p.add_argument("--plot", metavar="PATH.png", help="write a plot of the signal and contacts")
+    p.add_argument("--report", metavar="PATH.html", help="write an HTML session report")
+    p.add_argument("--format", metavar="NAME", default=None, help="input format (detected)")
+    p.add_argument("--time-col", metavar="C", default=None, help="name of the time column")
+    p.add_argument(
+        "--acc-cols", metavar="X,Y,Z", default=None, help="names of the three acceleration columns"
+    )
+    p.add_argument("--units", choices=("g", "mg", "m/s2"), default=None, help="acceleration unit")
+    p.add_argument("--time-units", choices=("s", "ms", "us", "ns"), default=None, help="time unit")
+    p.set_defaults(func=run)
+
+
+def _settings(args: argparse.Namespace) -> AnalysisSettings:
+    try:
+        return AnalysisSettings(
+            exercise=args.exercise,
+            target_hz=args.target_hz,
+            target_tolerance_hz=args.tolerance_hz,
+            slow_contact_ms=args.slow_contact_ms,
+            body_mass_kg=args.body_mass_kg,
+        )
+    except ValueError as exc:
+        raise _SettingsError(str(exc).replace("`", "")) from None
+
+
+class _SettingsError(HopscopeError):
+    """A command-line setting is out of range."""
+
+
+def _load_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for name in _LOAD_OPTIONS:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if name == "acc_cols":
+            cols = [c.strip() for c in value.split(",")]
+            if len(cols) != 3 or not all(cols):
+                raise _SettingsError(f"--acc-cols expects three names X,Y,Z, got {value!r}")
+            value = cols
+        options[name] = value
+    return options
+
+
+def _fmt(value: float, spec: str) -> str:
+    return "–" if value is None or not math.isfinite(value) else format(value, spec)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a HopscopeWarning as one short line."""
+    if issubclass(category, HopscopeWarning):
+        print(f"hopscope: warning: {message}", file=sys.stderr)
+    else:  # pragma: no cover - other libraries' warnings keep their format
+        print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr)
+
+
+def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None:
+    """Print a readable summary of an analysis with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
+    s = result.settings
+    q = result.quality
+    console.print(f"[bold]{source}[/bold]")
+    console.print(
+        f"{q['samples']} samples over {q['duration_s']:.1f} s at "
+        f"{q['effective_rate_hz']:.1f} Hz effective"
+        + (f" ({q['nominal_rate_hz']:g} Hz nominal)" if q.get("nominal_rate_hz") else "")
+        + f"; {q['gaps']} gap(s), {q['lost_samples']} sample(s) lost, "
+        f"{q['clipped_impacts']} clipped impact(s)"
+    )
+    if result.n_hops == 0:
+        console.print("No hops found: no complete ground contact (landing then take-off).")
+    else:
+        table = Table(title=f"{result.n_hops} hops in {len(result.sets)} set(s)")
+        for col in ("set", "hops", "hop rate", "median contact", "median flight", "flags", ""):
+            table.add_column(col, justify="right" if col not in ("flags", "") else "left")
+        threshold = s.target_hz - s.target_tolerance_hz
+        for row in result.sets.itertuples(index=False):
+            verdict_flags = {"below_target_frequency", "slow_rebound", "too_few_hops"}
+            passed = not (set(row.flags) & verdict_flags)
+            rate_ok = math.isfinite(row.hop_hz) and row.hop_hz >= threshold
+            contact_ok = math.isfinite(row.contact_ms) and row.contact_ms <= s.slow_contact_ms
+            table.add_row(
+                str(row.set),
+                str(row.hops),
+                f"{_fmt(row.hop_hz, '.2f')} Hz {'≥' if rate_ok else '<'} {s.target_hz:g}",
+                f"{_fmt(row.contact_ms, '.0f')} ms {'≤' if contact_ok else '>'} "
+                f"{s.slow_contact_ms:g}",
+                f"{_fmt(row.flight_ms, '.0f')} ms",
+                ", ".join(row.flags) or "–",
+                "[green]PASS[/green]" if passed else "[red]FAIL[/red]",
+            )
+        console.print(table)
+    console.print("Flags: " + (", ".join(result.flags) if result.flags else "none"))
+    rejected = result.info.get("rejected_contacts")
+    if rejected is not None and len(rejected):
+        console.print(f"{len(rejected)} implausible contact(s) left out (see the JSON 'quality').")
+    console.print(
+        f"Settings: exercise {s.exercise}, target {s.target_hz:g} Hz (tolerance "
+        f"{s.target_tolerance_hz:g}), slow contact > {s.slow_contact_ms:g} ms or > "
+        f"{s.slow_share:.0%} of hops, at least {s.min_hops} hops, set gap {s.set_gap_s:g} s"
+        + (
+            f", body mass {s.body_mass_kg:g} kg"
+            if s.body_mass_kg
+            else (
+                f", body mass {result.meta.body_mass_kg:g} kg (metadata)"
+                if result.meta.body_mass_kg
+                else ""
+            )
+        )
+    )
+    if q.get("coarse_timing"):
+        console.print(
+            f"Timing is coarse at this sample rate: one sample is {q['timing_resolution_ms']:.1f} ms."
+        )
+
+
+def write_hops_csv(result: HopAnalysis, path: str | Path) -> Path:
+    """Write the per-hop table (:data:`HOP_COLUMNS`) as CSV; NaN cells are left empty."""
+    path = Path(path)
+    table = result.hops_table()
+    table.to_csv(path, index=False, columns=list(HOP_COLUMNS), float_format="%.6g")
+    return path
+
+
+def write_json(result: HopAnalysis, path: str | Path) -> Path:
+    """Write :meth:`HopAnalysis.summary_dict` as JSON."""
+    path = Path(path)
+    path.write_text(json.dumps(result.summary_dict(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _check_output(path: str | None, option: str) -> None:
+    if path is None:
+        return
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise InvalidRecordingError(path, f"{option}: the folder {parent} does not exist")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``hopscope analyze``; return the exit code."""
+    from analysis.pipeline import analyze_file
+
+    settings = _settings(args)
+    options = _load_options(args)
+    for path, option in (
+        (args.hops_csv, "--hops-csv"),
+        (args.json, "--json"),
+        (args.plot, "--plot"),
+        (args.report, "--report"),
+    ):
+        _check_output(path, option)
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", HopscopeWarning)
+            result = analyze_file(args.recording, settings=settings, format=args.format, **options)
+    finally:
+        warnings.showwarning = previous
+    print_summary(result, source=args.recording)
+    if args.hops_csv:
+        write_hops_csv(result, args.hops_csv)
+    if args.json:
+        write_json(result, args.json)
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from analysis.plots import plot_signal
+
+        fig = plot_signal(result)
+        fig.savefig(args.plot, dpi=120)
+        plt.close(fig)
+    if args.report:
+        from analysis.report import write_session_report
+
+        write_session_report(result, args.report)
+    return 0

@@ -1,0 +1,219 @@
+"""The one entry point: a recording in, a :class:`~analysis.result.HopAnalysis` out."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.clean import clipped_samples, magnitude_g, time_base
+from analysis.detect import detect_flights
+from analysis.flags import recording_flags, set_flags, union_flags
+from analysis.metrics import hop_metrics
+from analysis.quality import quality_report
+from analysis.result import HOP_COLUMNS, SET_COLUMNS, HopAnalysis
+from analysis.sets import check_contacts, group_flights, pair_contacts, set_summaries
+from analysis.settings import AnalysisSettings
+from imu.errors import HopscopeWarning, InvalidRecordingError
+from imu.recording import Recording, RecordingMeta, validate_samples
+
+logger = logging.getLogger(__name__)
+
+
+def _empty_hops() -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in HOP_COLUMNS})
+    return out.astype({"set": np.int64, "hop": np.int64, "impact_clipped": bool})
+
+
+def analyze(
+    data: Recording | pd.DataFrame,
+    *,
+    settings: AnalysisSettings | None = None,
+    meta: RecordingMeta | None = None,
+) -> HopAnalysis:
+    """Find every contact and flight of a recording and summarise its sets.
+
+    Parameters
+    ----------
+    data : Recording or pandas.DataFrame
+        A recording, or a sample table with ``time_s`` (s) and ``ax_g``, ``ay_g``, ``az_g``
+        (g, gravity included). Not modified.
+    settings : AnalysisSettings, optional
+        Thresholds and detector settings; defaults documented in ``docs/detection.md``.
+    meta : RecordingMeta, optional
+        Metadata (nominal rate, range, body mass, loss counts); overrides the recording's.
+
+    Returns
+    -------
+    HopAnalysis
+        Per-hop table, set table, flags, quality figures, the settings used, the metadata and
+        ``info`` with the analysed signal (``time_s``, ``magnitude_g``), ``gaps`` as
+        ``(start_s, end_s)`` pairs, the flight table (``flights``), impact candidates that did
+        not end a flight (``rejected_candidates``) and implausible contacts
+        (``rejected_contacts``, with a ``reason`` column).
+
+    Raises
+    ------
+    InvalidRecordingError
+        The sample table is not valid (missing columns, non-finite values, time not
+        strictly increasing, no samples).
+    TypeError
+        ``data`` is neither a Recording nor a DataFrame.
+
+    Warns
+    -----
+    HopscopeWarning
+        The effective sample rate is below ``settings.min_sample_rate_hz`` (timing is coarse).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> t = np.arange(0, 5, 0.01)
+    >>> still = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": 1 + 0 * t})
+    >>> analyze(still).n_hops
+    0
+    """
+    settings = settings or AnalysisSettings()
+    if isinstance(data, Recording):
+        samples = data.samples
+        meta = meta or data.meta
+        source = data.source or "<recording>"
+    elif isinstance(data, pd.DataFrame):
+        samples = data
+        meta = meta or RecordingMeta()
+        source = "<samples>"
+    else:
+        raise TypeError(f"`data` must be a Recording or a DataFrame, got {type(data).__name__}")
+    samples = validate_samples(samples, source=source)
+    if len(samples) < 2:
+        raise InvalidRecordingError(source, "expected at least two samples")
+    body_mass = settings.body_mass_kg if settings.body_mass_kg is not None else meta.body_mass_kg
+
+    t = samples["time_s"].to_numpy(dtype=np.float64)
+    tb = time_base(t, max_gap_samples=settings.max_gap_samples)
+    if tb.effective_rate_hz < settings.min_sample_rate_hz:
+        warnings.warn(
+            f"sample rate {tb.effective_rate_hz:.0f} Hz is below {settings.min_sample_rate_hz:g} Hz:"
+            f" event timing is coarse (one sample = {1e3 / tb.effective_rate_hz:.1f} ms)",
+            HopscopeWarning,
+            stacklevel=2,
+        )
+    mag = magnitude_g(samples)
+    clipped = clipped_samples(samples, range_g=meta.range_g)
+
+    flights, candidates = detect_flights(
+        t,
+        mag,
+        sampling_rate_hz=tb.effective_rate_hz,
+        clipped=clipped,
+        gap_index=tb.gap_index,
+        settings=settings.detection,
+    )
+    flights = flights.assign(
+        set=group_flights(
+            flights["takeoff_s"].to_numpy(),
+            flights["landing_s"].to_numpy(),
+            set_gap_s=settings.set_gap_s,
+        )
+    )
+    contacts = pair_contacts(flights)
+    reasons = check_contacts(
+        contacts,
+        min_contact_ms=settings.min_contact_ms,
+        max_contact_ms=settings.contact_limit_ms,
+        period_tolerance=settings.period_tolerance,
+    )
+    bad = reasons != ""
+    rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
+    contacts = contacts.loc[~bad].reset_index(drop=True)
+    if settings.exercise == "rebound":
+        contacts = _group_rebounds(contacts, settings)
+    # Renumber sets 1.. over the sets that kept a contact.
+    if len(contacts):
+        _, contacts["set"] = np.unique(contacts["set"].to_numpy(), return_inverse=True)
+        contacts["set"] += 1
+    hops = hop_metrics(contacts, body_mass_kg=body_mass) if len(contacts) else _empty_hops()
+
+    quality = quality_report(
+        tb,
+        n_samples=len(t),
+        meta=meta,
+        clipped=clipped,
+        hops=hops,
+        rejected_contacts=len(rejected_contacts),
+        min_sample_rate_hz=settings.min_sample_rate_hz,
+    )
+    gaps = tb.gaps_s(t)
+    low_rate = bool(quality["coarse_timing"])
+    sets = set_summaries(hops, slow_contact_ms=settings.slow_contact_ms)
+    sets["flags"] = set_flags(sets, hops, settings=settings, gaps_s=gaps, low_sample_rate=low_rate)
+    sets = sets.loc[:, list(SET_COLUMNS)]
+    flags = union_flags(recording_flags(quality, settings=settings), *sets["flags"].tolist())
+    info: dict[str, Any] = {
+        "time_s": t,
+        "magnitude_g": mag,
+        "gaps": gaps,
+        "clipped": clipped,
+        "flights": flights,
+        "rejected_candidates": candidates,
+        "rejected_contacts": rejected_contacts,
+        "sampling_rate_hz": tb.effective_rate_hz,
+        "source": source,
+    }
+    if not len(hops):
+        logger.info("no complete contacts found in %s", source)
+    return HopAnalysis(
+        hops=hops,
+        sets=sets,
+        flags=flags,
+        quality=quality,
+        settings=settings,
+        meta=meta,
+        info=info,
+    )
+
+
+def _group_rebounds(contacts: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
+    """Group single rebound jumps into sets: jumps less than ``rebound_rest_s`` apart."""
+    return contacts
+
+
+def analyze_file(
+    path: str | os.PathLike[str],
+    *,
+    settings: AnalysisSettings | None = None,
+    format: str | None = None,
+    **load_options: Any,
+) -> HopAnalysis:
+    """Load a recording in any supported format and analyse it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The recording file.
+    settings : AnalysisSettings, optional
+        Analysis settings.
+    format : str, optional
+        Format name, when it should not be detected from the content.
+    **load_options
+        Options of :func:`imu.formats.load` (``time_col``, ``acc_cols``, ``units``,
+        ``time_units``, ...).
+
+    Returns
+    -------
+    HopAnalysis
+        The analysis (see :func:`analyze`).
+
+    Raises
+    ------
+    InvalidRecordingError
+        The file cannot be read or holds bad values.
+    """
+    from imu.formats import load
+
+    recording = load(path, format=format, **load_options)
+    return analyze(recording, settings=settings)

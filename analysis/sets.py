@@ -1,0 +1,238 @@
+"""Grouping flights into sets, pairing them into complete contacts, and set summaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Columns of the contact-event table made by :func:`pair_contacts`.
+CONTACT_EVENT_COLUMNS = (
+    "set",
+    "landing_s",
+    "takeoff_s",
+    "next_landing_s",
+    "impact_peak_g",
+    "impact_clipped",
+)
+
+
+def group_flights(
+    takeoff_s: np.ndarray, landing_s: np.ndarray, *, set_gap_s: float = 1.0
+) -> np.ndarray:
+    """Assign each flight to a set: a ground time longer than ``set_gap_s`` ends a set.
+
+    Parameters
+    ----------
+    takeoff_s, landing_s : numpy.ndarray
+        Start and end of each flight, in s, sorted by time. ``landing_s`` may be NaN for a
+        flight the recording ends in.
+    set_gap_s : float
+        Longest time on the ground, from a landing to the next take-off, within a set, in s.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        1-based set number of each flight.
+
+    Raises
+    ------
+    ValueError
+        The arrays differ in length or ``set_gap_s`` is not positive.
+    """
+    takeoff_s = np.asarray(takeoff_s, dtype=np.float64)
+    landing_s = np.asarray(landing_s, dtype=np.float64)
+    if takeoff_s.shape != landing_s.shape:
+        raise ValueError("`takeoff_s` and `landing_s` must have the same length")
+    if not set_gap_s > 0:
+        raise ValueError(f"`set_gap_s` must be greater than 0, got {set_gap_s!r}")
+    if len(takeoff_s) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ground = takeoff_s[1:] - landing_s[:-1]
+    new_set = np.r_[True, ~(ground <= set_gap_s)]
+    return np.cumsum(new_set).astype(np.int64)
+
+
+def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
+    """Turn a table of flights into complete contacts.
+
+    A complete contact lies between two consecutive flights of the same set: it starts at the
+    landing of the first and ends at the take-off of the second. Its flight is the second
+    flight, ending at ``next_landing_s`` (NaN when the recording ends in flight).
+
+    Parameters
+    ----------
+    flights : pandas.DataFrame
+        Columns ``set``, ``takeoff_s``, ``landing_s`` (s), ``impact_peak_g`` (g) and
+        ``impact_clipped`` (the impact at the end of the flight), sorted by time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CONTACT_EVENT_COLUMNS`, one row per complete contact.
+    """
+    sets = flights["set"].to_numpy(dtype=np.int64)
+    same = sets[1:] == sets[:-1]
+    first = np.flatnonzero(same)
+    second = first + 1
+    take = flights["takeoff_s"].to_numpy(dtype=np.float64)
+    land = flights["landing_s"].to_numpy(dtype=np.float64)
+    peak = flights["impact_peak_g"].to_numpy(dtype=np.float64)
+    clipped = flights["impact_clipped"].to_numpy(dtype=bool)
+    return pd.DataFrame(
+        {
+            "set": sets[first],
+            "landing_s": land[first],
+            "takeoff_s": take[second],
+            "next_landing_s": land[second],
+            "impact_peak_g": peak[first],
+            "impact_clipped": clipped[first],
+        }
+    )
+
+
+def _slope(y: np.ndarray) -> float:
+    """Least-squares slope of ``y`` over its index, ignoring NaN; NaN with fewer than 3."""
+    ok = np.isfinite(y)
+    if ok.sum() < 3:
+        return float("nan")
+    x = np.arange(len(y), dtype=np.float64)[ok]
+    return float(np.polyfit(x, y[ok], 1)[0])
+
+
+def _cv(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    if len(x) < 2 or x.mean() == 0:
+        return float("nan")
+    return float(x.std(ddof=1) / x.mean())
+
+
+def _iqr(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return float("nan")
+    q75, q25 = np.percentile(x, [75, 25])
+    return float(q75 - q25)
+
+
+def _median(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.median(x)) if len(x) else float("nan")
+
+
+def set_summaries(hops: pd.DataFrame, *, slow_contact_ms: float = 250.0) -> pd.DataFrame:
+    """Summarise each set of a per-hop table.
+
+    Parameters
+    ----------
+    hops : pandas.DataFrame
+        Per-hop table (:data:`analysis.result.HOP_COLUMNS`).
+    slow_contact_ms : float
+        Contact time above which a hop counts as slow, in ms.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per set with every column of :data:`analysis.result.SET_COLUMNS` except
+        ``flags`` (added by :func:`analysis.flags.set_flags`). ``hop_hz`` is
+        ``(n − 1) / (last landing − first landing)`` over the set's complete contacts (NaN
+        for a single contact); medians, IQRs and CVs ignore NaN flights.
+
+    Raises
+    ------
+    ValueError
+        ``slow_contact_ms`` is not positive.
+    """
+    if not slow_contact_ms > 0:
+        raise ValueError(f"`slow_contact_ms` must be greater than 0, got {slow_contact_ms!r}")
+    rows = []
+    for set_number, group in hops.groupby("set", sort=True):
+        landing = group["landing_s"].to_numpy(dtype=np.float64)
+        contact = group["contact_ms"].to_numpy(dtype=np.float64)
+        flight = group["flight_ms"].to_numpy(dtype=np.float64)
+        n = len(group)
+        span = landing[-1] - landing[0]
+        rows.append(
+            {
+                "set": int(set_number),
+                "start_s": float(landing[0]),
+                "end_s": float(group["takeoff_s"].iloc[-1]),
+                "hops": n,
+                "hop_hz": (n - 1) / span if n > 1 and span > 0 else float("nan"),
+                "contact_ms": _median(contact),
+                "contact_iqr_ms": _iqr(contact),
+                "flight_ms": _median(flight),
+                "flight_iqr_ms": _iqr(flight),
+                "contact_cv": _cv(contact),
+                "flight_cv": _cv(flight),
+                "duty_factor": _median(group["duty_factor"].to_numpy(dtype=np.float64)),
+                "slow_share": float(np.mean(contact > slow_contact_ms)),
+                "contact_trend_ms_per_hop": _slope(contact),
+                "hop_hz_trend_per_hop": _slope(group["hop_hz"].to_numpy(dtype=np.float64)),
+            }
+        )
+    columns = [
+        "set",
+        "start_s",
+        "end_s",
+        "hops",
+        "hop_hz",
+        "contact_ms",
+        "contact_iqr_ms",
+        "flight_ms",
+        "flight_iqr_ms",
+        "contact_cv",
+        "flight_cv",
+        "duty_factor",
+        "slow_share",
+        "contact_trend_ms_per_hop",
+        "hop_hz_trend_per_hop",
+    ]
+    out = pd.DataFrame(rows, columns=columns)
+    return out.astype({"set": np.int64, "hops": np.int64})
+
+
+def check_contacts(
+    contacts: pd.DataFrame,
+    *,
+    min_contact_ms: float,
+    max_contact_ms: float,
+    period_tolerance: float = 0.3,
+    window_hops: int = 7,
+) -> np.ndarray:
+    """Return why each contact is implausible (empty string when it is plausible).
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        Columns ``set``, ``landing_s``, ``takeoff_s``, ``next_landing_s`` (s).
+    min_contact_ms, max_contact_ms : float
+        Plausible contact times, in ms.
+    period_tolerance : float
+        Largest relative difference between a hop's period and the running median period of
+        its set (over ``window_hops`` hops, centred).
+    window_hops : int
+        Length of the running median, in hops.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        ``""``, ``"contact too short"``, ``"contact too long"`` or ``"irregular period"``.
+    """
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    contact_ms = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - landing) * 1e3
+    period = contacts["next_landing_s"].to_numpy(dtype=np.float64) - landing
+    running = (
+        pd.Series(period)
+        .groupby(contacts["set"].to_numpy())
+        .transform(lambda p: p.rolling(window_hops, center=True, min_periods=1).median())
+        .to_numpy(dtype=np.float64)
+        if len(contacts)
+        else np.zeros(0)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off = np.abs(period / running - 1.0)
+    reason = np.full(len(contacts), "", dtype=object)
+    reason[off > period_tolerance] = "irregular period"
+    reason[contact_ms > max_contact_ms] = "contact too long"
+    reason[contact_ms < min_contact_ms] = "contact too short"
+    return reason
