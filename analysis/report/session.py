@@ -292,7 +292,7 @@ def _quality_value(key: str, value: Any) -> str:
         return esc(int(value))
     if isinstance(value, (float, np.floating)):
         number = float(value)
-        if key.endswith("_share"):
+        if key.endswith("_share") or key == "rate_error":
             return fmt(number * 100, 2, "%")
         return fmt(number, 3 if abs(number) < 10 else 1)
     if isinstance(value, (list, tuple)):
@@ -381,7 +381,7 @@ def _quality(result: HopAnalysis) -> str:
     if meta.range_g is not None:
         figures.setdefault(esc(QUALITY_LABELS["range_g"]), fmt(meta.range_g, 0))
     return (
-        table(rows, ["check", "", "what it means for the numbers"])
+        table(rows, ["check", "", "what it means for the numbers"], css_class="data text")
         + "<h3>All quality figures</h3>"
         + key_value_table(figures)
     )

@@ -95,4 +95,9 @@ QUALITY_LABELS: dict[str, str] = {
     "clipped_share": "share of samples clipped",
     "clipped_impacts": "impacts clipped",
     "range_g": "sensor range (± g)",
+    "rate_error": "clock error: effective / nominal rate − 1",
+    "clipped_impact_share": "share of impacts clipped",
+    "rejected_contacts": "implausible contacts left out",
+    "timing_resolution_ms": "timing resolution: one sample period (ms)",
+    "coarse_timing": "timing coarse (rate below the minimum)",
 }

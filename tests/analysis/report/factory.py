@@ -150,12 +150,17 @@ def make_result(
         placement="laces",
     )
     quality = {
-        "effective_rate_hz": sample_rate_hz,
+        "samples": int(time_s.size),
         "duration_s": float(time_s[-1] - time_s[0]),
+        "nominal_rate_hz": meta.sample_rate_hz,
+        "effective_rate_hz": sample_rate_hz,
+        "jitter_ms": 0.1,
         "gaps": len(gaps),
         "lost_samples": int(sum((b - a) * sample_rate_hz - 1 for a, b in gaps)),
-        "clipped_share": 0.0,
-        "jitter_ms": 0.1,
+        "lost_packets_reported": meta.lost_packets,
+        "range_g": meta.range_g,
+        "clipped_impacts": 0,
+        "timing_resolution_ms": 1000 / sample_rate_hz,
     }
     return HopAnalysis(
         hops=hops,

@@ -1,0 +1,89 @@
+"""``hopscope report``: one recording in, one self-contained HTML session report out."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from analysis.settings import EXERCISES, AnalysisSettings
+from imu.errors import HopscopeError, InvalidRecordingError
+
+
+class _OptionError(HopscopeError):
+    """A command-line option is out of range."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` sub-command."""
+    p = subparsers.add_parser(
+        "report",
+        help="write an HTML report of one recording",
+        description=(
+            "Analyse one recording (any supported format) and write a self-contained HTML "
+            "report: a verdict per set, plots, tables, data quality and definitions."
+        ),
+    )
+    p.add_argument("recording", metavar="RECORDING", help="recording file (CSV or app export)")
+    p.add_argument("-o", "--output", metavar="PATH.html", required=True, help="report to write")
+    p.add_argument("--athlete", metavar="NAME", help="athlete name (default: from metadata)")
+    p.add_argument("--leg", type=str.upper, choices=("L", "R"), help="leg (default: metadata)")
+    p.add_argument("--title", metavar="TEXT", help="report title")
+    p.add_argument("--body-mass-kg", type=float, default=None, help="body mass for stiffness, kg")
+    p.add_argument("--target-hz", type=float, default=3.0, help="target hop rate, Hz (3.0)")
+    p.add_argument(
+        "--tolerance-hz", type=float, default=0.05, help="tolerance below the target, Hz (0.05)"
+    )
+    p.add_argument(
+        "--slow-contact-ms",
+        type=float,
+        default=250.0,
+        help="contact time above which a rebound is slow, ms (250)",
+    )
+    p.add_argument("--exercise", choices=EXERCISES, default="hops", help="exercise (hops)")
+    p.add_argument("--format", metavar="NAME", default=None, help="input format (detected)")
+    p.set_defaults(func=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
+    """Build analysis settings from the shared command-line options."""
+    try:
+        return AnalysisSettings(
+            exercise=args.exercise,
+            target_hz=args.target_hz,
+            target_tolerance_hz=args.tolerance_hz,
+            slow_contact_ms=args.slow_contact_ms,
+            body_mass_kg=args.body_mass_kg,
+        )
+    except ValueError as exc:
+        raise _OptionError(str(exc).replace("`", "")) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``hopscope report``; return the exit code."""
+    from analysis.pipeline import analyze
+    from analysis.report import write_session_report
+    from imu.formats import load
+
+    settings = settings_from_args(args)
+    out = Path(args.output)
+    if not out.resolve().parent.is_dir():
+        raise InvalidRecordingError(
+            args.output, f"-o: the folder {out.resolve().parent} does not exist"
+        )
+    recording = load(args.recording, format=args.format)
+    meta = recording.meta
+    if args.athlete is not None:
+        meta = meta.replace(athlete=args.athlete)
+    if args.leg is not None:
+        meta = meta.replace(leg=args.leg)
+    result = analyze(recording, settings=settings, meta=meta)
+    path = write_session_report(result, out, title=args.title, source=Path(args.recording).name)
+    sets = result.sets
+    failed = sum(
+        1 for flags in sets["flags"] if set(flags) & {"below_target_frequency", "slow_rebound"}
+    )
+    print(
+        f"{path}: {result.n_hops} hops in {len(sets)} set(s), "
+        f"{len(sets) - failed} met the targets, {failed} fell short"
+    )
+    return 0
