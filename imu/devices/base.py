@@ -90,12 +90,16 @@ class DecodedBlock:
         2000-01-01 on the sensor clock; Movesense: sensor milliseconds in seconds; DIY: t0).
     sequence : int or None
         The packet counter when the protocol has one.
+    device_time_ns : ndarray of int64, shape (n,), or None
+        The same device times in integer nanoseconds where the protocol defines them that
+        finely (Polar), since float seconds since 2000 resolve only about 0.1 µs.
     """
 
     acc_g: np.ndarray
     gyro_dps: np.ndarray | None = None
     device_time_s: np.ndarray | None = None
     sequence: int | None = None
+    device_time_ns: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.acc_g.shape[0])

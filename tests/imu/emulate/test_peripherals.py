@@ -102,3 +102,102 @@ def test_unknown_characteristic_is_an_error(table):
 
 def test_registry_has_every_emulator():
     assert "witmotion" in EMULATORS
+
+
+# -- Polar ---------------------------------------------------------------------------------------
+from imu.devices import polar as pmd  # noqa: E402
+
+
+def _polar_started(table, variant="verity", **kw):
+    p = make_emulator("polar", table, variant=variant, **kw)
+    p.set_notify(pmd.CP_UUID, True)
+    p.set_notify(pmd.DATA_UUID, True)
+    drv = get_driver("polar", variant=variant)
+    cfg = drv.configure()
+    replies, _ = _run_commands(p, drv.start_commands(cfg))
+    return p, replies
+
+
+def test_polar_verity_stream_frames_bursts_and_times(table):
+    p, replies = _polar_started(table)
+    resp = pmd.ControlPointAssembler()
+    got = [resp.feed(r[2]) for r in replies]
+    assert got[0].op_code == 2 and got[0].measurement_type == 9 and got[0].ok
+    factor = got[1].factor()
+    assert factor == pytest.approx(16 / 32768)
+    out = p.poll(10.0)
+    assert p.finished
+    frames = _data(out, pmd.DATA_UUID)
+    assert all(f[0] == 2 and f[9] == 0x80 for f in frames)
+    due = sorted({round(t, 6) for t, u, _ in out if u == pmd.DATA_UUID})
+    assert due == [1.0, 2.0, 3.0]  # bursts once a second
+    df = decode("polar", frames, factor=factor, sample_rate_hz=416)
+    t = np.arange(len(df)) / 416.0
+    assert len(df) == 1248
+    for col in ("ax_g", "ay_g", "az_g"):
+        expect = np.clip(np.interp(t, table["time_s"], table[col]), -16, 32767 / 2048)
+        assert np.max(np.abs(df[col].to_numpy() - expect)) <= 0.5 * factor + 1e-12
+    steps = np.diff(df["device_time_s"].to_numpy())
+    assert np.allclose(steps, 1 / 416, atol=2e-7)
+
+
+def test_polar_h10_raw_frames_and_already_in_state(table):
+    p, replies = _polar_started(table, variant="h10")
+    assert replies[0][2] == bytes.fromhex("F0 02 02 00 00 00")
+    again = p.write(
+        pmd.CP_UUID,
+        get_driver("polar", variant="h10")
+        .start_commands(get_driver("polar", variant="h10").configure())[0]
+        .data,
+        True,
+    )
+    assert again[0][2] == bytes.fromhex("F0 02 02 06 00")
+    assert p.write(pmd.CP_UUID, pmd.SDK_MODE_ON, True)[0][2] == bytes.fromhex("F0 02 09 03 00")
+    frames = _data(p.poll(1.0), pmd.DATA_UUID)
+    assert {len(f) for f in frames} == {10 + 36 * 6} and all(f[9] == 0x01 for f in frames)
+    df = decode("polar", frames, variant="h10", sample_rate_hz=200)
+    assert df["az_g"].max() <= 8.0  # clipped at the ±8 g range
+    assert p.write(pmd.CP_UUID, pmd.stop_request(), True)[0][2] == bytes.fromhex("F0 03 02 00 00")
+    assert not p.streaming
+
+
+def test_polar_rejects_bad_settings(table):
+    p = make_emulator("polar", table, variant="h10")
+    p.set_notify(pmd.CP_UUID, True)
+    bad_rate = pmd.start_request(416, 16, 8)
+    assert p.write(pmd.CP_UUID, bad_rate, True)[0][2] == bytes.fromhex("F0 02 02 08 00")
+    bad_range = pmd.start_request(200, 16, 16)
+    assert p.write(pmd.CP_UUID, bad_range, True)[0][2] == bytes.fromhex("F0 02 02 09 00")
+    assert p.write(pmd.CP_UUID, bytes([0x0A, 0x02]), True)[0][2] == bytes.fromhex("F0 0A 02 01 00")
+    assert p.read(pmd.CP_UUID) == bytes((0x0F, 0x05, 0x00))
+
+
+def test_polar_verity_normal_mode_without_sdk(table):
+    p = make_emulator("polar", table)
+    p.set_notify(pmd.CP_UUID, True)
+    resp = pmd.ControlPointAssembler().feed(p.write(pmd.CP_UUID, pmd.settings_query(), True)[0][2])
+    assert resp.settings()[pmd.SETTING_SAMPLE_RATE] == [52]
+    p.write(pmd.CP_UUID, pmd.SDK_MODE_ON, True)
+    resp = pmd.ControlPointAssembler().feed(p.write(pmd.CP_UUID, pmd.settings_query(), True)[0][2])
+    assert resp.settings()[pmd.SETTING_SAMPLE_RATE] == [26, 52, 104, 208, 416]
+    assert resp.settings()[pmd.SETTING_RANGE] == [2, 4, 8, 16]
+
+
+def test_polar_0x81_frames_without_factor(table):
+    p, replies = _polar_started(table, frame_type=0x81)
+    assert pmd.ControlPointAssembler().feed(replies[1][2]).factor() is None
+    frames = _data(p.poll(2.0), pmd.DATA_UUID)
+    df = decode("polar", frames, sample_rate_hz=416)
+    expect = np.interp(np.arange(len(df)) / 416.0, table["time_s"], table["az_g"])
+    assert np.max(np.abs(df["az_g"].to_numpy() - expect)) <= 0.0005 + 1e-12
+
+
+def test_polar_clock_drift(table):
+    p, _ = _polar_started(table, clock_drift_ppm=500.0, burst_interval_s=0.0)
+    out = p.poll(10.0)
+    frames = [(t, f) for t, u, f in out if u == pmd.DATA_UUID]
+    dev = [int.from_bytes(f[1:9], "little") for _, f in frames]
+    host = [t for t, _ in frames]
+    # the device clock advances 1/416 s per sample but the samples come 500 ppm faster
+    ratio = (dev[-1] - dev[0]) / 1e9 / (host[-1] - host[0])
+    assert ratio == pytest.approx(1 + 500e-6, abs=2e-5)
