@@ -499,3 +499,92 @@ def _collect(outcomes: list[SessionOutcome], n_files: int) -> BatchResult:
         hops = hops.reset_index(drop=True)
     failures = sorted((o.file, o.error) for o in outcomes if o.error)
     return BatchResult(sessions=sessions, hops=hops, failures=failures, files=n_files)
+
+
+def write_outputs(
+    result: BatchResult,
+    outdir: str | os.PathLike[str],
+    *,
+    settings: AnalysisSettings | None = None,
+) -> dict[str, Path]:
+    """Write the batch tables (CSV and Parquet) and the squad pages into ``outdir``.
+
+    Parameters
+    ----------
+    result : BatchResult
+        Output of :func:`run_batch`.
+    outdir : path-like
+        Folder to write into (created when missing).
+    settings : AnalysisSettings, optional
+        The settings the batch used (for the thresholds shown on the pages).
+
+    Returns
+    -------
+    dict
+        ``sessions_csv``, ``hops_csv``, ``sessions_parquet``, ``hops_parquet``, ``index``.
+
+    Raises
+    ------
+    OSError
+        The folder or a file cannot be written.
+    """
+    from analysis.report.squad import write_squad_pages
+
+    settings = settings or AnalysisSettings()
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    sessions = _typed(result.sessions, SESSIONS_COLUMNS)
+    hops = _typed(result.hops, HOPS_COLUMNS)
+    paths = {
+        "sessions_csv": out / "sessions.csv",
+        "hops_csv": out / "hops.csv",
+        "sessions_parquet": out / "sessions.parquet",
+        "hops_parquet": out / "hops.parquet",
+    }
+    sessions.to_csv(paths["sessions_csv"], index=False, float_format="%.6g")
+    hops.to_csv(paths["hops_csv"], index=False, float_format="%.6g")
+    sessions.to_parquet(paths["sessions_parquet"], index=False)
+    hops.to_parquet(paths["hops_parquet"], index=False)
+    paths["index"] = write_squad_pages(
+        sessions,
+        hops,
+        out,
+        target_hz=settings.target_hz,
+        slow_contact_ms=settings.slow_contact_ms,
+        failures=result.failures,
+    )
+    return paths
+
+
+_TEXT_COLUMNS = {
+    "athlete",
+    "leg",
+    "date",
+    "session",
+    "file",
+    "status",
+    "error",
+    "set_flags",
+    "session_flags",
+    "start_utc",
+    "device",
+    "placement",
+    "source_format",
+    "warnings",
+}
+_INT_COLUMNS = {"set", "hop", "hops", "gaps", "lost_samples", "clipped_impacts"}
+
+
+def _typed(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Return the table with stable column types: text, nullable integers, floats, booleans."""
+    out = table.reindex(columns=list(columns)).copy()
+    for col in out.columns:
+        if col in _TEXT_COLUMNS:
+            out[col] = out[col].astype(object).where(out[col].notna(), "").astype(str)
+        elif col in _INT_COLUMNS:
+            out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
+        elif col == "impact_clipped":
+            out[col] = out[col].astype("boolean")
+        else:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    return out

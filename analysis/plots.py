@@ -28,6 +28,7 @@ __all__ = [
     "plot_fatigue",
     "plot_hop_rate",
     "plot_signal",
+    "plot_squad_overview",
     "plot_squad_trend",
     "plot_symmetry",
 ]
@@ -671,4 +672,86 @@ def plot_symmetry(
     ax.set_ylim(top=max(101.0, ax.get_ylim()[1]))
     ax.tick_params(axis="x", labelsize=7, labelrotation=30)
     ax.legend(loc="lower left", fontsize=7, framealpha=0.8)
+    return fig
+
+
+def plot_squad_overview(
+    latest: pd.DataFrame,
+    *,
+    target_hz: float = 3.0,
+    slow_contact_ms: float = 250.0,
+    fig: Figure | None = None,
+) -> Figure:
+    """Plot every athlete's latest hop rate and median contact against the thresholds.
+
+    Parameters
+    ----------
+    latest : pandas.DataFrame
+        One row per athlete and leg with ``athlete``, ``leg``, ``hop_hz`` (Hz) and
+        ``contact_ms`` (ms), e.g. :func:`analysis.squad.latest_sessions`.
+    target_hz : float
+        Target hop rate, drawn as a line (``gid="target"``), Hz.
+    slow_contact_ms : float
+        Slow-rebound threshold, drawn as a line (``gid="threshold"``), ms.
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw into (two Axes are added); a new one when not given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars of athletes below target or above the threshold are red.
+
+    Raises
+    ------
+    ValueError
+        A required column is missing.
+    """
+    for column in ("athlete", "leg", "hop_hz", "contact_ms"):
+        if column not in latest.columns:
+            raise ValueError(f"`latest` has no column {column!r}")
+    n = len(latest)
+    if fig is None:
+        fig = Figure(figsize=(9.0, max(2.2, 0.28 * n + 1.0)), layout="constrained")
+    ax_rate, ax_contact = fig.subplots(1, 2, sharey=True)
+    data = latest.sort_values(["athlete", "leg"], ascending=False)
+    labels = [f"{a} {leg}".strip() for a, leg in zip(data["athlete"], data["leg"], strict=True)]
+    y = np.arange(n)
+    rate = data["hop_hz"].to_numpy(dtype=float)
+    contact = data["contact_ms"].to_numpy(dtype=float)
+    ax_rate.barh(
+        y,
+        np.nan_to_num(rate),
+        color=[COLOR_FAIL if r < target_hz else COLOR_TAKEOFF for r in rate],
+        gid="rate-bars",
+    )
+    ax_rate.axvline(
+        target_hz,
+        color=COLOR_TARGET,
+        linestyle="--",
+        gid="target",
+        label=f"target {target_hz:g} Hz",
+    )
+    ax_contact.barh(
+        y,
+        np.nan_to_num(contact),
+        color=[COLOR_FAIL if c > slow_contact_ms else COLOR_TAKEOFF for c in contact],
+        gid="contact-bars",
+    )
+    ax_contact.axvline(
+        slow_contact_ms,
+        color=COLOR_FAIL,
+        linestyle="--",
+        gid="threshold",
+        label=f"slow above {slow_contact_ms:g} ms",
+    )
+    ax_rate.set_yticks(y, labels, fontsize=8)
+    ax_rate.set_xlabel("hop rate (Hz)")
+    ax_contact.set_xlabel("median contact (ms)")
+    ax_rate.set_title("Latest hop rate", loc="left", fontsize=10)
+    ax_contact.set_title("Latest median contact", loc="left", fontsize=10)
+    if n:
+        finite = rate[np.isfinite(rate)]
+        ax_rate.set_xlim(0, max(target_hz, finite.max() if finite.size else 0) * 1.1)
+    for ax in (ax_rate, ax_contact):
+        ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
     return fig

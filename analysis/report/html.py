@@ -145,6 +145,8 @@ header.report { border-bottom: 3px solid var(--ink); padding-bottom: 8px; margin
 table { border-collapse: collapse; margin: 6px 0; font-size: 0.85rem; }
 table.data th, table.data td { border: 1px solid var(--line); padding: 3px 7px; text-align: right; }
 table.data th { background: var(--bg-soft); }
+table.data td { white-space: nowrap; }
+table.data td:last-child, table.data th:last-child { white-space: normal; text-align: left; }
 table.data td:first-child, table.data th:first-child, table.text td, table.text th { text-align: left; }
 table.data tr.fail td { background: #fff5f5; }
 table.kv th { text-align: left; padding: 2px 12px 2px 0; color: var(--muted); font-weight: 600;
