@@ -14,6 +14,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+from scipy.ndimage import minimum_filter1d
 from scipy.signal import find_peaks
 
 from analysis.settings import DetectionSettings
@@ -37,6 +38,45 @@ def _windows(index: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
     """Return an (len(index), stop - start) array of sample indices ``index + k``, clipped."""
     k = np.arange(start, stop)
     return np.clip(index[:, None] + k[None, :], 0, n - 1)
+
+
+def _bound_flights(
+    peaks: np.ndarray,
+    foot: np.ndarray,
+    ok_onset: np.ndarray,
+    next_q: np.ndarray,
+    cum_low: np.ndarray,
+    *,
+    max_flight: int,
+    guard: int,
+    need: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walk the impact candidates in order; return each one's flight search start and whether
+    it is a landing.
+
+    A flight before candidate ``i`` is sought from ``guard`` samples after the previous
+    accepted landing's peak (never inside that contact's impact), at most ``max_flight``
+    samples back. The candidate is a landing when it has an impact onset and at least
+    ``need`` flight-level samples after the take-off fall (or after the search start when no
+    fall is found). This is the one loop of the detector: over candidates, O(1) each.
+    """
+    n_last = len(next_q) - 1
+    start = np.empty(len(peaks), dtype=np.int64)
+    accept = np.zeros(len(peaks), dtype=bool)
+    last = -(10**12)
+    for i, (pk, ft, ok, st_min) in enumerate(
+        zip(peaks.tolist(), foot.tolist(), ok_onset.tolist(), (foot - max_flight).tolist())
+    ):
+        st = min(max(st_min, last + guard, 0), n_last)
+        start[i] = st
+        if not ok or st >= ft:
+            continue
+        kq = int(next_q[st])
+        first = kq if kq < ft else st
+        if cum_low[ft + 1] - cum_low[first] >= need:
+            accept[i] = True
+            last = pk
+    return start, accept
 
 
 def detect_flights(
@@ -140,102 +180,101 @@ def detect_flights(
     peak_g = m[peaks]
     peak_clipped = clipped[props["left_edges"]] | clipped[props["right_edges"]]
 
-    # 2. Landing onset: walk back from the peak along the steep rise.
-    w_on = max(3, int(np.ceil(60 * ms)))
+    rows = np.arange(len(peaks))
+    dt_ms = 1e3 / fs
+
+    # 2. Landing onset: the steepest rising step before the peak, then back along the steep
+    #    run to its foot.
+    w_on = max(3, int(np.ceil(40 * ms)) + 1)
     idx = _windows(ref, -w_on, 1, n)  # columns: ref - w_on ... ref
     seg = m[idx]
     step = np.diff(seg, axis=1)  # step[:, j] = seg[:, j+1] - seg[:, j]
-    gap_step = is_gap[idx[:, :-1]]
-    dt_ms = 1e3 / fs
-    steep = (step >= s.onset_slope_g_per_ms * dt_ms) & ~gap_step
-    # Walking back from the peak: the run of steep steps ending at the peak.
-    rev = steep[:, ::-1]
-    run = np.argmin(rev, axis=1)  # first non-steep step counted from the peak
-    run = np.where(rev.all(axis=1), rev.shape[1], run)
-    foot_col = w_on - run  # column of the foot sample in the window
-    foot = ref - run
-    ok_onset = (run >= 1) & (foot >= 0) & (foot + 1 < n)
-    foot = np.clip(foot, 0, n - 2)
-    t0 = t[foot]
-    t1 = t[foot + 1]
-    d1 = m[foot + 1] - m[foot]
-    d2 = m[np.minimum(foot + 2, n - 1)] - m[foot + 1]
-    # Extrapolate the second step back when the rise continues (edge spans several samples).
-    multi = (run >= 2) & (d2 > d1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(multi, 1.0 - d1 / d2, 0.5)
-    frac = np.clip(frac, 0.0, 1.0)
-    landing = t0 + frac * (t1 - t0) + s.landing_offset_ms / 1e3
-    ok_onset &= ~is_gap[foot]
-    del foot_col
+    step = np.where(is_gap[idx[:, :-1]] | (idx[:, :-1] + 1 != idx[:, 1:]), -np.inf, step)
+    steep = step >= s.onset_slope_g_per_ms * dt_ms
+    j_star = np.argmax(step, axis=1)
+    col = np.arange(step.shape[1])
+    last_flat = np.maximum.accumulate(np.where(~steep, col, -1), axis=1)
+    j0 = last_flat[rows, j_star] + 1  # first steep step of the run ending at j_star
+    ok_onset = steep[rows, j_star] & (j0 > 0)
+    foot = idx[rows, j0]
+    ks = idx[rows, j_star]
+    m_foot = m[foot]
+    t_foot = t[foot]
+    t_next = t[np.minimum(foot + 1, n - 1)]
+    slope = (m[ks + 1] - m[ks]) / np.maximum(t[ks + 1] - t[ks], 1e-12)
+    t_tan = t[ks] - (m[ks] - m_foot) / slope
+    landing = np.where(
+        j_star > j0,
+        np.clip(t_tan, t_foot, t_next),
+        t_foot + s.step_edge_fraction * (t_next - t_foot),
+    )
+    landing = landing + s.landing_offset_ms / 1e3
 
-    # 3. Take-off: steepest fall before the landing, after the previous impact.
-    span = max(1, round(s.fall_span_ms * ms))
-    fall = np.zeros(n)
-    fall[:-span] = m[:-span] - m[span:]
-    # A fall across a gap is not a fall.
-    if is_gap.any():
-        gap_cum = np.cumsum(is_gap)
-        crosses = np.zeros(n, dtype=bool)
-        crosses[:-span] = gap_cum[span - 1 : -1] - np.r_[0, gap_cum[: -span - 1]] > 0
-        fall[crosses] = 0.0
-    w_fl = int(np.ceil(s.max_flight_ms * ms)) + span + 1
-    start = np.empty_like(foot)
-    start[0] = foot[0] - w_fl
+    # 3. Take-off: the earliest steep fall into flight after the previous impact: at least
+    #    takeoff_fall_g within fall_span_ms, ending below flight_g. A heel-touch spike or
+    #    stance wobble falls back to about 1 g, not to flight level; impact ringing is skipped
+    #    by impact_guard_ms.
+    low = m < s.flight_g
+    span = max(1, int(np.ceil(s.fall_span_ms * ms)))
+    # bottom_after[k]: lowest magnitude among samples k+1 .. k+span.
+    bottom_after = np.empty(n)
+    bottom_after[:-1] = minimum_filter1d(m[1:], size=span, origin=-(span // 2), mode="nearest")
+    bottom_after[-1] = m[-1]
+    qualifies = (m - bottom_after >= s.takeoff_fall_g) & (bottom_after < s.flight_g)
+    q_pos = np.where(qualifies, np.arange(n), n)
+    next_q = np.minimum.accumulate(q_pos[::-1])[::-1]  # first qualifying sample at or after i
     guard = int(np.ceil(s.impact_guard_ms * ms))
-    # Bound by the previous impact (a peak with a steep onset; slow push-off humps do not count).
-    onset_pos = np.where(ok_onset, np.arange(len(peaks)), -1)
-    prev_impact = np.r_[-1, np.maximum.accumulate(onset_pos)[:-1]]
-    prev_peak = np.where(prev_impact >= 0, peaks[np.maximum(prev_impact, 0)], -(10**9))
-    start[1:] = np.maximum(foot[1:] - w_fl, prev_peak[1:] + guard)
-    widx = _windows(foot, -w_fl, 0, n)  # columns: foot - w_fl ... foot - 1
-    valid = (widx >= start[:, None]) & (widx + span <= foot[:, None])
-    wfall = np.where(valid, fall[widx], -np.inf)
-    best = np.argmax(wfall, axis=1)
-    best_fall = wfall[np.arange(len(foot)), best]
-    k = widx[np.arange(len(foot)), best]  # fall from sample k to k + span
-    ok_takeoff = best_fall >= s.takeoff_fall_g
-
-    # Refine: crossing of the fall's mid-level inside [k, k + span].
-    top = m[k]
-    bottom = m[np.minimum(k + span, n - 1)]
-    level = 0.5 * (top + bottom)
-    fidx = _windows(k, 0, span + 1, n)
-    fseg = m[fidx]
-    below = fseg < level[:, None]
-    first_below = np.argmax(below, axis=1)  # >= 1 since fseg[:, 0] = top > level
-    first_below = np.maximum(first_below, 1)
-    a = k + first_below - 1
-    b = np.minimum(a + 1, n - 1)
-    ma, mb = m[a], m[b]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac_to = np.where(ma > mb, (ma - level) / (ma - mb), 0.5)
-    one_step = (mb <= bottom + 0.25 * (top - bottom)) & (ma >= top - 0.25 * (top - bottom))
-    frac_to = np.where(one_step, 0.5, np.clip(frac_to, 0.0, 1.0))
-    takeoff = t[a] + frac_to * (t[b] - t[a]) + s.takeoff_offset_ms / 1e3
-
-    # 4. Flight evidence: time below flight_g between take-off (or the window start) and landing.
-    low = np.r_[0, np.cumsum(m < s.flight_g)]
-    ev_start = np.where(ok_takeoff, b, np.clip(start, 0, n - 1))
-    low_count = low[foot + 1] - low[ev_start]
+    max_flight = int(np.ceil(s.max_flight_ms * ms)) + 1
+    cum_low = np.r_[0, np.cumsum(low)]
     need = max(1, int(np.floor(s.min_flight_evidence_ms * ms)))
+    start, accept = _bound_flights(
+        peaks, foot, ok_onset, next_q, cum_low, max_flight=max_flight, guard=guard, need=need
+    )
+    kq = next_q[start]
+    has_fall = kq < foot
+    kq = np.minimum(kq, n - 1)
+    # The fall: its top at or before kq (within one span), its bottom within span after kq.
+    back = _windows(kq, -span, 1, n)
+    top = back[rows, np.argmax(np.where(back >= start[:, None], m[back], -np.inf), axis=1)]
+    fwd = _windows(kq, 1, span + 1, n)
+    bottom = fwd[rows, np.argmin(np.where(fwd < foot[:, None], m[fwd], np.inf), axis=1)]
+    # Steepest falling step between top and bottom; extrapolate it down to the bottom level.
+    tb = _windows(top, 0, 2 * span + 1, n)
+    fall_step = m[tb[:, :-1]] - m[tb[:, 1:]]
+    fall_step = np.where(tb[:, 1:] <= bottom[:, None], fall_step, -np.inf)
+    fk = tb[rows, np.argmax(fall_step, axis=1)]
+    fk1 = np.minimum(fk + 1, n - 1)
+    fslope = (m[fk] - m[fk1]) / np.maximum(t[fk1] - t[fk], 1e-12)
+    t_end = t[fk] + (m[fk] - m[bottom]) / np.maximum(fslope, 1e-12)
+    one_step = bottom == top + 1
+    takeoff = np.where(
+        one_step,
+        t[top] + s.step_edge_fraction * (t[bottom] - t[top]),
+        np.clip(t_end, t[fk], t[bottom]),
+    )
+    takeoff = takeoff + s.takeoff_offset_ms / 1e3
+    crosses_gap = np.r_[0, np.cumsum(is_gap)]
+    gap_in_fall = crosses_gap[bottom] - crosses_gap[top] > 0
+    ok_takeoff = has_fall & ~gap_in_fall & (bottom > top)
+    has_low = ok_takeoff
+
+    # 4. Plausible flight time; a landing needs an onset and a flight before it (checked in
+    #    _bound_flights); its take-off is kept only when the fall into the flight was found
+    #    (else NaN, e.g. a step off a box).
     flight_ms = (landing - takeoff) * 1e3
-    ok_evidence = low_count >= need
-    ok_duration = (flight_ms >= s.min_flight_ms) & (flight_ms <= s.max_flight_ms)
-    # A landing needs an onset and a flight before it; its take-off is kept only when the
-    # take-off fall was found and the flight time is plausible (else NaN: e.g. a step-off).
-    accept = ok_onset & ok_evidence
-    ok_takeoff &= ok_duration
+    ok_takeoff &= (flight_ms >= s.min_flight_ms) & (flight_ms <= s.max_flight_ms)
+    accept &= ~is_gap[foot]
+    ev_start = start
     takeoff = np.where(ok_takeoff, takeoff, np.nan)
-    b = np.where(ok_takeoff, b, ev_start)
+    b = np.where(ok_takeoff, bottom, ev_start)
 
     # Lowest magnitude within each accepted flight (for the record).
     flight_min = np.full(len(peaks), np.nan)
     if accept.any():
         ia = np.flatnonzero(accept)
-        mins = np.where(valid[ia], m[widx[ia]], np.inf)
-        after = widx[ia] >= b[ia, None]
-        flight_min[ia] = np.where(after, mins, np.inf).min(axis=1)
+        span_idx = _windows(b[ia], 0, max_flight + 1, n)
+        inside = span_idx <= foot[ia, None]
+        flight_min[ia] = np.where(inside, m[span_idx], np.inf).min(axis=1)
 
     flights = pd.DataFrame(
         {

@@ -43,6 +43,9 @@ class DetectionSettings:
     impact_guard_ms : float
         The take-off of a contact is sought no earlier than this after its impact peak, in ms
         (skips the impact's decay and ringing).
+    step_edge_fraction : float
+        Where in the bracketing sample interval an edge is placed when it completes within
+        one interval (0-1); 0.5, the mid-point, is unbiased for an edge anywhere in it.
     landing_offset_ms, takeoff_offset_ms : float
         Systematic corrections added to every landing and take-off time, in ms.
     """
@@ -53,11 +56,12 @@ class DetectionSettings:
     onset_slope_g_per_ms: float = 0.08
     takeoff_fall_g: float = 0.8
     fall_span_ms: float = 12.0
-    flight_g: float = 0.6
+    flight_g: float = 0.4
     min_flight_evidence_ms: float = 15.0
     min_flight_ms: float = 20.0
     max_flight_ms: float = 800.0
     impact_guard_ms: float = 40.0
+    step_edge_fraction: float = 0.5
     landing_offset_ms: float = 0.0
     takeoff_offset_ms: float = 0.0
 
