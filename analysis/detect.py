@@ -51,8 +51,7 @@ def _bound_flights(
     guard: int,
     need: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Walk the impact candidates in order; return each one's flight search start and whether
-    it is a landing.
+    """Walk the impact candidates in order: flight search start and landing verdict of each.
 
     A flight before candidate ``i`` is sought from ``guard`` samples after the previous
     accepted landing's peak (never inside that contact's impact), at most ``max_flight``
@@ -65,7 +64,13 @@ def _bound_flights(
     accept = np.zeros(len(peaks), dtype=bool)
     last = -(10**12)
     for i, (pk, ft, ok, st_min) in enumerate(
-        zip(peaks.tolist(), foot.tolist(), ok_onset.tolist(), (foot - max_flight).tolist())
+        zip(
+            peaks.tolist(),
+            foot.tolist(),
+            ok_onset.tolist(),
+            (foot - max_flight).tolist(),
+            strict=True,
+        )
     ):
         st = min(max(st_min, last + guard, 0), n_last)
         start[i] = st
@@ -256,7 +261,6 @@ def detect_flights(
     crosses_gap = np.r_[0, np.cumsum(is_gap)]
     gap_in_fall = crosses_gap[bottom] - crosses_gap[top] > 0
     ok_takeoff = has_fall & ~gap_in_fall & (bottom > top)
-    has_low = ok_takeoff
 
     # 4. Plausible flight time; a landing needs an onset and a flight before it (checked in
     #    _bound_flights); its take-off is kept only when the fall into the flight was found

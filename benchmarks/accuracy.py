@@ -30,10 +30,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis import AnalysisSettings, analyze  # noqa: E402
-from analysis.result import FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND  # noqa: E402
-from imu.errors import HopscopeWarning  # noqa: E402
-from imu.simulate import Artefacts, SetSpec, simulate_session  # noqa: E402
+from analysis import AnalysisSettings, analyze
+from analysis.result import FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND
+from imu.errors import HopscopeWarning
+from imu.simulate import Artefacts, SetSpec, simulate_session
 
 RATES_HZ = (52.0, 100.0, 200.0, 416.0, 800.0)
 MATCH_TOLERANCE_S = 0.05
