@@ -13,7 +13,7 @@ _SAMPLE_ARTEFACTS = Artefacts(messy_flight=0.3, pre_landing=0.5)
 
 
 def _good_3p2hz() -> dict[str, Any]:
-    spec = SetSpec(hops=20, hop_hz=3.3, duty_factor=0.5, fatigue=0.06)
+    spec = SetSpec(hops=20, hop_hz=3.24, duty_factor=0.5, fatigue=0.06)
     return {
         "sample_rate_hz": 200.0,
         "range_g": 16.0,
@@ -52,7 +52,7 @@ def _slow_rebound() -> dict[str, Any]:
 
 
 def _low_rate_52hz_clipped() -> dict[str, Any]:
-    spec = SetSpec(hops=20, hop_hz=3.1, duty_factor=0.5, fatigue=0.05)
+    spec = SetSpec(hops=20, hop_hz=3.1, duty_factor=0.5, fatigue=0.05, impact_scale=2.0)
     return {
         "sample_rate_hz": 52.0,
         "range_g": 8.0,

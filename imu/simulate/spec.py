@@ -60,6 +60,10 @@ class SetSpec:
     jump_rest_s : float
         ``"rebound"`` only: rest between the landing of one jump and the step-off of the next,
         in s (standing, a few steps back onto the box, standing).
+    impact_scale : float
+        Scales the impact peaks (0.3–3): stiff landings or hard soles above 1, soft ones
+        below. The impact amplitude is about 11 g per m/s of landing speed, limited to
+        3–20 g before scaling and to 30 g after.
 
     Raises
     ------
@@ -78,6 +82,7 @@ class SetSpec:
     fatigue: float = 0.0
     box_height_m: float = 0.3
     jump_rest_s: float = 5.0
+    impact_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.exercise not in EXERCISES:
@@ -95,6 +100,7 @@ class SetSpec:
         _check_range("fatigue", self.fatigue, -0.5, 1.0)
         _check_range("box_height_m", self.box_height_m, 0.1, 1.0)
         _check_range("jump_rest_s", self.jump_rest_s, 1.0, 600.0)
+        _check_range("impact_scale", self.impact_scale, 0.3, 3.0)
         if self.exercise == "hops" and self.duty_factor is not None and self.contact_ms is not None:
             raise ValueError("give `duty_factor` or `contact_ms` for a hop set, not both")
         if self.exercise == "hops":

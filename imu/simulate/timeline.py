@@ -172,6 +172,7 @@ def _contacts(
     *,
     placement: str,
     art: Artefacts,
+    impact_scale: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Shape parameters of contact segments.
 
@@ -185,7 +186,7 @@ def _contacts(
     takes_off = hop_like | (role == ROLE_FIRST) | (role == ROLE_STEP_OFF)
     # Impact amplitude grows with landing speed v = g t_f / 2 (about 11 g per m/s), 3-20 g.
     amp = np.clip(11.0 * speed_mps * rng.lognormal(0.0, 0.2, n), 3.0, 20.0) * pf["impact"]
-    amp = np.where(landed, np.minimum(amp, 24.0), 0.0)
+    amp = np.where(landed, np.minimum(amp * impact_scale, 30.0), 0.0)
     rise = _u(rng, 0.002, 0.010, n)
     tau = _u(rng, 0.010, 0.040, n) / 3.0
     ring_on = 1.0 if art.ringing else 0.0
@@ -241,6 +242,9 @@ def _flights(
     """Shape parameters of flight segments."""
     n = dur_s.size
     hold_on = rng.random(n) < art.messy_flight
+    longness = np.clip((dur_s - 0.120) / 0.130, 0.0, 1.0)
+    hold_lo = 0.15 + 0.25 * longness
+    hold_hi = 0.40 + 0.35 * longness
     pre_on = rng.random(n) < art.pre_landing
     return {
         "ankle_amp": _u(rng, 0.02, 0.3, n),
@@ -248,9 +252,11 @@ def _flights(
         "hold_amp": np.where(hold_on, _u(rng, 0.3, 2.0, n), 0.0),
         "hold_a": rng.normal(0.0, 0.6, n),
         "hold_rise": np.minimum(_u(rng, 0.015, 0.040, n), 0.3 * dur_s),
-        "hold_frac": _u(rng, 0.4, 0.75, n),
+        # Limb motion holds up much of a long flight (40-75 % of it from 250 ms of flight),
+        # less of a short one (15-40 % below 120 ms).
+        "hold_frac": _u(rng, 0.0, 1.0, n) * (hold_hi - hold_lo) + hold_lo,
         "pre_amp": np.where(pre_on, _u(rng, 0.5, 1.5, n), 0.0),
-        "pre_lead": np.minimum(_u(rng, 0.020, 0.060, n), 0.5 * dur_s),
+        "pre_lead": np.minimum(_u(rng, 0.020, 0.060, n), 0.35 * dur_s),
         "pre_a": math.pi + rng.normal(0.0, 0.5, n),
         "pitch_amp": -np.radians(_u(rng, 10.0, 25.0, n)),
     }
@@ -273,6 +279,7 @@ def _add_alternating(
     rng: np.random.Generator,
     placement: str,
     art: Artefacts,
+    impact_scale: float,
 ) -> None:
     """Add contact, flight, contact, ..., contact (one more contact than flights)."""
     nf = flight_dur.size
@@ -280,7 +287,14 @@ def _add_alternating(
     carry_amp = np.concatenate([[0.0], fl["pre_amp"]])
     carry_a = np.concatenate([[0.0], fl["pre_a"]])
     co = _contacts(
-        rng, contact_dur, speeds, (carry_amp, carry_a), roles, placement=placement, art=art
+        rng,
+        contact_dur,
+        speeds,
+        (carry_amp, carry_a),
+        roles,
+        placement=placement,
+        art=art,
+        impact_scale=impact_scale,
     )
     n = contact_dur.size + nf
     kind = np.empty(n, dtype=np.int8)
@@ -378,6 +392,7 @@ def _hop_set(
         rng=rng,
         placement=placement,
         art=art,
+        impact_scale=spec.impact_scale,
     )
 
 
@@ -421,6 +436,7 @@ def _rebound_set(
             rng=rng,
             placement=placement,
             art=art,
+            impact_scale=spec.impact_scale,
         )
 
 

@@ -409,3 +409,91 @@ class TestArguments:
     def test_unknown_preset_lists_known(self) -> None:
         with pytest.raises(ValueError, match="good_3p2hz"):
             session_for("nope", 1)
+
+
+def _naive_threshold_contacts(sim: SimulatedSession, *, threshold_g: float = 0.5) -> np.ndarray:
+    """Contact-time error (ms) of a naive free-fall threshold detector, per matched contact.
+
+    Flight = a run of samples below ``threshold_g`` lasting at least 25 ms; the contact is the
+    time from the end of the flight run before a true landing to the start of the run after it.
+    """
+    t = sim.samples["time_s"].to_numpy()
+    low = _magnitude(sim) < threshold_g
+    edges = np.diff(np.concatenate([[0], low.astype(np.int8), [0]]))
+    start = np.flatnonzero(edges == 1)
+    end = np.minimum(np.flatnonzero(edges == -1), t.size - 1)
+    long_enough = t[end] - t[start] >= 0.025
+    start_s, end_s = t[start[long_enough]], t[end[long_enough]]
+    errors = []
+    for row in sim.truth.itertuples():
+        before = np.flatnonzero((end_s > row.landing_s - 0.08) & (end_s < row.landing_s + 0.03))
+        after = np.flatnonzero((start_s > row.takeoff_s - 0.03) & (start_s < row.takeoff_s + 0.08))
+        if before.size and after.size:
+            errors.append((start_s[after[0]] - end_s[before[-1]]) * 1000.0 - row.contact_ms)
+    return np.asarray(errors)
+
+
+class TestMessyFlightDefeatsNaiveThreshold:
+    """Messy flights must make a free-fall threshold detector report contacts >= 20 ms too long."""
+
+    def test_clean_flights_threshold_is_close(self) -> None:
+        sim = simulate_session(51, sets=[SetSpec(hops=30)] * 2)
+        errors = _naive_threshold_contacts(sim)
+        assert len(errors) == 60
+        assert abs(np.median(errors)) < 6.0
+
+    def test_messy_flights_threshold_reports_long_contacts(self) -> None:
+        art = Artefacts(messy_flight=0.5, pre_landing=0.7)
+        sim = simulate_session(51, sets=[SetSpec(hops=30)] * 2, artefacts=art)
+        errors = _naive_threshold_contacts(sim)
+        assert np.mean(errors) >= 20.0
+        assert np.percentile(errors, 90) >= 40.0
+
+
+class TestSampleData:
+    def test_sample_files_are_rebuilt_by_the_generator(self, tmp_path) -> None:
+        import importlib.util
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[2] / "sample_data"
+        spec = importlib.util.spec_from_file_location(
+            "make_sample_data", root / "make_sample_data.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.main(tmp_path)
+        for name in module.SAMPLES:
+            fresh = read_recording(tmp_path / f"{name}.csv")
+            stored = read_recording(root / f"{name}.csv")
+            assert stored.meta == fresh.meta
+            np.testing.assert_allclose(
+                stored.samples.to_numpy(), fresh.samples.to_numpy(), atol=2e-5
+            )
+            pd.testing.assert_frame_equal(
+                pd.read_csv(root / f"{name}.truth.csv"), pd.read_csv(tmp_path / f"{name}.truth.csv")
+            )
+            assert (root / f"{name}.csv").stat().st_size < 400 * 1024
+
+    def test_sample_truth_matches_the_readme_claims(self) -> None:
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[2] / "sample_data"
+        good = pd.read_csv(root / "good_3p2hz.truth.csv")
+        assert good.groupby("set").size().tolist() == [20, 20, 20]
+        assert good.groupby("set")["contact_ms"].median().between(150, 170).all()
+        slow = pd.read_csv(root / "slow_rebound.truth.csv")
+        assert slow.groupby("set")["contact_ms"].median().between(280, 300).all()
+        clipped = read_recording(root / "low_rate_52hz_clipped.csv")
+        acc = clipped.samples[ACC].abs().to_numpy()
+        assert (acc >= 8.0 - 2 * 8.0 / 65536).any(axis=1).sum() >= 5
+
+
+def test_impact_scale_raises_impacts() -> None:
+    soft = simulate_session(
+        61, sets=[SetSpec(hops=20, impact_scale=0.5)], artefacts=Artefacts.clean()
+    )
+    hard = simulate_session(
+        61, sets=[SetSpec(hops=20, impact_scale=2.0)], artefacts=Artefacts.clean()
+    )
+    assert _magnitude(hard).max() > 2.0 * _magnitude(soft).max()
+    assert (hard.truth["impact_g"] > soft.truth["impact_g"]).all()
