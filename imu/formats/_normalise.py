@@ -1,0 +1,464 @@
+"""From parsed columns to a :class:`~imu.recording.Recording`: units, time base and quality.
+
+Every reader ends in :func:`finish`, which converts acceleration to g, puts time in seconds
+from the first sample, drops (and counts) rows without acceleration, rebuilds sample times
+when stamps repeat or arrive in bursts, measures rate, jitter, gaps and clipping, checks that
+gravity is in the signal and issues :class:`~imu.errors.HopscopeWarning` for what degrades a
+result. Everything is vectorised.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import HopscopeWarning
+from imu.formats._source import Source
+from imu.recording import ACC_COLUMNS, TIME_COLUMN, Recording, RecordingMeta
+
+#: Standard gravity, m/s² per g.
+G0 = 9.80665
+#: Below this effective rate (Hz) contact times lose precision: warn.
+MIN_RATE_HZ = 100.0
+#: Output rates of common IMUs and apps; an estimated rate within 1 % of one is snapped to it.
+COMMON_RATES_HZ = (
+    1.0, 2.0, 5.0, 10.0, 12.5, 20.0, 25.0, 26.0, 50.0, 52.0, 60.0, 100.0, 104.0, 120.0,
+    200.0, 208.0, 250.0, 400.0, 416.0, 500.0, 800.0, 833.0, 1000.0, 1600.0, 1666.0, 3200.0,
+)  # fmt: skip
+#: A sample within this fraction of the full scale counts as clipped.
+CLIP_FRACTION = 0.98
+#: A median magnitude below this (g) in the quietest second means gravity was removed.
+GRAVITY_MISSING_G = 0.3
+
+GRAVITY_EXPLANATION = (
+    "hop analysis needs acceleration with gravity included: flight shows as free fall "
+    "(|a| near 0 g), which gravity-removed ('linear', 'user' or 'free') acceleration cannot show"
+)
+
+
+@dataclass
+class Skips:
+    """Rows left out while reading, by reason (every one is reported)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def add(self, reason: str, n: int, example: str | None = None) -> None:
+        """Count ``n`` rows skipped for ``reason``."""
+        if n <= 0:
+            return
+        self.counts[reason] = self.counts.get(reason, 0) + int(n)
+        if example is not None and reason not in self.examples:
+            self.examples[reason] = example[:80]
+
+    @property
+    def total(self) -> int:
+        """All skipped rows."""
+        return sum(self.counts.values())
+
+    def add_table(self, table: Any, first_line: int) -> None:
+        """Count a parsed table's rows with a wrong field count."""
+        self.add(
+            "wrong number of fields (e.g. a line cut short)",
+            table.bad_rows,
+            table.bad_row_example or None,
+        )
+
+
+def relative_seconds(clock: np.ndarray, ticks_per_second: float) -> np.ndarray:
+    """Seconds from the first value of an integer clock (difference taken in int64).
+
+    Parameters
+    ----------
+    clock : numpy.ndarray
+        Integer clock values (int64).
+    ticks_per_second : float
+        Clock ticks per second (1e9 for ns, 1e6 for µs, 1e3 for ms).
+    """
+    if clock.size == 0:
+        return clock.astype(np.float64)
+    return (clock - clock[0]).astype(np.float64) / ticks_per_second
+
+
+def unwrap_counter(counter: np.ndarray, bits: int) -> np.ndarray:
+    """Unwrap an unsigned counter that wraps at ``2**bits`` (adds ``2**bits`` at each wrap).
+
+    A step backwards by more than half the range is a wrap; smaller steps are kept as they are.
+    """
+    c = counter.astype(np.int64, copy=False)
+    if c.size < 2:
+        return c.copy()
+    span = np.int64(1) << bits
+    step = np.diff(c)
+    wraps = np.concatenate([[0], np.cumsum(step < -(span // 2))])
+    return c + wraps * span
+
+
+def snap_rate(rate_hz: float) -> tuple[float, bool]:
+    """Snap an estimated rate to a common output rate within 1 %."""
+    rates = np.asarray(COMMON_RATES_HZ)
+    k = int(np.argmin(np.abs(rates - rate_hz)))
+    if abs(rates[k] - rate_hz) <= 0.01 * rates[k]:
+        return float(rates[k]), True
+    return float(rate_hz), False
+
+
+def estimate_rate(time_s: np.ndarray) -> float | None:
+    """Rate from the span of the stamps and the sample count, or None when undefined."""
+    if time_s.size < 2:
+        return None
+    span = float(time_s[-1] - time_s[0])
+    if not np.isfinite(span) or span <= 0:
+        return None
+    return (time_s.size - 1) / span
+
+
+def grid_time(time_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, int]:
+    """Rebuild sample times on a uniform grid from the sample index, keeping real gaps.
+
+    Parameters
+    ----------
+    time_s : numpy.ndarray
+        Raw stamps in s (may repeat, arrive in bursts or step back).
+    rate_hz : float
+        The sample rate, in Hz.
+
+    Returns
+    -------
+    time_s : numpy.ndarray
+        ``(index + samples lost before it) / rate``.
+    lost : int
+        Samples judged lost in gaps.
+
+    Notes
+    -----
+    The stamps are split where they jump by more than 1.5 typical steps. Within each stretch,
+    the median of ``stamp - index / rate`` is the stretch's offset; a rise of the offset from
+    one stretch to the next by whole sample periods (beyond the spread of the offsets within
+    stretches) is a gap of that many samples. Burst stamps (many rows sharing the time a
+    packet arrived) are thus placed on the grid without inventing gaps.
+    """
+    n = time_s.size
+    p = 1.0 / rate_hz
+    index = np.arange(n, dtype=np.float64)
+    if n < 3:
+        return index * p, 0
+    offset = time_s - index * p
+    step = np.diff(time_s)
+    positive = step[step > 0]
+    typical = float(np.median(positive)) if positive.size else p
+    starts = np.flatnonzero(step > max(1.5 * typical, 1.5 * p)) + 1
+    if starts.size == 0:
+        return index * p, 0
+    seg = np.zeros(n, dtype=np.int64)
+    seg[starts] = 1
+    seg = np.cumsum(seg)
+    med = pd.Series(offset).groupby(seg).median().to_numpy()
+    spread = float(np.median(np.abs(offset - med[seg])))
+    tolerance = max(0.5 * p, 3.0 * spread)
+    rise = np.diff(med)
+    jumps = np.where(rise > tolerance, np.round(rise / p), 0.0)
+    lost_before = np.concatenate([[0.0], np.cumsum(jumps)])
+    return (index + lost_before[seg]) * p, int(lost_before[-1])
+
+
+def time_stats(time_s: np.ndarray) -> dict[str, Any]:
+    """Effective rate, jitter and gaps of strictly increasing sample times.
+
+    Returns
+    -------
+    dict
+        ``effective_rate_hz`` (1 / median step), ``median_period_s``, ``jitter_ms`` (1.4826 x
+        median absolute deviation of the steps), ``gap_count`` (steps longer than twice the
+        median), ``gap_total_s``, ``gap_lost_samples`` (estimated from the gap lengths),
+        ``duration_s``.
+    """
+    if time_s.size < 2:
+        return {"duration_s": 0.0, "gap_count": 0, "gap_total_s": 0.0, "gap_lost_samples": 0}
+    step = np.diff(time_s)
+    med = float(np.median(step))
+    jitter = float(1.4826 * np.median(np.abs(step - med))) * 1e3
+    gap = step > 2.0 * med
+    lost = int(np.sum(np.round(step[gap] / med) - 1)) if gap.any() else 0
+    return {
+        "effective_rate_hz": round(1.0 / med, 4),
+        "median_period_s": med,
+        "jitter_ms": round(jitter, 4),
+        "gap_count": int(gap.sum()),
+        "gap_total_s": round(float(np.sum(step[gap])), 6),
+        "gap_lost_samples": lost,
+        "duration_s": float(time_s[-1] - time_s[0]),
+    }
+
+
+def clipped_samples(acc_g: tuple[np.ndarray, ...], range_g: float | None) -> tuple[int, str]:
+    """Count samples at the sensor's limits.
+
+    With a known full scale, a sample is clipped when any axis is within 2 % of it. Without
+    one, runs of at least 3 equal samples at an axis's extreme (beyond 1.5 g) count as flat
+    tops. Returns the count and the method used.
+    """
+    n = acc_g[0].size
+    if n == 0:
+        return 0, "none"
+    if range_g is not None:
+        limit = CLIP_FRACTION * range_g
+        hit = np.zeros(n, dtype=bool)
+        for a in acc_g:
+            hit |= np.abs(a) >= limit
+        return int(hit.sum()), f"within 2 % of ±{range_g:g} g"
+    hit = np.zeros(n, dtype=bool)
+    for a in acc_g:
+        for extreme in (a.max(), a.min()):
+            if abs(extreme) < 1.5:
+                continue
+            at = a == extreme
+            if at.sum() < 3:
+                continue
+            edges = np.diff(np.concatenate([[0], at.view(np.int8), [0]]))
+            run_start = np.flatnonzero(edges == 1)
+            run_end = np.flatnonzero(edges == -1)
+            long_runs = (run_end - run_start) >= 3
+            for s, e in zip(run_start[long_runs], run_end[long_runs], strict=True):
+                hit[s:e] = True
+    return int(hit.sum()), "flat tops of 3 or more samples at an axis extreme"
+
+
+def quiet_magnitude(acc_g: tuple[np.ndarray, ...], rate_hz: float) -> float:
+    """Median |a| (g) in the quietest one-second block (lowest spread of |a|)."""
+    mag = np.sqrt(acc_g[0] ** 2 + acc_g[1] ** 2 + acc_g[2] ** 2)
+    block = max(1, round(rate_hz)) if np.isfinite(rate_hz) and rate_hz > 0 else mag.size
+    count = mag.size // block
+    if count < 1:
+        return float(np.median(mag))
+    blocks = mag[: count * block].reshape(count, block)
+    quiet = int(np.argmin(blocks.std(axis=1)))
+    return float(np.median(blocks[quiet]))
+
+
+def check_gravity(src: Source, magnitude_g: float, *, unit_note: str) -> str | None:
+    """Refuse data without gravity or in the wrong unit; return a warning text or None.
+
+    Raises
+    ------
+    InvalidRecordingError
+        Gravity is missing (median |a| < 0.3 g at rest) or the values are about 9.8 or 1000
+        times off (wrong unit).
+    """
+    if not np.isfinite(magnitude_g):
+        raise src.error("expected finite acceleration values")
+    if magnitude_g < GRAVITY_MISSING_G:
+        raise src.error(
+            f"the acceleration has gravity removed (|a| at rest is {magnitude_g:.2f} g, "
+            f"expected about 1 g): {GRAVITY_EXPLANATION}"
+        )
+    if 6.0 <= magnitude_g <= 14.0:
+        raise src.error(
+            f"|a| at rest is {magnitude_g:.2f} after conversion to g, expected about 1 g: "
+            f"the values look like m/s², not {unit_note}"
+        )
+    if 600.0 <= magnitude_g <= 1400.0:
+        raise src.error(
+            f"|a| at rest is {magnitude_g:.1f} after conversion to g, expected about 1 g: "
+            f"the values look like mg, not {unit_note}"
+        )
+    if not 0.6 <= magnitude_g <= 1.6:
+        return (
+            f"|a| in the quietest second is {magnitude_g:.2f} g, far from 1 g: check the units "
+            f"(read as {unit_note}) and that the sensor was still at some point"
+        )
+    return None
+
+
+def finish(
+    src: Source,
+    *,
+    fmt: str,
+    time_s: np.ndarray,
+    acc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    scale_to_g: float,
+    unit: str,
+    skips: Skips,
+    time_source: str,
+    nominal_rate_hz: float | None = None,
+    bursty: bool = False,
+    range_g: float | None = None,
+    meta: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+    sparse_time: bool = False,
+) -> Recording:
+    """Normalise parsed columns into a checked recording and report on its quality.
+
+    Parameters
+    ----------
+    src : Source
+        Where the data came from (for messages).
+    fmt : str
+        Format name (``RecordingMeta.source_format``).
+    time_s : numpy.ndarray
+        Sample times in s on any origin; NaN where a stamp is missing or unreadable.
+    acc : tuple of numpy.ndarray
+        Acceleration x, y, z in the source unit; NaN where missing.
+    scale_to_g : float
+        Factor from the source unit to g.
+    unit : str
+        The source unit, for messages and metadata.
+    skips : Skips
+        Rows already skipped while parsing.
+    time_source : str
+        Which column or rule gave the times (metadata).
+    nominal_rate_hz : float, optional
+        The configured rate, when the file states it (Hz).
+    bursty : bool
+        Whether the stamps are reception times that arrive in bursts: then times are rebuilt
+        from the sample index.
+    range_g : float, optional
+        The accelerometer full scale (± g), when known.
+    meta : dict, optional
+        Further :class:`RecordingMeta` fields.
+    extra : dict, optional
+        Further metadata for ``RecordingMeta.extra``.
+    notes : list of str, optional
+        Warnings found by the reader, issued and recorded with the others.
+    sparse_time : bool
+        Stamps are missing by design (only packet starts are stamped): interpolating them is
+        normal and not warned about.
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    InvalidRecordingError
+        No usable sample, gravity missing or acceleration in the wrong unit.
+    """
+    messages = list(notes or [])
+    extra = dict(extra or {})
+    ax, ay, az = (np.asarray(a, dtype=np.float64) * scale_to_g for a in acc)
+    t = np.asarray(time_s, dtype=np.float64)
+    n_rows = t.size
+    bad_acc = ~(np.isfinite(ax) & np.isfinite(ay) & np.isfinite(az))
+    if bad_acc.any():
+        first = int(np.flatnonzero(bad_acc)[0])
+        skips.add(
+            "empty, NaN or unreadable acceleration", int(bad_acc.sum()), f"data row {first + 1}"
+        )
+        keep = ~bad_acc
+        ax, ay, az, t = ax[keep], ay[keep], az[keep], t[keep]
+    if t.size == 0:
+        raise src.error(
+            f"no samples with acceleration: expected data rows after the header ({n_rows} rows read)"
+        )
+    bad_t = ~np.isfinite(t)
+    if bad_t.any():
+        good = np.flatnonzero(~bad_t)
+        if good.size == 0:
+            raise src.error("no readable timestamps: expected a time value in at least one row")
+        idx = np.arange(t.size, dtype=np.float64)
+        if good.size >= 2:
+            slope = float(np.median(np.diff(t[good]) / np.diff(good)))
+        else:
+            slope = 1.0 / nominal_rate_hz if nominal_rate_hz else 0.0
+        filled = np.interp(idx, good, t[good])
+        before = idx < good[0]
+        after = idx > good[-1]
+        filled[before] = t[good[0]] - (good[0] - idx[before]) * slope
+        filled[after] = t[good[-1]] + (idx[after] - good[-1]) * slope
+        t = filled
+        if not sparse_time:
+            messages.append(
+                f"{int(bad_t.sum())} missing or unreadable timestamps were interpolated from "
+                "their neighbours"
+            )
+        extra["interpolated_timestamps"] = int(bad_t.sum())
+    t = t - t[0]
+    rebuilt = False
+    rate_source = "nominal" if nominal_rate_hz else "stamps"
+    step = np.diff(t)
+    if t.size > 1 and (bursty or not (step > 0).all()):
+        rate = nominal_rate_hz
+        if rate is None:
+            est = estimate_rate(t)
+            if est is None:
+                raise src.error(
+                    "timestamps do not advance: expected increasing time or a known sample rate"
+                )
+            rate, snapped = snap_rate(est)
+            rate_source = "snapped to a common rate" if snapped else "estimated from the stamps"
+        repeats = int((step == 0).sum())
+        backwards = int((step < 0).sum())
+        t, _ = grid_time(t, rate)
+        rebuilt = True
+        why = (
+            "arrive in bursts"
+            if bursty
+            else f"repeat ({repeats} times) or go backwards ({backwards} times)"
+        )
+        note = (
+            f"timestamps {why}: sample times were rebuilt from the sample index at {rate:g} Hz "
+            f"({rate_source})"
+        )
+        if not bursty:
+            messages.append(note)
+        extra["time_note"] = note
+        extra.update(repeated_stamps=repeats, backward_stamps=backwards)
+    stats = time_stats(t)
+    extra.update(stats)
+    extra["time_rebuilt"] = rebuilt
+    extra["time_source"] = time_source
+    effective = stats.get("effective_rate_hz")
+    if effective is not None and effective < MIN_RATE_HZ:
+        messages.append(
+            f"effective sample rate {effective:.1f} Hz is below {MIN_RATE_HZ:g} Hz: contact and "
+            "flight times lose precision (tens of ms); record at 200 Hz or more"
+        )
+    clipped, method = clipped_samples((ax, ay, az), range_g)
+    extra.update(
+        clipped_samples=clipped,
+        clipped_share=round(clipped / ax.size, 6),
+        clipping_rule=method,
+    )
+    if clipped:
+        messages.append(
+            f"{clipped} samples ({100 * clipped / ax.size:.2f} %) are clipped ({method}): impact "
+            "peaks are unreliable, contact timing usually survives"
+        )
+    rate_for_quiet = effective if effective is not None else (nominal_rate_hz or 1.0)
+    magnitude = quiet_magnitude((ax, ay, az), rate_for_quiet)
+    extra["rest_magnitude_g"] = round(magnitude, 4)
+    unit_warning = check_gravity(src, magnitude, unit_note=unit)
+    if unit_warning:
+        messages.append(unit_warning)
+    if skips.total:
+        detail = "; ".join(f"{reason}: {count}" for reason, count in skips.counts.items())
+        messages.append(f"{skips.total} rows skipped ({detail})")
+    extra["skipped_rows"] = skips.total
+    if skips.counts:
+        extra["skipped_by_reason"] = dict(skips.counts)
+    extra["source_unit"] = unit
+    extra["rows_read"] = int(ax.size)
+    extra["warnings"] = messages
+    fields = dict(meta or {})
+    if nominal_rate_hz is not None:
+        fields.setdefault("sample_rate_hz", float(nominal_rate_hz))
+    elif effective is not None and effective > 0:
+        fields.setdefault("sample_rate_hz", float(effective))
+    if range_g is not None:
+        fields.setdefault("range_g", float(range_g))
+    lost = stats.get("gap_lost_samples", 0)
+    if lost and "lost_samples" not in fields:
+        fields["lost_samples"] = int(lost)
+    fields = {k: v for k, v in fields.items() if v is not None}
+    record = RecordingMeta(source_format=fmt, **fields, extra=extra)
+    samples = pd.DataFrame(
+        {TIME_COLUMN: t, ACC_COLUMNS[0]: ax, ACC_COLUMNS[1]: ay, ACC_COLUMNS[2]: az}
+    )
+    for message in messages:
+        warnings.warn(f"{src.name}: {message}", HopscopeWarning, stacklevel=3)
+    return Recording(samples, record, source=src.name)

@@ -1,0 +1,274 @@
+"""Fast, tolerant parsing of the data part of a delimited text file with pyarrow.
+
+The fast path hands the bytes after the header to pyarrow's multi-threaded CSV reader with
+the wanted columns typed, so nothing loops over rows in Python. Rows with the wrong number of
+fields (a file cut in the middle of a line) are skipped and counted. When a cell cannot be
+converted (text in a number column, Excel-mangled clocks), the columns are read again as text
+and converted with vectorised coercion; every cell that fails is counted, never hidden.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from imu.formats._source import Source
+
+FLOAT = pa.float64()
+INT = pa.int64()
+TEXT = pa.string()
+
+#: Share of rows with a wrong field count above which a file is refused instead of repaired.
+MAX_BAD_ROW_SHARE = 0.01
+
+_INT_PATTERN = r"^\s*[-+]?\d+\s*$"
+
+
+@dataclass
+class Table:
+    """Columns read from a delimited text file.
+
+    Parameters
+    ----------
+    values : dict
+        Column name to a numpy array (float64 with NaN for missing, int64 with 0 for missing)
+        or, for text columns, a pyarrow ChunkedArray.
+    missing : dict
+        Column name to a boolean array: the cell was empty, ``NaN`` or could not be converted.
+    bad_cells : dict
+        Column name to the number of non-empty cells that could not be converted.
+    bad_example : dict
+        Column name to ``(row, text)`` of the first such cell (row counted from 0 in the data).
+    rows : int
+        Number of rows parsed.
+    bad_rows : int
+        Rows skipped because their field count differs from the header's.
+    bad_row_example : str
+        The text of the first such row.
+    """
+
+    values: dict[str, object]
+    missing: dict[str, np.ndarray]
+    bad_cells: dict[str, int] = field(default_factory=dict)
+    bad_example: dict[str, tuple[int, str]] = field(default_factory=dict)
+    rows: int = 0
+    bad_rows: int = 0
+    bad_row_example: str = ""
+
+    def float(self, name: str) -> np.ndarray:
+        """Return a column as float64 (NaN where missing)."""
+        return self.values[name]  # type: ignore[return-value]
+
+    def int(self, name: str) -> np.ndarray:
+        """Return an integer column as int64 (0 where missing; see :attr:`missing`)."""
+        return self.values[name]  # type: ignore[return-value]
+
+
+def split_fields(line: str, delimiter: str) -> list[str]:
+    """Split one line into fields the way the CSV parser will (double quotes honoured)."""
+    if delimiter == " ":
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def column_names(
+    src: Source, header: list[str], first_data: str | None, delimiter: str, *, line: int
+) -> list[str]:
+    """Names for the parser: the header, plus an unnamed column for a trailing delimiter.
+
+    Raises
+    ------
+    InvalidRecordingError
+        The first data line has a field count that does not fit the header.
+    """
+    names: list[str] = []
+    for i, h in enumerate(header):
+        name = h if h else f"_unnamed_{i}"
+        names.append(name if name not in names else f"{name}_{i}")
+    if first_data is None:
+        return names
+    fields = split_fields(first_data, delimiter)
+    n = len(fields)
+    if n == len(names) + 1 and fields[-1].strip() == "":
+        return [*names, "_trailing_delimiter"]
+    if n > len(names) + 1 or (n == len(names) + 1 and fields[-1].strip() != ""):
+        hint = (
+            " (numbers with decimal commas in a comma-separated file? export with a decimal "
+            "point or another delimiter; locale exports of this kind are not supported)"
+            if delimiter == ","
+            else ""
+        )
+        raise src.error(
+            f"expected {len(names)} fields per row as in the header, got {n}{hint}", line=line
+        )
+    return names
+
+
+def read_table(
+    src: Source,
+    *,
+    offset: int,
+    names: list[str],
+    columns: dict[str, pa.DataType],
+    delimiter: str,
+    decimal: str = ".",
+    first_line: int = 2,
+) -> Table:
+    """Parse the data part of a delimited file.
+
+    Parameters
+    ----------
+    src : Source
+        The content.
+    offset : int
+        Byte offset where the data rows start (after any preamble and header).
+    names : list of str
+        Names of every field of a row, in order (see :func:`column_names`).
+    columns : dict
+        The wanted columns and their types (:data:`FLOAT`, :data:`INT` or :data:`TEXT`).
+    delimiter : str
+        Field delimiter (a single character; ``" "`` means runs of spaces).
+    decimal : str
+        Decimal mark, ``"."`` or ``","``.
+    first_line : int
+        1-based line number of the first data row, for messages.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    InvalidRecordingError
+        Too many rows have the wrong field count, or the data cannot be parsed at all.
+    """
+    data = src.buffer.slice(min(offset, src.size))
+    if delimiter == " ":
+        data = pa.py_buffer(_squeeze_spaces(data.to_pybytes()))
+        delimiter = "\t"
+    bad_rows: list[str] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        if len(bad_rows) < 1:
+            bad_rows.append(row.text)
+        else:
+            bad_rows.append("")
+        return "skip"
+
+    read_options = pacsv.ReadOptions(column_names=names, block_size=1 << 22)
+    parse_options = pacsv.ParseOptions(
+        delimiter=delimiter,
+        quote_char='"',
+        invalid_row_handler=on_invalid,
+        ignore_empty_lines=True,
+    )
+
+    def convert(types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
+        return pacsv.ConvertOptions(
+            include_columns=list(columns),
+            column_types=types,
+            decimal_point=decimal,
+            strings_can_be_null=True,
+            check_utf8=False,
+        )
+
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert(columns),
+        )
+        fallback = False
+    except pa.ArrowInvalid as exc:
+        if "conversion error" not in str(exc) and "CSV conversion" not in str(exc):
+            raise src.error(f"cannot be parsed as {_delim_name(delimiter)} text: {exc}") from None
+        bad_rows.clear()
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(data),
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert(dict.fromkeys(columns, TEXT)),
+            )
+        except pa.ArrowInvalid as exc2:
+            raise src.error(f"cannot be parsed as {_delim_name(delimiter)} text: {exc2}") from None
+        fallback = True
+    rows = table.num_rows
+    out = Table(values={}, missing={}, rows=rows, bad_rows=len(bad_rows))
+    if bad_rows:
+        out.bad_row_example = bad_rows[0]
+        if len(bad_rows) > max(2, MAX_BAD_ROW_SHARE * (rows + len(bad_rows))):
+            raise src.error(
+                f"expected {len(names)} fields per row as in the header; {len(bad_rows)} of "
+                f"{rows + len(bad_rows)} rows differ (first: {bad_rows[0][:80]!r})",
+            )
+    for name, kind in columns.items():
+        col = table.column(name)
+        if fallback:
+            _coerce(out, name, col, kind, decimal)
+        elif kind == TEXT:
+            out.values[name] = col
+            out.missing[name] = col.is_null().to_numpy(zero_copy_only=False)
+        elif kind == INT:
+            out.missing[name] = col.is_null().to_numpy(zero_copy_only=False)
+            out.values[name] = col.fill_null(0).to_numpy()
+        else:
+            values = col.to_numpy().astype(np.float64, copy=False)
+            out.values[name] = values
+            out.missing[name] = np.isnan(values)
+    return out
+
+
+def _coerce(out: Table, name: str, col: pa.ChunkedArray, kind: pa.DataType, decimal: str) -> None:
+    """Convert a text column to ``kind``, counting the cells that fail."""
+    col = pc.utf8_trim_whitespace(col.cast(TEXT))
+    null = col.is_null().to_numpy(zero_copy_only=False)
+    if kind == TEXT:
+        out.values[name] = col
+        out.missing[name] = null
+        return
+    if kind == INT:
+        ok = pc.fill_null(pc.match_substring_regex(col, _INT_PATTERN), False)
+        values = pc.cast(pc.if_else(ok, col, pa.scalar(None, TEXT)), INT)
+        good = ok.to_numpy(zero_copy_only=False)
+        out.values[name] = values.fill_null(0).to_numpy()
+    else:
+        text = col if decimal == "." else pc.replace_substring(col, ",", ".")
+        number = _to_float(text)
+        good = ~np.isnan(number)
+        out.values[name] = number
+    missing = ~good
+    out.missing[name] = missing
+    bad = missing & ~null
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        out.bad_cells[name] = int(bad.sum())
+        out.bad_example[name] = (row, str(col[row].as_py()))
+
+
+def _to_float(text: pa.ChunkedArray) -> np.ndarray:
+    """Text to float64, NaN where a cell is not a number (vectorised)."""
+    pattern = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
+    ok = pc.fill_null(pc.match_substring_regex(text, pattern), False)
+    values = pc.cast(pc.if_else(ok, text, pa.scalar(None, TEXT)), FLOAT)
+    return values.to_numpy().astype(np.float64, copy=False)
+
+
+def _squeeze_spaces(data: bytes) -> bytes:
+    """Turn runs of spaces and tabs into single tabs, trimming each line (whitespace dialects)."""
+    import re
+
+    text = re.sub(rb"[ \t]+", b"\t", data)
+    return re.sub(rb"(^|\n)\t|\t(\r?\n|$)", rb"\1\2", text)
+
+
+def _delim_name(delimiter: str) -> str:
+    return {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated"}.get(
+        delimiter, f"{delimiter!r}-separated"
+    )

@@ -1,0 +1,96 @@
+"""Movesense Showcase logs: only the first sample of each BLE packet carries a stamp.
+
+iOS: ``timestamp,x,y,z`` with stamped rows (sensor ms since boot, uint32) followed by rows that
+start with an empty cell; Android loggers based on the sample code: ``Timestamp (ms),X: (m/s^2),
+…`` with a trailing ``", "``. Acceleration in m/s² with gravity. Sample times are interpolated
+between packet stamps (and extrapolated at the configured rate after the last one).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from imu.formats._common import Options, find_column
+from imu.formats._normalise import G0, Skips, finish, unwrap_counter
+from imu.formats._source import Source
+from imu.formats._table import FLOAT, INT, column_names, read_table
+from imu.recording import Recording
+
+NAME = "movesense_showcase"
+EXAMPLE = "timestamp,x,y,z"
+ANDROID_EXAMPLE = "Timestamp (ms),X: (m/s^2),Y: (m/s^2),Z: (m/s^2)"
+_IOS = re.compile(r"^timestamp,x,y,z\s*$")
+_ANDROID = re.compile(r"^Timestamp \(ms\),\s*X: \(m/s\^2\)", re.IGNORECASE)
+
+
+def sniff(src: Source) -> bool:
+    """Whether the header and rows look like a Movesense Showcase log."""
+    head = src.head
+    first = head.first_line.strip()
+    if _ANDROID.match(first):
+        return True
+    if not _IOS.match(first):
+        return False
+    return any(line.startswith(",") for line in head.lines[1:200])
+
+
+def read(src: Source, options: Options) -> Recording:
+    """Read a Movesense Showcase CSV.
+
+    Returns
+    -------
+    Recording
+        Acceleration in g (m/s² ÷ 9.80665); times interpolated between packet stamps.
+    """
+    head = src.head
+    header = [h.strip() for h in head.first_line.split(",")]
+    t_col = find_column(header, [r"timestamp", r"timestamp\(ms\)"])
+    acc = [find_column(header, [rf"{a}", rf"{a}:\(m/s\^2\)"]) for a in "xyz"]
+    if t_col is None or None in acc:
+        raise src.error(f"expected the header {EXAMPLE!r} or {ANDROID_EXAMPLE!r}", line=1)
+    names = column_names(src, header, head.first_data_line(0), ",", line=2)
+    table = read_table(
+        src,
+        offset=head.offset_after(0),
+        names=names,
+        columns={t_col: INT, **dict.fromkeys(acc, FLOAT)},  # type: ignore[dict-item]
+        delimiter=",",
+    )
+    skips = Skips()
+    skips.add_table(table, 2)
+    stamped = ~table.missing[t_col]
+    idx = np.flatnonzero(stamped)
+    t = np.full(table.rows, np.nan)
+    extra: dict[str, object] = {}
+    notes: list[str] = []
+    if idx.size:
+        ms = unwrap_counter(table.int(t_col)[idx], 32)
+        t[idx] = (ms - ms[0]).astype(np.float64) / 1e3
+        per_packet = table.rows / idx.size
+        extra.update(packets=int(idx.size), samples_per_packet=round(per_packet, 3))
+        if per_packet < 1.5 and _ANDROID.match(head.first_line.strip()):
+            notes.append(
+                "every row carries a stamp: this logger keeps only one sample per packet, so the "
+                "effective rate is a fraction of the sensor's"
+            )
+    if table.bad_cells.get(t_col):
+        row, text = table.bad_example[t_col]
+        notes.append(
+            f"unreadable packet stamps (e.g. {text!r} in data row {row + 1}) were interpolated"
+        )
+    return finish(
+        src,
+        fmt=NAME,
+        time_s=t,
+        acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]
+        scale_to_g=1.0 / G0,
+        unit="m/s²",
+        skips=skips,
+        time_source="packet stamps (ms), interpolated between packets",
+        meta={"device": "Movesense"},
+        extra=extra,
+        notes=notes,
+        sparse_time=True,
+    )

@@ -1,0 +1,144 @@
+"""Polar Sensor Logger ACC exports (Verity Sense, H10, OH1).
+
+Header ``Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]``: semicolons, integers in
+mg with gravity, ``sensor timestamp [ns]`` counting ns since 2000-01-01 on a clock set from the
+phone (local time). File names ``Polar_<Model>_<DeviceId>_<yyyyMMdd>_<HHmmss>_ACC.txt`` carry
+the model and the device id.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from imu.formats._common import Options
+from imu.formats._normalise import Skips, finish, relative_seconds
+from imu.formats._source import Source
+from imu.formats._table import FLOAT, INT, TEXT, column_names, read_table
+from imu.recording import Recording
+
+NAME = "polar_sensor_logger"
+SIGNATURE = "Phone timestamp;sensor timestamp [ns];X [mg]"
+EXAMPLE = "Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]"
+FILE_NAME = re.compile(
+    r"^Polar_(?P<model>.+?)_(?P<id>[0-9A-Fa-f]{6,12})_(?P<date>\d{8})_(?P<time>\d{6})"
+    r"_ACC(?:_part\d+of\d+)?\.\w+$"
+)
+#: Full scale (± g) of models whose ACC range is fixed.
+RANGE_BY_MODEL = {"sense": 8.0, "verity sense": 8.0}
+EPOCH_2000 = datetime(2000, 1, 1)
+
+
+def sniff(src: Source) -> bool:
+    """Whether the content starts with the Polar ACC header."""
+    return (
+        src.head.first_line.replace(" ", "").lower().startswith(SIGNATURE.replace(" ", "").lower())
+    )
+
+
+def read(src: Source, options: Options) -> Recording:
+    """Read a Polar Sensor Logger ACC file.
+
+    Parameters
+    ----------
+    src : Source
+        The content.
+    options : Options
+        Unused (the layout is fixed).
+
+    Returns
+    -------
+    Recording
+        Acceleration in g (mg ÷ 1000), time from the sensor's ns clock.
+    """
+    head = src.head
+    header = [h.strip() for h in head.first_line.split(";")]
+    keys = [h.lower() for h in header]
+    try:
+        t_name = header[keys.index("sensor timestamp [ns]")]
+        acc = [header[keys.index(f"{a} [mg]")] for a in "xyz"]
+        phone = header[keys.index("phone timestamp")]
+    except ValueError:
+        raise src.error(f"expected the header {EXAMPLE!r}", line=1) from None
+    names = column_names(src, header, head.first_data_line(0), ";", line=2)
+    table = read_table(
+        src,
+        offset=head.offset_after(0),
+        names=names,
+        columns={t_name: INT, **dict.fromkeys(acc, FLOAT)},
+        delimiter=";",
+    )
+    skips = Skips()
+    skips.add_table(table, 2)
+    notes: list[str] = []
+    clock = table.int(t_name)
+    bad_clock = table.missing[t_name]
+    extra: dict[str, object] = {}
+    if table.bad_cells.get(t_name):
+        row, text = table.bad_example[t_name]
+        notes.append(
+            f"the sensor clock is damaged (e.g. {text!r} in data row {row + 1}, as after "
+            "saving in a spreadsheet): times taken from 'Phone timestamp' instead"
+        )
+        phone_col = read_table(
+            src, offset=head.offset_after(0), names=names, columns={phone: TEXT}, delimiter=";"
+        ).values[phone]
+        stamps = _parse_stamps(phone_col)
+        t = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
+        time_source, bursty = "Phone timestamp (sensor clock damaged)", True
+        start = None
+    else:
+        t = np.full(clock.size, np.nan)
+        good = np.flatnonzero(~bad_clock)
+        if good.size:
+            t[good] = relative_seconds(clock[good], 1e9)
+        time_source, bursty = "sensor timestamp [ns]", False
+        start = (
+            (EPOCH_2000 + timedelta(microseconds=int(clock[good[0]]) // 1000)).isoformat(
+                timespec="milliseconds"
+            )
+            if good.size
+            else None
+        )
+    meta: dict[str, object] = {"start_utc": start, "time_zone": "local" if start else None}
+    range_g = None
+    match = FILE_NAME.match(src.file_name)
+    if match:
+        model = match["model"].replace("_", " ")
+        meta.update(device=f"Polar {model}", device_id=match["id"].upper())
+        range_g = RANGE_BY_MODEL.get(model.lower())
+        extra["file_start_local"] = datetime.strptime(
+            match["date"] + match["time"], "%Y%m%d%H%M%S"
+        ).isoformat()
+    return finish(
+        src,
+        fmt=NAME,
+        time_s=t,
+        acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type]
+        scale_to_g=1e-3,
+        unit="mg",
+        skips=skips,
+        time_source=time_source,
+        bursty=bursty,
+        range_g=range_g,
+        meta=meta,
+        extra=extra,
+        notes=notes,
+    )
+
+
+def _parse_stamps(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """ISO local date-times to timestamps (null where a cell does not parse)."""
+    text = pc.utf8_trim_whitespace(text)
+    ok = pc.fill_null(
+        pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?$"),
+        False,
+    )
+    try:
+        return pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.chunked_array([pa.nulls(len(text), pa.timestamp("us"))])
