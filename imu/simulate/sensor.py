@@ -108,6 +108,9 @@ def record(
             2, art.lowpass_fraction * sample_rate_hz, btype="low", fs=internal_rate, output="sos"
         )
     n_ch = 6 if gyro else 3
+    gain = 1.0 + rng.uniform(-art.gain_error, art.gain_error, 3)
+    bias = rng.uniform(-art.bias_g, art.bias_g, 3)
+    gyro_bias = rng.uniform(-GYRO_BIAS_DPS, GYRO_BIAS_DPS, 3)
     out = np.empty((n_out, n_ch))
     zi = None
     prev_pitch = 0.0
@@ -118,6 +121,7 @@ def record(
         fx, fy, fz, pitch = specific_force(t, tl)
         c, s = np.cos(pitch), np.sin(pitch)
         foot = np.column_stack((c * fx - s * fz, fy, s * fx + c * fz))
+        del fx, fy, fz
         sens = foot @ mount  # rows: sensor-axis components (mount.T @ v for each v)
         if gyro:
             rate = np.diff(pitch, prepend=prev_pitch) * internal_rate
@@ -138,20 +142,17 @@ def record(
             if zi is None:
                 zi = signal.sosfilt_zi(sos)[:, :, None] * block[0][None, None, :]
             block, zi = signal.sosfilt(sos, block, axis=0, zi=zi)
-        out[o0:o1] = block[::factor]
-
+        # Output samples: gain, bias, noise, then the 16-bit converter.
+        acc = block[::factor, :3] * gain + bias
+        if art.noise_g > 0:
+            acc += rng.normal(0.0, art.noise_g, acc.shape)
+        out[o0:o1, :3] = _adc(acc, range_g, quantise=art.quantise, clip=art.clip)
+        if gyro:
+            g = block[::factor, 3:] + gyro_bias
+            g += rng.normal(0.0, GYRO_NOISE_DPS, g.shape)
+            out[o0:o1, 3:] = _adc(g, GYRO_RANGE_DPS, quantise=art.quantise, clip=art.clip)
     acc = out[:, :3]
-    gain = 1.0 + rng.uniform(-art.gain_error, art.gain_error, 3)
-    bias = rng.uniform(-art.bias_g, art.bias_g, 3)
-    acc = acc * gain + bias
-    if art.noise_g > 0:
-        acc = acc + rng.normal(0.0, art.noise_g, acc.shape)
-    acc = _adc(acc, range_g, quantise=art.quantise, clip=art.clip)
-    gyro_out = None
-    if gyro:
-        g = out[:, 3:] + rng.uniform(-GYRO_BIAS_DPS, GYRO_BIAS_DPS, 3)
-        g = g + rng.normal(0.0, GYRO_NOISE_DPS, g.shape)
-        gyro_out = _adc(g, GYRO_RANGE_DPS, quantise=art.quantise, clip=art.clip)
+    gyro_out = out[:, 3:] if gyro else None
 
     time = np.arange(n_out) / true_rate
     if art.timestamp_jitter > 0 and n_out > 1:

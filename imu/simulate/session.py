@@ -277,7 +277,7 @@ def simulate_session(
     if out.gyro_dps is not None:
         for j, name in enumerate(GYRO_COLUMNS):
             columns[name] = out.gyro_dps[keep, j]
-    samples = pd.DataFrame(columns)
+    samples = pd.DataFrame(columns, copy=False)  # the column arrays are fresh: no second copy
     lost_samples = int(out.n_samples - keep.sum())
 
     truth, truth_sets, events = truth_tables(tl)

@@ -556,25 +556,19 @@ def truth_tables(tl: Timeline) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
     truth_sets["exercise"] = truth_sets["exercise"].astype("string")
 
     contacts = np.flatnonzero(tl.kind == CONTACT)
-    ev_time, ev_name, ev_set, ev_role = [], [], [], []
-    for idx in contacts:
-        role = ROLE_NAMES.get(int(tl.role[idx]), "contact")
-        if p["c_in"][idx] > 0:
-            ev_time.append(tl.start_s[idx])
-            ev_name.append("landing")
-            ev_set.append(int(tl.set_no[idx]))
-            ev_role.append(role)
-        if p["c_out"][idx] > 0:
-            ev_time.append(tl.start_s[idx] + tl.dur_s[idx])
-            ev_name.append("takeoff")
-            ev_set.append(int(tl.set_no[idx]))
-            ev_role.append(role)
+    lands = contacts[p["c_in"][contacts] > 0]
+    offs = contacts[p["c_out"][contacts] > 0]
+    idx = np.concatenate([lands, offs])
+    times = np.concatenate([tl.start_s[lands], tl.start_s[offs] + tl.dur_s[offs]])
+    names = np.array(["landing"] * lands.size + ["takeoff"] * offs.size, dtype=object)
+    order = np.argsort(times, kind="stable")
+    role_names = np.array([ROLE_NAMES.get(r, "contact") for r in range(6)], dtype=object)
     events = pd.DataFrame(
         {
-            "set": np.asarray(ev_set, dtype=np.int64),
-            "time_s": np.asarray(ev_time, dtype=np.float64),
-            "event": pd.array(ev_name, dtype="string"),
-            "contact": pd.array(ev_role, dtype="string"),
+            "set": tl.set_no[idx][order].astype(np.int64),
+            "time_s": times[order],
+            "event": pd.array(names[order], dtype="string"),
+            "contact": pd.array(role_names[tl.role[idx][order]], dtype="string"),
         }
     )
     return truth, truth_sets, events
