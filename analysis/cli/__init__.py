@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from imu.errors import HopscopeError
 
 #: Sub-command modules, in the order ``hopscope --help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("analyze", "report", "batch", "scan", "record", "decode")
+COMMAND_MODULES: tuple[str, ...] = (
+    "analyze",
+    "report",
+    "batch",
+    "scan",
+    "record",
+    "decode",
+    "formats",
+)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
