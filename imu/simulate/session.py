@@ -51,7 +51,8 @@ class SimulatedSession:
         ``impact_g`` (amplitude of the modelled impact above the 1 g support, before the
         sensor; the true peak is about 1 g more), ``heel_touch``, ``messy_flight`` (the flight
         after this take-off is held up by limb motion), ``pre_landing`` (leg extension raised
-        the signal before this landing), ``exercise``.
+        the signal before this landing), ``stumble`` (a long contact while regaining balance),
+        ``exercise``.
     truth_sets : pandas.DataFrame
         One row per set: ``set``, ``exercise``, ``start_s`` (first landing), ``end_s`` (last
         take-off), ``hops`` (complete contacts), ``hop_hz`` = (hops − 1) / (last landing −

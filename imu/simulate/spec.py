@@ -64,6 +64,10 @@ class SetSpec:
         Scales the impact peaks (0.3–3): stiff landings or hard soles above 1, soft ones
         below. The impact amplitude is about 11 g per m/s of landing speed, limited to
         3–20 g before scaling and to 30 g after.
+    stumbles : int
+        ``"hops"`` only: this many hops (never the first or the last) are stumbles, a contact of
+        0.45–0.9 s while the athlete regains balance before hopping on. They stay complete
+        contacts in the truth (column ``stumble``).
 
     Raises
     ------
@@ -83,6 +87,7 @@ class SetSpec:
     box_height_m: float = 0.3
     jump_rest_s: float = 5.0
     impact_scale: float = 1.0
+    stumbles: int = 0
 
     def __post_init__(self) -> None:
         if self.exercise not in EXERCISES:
@@ -101,6 +106,14 @@ class SetSpec:
         _check_range("box_height_m", self.box_height_m, 0.1, 1.0)
         _check_range("jump_rest_s", self.jump_rest_s, 1.0, 600.0)
         _check_range("impact_scale", self.impact_scale, 0.3, 3.0)
+        if (
+            isinstance(self.stumbles, bool)
+            or not isinstance(self.stumbles, int)
+            or not 0 <= self.stumbles <= max(0, self.hops - 2)
+        ):
+            raise ValueError(
+                f"`stumbles` must be a whole number in [0, hops - 2], got {self.stumbles!r}"
+            )
         if self.exercise == "hops" and self.duty_factor is not None and self.contact_ms is not None:
             raise ValueError("give `duty_factor` or `contact_ms` for a hop set, not both")
         if self.exercise == "hops":

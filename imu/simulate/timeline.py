@@ -78,6 +78,7 @@ PARAMS = (
     "sway_a",
     # every kind
     "pitch_amp",  # foot pitch amplitude, rad
+    "stumble",  # 1 on a contact stretched by a stumble
 )
 
 
@@ -280,6 +281,7 @@ def _add_alternating(
     placement: str,
     art: Artefacts,
     impact_scale: float,
+    stumble: np.ndarray | None = None,
 ) -> None:
     """Add contact, flight, contact, ..., contact (one more contact than flights)."""
     nf = flight_dur.size
@@ -312,6 +314,9 @@ def _add_alternating(
             col[1::2] = fl[name]
         if name in co or name in fl:
             fields[name] = col
+    if stumble is not None:
+        fields["stumble"] = np.zeros(n)
+        fields["stumble"][0::2] = stumble
     role = np.zeros(n)
     role[0::2] = roles
     hop = np.zeros(n)
@@ -377,6 +382,12 @@ def _hop_set(
     flights[0] = f0_ms * rng.uniform(0.9, 1.3) / 1000.0
     contact = np.maximum(contact, 0.060)
     flights = np.maximum(flights, 0.025)
+    stumble = np.zeros(n + 2)
+    if spec.stumbles:
+        # A stumble: the athlete regains balance on the ground for 0.45-0.9 s, then hops on.
+        where = rng.choice(np.arange(1, n - 1), size=spec.stumbles, replace=False)
+        contact[where] = rng.uniform(0.45, 0.9, spec.stumbles)
+        stumble[where + 1] = 1.0
     contact_dur = np.concatenate([[rng.uniform(0.35, 0.55)], contact, [rng.uniform(0.3, 0.45)]])
     roles = np.array([ROLE_FIRST, *([ROLE_HOP] * n), ROLE_FINAL], dtype=np.float64)
     speeds = np.concatenate([[0.0], G_MPS2 * flights / 2.0])
@@ -393,6 +404,7 @@ def _hop_set(
         placement=placement,
         art=art,
         impact_scale=spec.impact_scale,
+        stumble=stumble,
     )
 
 
@@ -483,6 +495,7 @@ TRUTH_COLUMNS = (
     "heel_touch",
     "messy_flight",
     "pre_landing",
+    "stumble",
     "exercise",
 )
 
@@ -529,6 +542,7 @@ def truth_tables(tl: Timeline) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
             "heel_touch": p["heel_amp"][complete] > 0,
             "messy_flight": p["hold_amp"][complete + 1] > 0,
             "pre_landing": p["pre_amp"][complete - 1] > 0,
+            "stumble": p["stumble"][complete] > 0,
             "exercise": pd.array(exercise, dtype="string"),
         }
     )

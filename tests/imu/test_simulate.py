@@ -119,6 +119,15 @@ class TestTruth:
         hz = sim.truth["hop_hz"].to_numpy()
         assert hz[-5:].mean() < hz[:5].mean()
 
+    def test_stumbles_are_long_complete_contacts(self) -> None:
+        sim = simulate_session(10, sets=[SetSpec(hops=20, stumbles=2)])
+        truth = sim.truth
+        assert len(truth) == 20
+        assert truth["stumble"].sum() == 2
+        assert truth.loc[truth["stumble"], "contact_ms"].between(450, 900).all()
+        assert truth.loc[~truth["stumble"], "contact_ms"].max() < 300
+        assert not truth["stumble"].iloc[[0, -1]].any()
+
     def test_rebound_jumps(self) -> None:
         spec = SetSpec(exercise="rebound", hops=3, contact_ms=600.0, flight_ms=420.0)
         sim = simulate_session(2, sets=[spec])
@@ -387,6 +396,7 @@ class TestArguments:
             ({"duty_factor": 0.5, "contact_ms": 200.0}, "not both"),
             ({"hop_hz": 4.0, "contact_ms": 240.0}, "flight"),
             ({"variability": -0.1}, "variability"),
+            ({"hops": 5, "stumbles": 4}, "stumbles"),
         ],
     )
     def test_set_spec_errors(self, kwargs: dict, message: str) -> None:
