@@ -117,6 +117,29 @@ def estimate_rate(time_s: np.ndarray) -> float | None:
     return (time_s.size - 1) / span
 
 
+def burst_rate(time_s: np.ndarray) -> float | None:
+    """Rate from stamps that may repeat (bursts) and have gaps, or None when undefined.
+
+    Between consecutive distinct stamps, the number of samples over the time step is the
+    local rate; steps longer than 1.5 typical ones (gaps) are left out, the rest pooled.
+    """
+    if time_s.size < 2:
+        return None
+    step = np.diff(time_s)
+    new = np.flatnonzero(step > 0) + 1
+    starts = np.concatenate([[0], new])
+    if starts.size < 2:
+        return None
+    count = np.diff(starts).astype(np.float64)
+    dt = np.diff(time_s[starts])
+    typical = float(np.median(dt))
+    keep = dt <= 1.5 * typical
+    total = float(dt[keep].sum())
+    if not np.isfinite(total) or total <= 0:
+        return None
+    return float(count[keep].sum()) / total
+
+
 def grid_time(time_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, int]:
     """Rebuild sample times on a uniform grid from the sample index, keeping real gaps.
 
@@ -384,7 +407,7 @@ def finish(
     if t.size > 1 and (bursty or not (step > 0).all()):
         rate = nominal_rate_hz
         if rate is None:
-            est = estimate_rate(t)
+            est = burst_rate(t)
             if est is None:
                 raise src.error(
                     "timestamps do not advance: expected increasing time or a known sample rate"

@@ -67,7 +67,8 @@ def read(src: Source, options: Options) -> Recording:
     notes: list[str] = []
     if idx.size:
         ms = unwrap_counter(table.int(t_col)[idx], 32)
-        t[idx] = (ms - ms[0]).astype(np.float64) / 1e3
+        stamps = (ms - ms[0]).astype(np.float64) / 1e3
+        t = _packet_times(stamps, idx, table.rows)
         per_packet = table.rows / idx.size
         extra.update(packets=int(idx.size), samples_per_packet=round(per_packet, 3))
         if per_packet < 1.5 and _ANDROID.match(head.first_line.strip()):
@@ -94,3 +95,23 @@ def read(src: Source, options: Options) -> Recording:
         notes=notes,
         sparse_time=True,
     )
+
+
+def _packet_times(stamps: np.ndarray, idx: np.ndarray, rows: int) -> np.ndarray:
+    """Return each row's time: its packet's stamp plus its place in the packet times the period.
+
+    The period is the median over packets of (stamp step / rows in the packet), so lost
+    packets (long stamp steps) do not stretch the packets before them.
+    """
+    if idx.size >= 2:
+        ratio = np.diff(stamps) / np.diff(idx)
+        ratio = ratio[ratio > 0]
+        period = float(np.median(ratio)) if ratio.size else 0.0
+    else:
+        period = 0.0
+    if period <= 0:
+        return np.full(rows, np.nan) if idx.size < 1 else np.interp(np.arange(rows), idx, stamps)
+    row = np.arange(rows)
+    packet = np.searchsorted(idx, row, side="right") - 1
+    packet = np.maximum(packet, 0)
+    return stamps[packet] + (row - idx[packet]) * period

@@ -123,7 +123,14 @@ def witmotion_app(samples: pd.DataFrame, folder: Path, *, burst: int = 5) -> Pat
     """Android app: BOM, leading spaces, trailing commas, bursty phone time, chip RTC unset."""
     t, ax, ay, az = _cols(samples)
     n = t.size
-    burst_end = np.minimum((np.arange(n) // burst + 1) * burst - 1, n - 1)
+    # A burst is what one BLE connection event delivers: up to `burst` consecutive samples; a
+    # lost packet ends a burst (the samples around it do not arrive together).
+    step = np.diff(t)
+    gap = np.concatenate([[True], step > 1.5 * np.median(step)])
+    run = np.arange(n) - np.maximum.accumulate(np.where(gap, np.arange(n), 0))
+    new_burst = gap | (run % burst == 0)
+    burst_id = np.cumsum(new_burst) - 1
+    burst_end = np.r_[np.flatnonzero(new_burst)[1:] - 1, n - 1][burst_id]
     phone = clock_text(t[burst_end] + 0.012, style="hms_ms")
     chip_s = np.floor(t * 10) / 10 + 3653.3
     chip = np.array(
