@@ -65,7 +65,8 @@ def specific_force(
         sway = p["sway_amp"][s] * np.sin(np.pi * u) * np.sin(2 * np.pi * p["sway_f"][s] * tau)
         _add_dir(fx, fz, idx, sway, p["sway_a"][s])
 
-    # Walking: heel strike, a foot-flat stance, toe-off, then a swing that never falls near 0 g.
+    # Walking: heel strike, a foot-flat stance, toe-off, then a swing whose magnitude dips to
+    # 0.55-0.85 g at mid-swing (where the fore-aft acceleration changes sign) but never lower.
     idx = np.flatnonzero(kind == WALK)
     if idx.size:
         s = seg[idx]
@@ -80,7 +81,8 @@ def specific_force(
         w = np.clip((u - sf) / (1.0 - sf), 0.0, 1.0)
         swing = np.sin(2 * np.pi * w)
         fx[idx] = np.where(in_stance, -0.3 * hs + wob, p["swing_amp"][s] * swing)
-        fz[idx] = np.where(in_stance, 1.0 + 0.95 * hs + toe, 1.0 + p["swing_v"][s] * swing)
+        dip = p["swing_v"][s] * np.sin(np.pi * w) ** 2
+        fz[idx] = np.where(in_stance, 1.0 + 0.95 * hs + toe, 1.0 - dip)
         pitch[idx] = p["pitch_amp"][s] * np.sin(2 * np.pi * u)
 
     # Flight: near free fall, small ankle motion, optional limb-motion hold and leg extension.

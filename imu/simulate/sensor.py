@@ -155,8 +155,15 @@ def record(
     gyro_out = out[:, 3:] if gyro else None
 
     time = np.arange(n_out) / true_rate
+    if art.packet_timestamps:
+        first = (np.arange(n_out) // art.packet_samples) * art.packet_samples
+        time = time[first] + (np.arange(n_out) - first) / sample_rate_hz
     if art.timestamp_jitter > 0 and n_out > 1:
-        jitter = np.clip(rng.normal(0.0, art.timestamp_jitter, n_out), -0.45, 0.45)
+        # Keep time increasing: the smallest step (in periods) is 1 without packet time
+        # stamps, about 1 - packet_samples * |rate_error| with them.
+        margin = 1.0 - (art.packet_samples * abs(art.rate_error) if art.packet_timestamps else 0.0)
+        bound = 0.45 * margin
+        jitter = np.clip(rng.normal(0.0, art.timestamp_jitter, n_out), -bound, bound)
         jitter[0] = 0.0
         time = time + jitter / true_rate
     return SensorOutput(time, acc, gyro_out, true_rate, n_out)

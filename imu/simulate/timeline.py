@@ -70,7 +70,7 @@ PARAMS = (
     # walking strides
     "hs_amp",  # heel-strike impact, g
     "swing_amp",  # fore-aft swing acceleration, g
-    "swing_v",  # vertical swing acceleration, g
+    "swing_v",  # dip of the vertical specific force at mid-swing, g
     "stance_frac",  # share of the stride on the ground
     # standing
     "sway_amp",  # g
@@ -347,7 +347,7 @@ def _walk(b: _Builder, rng: np.random.Generator, strides: int, set_no: int = 0) 
         dur,
         hs_amp=rng.uniform(1.0, 2.5, strides),
         swing_amp=rng.uniform(0.8, 1.8, strides),
-        swing_v=rng.uniform(0.1, 0.3, strides),
+        swing_v=rng.uniform(0.15, 0.45, strides),
         stance_frac=rng.uniform(0.58, 0.64, strides),
         pitch_amp=np.radians(rng.uniform(15.0, 30.0, strides)),
         set_no=float(set_no),

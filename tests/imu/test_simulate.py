@@ -285,6 +285,23 @@ class TestSensor:
         assert dt.min() > 0
         assert dt.std() > 0.1 / 52.0
 
+    def test_packet_timestamps_sawtooth(self) -> None:
+        art = Artefacts(rate_error=0.02, packet_timestamps=True, packet_samples=20)
+        sim = simulate_session(22, sample_rate_hz=100.0, sets=[SetSpec(hops=5)], artefacts=art)
+        t = sim.samples["time_s"].to_numpy()
+        dt = np.diff(t)
+        assert dt.min() > 0
+        # Inside a packet the nominal spacing; each packet starts at its true time.
+        np.testing.assert_allclose(dt[:19], 0.01, rtol=1e-9)
+        assert t[20] == pytest.approx(20 / 102.0, rel=1e-12)
+        assert np.mean(dt) == pytest.approx(1 / 102.0, rel=1e-3)
+
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    def test_harsh_time_always_increases(self, seed: int) -> None:
+        art = Artefacts.harsh().replace(rate_error=0.02, timestamp_jitter=1.0, packet_samples=24)
+        sim = simulate_session(seed, sample_rate_hz=52.0, sets=[SetSpec(hops=10)], artefacts=art)
+        assert np.diff(sim.samples["time_s"].to_numpy()).min() > 0
+
     def test_gyro_columns(self) -> None:
         sim = simulate_session(18, sets=[SetSpec(hops=5)], gyro=True)
         assert list(sim.samples.columns) == ["time_s", *ACC, "gx_dps", "gy_dps", "gz_dps"]
@@ -410,6 +427,7 @@ class TestArguments:
             ({"lowpass_fraction": 0.6}, "lowpass_fraction"),
             ({"packet_samples": 0}, "packet_samples"),
             ({"messy_flight": 2.0}, "messy_flight"),
+            ({"packet_timestamps": True, "packet_samples": 100, "rate_error": 0.01}, "backwards"),
         ],
     )
     def test_artefact_errors(self, kwargs: dict, message: str) -> None:
