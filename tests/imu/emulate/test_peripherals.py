@@ -201,3 +201,37 @@ def test_polar_clock_drift(table):
     # the device clock advances 1/416 s per sample but the samples come 500 ppm faster
     ratio = (dev[-1] - dev[0]) / 1e9 / (host[-1] - host[0])
     assert ratio == pytest.approx(1 + 500e-6, abs=2e-5)
+
+
+# -- MetaWear ------------------------------------------------------------------------------------
+from imu.devices import metawear as mw  # noqa: E402
+
+
+@pytest.mark.parametrize(("chip", "rate", "range_g"), [("bmi160", 200, 16), ("bmi270", 100, 8)])
+def test_metawear_stream(table, chip, rate, range_g):
+    p = make_emulator("metawear", table, chip=chip)
+    p.set_notify(mw.NOTIFY_UUID, True)
+    drv = get_driver("metawear", chip=chip)
+    cfg = drv.configure(rate_hz=rate, range_g=range_g)
+    _run_commands(p, drv.start_commands(cfg))
+    out = _data(p.poll(1.0), mw.NOTIFY_UUID)
+    packed = rate >= 200
+    assert {len(x) for x in out} == ({20} if packed else {8})
+    df = decode("metawear", out, range_g=range_g)
+    assert abs(len(df) - rate) <= 3
+    lsb = mw.LSB_PER_G[float(range_g)]
+    t = np.arange(len(df)) / rate
+    expect = np.clip(np.interp(t, table["time_s"], table["az_g"]), -range_g, 32767 / lsb)
+    assert np.max(np.abs(df["az_g"].to_numpy() - expect)) <= 0.5 / lsb + 1e-12
+    _run_commands(p, drv.stop_commands(cfg), now_s=1.0)
+    assert not p.streaming and p.subscribed is None
+
+
+def test_metawear_defaults_before_configuration(table):
+    p = make_emulator("metawear", table, chip="bmi160")
+    p.set_notify(mw.NOTIFY_UUID, True)
+    for cmd in (b"\x03\x04\x01", b"\x03\x02\x01\x00", b"\x03\x01\x01"):
+        p.write(mw.COMMAND_UUID, cmd, False)
+    df = decode("metawear", _data(p.poll(1.0), mw.NOTIFY_UUID), range_g=2)
+    assert abs(len(df) - 100) <= 2  # power-on default 100 Hz, ±2 g: impacts clip at 2 g
+    assert df["az_g"].max() == pytest.approx(32767 / 16384)
