@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imu.recording import read_recording
 from imu.simulate import PRESETS, Artefacts, SetSpec, session_for, simulate_session
@@ -525,3 +527,44 @@ def test_impact_scale_raises_impacts() -> None:
     )
     assert _magnitude(hard).max() > 2.0 * _magnitude(soft).max()
     assert (hard.truth["impact_g"] > soft.truth["impact_g"]).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    hops=st.integers(1, 12),
+    hop_hz=st.floats(1.5, 4.5),
+    duty=st.floats(0.3, 0.75),
+    variability=st.floats(0.0, 0.3),
+    fatigue=st.floats(-0.5, 1.0),
+    rate=st.sampled_from([25.0, 52.0, 104.0, 200.0, 500.0]),
+    placement=st.sampled_from(["laces", "heel", "ankle"]),
+)
+def test_truth_invariants_for_any_schedule(
+    seed: int,
+    hops: int,
+    hop_hz: float,
+    duty: float,
+    variability: float,
+    fatigue: float,
+    rate: float,
+    placement: str,
+) -> None:
+    if (1.0 - duty) * 1000.0 / hop_hz < 30.0:
+        duty = 1.0 - 0.031 * hop_hz
+    spec = SetSpec(
+        hops=hops, hop_hz=hop_hz, duty_factor=duty, variability=variability, fatigue=fatigue
+    )
+    sim = simulate_session(
+        seed, sample_rate_hz=rate, sets=[spec], placement=placement, rest_s=2.0, standing_s=0.5
+    )
+    truth = sim.truth
+    assert len(truth) == hops
+    events = sim.truth_events["time_s"].to_numpy()
+    assert np.all(np.diff(events) > 0)
+    assert np.all(truth["contact_ms"] >= 60.0 - 1e-9)
+    assert np.all(truth["flight_ms"] >= 25.0 - 1e-9)
+    t = sim.samples["time_s"].to_numpy()
+    assert np.all(np.diff(t) > 0)
+    assert t[-1] > events[-1]
+    assert np.isfinite(sim.samples.to_numpy()).all()
