@@ -30,6 +30,9 @@ FLIGHT_COLUMNS = (
     "flight_min_g",
 )
 
+#: A step belongs to an edge while it is at least this fraction of the edge's steepest step.
+EDGE_FRACTION = 0.3
+
 #: Columns of the table of impact candidates that were not accepted as landings.
 CANDIDATE_COLUMNS = ("peak_s", "peak_g", "reason")
 
@@ -128,8 +131,8 @@ def detect_flights(
 
     Notes
     -----
-    1. Impact peaks: :func:`scipy.signal.find_peaks` with ``height``, ``prominence`` and a
-       ``distance`` of one period at ``max_hop_hz``. The peak's timing reference is the left
+    1. Impact peaks: :func:`scipy.signal.find_peaks` with ``height``, ``prominence`` and
+       ``distance`` (``peak_distance_ms``). The peak's timing reference is the left
        edge of a flat (clipped) top, never its middle.
     2. Landing: walking back from the peak along the rising edge while each step rises faster
        than ``onset_slope_g_per_ms``, the last sample before the steep rise is the foot. The
@@ -171,7 +174,7 @@ def detect_flights(
         is_gap[np.asarray(gap_index, dtype=np.int64)] = True
 
     # 1. Impact peaks.
-    distance = max(1, int(fs / s.max_hop_hz))
+    distance = max(1, int(s.peak_distance_ms * ms))
     peaks, props = find_peaks(
         m,
         height=s.impact_min_g,
@@ -188,44 +191,45 @@ def detect_flights(
     rows = np.arange(len(peaks))
     dt_ms = 1e3 / fs
 
-    # 2. Landing onset: the steepest rising step before the peak, then back along the steep
-    #    run to its foot.
+    # 2. Landing onset: the steepest rising step before the peak, extrapolated back to the
+    #    level just before the rise (tangent onset). A rise completed within one sample
+    #    interval is placed at step_edge_fraction of it.
     w_on = max(3, int(np.ceil(40 * ms)) + 1)
     idx = _windows(ref, -w_on, 1, n)  # columns: ref - w_on ... ref
     seg = m[idx]
     step = np.diff(seg, axis=1)  # step[:, j] = seg[:, j+1] - seg[:, j]
     step = np.where(is_gap[idx[:, :-1]] | (idx[:, :-1] + 1 != idx[:, 1:]), -np.inf, step)
-    steep = step >= s.onset_slope_g_per_ms * dt_ms
     j_star = np.argmax(step, axis=1)
+    ok_onset = step[rows, j_star] >= min(s.onset_slope_g_per_ms * dt_ms, s.onset_step_g)
+    ks = idx[rows, j_star]  # the rise's steepest step runs from ks to ks + 1
+    ks1 = np.minimum(ks + 1, n - 1)
+    rise = m[ks1] - m[ks]
+    # Start of the rise: back from the steepest step while steps rise by at least
+    # EDGE_FRACTION of it.
     col = np.arange(step.shape[1])
-    last_flat = np.maximum.accumulate(np.where(~steep, col, -1), axis=1)
-    j0 = last_flat[rows, j_star] + 1  # first steep step of the run ending at j_star
-    ok_onset = steep[rows, j_star] & (j0 > 0)
-    foot = idx[rows, j0]
-    ks = idx[rows, j_star]
-    m_foot = m[foot]
-    t_foot = t[foot]
-    t_next = t[np.minimum(foot + 1, n - 1)]
-    slope = (m[ks + 1] - m[ks]) / np.maximum(t[ks + 1] - t[ks], 1e-12)
-    t_tan = t[ks] - (m[ks] - m_foot) / slope
-    landing = np.where(
-        j_star > j0,
-        np.clip(t_tan, t_foot, t_next),
-        t_foot + s.step_edge_fraction * (t_next - t_foot),
-    )
+    flat = step < EDGE_FRACTION * rise[:, None]
+    last_flat = np.maximum.accumulate(np.where(flat, col, -1), axis=1)
+    j0 = np.minimum(last_flat[rows, j_star] + 1, j_star)
+    bi = idx[rows, j0]
+    base = m[bi]
+    slope = rise / np.maximum(t[ks1] - t[ks], 1e-12)
+    t_tan = np.clip(t[ks] - (m[ks] - base) / np.maximum(slope, 1e-12), t[bi], t[ks1])
+    is_step = bi == ks
+    landing = np.where(is_step, t[ks] + s.step_edge_fraction * (t[ks1] - t[ks]), t_tan)
     landing = landing + s.landing_offset_ms / 1e3
+    foot = ks
 
     # 3. Take-off: the earliest steep fall into flight after the previous impact: at least
     #    takeoff_fall_g within fall_span_ms, ending below flight_g. A heel-touch spike or
     #    stance wobble falls back to about 1 g, not to flight level; impact ringing is skipped
     #    by impact_guard_ms.
     low = m < s.flight_g
-    span = max(1, int(np.ceil(s.fall_span_ms * ms)))
+    span = max(2, int(np.ceil(s.fall_span_ms * ms)))
     # bottom_after[k]: lowest magnitude among samples k+1 .. k+span.
     bottom_after = np.empty(n)
     bottom_after[:-1] = minimum_filter1d(m[1:], size=span, origin=-(span // 2), mode="nearest")
     bottom_after[-1] = m[-1]
-    qualifies = (m - bottom_after >= s.takeoff_fall_g) & (bottom_after < s.flight_g)
+    qualifies = (m - bottom_after >= s.takeoff_fall_g) & (bottom_after < s.takeoff_bottom_g)
     q_pos = np.where(qualifies, np.arange(n), n)
     next_q = np.minimum.accumulate(q_pos[::-1])[::-1]  # first qualifying sample at or after i
     guard = int(np.ceil(s.impact_guard_ms * ms))
@@ -243,20 +247,26 @@ def detect_flights(
     top = back[rows, np.argmax(np.where(back >= start[:, None], m[back], -np.inf), axis=1)]
     fwd = _windows(kq, 1, span + 1, n)
     bottom = fwd[rows, np.argmin(np.where(fwd < foot[:, None], m[fwd], np.inf), axis=1)]
-    # Steepest falling step between top and bottom; extrapolate it down to the bottom level.
+    # Steepest falling step between top and bottom; its run of falling steps (each at least
+    # EDGE_FRACTION of it) ends at the end of the fall; extrapolate the steepest step down to
+    # that level.
     tb = _windows(top, 0, 2 * span + 1, n)
     fall_step = m[tb[:, :-1]] - m[tb[:, 1:]]
     fall_step = np.where(tb[:, 1:] <= bottom[:, None], fall_step, -np.inf)
-    fk = tb[rows, np.argmax(fall_step, axis=1)]
+    jf = np.argmax(fall_step, axis=1)
+    fk = tb[rows, jf]
     fk1 = np.minimum(fk + 1, n - 1)
-    fslope = (m[fk] - m[fk1]) / np.maximum(t[fk1] - t[fk], 1e-12)
-    t_end = t[fk] + (m[fk] - m[bottom]) / np.maximum(fslope, 1e-12)
-    one_step = bottom == top + 1
-    takeoff = np.where(
-        one_step,
-        t[top] + s.step_edge_fraction * (t[bottom] - t[top]),
-        np.clip(t_end, t[fk], t[bottom]),
+    drop_step = m[fk] - m[fk1]
+    fcol = np.arange(fall_step.shape[1])
+    not_falling = (fall_step < EDGE_FRACTION * drop_step[:, None]) & (fcol > jf[:, None])
+    j_end = np.where(not_falling.any(axis=1), np.argmax(not_falling, axis=1), fall_step.shape[1])
+    fend = tb[rows, j_end]
+    fslope = drop_step / np.maximum(t[fk1] - t[fk], 1e-12)
+    t_end = np.clip(t[fk] + (m[fk] - m[fend]) / np.maximum(fslope, 1e-12), t[fk], t[fend])
+    single = (fend == fk1) & (
+        (fk == top) | (m[np.maximum(fk - 1, 0)] - m[fk] < EDGE_FRACTION * drop_step)
     )
+    takeoff = np.where(single, t[fk] + s.step_edge_fraction * (t[fk1] - t[fk]), t_end)
     takeoff = takeoff + s.takeoff_offset_ms / 1e3
     crosses_gap = np.r_[0, np.cumsum(is_gap)]
     gap_in_fall = crosses_gap[bottom] - crosses_gap[top] > 0

@@ -24,14 +24,21 @@ class DetectionSettings:
         Lowest impact peak of a landing, in g (magnitude).
     impact_prominence_g : float
         Lowest prominence of an impact peak, in g.
-    max_hop_hz : float
-        Highest plausible hop rate, in Hz; impact peaks closer than ``1 / max_hop_hz`` keep only
-        the highest.
+    peak_distance_ms : float
+        Impact candidates closer than this keep only the highest, in ms. Kept well below the
+        shortest hop period: a heel-touch spike or a push-off hump can be higher than the
+        impact of its contact and must not hide it.
     onset_slope_g_per_ms : float
         The impact's rising edge is where the magnitude rises faster than this, in g/ms; the
         landing is placed at its foot. Leg extension before landing rises far slower.
+    onset_step_g : float
+        At low sample rates a step of this many g between two samples is steep enough, in g
+        (the on-device low-pass spreads the impact over more than one sample).
     takeoff_fall_g : float
         Smallest fall of the magnitude at take-off, in g, within ``fall_span_ms``.
+    takeoff_bottom_g : float
+        The take-off fall must end below this, in g (a heel-touch spike or the stance wobble
+        falls back to about 1 g; the fall into flight towards 0 g).
     fall_span_ms : float
         Time over which the take-off fall is measured, in ms.
     flight_g : float
@@ -50,14 +57,16 @@ class DetectionSettings:
         Systematic corrections added to every landing and take-off time, in ms.
     """
 
-    impact_min_g: float = 2.0
-    impact_prominence_g: float = 1.0
-    max_hop_hz: float = 6.0
-    onset_slope_g_per_ms: float = 0.08
+    impact_min_g: float = 1.5
+    impact_prominence_g: float = 0.5
+    peak_distance_ms: float = 50.0
+    onset_slope_g_per_ms: float = 0.2
+    onset_step_g: float = 0.8
     takeoff_fall_g: float = 0.8
+    takeoff_bottom_g: float = 0.5
     fall_span_ms: float = 12.0
-    flight_g: float = 0.4
-    min_flight_evidence_ms: float = 15.0
+    flight_g: float = 0.25
+    min_flight_evidence_ms: float = 4.0
     min_flight_ms: float = 20.0
     max_flight_ms: float = 800.0
     impact_guard_ms: float = 40.0

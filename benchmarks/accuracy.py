@@ -125,6 +125,30 @@ def match_hops(
     return ti[keep], hi[keep]
 
 
+def gap_hops(sim) -> np.ndarray:
+    """Mark true contacts with an event (landing, take-off, next landing) inside lost data.
+
+    An event is lost when it falls within 15 ms (at least one sample period) of a gap (a time step longer
+    than 2.5 median periods): its edge was never recorded, so no detector can time it.
+    """
+    t = sim.samples["time_s"].to_numpy()
+    step = np.diff(t)
+    period = float(np.median(step))
+    g = np.flatnonzero(step > 2.5 * period)
+    pad = max(period, 0.015)
+    lo, hi = t[g] - pad, t[g + 1] + pad
+    out = np.zeros(len(sim.truth), dtype=bool)
+    if not len(g):
+        return out
+    landing = sim.truth["landing_s"].to_numpy()
+    takeoff = sim.truth["takeoff_s"].to_numpy()
+    nxt = landing + (sim.truth["flight_ms"].to_numpy() + sim.truth["contact_ms"].to_numpy()) / 1e3
+    for ev in (landing, takeoff, nxt):
+        j = np.searchsorted(lo, ev, side="right") - 1
+        out |= (j >= 0) & (ev <= hi[np.maximum(j, 0)])
+    return out
+
+
 @dataclass
 class RateStats:
     """Accumulated comparisons for one sample rate."""
