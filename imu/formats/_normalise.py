@@ -120,18 +120,19 @@ def estimate_rate(time_s: np.ndarray) -> float | None:
 def burst_rate(time_s: np.ndarray) -> float | None:
     """Rate from stamps that may repeat (bursts) and have gaps, or None when undefined.
 
-    Between consecutive distinct stamps, the number of samples over the time step is the
-    local rate; steps longer than 1.5 typical ones (gaps) are left out, the rest pooled.
+    Between the last samples of consecutive bursts (rows sharing a stamp), the number of
+    samples over the time step is the local rate; steps longer than 1.5 typical ones (gaps) are left out, the rest pooled.
     """
     if time_s.size < 2:
         return None
     step = np.diff(time_s)
-    new = np.flatnonzero(step > 0) + 1
-    starts = np.concatenate([[0], new])
-    if starts.size < 2:
+    # Reception stamps mark the end of a burst: pair each step between burst ends with the
+    # samples of the later burst.
+    ends = np.concatenate([np.flatnonzero(step > 0), [time_s.size - 1]])
+    if ends.size < 2:
         return None
-    count = np.diff(starts).astype(np.float64)
-    dt = np.diff(time_s[starts])
+    count = np.diff(ends).astype(np.float64)
+    dt = np.diff(time_s[ends])
     typical = float(np.median(dt))
     keep = dt <= 1.5 * typical
     total = float(dt[keep].sum())
