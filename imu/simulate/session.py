@@ -232,6 +232,8 @@ def simulate_session(
         artefacts = Artefacts()
     if not isinstance(artefacts, Artefacts):
         raise ValueError(f"`artefacts` must be an Artefacts, got {type(artefacts).__name__}")
+    if isinstance(sets, (SetSpec, str, bytes)) or not (sets is None or isinstance(sets, Sequence)):
+        raise ValueError(f"`sets` must be a sequence of SetSpec, got {type(sets).__name__}")
     set_list = [SetSpec(), SetSpec(), SetSpec()] if sets is None else list(sets)
     for i, spec in enumerate(set_list):
         if not isinstance(spec, SetSpec):

@@ -69,6 +69,15 @@ class TestTruth:
             truth["duty_factor"], truth["contact_ms"] / (truth["contact_ms"] + truth["flight_ms"])
         )
 
+    def test_no_standing_at_either_end(self) -> None:
+        sim = simulate_session(
+            23, sets=[SetSpec(hops=4)], standing_s=0.0, end_standing_s=0.0, sample_rate_hz=100.0
+        )
+        assert len(sim.truth) == 4
+        assert sim.truth_events["time_s"].iloc[0] < 0.6  # the push-off starts at once
+        mag = _magnitude(sim)
+        assert mag[0] == pytest.approx(1.0, abs=0.1)
+
     def test_hop_count_per_set_and_numbering(self) -> None:
         sets = [SetSpec(hops=7), SetSpec(hops=1), SetSpec(hops=30, hop_hz=3.4)]
         sim = simulate_session(5, sets=sets)
@@ -392,6 +401,7 @@ class TestArguments:
             ({"placement": "wrist"}, "placement"),
             ({"range_g": -8.0}, "range_g"),
             ({"sets": [{"hops": 3}]}, r"sets\[0\]"),
+            ({"sets": SetSpec()}, "sequence of SetSpec"),
             ({"artefacts": {"noise_g": 0.1}}, "artefacts"),
             ({"rest_s": float("nan")}, "rest_s"),
             ({"leg": "left"}, "leg"),
