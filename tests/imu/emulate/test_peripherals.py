@@ -235,3 +235,39 @@ def test_metawear_defaults_before_configuration(table):
     df = decode("metawear", _data(p.poll(1.0), mw.NOTIFY_UUID), range_g=2)
     assert abs(len(df) - 100) <= 2  # power-on default 100 Hz, ±2 g: impacts clip at 2 g
     assert df["az_g"].max() == pytest.approx(32767 / 16384)
+
+
+# -- Movesense -----------------------------------------------------------------------------------
+from imu.devices import movesense as ms  # noqa: E402
+
+
+def test_movesense_hello_subscribe_stream_and_reconnect(table):
+    p = make_emulator("movesense", table)
+    p.set_notify(ms.NOTIFY_UUID, True)
+    assert p.write(ms.WRITE_UUID, ms.hello(5), True)[0][2] == bytes.fromhex("01 05") + b"Hello"
+    reply = p.write(ms.WRITE_UUID, ms.subscribe("/Meas/Acc/208"), True)
+    assert reply[0][2] == bytes.fromhex("01 01 00 C8")
+    out = _data(p.poll(2.0), ms.NOTIFY_UUID)
+    assert {len(x) for x in out} == {6 + 8 * 12}  # 8 samples per notification at 208 Hz
+    df = decode("movesense", out, sample_rate_hz=208)
+    assert len(df) == 416
+    steps = np.diff(df["device_time_s"].to_numpy())
+    assert np.all(np.abs(steps - 1 / 208) < 1.1e-3)  # ms clock per notification
+    expect = np.interp(np.arange(len(df)) / 208, table["time_s"], table["az_g"])
+    assert np.max(np.abs(df["az_g"].to_numpy() - np.clip(expect, -8, 8))) < 1e-5
+    p.on_connect()  # a reconnection drops the subscription
+    p.set_notify(ms.NOTIFY_UUID, True)
+    assert _data(p.poll(3.0), ms.NOTIFY_UUID) == []
+    assert p.write(ms.WRITE_UUID, ms.unsubscribe(), True)[0][2] == bytes.fromhex("01 01 01 94")
+
+
+def test_movesense_errors(table):
+    p = make_emulator("movesense", table)
+    p.set_notify(ms.NOTIFY_UUID, True)
+    assert p.write(ms.WRITE_UUID, ms.subscribe("/Meas/Acc/200"), True)[0][2][2:] == b"\x01\x90"
+    assert p.write(ms.WRITE_UUID, ms.subscribe("/Meas/Gyro/208"), True)[0][2][2:] == b"\x01\x94"
+    for ref in (1, 2, 3, 4):
+        p.write(ms.WRITE_UUID, ms.subscribe("/Meas/Acc/52", ref), True)
+    assert p.write(ms.WRITE_UUID, ms.subscribe("/Meas/Acc/52", 9), True)[0][2] == bytes.fromhex(
+        "01 09 01 FB"
+    )
