@@ -271,3 +271,23 @@ def test_movesense_errors(table):
     assert p.write(ms.WRITE_UUID, ms.subscribe("/Meas/Acc/52", 9), True)[0][2] == bytes.fromhex(
         "01 09 01 FB"
     )
+
+
+# -- Thingy:52 -----------------------------------------------------------------------------------
+from imu.devices import thingy52 as th  # noqa: E402
+
+
+def test_thingy_config_read_patch_and_clipped_stream(table):
+    p = make_emulator("thingy52", table)
+    assert p.read(th.MOTION_CONFIG_UUID) == bytes.fromhex("E8 03 F4 01 F4 01 0A 00 01")
+    p.write(th.MOTION_CONFIG_UUID, th.motion_config(200, p.read(th.MOTION_CONFIG_UUID)), True)
+    p.set_notify(th.RAW_DATA_UUID, True)
+    out = _data(p.poll(2.0), th.RAW_DATA_UUID)
+    assert {len(x) for x in out} == {18}
+    assert 330 <= len(out) <= 345  # 85 % of the configured 200 Hz is delivered
+    df = decode("thingy52", out)
+    assert df["az_g"].max() == 2.0  # impacts clip at the fixed ±2 g
+    p.write(th.MOTION_CONFIG_UUID, th.motion_config(50), True)
+    assert p.rate_hz == 50.0
+    p.write(th.MOTION_CONFIG_UUID, bytes.fromhex("E8 03 F4 01 F4 01 E8 03 01"), True)  # 1000 Hz
+    assert p.rate_hz == 50.0
