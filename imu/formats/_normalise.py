@@ -118,27 +118,29 @@ def estimate_rate(time_s: np.ndarray) -> float | None:
 
 
 def burst_rate(time_s: np.ndarray) -> float | None:
-    """Rate from stamps that may repeat (bursts) and have gaps, or None when undefined.
+    """Rate from stamps that may repeat (bursts), jitter or have gaps; None when undefined.
 
-    Between the last samples of consecutive bursts (rows sharing a stamp), the number of
-    samples over the time step is the local rate; steps longer than 1.5 typical ones (gaps) are left out, the rest pooled.
+    The median over all sample pairs ``K`` rows apart of ``K / (t[i + K] - t[i])``, with ``K``
+    three bursts long (at least 10 rows): the stamp noise of a pair is the difference of two
+    latencies, symmetric about zero, and the pairs that straddle a gap are a minority that
+    does not move the median.
     """
-    if time_s.size < 2:
+    n = time_s.size
+    if n < 2:
         return None
-    step = np.diff(time_s)
-    # Reception stamps mark the end of a burst: pair each step between burst ends with the
-    # samples of the later burst.
-    ends = np.concatenate([np.flatnonzero(step > 0), [time_s.size - 1]])
-    if ends.size < 2:
+    span = float(time_s[-1] - time_s[0])
+    if not np.isfinite(span) or span <= 0:
         return None
-    count = np.diff(ends).astype(np.float64)
-    dt = np.diff(time_s[ends])
-    typical = float(np.median(dt))
-    keep = dt <= 1.5 * typical
-    total = float(dt[keep].sum())
-    if not np.isfinite(total) or total <= 0:
+    runs = np.flatnonzero(np.diff(time_s) != 0)
+    burst = (n / (runs.size + 1)) if runs.size else float(n)
+    k = int(min(max(round(3 * burst), 10), max(1, n // 3)))
+    if k >= n:
+        k = n - 1
+    dt = time_s[k:] - time_s[:-k]
+    dt = dt[dt > 0]
+    if dt.size == 0:
         return None
-    return float(count[keep].sum()) / total
+    return k / float(np.median(dt))
 
 
 def grid_time(time_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, int]:
@@ -160,34 +162,29 @@ def grid_time(time_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, int]:
 
     Notes
     -----
-    The stamps are split where they jump by more than 1.5 typical steps. Within each stretch,
-    the median of ``stamp - index / rate`` is the stretch's offset; a rise of the offset from
-    one stretch to the next by whole sample periods (beyond the spread of the offsets within
-    stretches) is a gap of that many samples. Burst stamps (many rows sharing the time a
-    packet arrived) are thus placed on the grid without inventing gaps.
+    Rows sharing a stamp form a burst; a reception stamp belongs to the last sample of its
+    burst. For the last row ``e`` of each burst, ``stamp / period - e`` (relative to the first
+    bursts) counts the samples lost before it, up to the stamp latency. A running median over
+    9 bursts removes latency jitter, rounding gives whole samples and a running maximum keeps
+    the count from falling (stamps that step back lose nothing). Each row takes the count of
+    its burst, so gaps fall between bursts.
     """
+    from scipy.ndimage import median_filter
+
     n = time_s.size
     p = 1.0 / rate_hz
     index = np.arange(n, dtype=np.float64)
     if n < 3:
         return index * p, 0
-    offset = time_s - index * p
     step = np.diff(time_s)
-    positive = step[step > 0]
-    typical = float(np.median(positive)) if positive.size else p
-    starts = np.flatnonzero(step > max(1.5 * typical, 1.5 * p)) + 1
-    if starts.size == 0:
-        return index * p, 0
-    seg = np.zeros(n, dtype=np.int64)
-    seg[starts] = 1
-    seg = np.cumsum(seg)
-    med = pd.Series(offset).groupby(seg).median().to_numpy()
-    spread = float(np.median(np.abs(offset - med[seg])))
-    tolerance = max(0.5 * p, 3.0 * spread)
-    rise = np.diff(med)
-    jumps = np.where(rise > tolerance, np.round(rise / p), 0.0)
-    lost_before = np.concatenate([[0.0], np.cumsum(jumps)])
-    return (index + lost_before[seg]) * p, int(lost_before[-1])
+    ends = np.concatenate([np.flatnonzero(step != 0), [n - 1]])
+    excess = (time_s[ends] - time_s[ends[0]]) / p - (ends - ends[0])
+    smooth = median_filter(excess, size=min(9, excess.size), mode="nearest")
+    base = float(np.median(smooth[: min(9, smooth.size)]))
+    lost = np.maximum.accumulate(np.maximum(np.round(smooth - base), 0.0))
+    lost -= lost[0]
+    burst = np.searchsorted(ends, np.arange(n))
+    return (index + lost[burst]) * p, int(lost[-1])
 
 
 def time_stats(time_s: np.ndarray) -> dict[str, Any]:

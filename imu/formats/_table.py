@@ -151,6 +151,19 @@ def read_table(
     if delimiter == " ":
         data = pa.py_buffer(_squeeze_spaces(data.to_pybytes()))
         delimiter = "\t"
+    if not data.to_pybytes().strip() if data.size < 4096 else False:
+        empty = np.zeros(0)
+        return Table(
+            values={
+                n: (
+                    pa.chunked_array([pa.array([], TEXT)])
+                    if k == TEXT
+                    else empty.astype(np.int64 if k == INT else np.float64)
+                )
+                for n, k in columns.items()
+            },
+            missing={n: np.zeros(0, dtype=bool) for n in columns},
+        )
     bad_rows: list[str] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:

@@ -98,11 +98,14 @@ def polar(samples: pd.DataFrame, folder: Path, *, model: str = "H10", device_id:
         ax, ay, az = (np.clip(a, -clip_g, clip_g) for a in (ax, ay, az))
     ns0 = int((START - datetime(2000, 1, 1)) / timedelta(microseconds=1)) * 1000
     ns = ns0 + np.round(t * 1e9).astype(np.int64)
-    # Phone time: the stamp of the BLE batch, interpolated over the batch by the app.
-    batch_end = np.minimum((np.arange(t.size) // batch + 1) * batch - 1, t.size - 1)
-    phone = clock_text(
-        t[batch_end] + 0.021 - (batch_end - np.arange(t.size)) * 0.0192, style="iso_ms"
-    )
+    # Phone time: the batch's arrival (latency 15-35 ms), spread back over the batch by the
+    # app at the median sample period.
+    index = np.arange(t.size)
+    batch_end = np.minimum((index // batch + 1) * batch - 1, t.size - 1)
+    latency = np.random.default_rng(t.size).uniform(0.015, 0.035, index[-1] // batch + 1)
+    period = float(np.median(np.diff(t))) if t.size > 1 else 0.005
+    arrival = t[batch_end] + latency[index // batch]
+    phone = clock_text(arrival - (batch_end - index) * period, style="iso_ms")
     mg = [_fmt(np.round(a * 1000).astype(np.int64), "%d") for a in (ax, ay, az)]
     rows = _join([phone, _fmt(ns, "%d"), *mg], ";")
     name = f"Polar_{model}_{device_id}_{START:%Y%m%d}_{START:%H%M%S}_ACC.txt"
