@@ -53,6 +53,7 @@ def _bound_flights(
     max_flight: int,
     guard: int,
     need: int,
+    stance: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walk the impact candidates in order: flight search start and landing verdict of each.
 
@@ -78,6 +79,13 @@ def _bound_flights(
         st = min(max(st_min, last + guard, 0), n_last)
         start[i] = st
         if not ok or st >= ft:
+            continue
+        # A landing starts a contact: no flight-level sample soon after the impact's ringing
+        # (limb motion that lifts the magnitude in flight falls back to flight level).
+        if (
+            stance > guard
+            and cum_low[min(pk + stance, n_last) + 1] - cum_low[min(pk + guard, n_last)]
+        ):
             continue
         kq = int(next_q[st])
         first = kq if kq < ft else st
@@ -212,10 +220,15 @@ def detect_flights(
     j0 = np.minimum(last_flat[rows, j_star] + 1, j_star)
     bi = idx[rows, j0]
     base = m[bi]
-    slope = rise / np.maximum(t[ks1] - t[ks], 1e-12)
-    t_tan = np.clip(t[ks] - (m[ks] - base) / np.maximum(slope, 1e-12), t[bi], t[ks1])
-    is_step = bi == ks
-    landing = np.where(is_step, t[ks] + s.step_edge_fraction * (t[ks1] - t[ks]), t_tan)
+    # Half-way crossing between the level before the rise and the peak, interpolated (on a
+    # one-sample step this is the mid-point of the bracketing interval).
+    level = base + s.edge_level * (m[ref] - base)
+    w50 = _windows(bi, 0, w_on + 2, n)
+    above = (m[w50] >= level[:, None]) & (w50 <= ref[:, None])
+    c1 = w50[rows, np.maximum(np.argmax(above, axis=1), 1)]
+    c0 = c1 - 1
+    frac = np.clip((level - m[c0]) / np.maximum(m[c1] - m[c0], 1e-12), 0.0, 1.0)
+    landing = t[c0] + frac * (t[c1] - t[c0])
     landing = landing + s.landing_offset_ms / 1e3
     foot = ks
 
@@ -237,7 +250,15 @@ def detect_flights(
     cum_low = np.r_[0, np.cumsum(low)]
     need = max(1, int(np.floor(s.min_flight_evidence_ms * ms)))
     start, accept = _bound_flights(
-        peaks, foot, ok_onset, next_q, cum_low, max_flight=max_flight, guard=guard, need=need
+        peaks,
+        foot,
+        ok_onset,
+        next_q,
+        cum_low,
+        max_flight=max_flight,
+        guard=guard,
+        need=need,
+        stance=int(np.floor(s.stance_check_ms * ms)),
     )
     kq = next_q[start]
     has_fall = kq < foot
@@ -261,12 +282,14 @@ def detect_flights(
     not_falling = (fall_step < EDGE_FRACTION * drop_step[:, None]) & (fcol > jf[:, None])
     j_end = np.where(not_falling.any(axis=1), np.argmax(not_falling, axis=1), fall_step.shape[1])
     fend = tb[rows, j_end]
-    fslope = drop_step / np.maximum(t[fk1] - t[fk], 1e-12)
-    t_end = np.clip(t[fk] + (m[fk] - m[fend]) / np.maximum(fslope, 1e-12), t[fk], t[fend])
-    single = (fend == fk1) & (
-        (fk == top) | (m[np.maximum(fk - 1, 0)] - m[fk] < EDGE_FRACTION * drop_step)
-    )
-    takeoff = np.where(single, t[fk] + s.step_edge_fraction * (t[fk1] - t[fk]), t_end)
+    # Half-way crossing between the push-off top and the end of the fall, interpolated.
+    level = m[fend] + s.edge_level * (m[top] - m[fend])
+    w50 = _windows(top, 0, 2 * span + 2, n)
+    below = (m[w50] <= level[:, None]) & (w50 <= fend[:, None])
+    c1 = w50[rows, np.maximum(np.argmax(below, axis=1), 1)]
+    c0 = c1 - 1
+    frac = np.clip((m[c0] - level) / np.maximum(m[c0] - m[c1], 1e-12), 0.0, 1.0)
+    takeoff = t[c0] + frac * (t[c1] - t[c0])
     takeoff = takeoff + s.takeoff_offset_ms / 1e3
     crosses_gap = np.r_[0, np.cumsum(is_gap)]
     gap_in_fall = crosses_gap[bottom] - crosses_gap[top] > 0

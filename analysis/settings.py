@@ -50,11 +50,22 @@ class DetectionSettings:
     impact_guard_ms : float
         The take-off of a contact is sought no earlier than this after its impact peak, in ms
         (skips the impact's decay and ringing).
-    step_edge_fraction : float
-        Where in the bracketing sample interval an edge is placed when it completes within
-        one interval (0-1); 0.5, the mid-point, is unbiased for an edge anywhere in it.
-    landing_offset_ms, takeoff_offset_ms : float
-        Systematic corrections added to every landing and take-off time, in ms.
+    stance_check_ms : float
+        A landing is followed by a contact: from ``impact_guard_ms`` to this long after its
+        impact peak no sample may be below ``flight_g``, in ms. Rejects the rise of limb motion
+        inside a flight. Keep it below the shortest contact.
+    edge_level : float
+        Edges are timed where the magnitude crosses this fraction (0-1) of the way between
+        the levels either side of the edge (linear interpolation between the two samples that
+        bracket the crossing; on a one-sample step 0.5 gives the mid-point of the interval,
+        unbiased for an edge anywhere in it). A linear on-device low-pass delays both edges
+        alike, so durations stay consistent across sample rates.
+    landing_offset_ms : float
+        Systematic correction added to every landing, in ms: from the half-way point of the
+        impact's rise back to its start (half the typical 2-10 ms rise; default -3 ms).
+    takeoff_offset_ms : float
+        Systematic correction added to every take-off, in ms: from the half-way point of the
+        take-off fall on to its end (half the typical 5-15 ms fall; default +5 ms).
     """
 
     impact_min_g: float = 1.5
@@ -70,9 +81,10 @@ class DetectionSettings:
     min_flight_ms: float = 20.0
     max_flight_ms: float = 800.0
     impact_guard_ms: float = 40.0
-    step_edge_fraction: float = 0.5
-    landing_offset_ms: float = 0.0
-    takeoff_offset_ms: float = 0.0
+    stance_check_ms: float = 70.0
+    edge_level: float = 0.5
+    landing_offset_ms: float = -3.0
+    takeoff_offset_ms: float = 5.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
