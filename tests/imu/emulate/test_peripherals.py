@@ -101,7 +101,7 @@ def test_unknown_characteristic_is_an_error(table):
 
 
 def test_registry_has_every_emulator():
-    assert "witmotion" in EMULATORS
+    assert set(EMULATORS) == {"witmotion", "polar", "metawear", "movesense", "thingy52", "generic"}
 
 
 # -- Polar ---------------------------------------------------------------------------------------
@@ -291,3 +291,27 @@ def test_thingy_config_read_patch_and_clipped_stream(table):
     assert p.rate_hz == 50.0
     p.write(th.MOTION_CONFIG_UUID, bytes.fromhex("E8 03 F4 01 F4 01 E8 03 01"), True)  # 1000 Hz
     assert p.rate_hz == 50.0
+
+
+# -- generic DIY board ---------------------------------------------------------------------------
+from imu.emulate.generic import RECOMMENDED  # noqa: E402
+
+
+def test_generic_recommended_frame_counter_and_time(table):
+    p = make_emulator("generic", table, clock_drift_ppm=200.0)
+    drv = get_driver("generic", description=RECOMMENDED)
+    assert drv.matches(p.name, p.advertised_service_uuids, {})
+    p.set_notify(drv.data_char_uuid, True)
+    out = _data(p.poll(1.0), drv.data_char_uuid)
+    assert {len(x) for x in out} == {6 + 10 * 6}
+    df = decode("generic", out, description=RECOMMENDED)
+    assert len(df) == 200
+    np.testing.assert_allclose(np.diff(df["device_time_s"]), 1 / 200, atol=1.1e-6)
+    dec = drv.decoder(drv.configure())
+    assert [dec.feed(x).sequence for x in out] == list(range(len(out)))
+    p.set_notify(drv.data_char_uuid, False)
+    p.poll(1.5)
+    p.set_notify(drv.data_char_uuid, True)
+    later = _data(p.poll(2.0), drv.data_char_uuid)
+    t = decode("generic", later, description=RECOMMENDED)["device_time_s"]
+    assert t.iloc[0] == pytest.approx(1.5, abs=0.01)  # the half second off air is a gap in time
