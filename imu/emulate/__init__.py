@@ -51,7 +51,7 @@ def make_emulator(
     kind : str
         A key of :data:`EMULATORS`.
     samples : pandas.DataFrame, optional
-        Sample table to play (default: :func:`~imu.emulate.base.synthetic_samples`).
+        Sample table to play (default: :func:`default_samples`, a simulated session).
     **options
         Peripheral options (``clock_drift_ppm``, ``variant`` for Polar, ...).
 
@@ -66,8 +66,22 @@ def make_emulator(
         known = ", ".join(sorted(EMULATORS))
         raise HopscopeError(f"no emulator for {kind!r}; known: {known}") from None
     if samples is None:
-        samples = synthetic_samples()
+        samples = default_samples()
     return cls(samples, **options)
+
+
+def default_samples(seed: int = 0) -> pd.DataFrame:
+    """Return the table emulators play by default: a simulated session (1 kHz, ideal sensor).
+
+    Parameters
+    ----------
+    seed : int
+        Simulator seed.
+    """
+    from imu.simulate import Artefacts, simulate_session
+
+    session = simulate_session(seed, sample_rate_hz=1000.0, artefacts=Artefacts.clean(), gyro=True)
+    return session.samples
 
 
 __all__ = [
@@ -75,6 +89,7 @@ __all__ = [
     "EmulatedPeripheral",
     "EmulationError",
     "Notification",
+    "default_samples",
     "make_emulator",
     "synthetic_samples",
 ]

@@ -315,3 +315,23 @@ def test_generic_recommended_frame_counter_and_time(table):
     later = _data(p.poll(2.0), drv.data_char_uuid)
     t = decode("generic", later, description=RECOMMENDED)["device_time_s"]
     assert t.iloc[0] == pytest.approx(1.5, abs=0.01)  # the half second off air is a gap in time
+
+
+def test_default_table_is_a_simulated_session():
+    from imu.simulate import Artefacts, simulate_session
+
+    truth = simulate_session(
+        4, sample_rate_hz=1000.0, artefacts=Artefacts.clean(), gyro=True
+    ).samples
+    p = make_emulator("polar", truth.iloc[:20000], variant="verity", burst_interval_s=0.0)
+    p.set_notify(pmd.CP_UUID, True)
+    p.set_notify(pmd.DATA_UUID, True)
+    p.write(pmd.CP_UUID, pmd.SDK_MODE_ON, True)
+    p.write(pmd.CP_UUID, pmd.start_request(416, 16, 16, 3), True)
+    df = decode("polar", _data(p.poll(30.0), pmd.DATA_UUID), factor=p.factor, sample_rate_hz=416)
+    t = np.arange(len(df)) / 416.0
+    for col in ("ax_g", "ay_g", "az_g"):
+        expect = np.clip(
+            np.interp(t, truth["time_s"] - truth["time_s"].iloc[0], truth[col]), -16, 16
+        )
+        assert np.max(np.abs(df[col].to_numpy() - expect)) <= 0.5 * p.factor + 1e-12
