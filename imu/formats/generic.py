@@ -30,6 +30,8 @@ _TIME_NAMES = [
     r"time",
     r"timestamp.*",
     r"t",
+    r"t_?(s|ms|us|ns)",
+    r"t[(\[](s|ms|us|ns)[)\]]",
     r"time.*",
     r"seconds.*",
     r"elapsed.*",
@@ -51,7 +53,7 @@ def _acc_patterns(axis: str) -> list[str]:
 
 def sniff_delimiter(lines: list[str]) -> str:
     """Return the delimiter that splits the first lines into the most, equally many fields."""
-    best, best_score = ",", (0, 0)
+    best, best_score = ",", (0, 0, 0)
     sample = [line for line in lines[:20] if line.strip()]
     for delim in DELIMITERS:
         counts = [len(split_fields(line, delim)) for line in sample]
@@ -59,10 +61,10 @@ def sniff_delimiter(lines: list[str]) -> str:
             continue
         tail = counts[-min(len(counts), 10) :]
         mode = max(set(tail), key=tail.count)
-        score = (tail.count(mode), mode)
+        score = (int(counts[0] == mode), tail.count(mode), mode)
         if score > best_score:
             best, best_score = delim, score
-    if best_score == (0, 0) and sample and len(sample[0].split()) >= 2:
+    if best_score == (0, 0, 0) and sample and len(sample[0].split()) >= 2:
         return " "
     return best
 
