@@ -126,6 +126,7 @@ def analyze(
         min_contact_ms=settings.min_contact_ms,
         max_contact_ms=settings.contact_limit_ms,
         period_tolerance=settings.period_tolerance,
+        contact_tolerance=settings.contact_tolerance,
     )
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)

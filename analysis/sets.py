@@ -197,6 +197,7 @@ def check_contacts(
     min_contact_ms: float,
     max_contact_ms: float,
     period_tolerance: float = 0.3,
+    contact_tolerance: float = 0.4,
     window_hops: int = 7,
 ) -> np.ndarray:
     """Return why each contact is implausible (empty string when it is plausible).
@@ -210,28 +211,37 @@ def check_contacts(
     period_tolerance : float
         Largest relative difference between a hop's period and the running median period of
         its set (over ``window_hops`` hops, centred).
+    contact_tolerance : float
+        Largest relative difference between a contact time and the running median contact of
+        its set (a take-off taken from the wrong edge).
     window_hops : int
         Length of the running median, in hops.
 
     Returns
     -------
     numpy.ndarray of str
-        ``""``, ``"contact too short"``, ``"contact too long"`` or ``"irregular period"``.
+        ``""``, ``"contact too short"``, ``"contact too long"``, ``"irregular period"`` or
+        ``"irregular contact"``.
     """
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
     contact_ms = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - landing) * 1e3
     period = contacts["next_landing_s"].to_numpy(dtype=np.float64) - landing
-    running = (
-        pd.Series(period)
-        .groupby(contacts["set"].to_numpy())
-        .transform(lambda p: p.rolling(window_hops, center=True, min_periods=1).median())
-        .to_numpy(dtype=np.float64)
-        if len(contacts)
-        else np.zeros(0)
-    )
+
+    def running_median(x: np.ndarray) -> np.ndarray:
+        if not len(contacts):
+            return np.zeros(0)
+        return (
+            pd.Series(x)
+            .groupby(contacts["set"].to_numpy())
+            .transform(lambda p: p.rolling(window_hops, center=True, min_periods=1).median())
+            .to_numpy(dtype=np.float64)
+        )
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        off = np.abs(period / running - 1.0)
+        off = np.abs(period / running_median(period) - 1.0)
+        off_contact = np.abs(contact_ms / running_median(contact_ms) - 1.0)
     reason = np.full(len(contacts), "", dtype=object)
+    reason[off_contact > contact_tolerance] = "irregular contact"
     reason[off > period_tolerance] = "irregular period"
     reason[contact_ms > max_contact_ms] = "contact too long"
     reason[contact_ms < min_contact_ms] = "contact too short"

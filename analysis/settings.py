@@ -139,6 +139,9 @@ class AnalysisSettings:
     period_tolerance : float
         A hop whose period (landing to next landing) differs from the running median of its
         set by more than this fraction is rejected as a stumble or a missed hop.
+    contact_tolerance : float
+        A contact whose time differs from the running median contact of its set by more than
+        this fraction is rejected (an edge taken from the wrong place).
     detection : DetectionSettings
         Settings of the flight detector.
     """
@@ -156,6 +159,7 @@ class AnalysisSettings:
     min_contact_ms: float = 80.0
     max_contact_ms: float | None = None
     period_tolerance: float = 0.3
+    contact_tolerance: float = 0.4
     detection: DetectionSettings = field(default_factory=DetectionSettings)
 
     @property
@@ -177,6 +181,10 @@ class AnalysisSettings:
         if self.max_contact_ms is not None and not self.max_contact_ms > self.min_contact_ms:
             raise ValueError(
                 f"`max_contact_ms` must be above `min_contact_ms`, got {self.max_contact_ms!r}"
+            )
+        if not 0 < self.contact_tolerance:
+            raise ValueError(
+                f"`contact_tolerance` must be greater than 0, got {self.contact_tolerance!r}"
             )
         if not 0 < self.period_tolerance < 1:
             raise ValueError(f"`period_tolerance` must be in (0, 1), got {self.period_tolerance!r}")
