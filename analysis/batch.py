@@ -506,6 +506,7 @@ def write_outputs(
     outdir: str | os.PathLike[str],
     *,
     settings: AnalysisSettings | None = None,
+    workers: int | None = None,
 ) -> dict[str, Path]:
     """Write the batch tables (CSV and Parquet) and the squad pages into ``outdir``.
 
@@ -517,6 +518,8 @@ def write_outputs(
         Folder to write into (created when missing).
     settings : AnalysisSettings, optional
         The settings the batch used (for the thresholds shown on the pages).
+    workers : int, optional
+        Processes drawing the athlete pages; ``os.cpu_count()`` by default.
 
     Returns
     -------
@@ -552,6 +555,7 @@ def write_outputs(
         target_hz=settings.target_hz,
         slow_contact_ms=settings.slow_contact_ms,
         failures=result.failures,
+        workers=workers or os.cpu_count() or 1,
     )
     return paths
 

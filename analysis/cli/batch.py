@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             progress=lambda done, total, f: progress.update(task, completed=done),
         )
         progress.update(task, description="writing pages")
-        paths = write_outputs(result, out, settings=settings)
+        paths = write_outputs(result, out, settings=settings, workers=args.workers)
         progress.update(task, description="done")
     ok = result.files - len(result.failures)
     athletes = result.sessions.loc[result.sessions["status"] != "error", "athlete"].nunique()

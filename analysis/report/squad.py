@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -347,6 +348,12 @@ def render_athlete_page(
     return page(f"{athlete} – hop trends", "".join(parts))
 
 
+def _write_athlete_page(job: tuple) -> None:
+    """Render and write one athlete page (a top-level function, so worker processes can run it)."""
+    path, athlete, rows, base, sym, extra, kwargs = job
+    path.write_text(render_athlete_page(athlete, rows, base, sym, extra, **kwargs), "utf-8")
+
+
 def _date_range(summary: pd.DataFrame) -> str:
     dates = sorted(d for d in summary["date"] if d)
     if not dates:
@@ -381,6 +388,7 @@ def write_squad_pages(
     target_hz: float = 3.0,
     slow_contact_ms: float = 250.0,
     failures: Sequence[tuple[str, str]] = (),
+    workers: int | None = None,
 ) -> Path:
     """Write ``index.html`` and ``athletes/<name>.html`` into ``outdir``; return the index path.
 
@@ -396,6 +404,8 @@ def write_squad_pages(
         Thresholds used, shown on the pages.
     failures : sequence of (file, error)
         Files that could not be analysed.
+    workers : int, optional
+        Processes that draw the athlete pages in parallel; 1 (in this process) by default.
 
     Returns
     -------
@@ -425,16 +435,27 @@ def write_squad_pages(
         errors = sessions[sessions["status"] == "error"]
         for r in errors.itertuples(index=False):
             failed_by_athlete.setdefault(r.athlete, []).append((r.file, r.error))
-    for athlete, rows in summary.groupby("athlete", sort=True):
-        html_text = render_athlete_page(
+    jobs = [
+        (
+            out / "athletes" / f"{athlete_slug(athlete)}.html",
             athlete,
             rows,
             base.loc[rows.index],
             sym[sym["athlete"] == athlete] if len(sym) else sym,
             extra.loc[rows.index],
-            target_hz=target_hz,
-            slow_contact_ms=slow_contact_ms,
-            failures=failed_by_athlete.get(athlete, []),
+            {
+                "target_hz": target_hz,
+                "slow_contact_ms": slow_contact_ms,
+                "failures": failed_by_athlete.get(athlete, []),
+            },
         )
-        (out / "athletes" / f"{athlete_slug(athlete)}.html").write_text(html_text, "utf-8")
+        for athlete, rows in summary.groupby("athlete", sort=True)
+    ]
+    workers = min(workers or 1, len(jobs))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_write_athlete_page, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+    else:
+        for job in jobs:
+            _write_athlete_page(job)
     return index
