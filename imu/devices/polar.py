@@ -446,14 +446,16 @@ def delta_decode(content: bytes, *, channels: int = 3, resolution: int = 16) -> 
     n = len(content)
     while i < n:
         if i + 2 > n:
-            raise ValueError(f"delta block header cut at byte {i} of {n}")
+            raise ValueError(f"delta block header cut at content byte {i} of {n}")
         bits, count = content[i], content[i + 1]
         i += 2
         if bits > MAX_DELTA_BITS:
-            raise ValueError(f"delta_bits {bits} at byte {i - 2} exceeds {MAX_DELTA_BITS}")
+            raise ValueError(f"delta_bits {bits} at content byte {i - 2} exceeds {MAX_DELTA_BITS}")
         size = math.ceil(bits * count * channels / 8)
         if i + size > n:
-            raise ValueError(f"delta block at byte {i - 2} needs {size} bytes, only {n - i} remain")
+            raise ValueError(
+                f"delta block at content byte {i - 2} needs {size} bytes, only {n - i} remain"
+            )
         if count == 0:
             i += size
             continue
