@@ -95,6 +95,141 @@ def _bound_flights(
     return start, accept
 
 
+def _time_fall(
+    t: np.ndarray,
+    m: np.ndarray,
+    kq: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    *,
+    span: int,
+    s: DetectionSettings,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time the take-off fall found at samples ``kq``; return (takeoff_s, top, bottom).
+
+    The fall's top is the highest sample within ``span`` before ``kq`` (not before
+    ``start``), its bottom the lowest within ``span`` after (before ``stop``). The steepest
+    falling step between them and the run of falling steps around it (each at least
+    :data:`EDGE_FRACTION` of it) give the end of the fall; the take-off is the interpolated
+    crossing at ``edge_level`` between the top and that end, plus ``takeoff_offset_ms``.
+    """
+    n = len(m)
+    rows = np.arange(len(kq))
+    back = _windows(kq, -span, 1, n)
+    top = back[rows, np.argmax(np.where(back >= start[:, None], m[back], -np.inf), axis=1)]
+    fwd = _windows(kq, 1, span + 1, n)
+    bottom = fwd[rows, np.argmin(np.where(fwd < stop[:, None], m[fwd], np.inf), axis=1)]
+    tb = _windows(top, 0, 2 * span + 1, n)
+    fall_step = m[tb[:, :-1]] - m[tb[:, 1:]]
+    fall_step = np.where(tb[:, 1:] <= bottom[:, None], fall_step, -np.inf)
+    jf = np.argmax(fall_step, axis=1)
+    fk = tb[rows, jf]
+    drop_step = m[fk] - m[np.minimum(fk + 1, n - 1)]
+    fcol = np.arange(fall_step.shape[1])
+    not_falling = (fall_step < EDGE_FRACTION * drop_step[:, None]) & (fcol > jf[:, None])
+    j_end = np.where(not_falling.any(axis=1), np.argmax(not_falling, axis=1), fall_step.shape[1])
+    fend = tb[rows, j_end]
+    level = m[fend] + s.edge_level * (m[top] - m[fend])
+    w50 = _windows(top, 0, 2 * span + 2, n)
+    below = (m[w50] <= level[:, None]) & (w50 <= fend[:, None])
+    c1 = w50[rows, np.maximum(np.argmax(below, axis=1), 1)]
+    c0 = c1 - 1
+    frac = np.clip((m[c0] - level) / np.maximum(m[c0] - m[c1], 1e-12), 0.0, 1.0)
+    period = np.median(np.diff(t[: min(n, 1001)])) if n > 1 else 0.0
+    offset = s.takeoff_offset_ms / 1e3 + s.takeoff_offset_periods * period
+    takeoff = t[c0] + frac * (t[c1] - t[c0]) + offset
+    return takeoff, top, bottom
+
+
+def retime_takeoffs(
+    time_s: np.ndarray,
+    magnitude_g: np.ndarray,
+    *,
+    sampling_rate_hz: float,
+    landing_s: np.ndarray,
+    expected_contact_ms: np.ndarray,
+    next_landing_s: np.ndarray,
+    tolerance: float = 0.4,
+    settings: DetectionSettings | None = None,
+) -> np.ndarray:
+    """Find take-offs again where the expected contact time says where to look.
+
+    When limb motion lifts the magnitude right after take-off (at low sample rates the dip
+    into flight is smoothed away), the first fall into flight can be the end of that lift,
+    late in the flight. Knowing the contact time the set's neighbouring hops show, the
+    take-off is the fall of the magnitude (at least half ``takeoff_fall_g`` within
+    ``fall_span_ms``) nearest to that contact time, within ``tolerance`` of it.
+
+    Parameters
+    ----------
+    time_s, magnitude_g : numpy.ndarray
+        The signal (s, g).
+    sampling_rate_hz : float
+        Effective sample rate, in Hz.
+    landing_s : numpy.ndarray
+        Landings of the contacts to retime, in s.
+    expected_contact_ms : numpy.ndarray
+        Expected contact time of each, in ms (e.g. the running median of its set).
+    next_landing_s : numpy.ndarray
+        The landing that follows each contact (s); the fall is sought before it.
+    tolerance : float
+        Relative window around the expected contact time.
+    settings : DetectionSettings, optional
+        Detector settings (span, edge level, take-off correction).
+
+    Returns
+    -------
+    numpy.ndarray
+        Take-off times in s; NaN where no fall of at least ``takeoff_fall_g`` is found.
+
+    Raises
+    ------
+    ValueError
+        The event arrays differ in length or ``sampling_rate_hz`` is not positive.
+    """
+    s = settings or DetectionSettings()
+    t = np.asarray(time_s, dtype=np.float64)
+    m = np.asarray(magnitude_g, dtype=np.float64)
+    landing_s = np.asarray(landing_s, dtype=np.float64)
+    expected = np.asarray(expected_contact_ms, dtype=np.float64) / 1e3
+    nxt = np.asarray(next_landing_s, dtype=np.float64)
+    if not (landing_s.shape == expected.shape == nxt.shape):
+        raise ValueError("`landing_s`, `expected_contact_ms` and `next_landing_s` must match")
+    if not sampling_rate_hz > 0:
+        raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
+    out = np.full(len(landing_s), np.nan)
+    ok = np.isfinite(landing_s) & np.isfinite(expected) & np.isfinite(nxt)
+    if not ok.any() or len(t) < 8:
+        return out
+    ms = sampling_rate_hz / 1e3
+    span = max(2, int(np.ceil(s.fall_span_ms * ms)))
+    lo = np.searchsorted(t, landing_s[ok] + (1 - tolerance) * expected[ok])
+    hi = np.minimum(
+        np.searchsorted(t, landing_s[ok] + (1 + tolerance) * expected[ok]),
+        np.searchsorted(t, nxt[ok]) - span - 1,
+    )
+    n = len(m)
+    bottom_after = np.empty(n)
+    bottom_after[:-1] = minimum_filter1d(m[1:], size=span, origin=-(span // 2), mode="nearest")
+    bottom_after[-1] = m[-1]
+    drop = m - bottom_after
+    # Candidate falls: local maxima of the fall within one span, of at least half
+    # takeoff_fall_g; the one closest to the expected take-off wins.
+    peak_drop = drop >= np.maximum(np.r_[drop[1:], -np.inf], np.r_[-np.inf, drop[:-1]])
+    candidate = peak_drop & (drop >= 0.5 * s.takeoff_fall_g)
+    width = int(max(1, (hi - lo).max(initial=1)))
+    win = _windows(lo, 0, width, n)
+    valid = (win < hi[:, None]) & candidate[win]
+    target = landing_s[ok] + expected[ok]
+    score = np.where(valid, -np.abs(t[win] - target[:, None]), -np.inf)
+    kq = win[np.arange(len(lo)), np.argmax(score, axis=1)]
+    good = valid.any(axis=1) & (hi > lo)
+    stop = np.searchsorted(t, nxt[ok])
+    takeoff, _, _ = _time_fall(t, m, kq, lo - span, stop, span=span, s=s)
+    out[np.flatnonzero(ok)] = np.where(good, takeoff, np.nan)
+    return out
+
+
 def detect_flights(
     time_s: np.ndarray,
     magnitude_g: np.ndarray,
@@ -263,34 +398,7 @@ def detect_flights(
     kq = next_q[start]
     has_fall = kq < foot
     kq = np.minimum(kq, n - 1)
-    # The fall: its top at or before kq (within one span), its bottom within span after kq.
-    back = _windows(kq, -span, 1, n)
-    top = back[rows, np.argmax(np.where(back >= start[:, None], m[back], -np.inf), axis=1)]
-    fwd = _windows(kq, 1, span + 1, n)
-    bottom = fwd[rows, np.argmin(np.where(fwd < foot[:, None], m[fwd], np.inf), axis=1)]
-    # Steepest falling step between top and bottom; its run of falling steps (each at least
-    # EDGE_FRACTION of it) ends at the end of the fall; extrapolate the steepest step down to
-    # that level.
-    tb = _windows(top, 0, 2 * span + 1, n)
-    fall_step = m[tb[:, :-1]] - m[tb[:, 1:]]
-    fall_step = np.where(tb[:, 1:] <= bottom[:, None], fall_step, -np.inf)
-    jf = np.argmax(fall_step, axis=1)
-    fk = tb[rows, jf]
-    fk1 = np.minimum(fk + 1, n - 1)
-    drop_step = m[fk] - m[fk1]
-    fcol = np.arange(fall_step.shape[1])
-    not_falling = (fall_step < EDGE_FRACTION * drop_step[:, None]) & (fcol > jf[:, None])
-    j_end = np.where(not_falling.any(axis=1), np.argmax(not_falling, axis=1), fall_step.shape[1])
-    fend = tb[rows, j_end]
-    # Half-way crossing between the push-off top and the end of the fall, interpolated.
-    level = m[fend] + s.edge_level * (m[top] - m[fend])
-    w50 = _windows(top, 0, 2 * span + 2, n)
-    below = (m[w50] <= level[:, None]) & (w50 <= fend[:, None])
-    c1 = w50[rows, np.maximum(np.argmax(below, axis=1), 1)]
-    c0 = c1 - 1
-    frac = np.clip((m[c0] - level) / np.maximum(m[c0] - m[c1], 1e-12), 0.0, 1.0)
-    takeoff = t[c0] + frac * (t[c1] - t[c0])
-    takeoff = takeoff + s.takeoff_offset_ms / 1e3
+    takeoff, top, bottom = _time_fall(t, m, kq, start, foot, span=span, s=s)
     crosses_gap = np.r_[0, np.cumsum(is_gap)]
     gap_in_fall = crosses_gap[bottom] - crosses_gap[top] > 0
     ok_takeoff = has_fall & ~gap_in_fall & (bottom > top)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import clipped_samples, magnitude_g, time_base
-from analysis.detect import detect_flights
+from analysis.detect import detect_flights, retime_takeoffs
 from analysis.flags import recording_flags, set_flags, union_flags
 from analysis.metrics import hop_metrics
 from analysis.quality import quality_report
@@ -128,6 +128,33 @@ def analyze(
         period_tolerance=settings.period_tolerance,
         contact_tolerance=settings.contact_tolerance,
     )
+    # Contacts whose take-off was taken from the wrong fall: look again near the contact
+    # time of the set's other hops.
+    retry = reasons == "irregular contact"
+    if retry.any():
+        good = contacts.loc[reasons == ""]
+        expected = _expected_contact_ms(contacts, good)
+        new_takeoff = retime_takeoffs(
+            t,
+            mag,
+            sampling_rate_hz=tb.effective_rate_hz,
+            landing_s=contacts["landing_s"].to_numpy()[retry],
+            expected_contact_ms=expected[retry],
+            next_landing_s=contacts["next_landing_s"].to_numpy()[retry],
+            tolerance=settings.contact_tolerance,
+            settings=settings.detection,
+        )
+        takeoffs = contacts["takeoff_s"].to_numpy().copy()
+        found = np.isfinite(new_takeoff)
+        takeoffs[np.flatnonzero(retry)[found]] = new_takeoff[found]
+        contacts = contacts.assign(takeoff_s=takeoffs)
+        reasons = check_contacts(
+            contacts,
+            min_contact_ms=settings.min_contact_ms,
+            max_contact_ms=settings.contact_limit_ms,
+            period_tolerance=settings.period_tolerance,
+            contact_tolerance=settings.contact_tolerance,
+        )
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
     contacts = contacts.loc[~bad].reset_index(drop=True)
@@ -176,6 +203,13 @@ def analyze(
         meta=meta,
         info=info,
     )
+
+
+def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarray:
+    """Median contact of the plausible contacts of each contact's set (NaN when none)."""
+    contact = (good["takeoff_s"] - good["landing_s"]) * 1e3
+    per_set = contact.groupby(good["set"]).median()
+    return contacts["set"].map(per_set).to_numpy(dtype=np.float64)
 
 
 def _group_rebounds(contacts: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:

@@ -65,7 +65,11 @@ class DetectionSettings:
         impact's rise back to its start (half the typical 2-10 ms rise; default -3 ms).
     takeoff_offset_ms : float
         Systematic correction added to every take-off, in ms: from the half-way point of the
-        take-off fall on to its end (half the typical 5-15 ms fall; default +5 ms).
+        take-off fall on to its end (about half the typical 5-15 ms fall).
+    takeoff_offset_periods : float
+        Further correction of every take-off, in sample periods: an on-device low-pass
+        (anti-alias filter, cut-off near 0.4 x the rate) stretches the broad take-off fall
+        more than the sharp impact, so at low rates take-offs come out late.
     """
 
     impact_min_g: float = 1.5
@@ -84,12 +88,13 @@ class DetectionSettings:
     stance_check_ms: float = 70.0
     edge_level: float = 0.5
     landing_offset_ms: float = -3.0
-    takeoff_offset_ms: float = 5.0
+    takeoff_offset_ms: float = 5.8
+    takeoff_offset_periods: float = -0.25
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name.endswith("_offset_ms"):
+            if f.name.endswith(("_offset_ms", "_offset_periods")):
                 if not -50 <= value <= 50:
                     raise ValueError(f"`{f.name}` must be in [-50, 50] ms, got {value!r}")
             elif not value > 0:
