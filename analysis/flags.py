@@ -57,7 +57,8 @@ def set_flags(
 
     Notes
     -----
-    - ``below_target_frequency``: set hop frequency below ``target_hz − target_tolerance_hz``.
+    - ``below_target_frequency``: set hop frequency below ``target_hz − target_tolerance_hz``
+      (hops only: rebound jumps have rest between them, so their rate means nothing).
     - ``slow_rebound``: median contact above ``slow_contact_ms``, or more than ``slow_share``
       of the hops above it.
     - ``too_few_hops``: fewer than ``min_hops`` complete contacts.
@@ -71,7 +72,7 @@ def set_flags(
     threshold_hz = settings.target_hz - settings.target_tolerance_hz
     for row in sets.itertuples(index=False):
         found = set()
-        if math.isfinite(row.hop_hz) and row.hop_hz < threshold_hz:
+        if settings.exercise == "hops" and math.isfinite(row.hop_hz) and row.hop_hz < threshold_hz:
             found.add(FLAG_BELOW_TARGET)
         if (math.isfinite(row.contact_ms) and row.contact_ms > settings.slow_contact_ms) or (
             row.slow_share > settings.slow_share

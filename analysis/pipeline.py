@@ -213,8 +213,13 @@ def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarr
 
 
 def _group_rebounds(contacts: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
-    """Group single rebound jumps into sets: jumps less than ``rebound_rest_s`` apart."""
-    return contacts
+    """Group rebound jumps into sets: a jump less than ``rebound_set_gap_s`` after the previous
+    one (landing to landing) belongs to its set."""
+    if not len(contacts):
+        return contacts
+    landing = contacts["landing_s"].to_numpy()
+    new_set = np.r_[True, np.diff(landing) > settings.rebound_set_gap_s]
+    return contacts.assign(set=np.cumsum(new_set).astype(np.int64))
 
 
 def analyze_file(

@@ -136,6 +136,9 @@ class AnalysisSettings:
     body_mass_kg : float, optional
         Body mass for vertical stiffness, in kg. Taken from the recording's metadata when
         not given.
+    rebound_set_gap_s : float
+        ``"rebound"`` only: jumps (each one contact between two flights, with rest between)
+        less than this apart, landing to landing, form one set, in s.
     min_contact_ms : float
         Shortest plausible contact, in ms; shorter contacts are rejected (listed, not used).
     max_contact_ms : float, optional
@@ -161,6 +164,7 @@ class AnalysisSettings:
     min_sample_rate_hz: float = 100.0
     max_gap_samples: float = 2.5
     body_mass_kg: float | None = None
+    rebound_set_gap_s: float = 12.0
     min_contact_ms: float = 80.0
     max_contact_ms: float | None = None
     period_tolerance: float = 0.3

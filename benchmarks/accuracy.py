@@ -93,7 +93,7 @@ def random_session(seed: int, sample_rate_hz: float, *, exercise: str = "hops"):
         placement=str(rng.choice(["laces", "laces", "heel"])),
         artefacts=art,
         range_g=float(rng.choice([8.0, 16.0, 16.0])),
-        rest_s=float(rng.uniform(8, 20)),
+        rest_s=float(rng.uniform(8, 20) if exercise == "hops" else rng.uniform(20, 40)),
         walking_s=float(rng.uniform(2, 6)),
         body_mass_kg=70.0,
     )
@@ -166,7 +166,7 @@ class RateStats:
 
 def _verdict(hop_hz: float, contact_ms: float, s: AnalysisSettings) -> set[str]:
     out = set()
-    if hop_hz < s.target_hz - s.target_tolerance_hz:
+    if s.exercise == "hops" and hop_hz < s.target_hz - s.target_tolerance_hz:
         out.add(FLAG_BELOW_TARGET)
     if contact_ms > s.slow_contact_ms:
         out.add(FLAG_SLOW_REBOUND)
@@ -197,7 +197,7 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
             stats.set_hz_err.append(float(row.hop_hz - ts.hop_hz))
         far_hz = abs(ts.hop_hz - (settings.target_hz - settings.target_tolerance_hz)) >= 0.15
         far_ct = abs(ts.contact_ms - settings.slow_contact_ms) >= 30
-        if far_hz and far_ct and np.isfinite(ts.hop_hz):
+        if far_hz and far_ct and (np.isfinite(ts.hop_hz) or settings.exercise == "rebound"):
             stats.flag_checked += 1
             want = _verdict(ts.hop_hz, ts.contact_ms, settings)
             got = set(row.flags) & {FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND}
