@@ -213,8 +213,7 @@ def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarr
 
 
 def _group_rebounds(contacts: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
-    """Group rebound jumps into sets: a jump less than ``rebound_set_gap_s`` after the previous
-    one (landing to landing) belongs to its set."""
+    """Group rebound jumps: one less than ``rebound_set_gap_s`` after the last joins its set."""
     if not len(contacts):
         return contacts
     landing = contacts["landing_s"].to_numpy()
