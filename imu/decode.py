@@ -62,13 +62,12 @@ def decode(device: str, payloads: Iterable[bytes], **settings: Any) -> pd.DataFr
         settings.setdefault("strict", True)
     cfg = driver.decode_config(**settings)
     dec = driver.decoder(cfg)
-    blocks: list[DecodedBlock] = []
+    data: list[bytes] = []
     for i, payload in enumerate(payloads):
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise TypeError(f"payload {i} must be bytes, got {type(payload).__name__}")
-        block = dec.feed(bytes(payload))
-        if len(block):
-            blocks.append(block)
+        data.append(bytes(payload))
+    blocks = [b for b in dec.feed_many(data) if len(b)]
     dec.finish()
     return blocks_to_frame(blocks)
 

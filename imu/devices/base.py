@@ -144,6 +144,13 @@ class Decoder(abc.ABC):
             The payload does not match the device's byte layout.
         """
 
+    def feed_many(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        """Decode several payloads in order (drivers override this to vectorise).
+
+        Equivalent to ``[self.feed(p) for p in payloads]``.
+        """
+        return [self.feed(p) for p in payloads]
+
     def reset(self) -> None:  # noqa: B027 - stateless decoders need nothing
         """Forget any state (call after stop and after a disconnect)."""
 

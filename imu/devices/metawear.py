@@ -178,6 +178,27 @@ class MetaWearDecoder(Decoder):
             )
         return DecodedBlock(raw.astype(np.float64) * self.scale)
 
+    def feed_many(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        """Decode many data notifications of one layout with one array operation."""
+        if not payloads or not _uniform_data(payloads):
+            return super().feed_many(payloads)
+        return [DecodedBlock(decode_many(payloads, self.range_g))]
+
+
+def _uniform_data(payloads: Sequence[bytes]) -> bool:
+    """Whether every payload is accelerometer data of one layout."""
+    size = len(payloads[0])
+    if size == UNPACKED_LEN:
+        regs = [REG_DATA]
+    elif size == PACKED_LEN:
+        regs = [REG_PACKED_BMI160, REG_PACKED_BMI270]
+    else:
+        return False
+    if any(len(p) != size for p in payloads):
+        return False
+    arr = np.frombuffer(b"".join(payloads), dtype=np.uint8).reshape(len(payloads), size)
+    return bool(np.all(arr[:, 0] == MODULE_ACC) and np.all(np.isin(arr[:, 1], regs)))
+
 
 def decode_many(payloads: Sequence[bytes], range_g: float) -> np.ndarray:
     """Vectorised decode of equal-length data notifications (unpacked or packed), in g."""

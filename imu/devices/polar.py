@@ -390,13 +390,6 @@ def _signed(values: np.ndarray, bits: int) -> np.ndarray:
     return np.where(values >= sign, values - (np.int64(1) << np.int64(bits)), values)
 
 
-def _unpack_fields(block: bytes, bits: int, n_fields: int) -> np.ndarray:
-    raw = np.unpackbits(np.frombuffer(block, dtype=np.uint8), bitorder="little")
-    fields = raw[: bits * n_fields].reshape(n_fields, bits).astype(np.int64)
-    values = fields @ (np.int64(1) << np.arange(bits, dtype=np.int64))
-    return _signed(values, bits)
-
-
 def delta_decode(content: bytes, *, channels: int = 3, resolution: int = 16) -> np.ndarray:
     """Decode delta-compressed content (after the 10-byte frame header) to integer samples.
 
@@ -440,8 +433,10 @@ def delta_decode(content: bytes, *, channels: int = 3, resolution: int = 16) -> 
     )
     ref &= (np.int64(1) << np.int64(resolution)) - 1
     ref = _signed(ref, resolution)
-    parts = [ref[None, :]]
-    prev = ref
+    # Pass 1 (a short loop over block headers): where each block's fields start and how wide
+    # they are. Pass 2 (vectorised): gather every field's bits at once, sign-extend, accumulate.
+    starts: list[np.ndarray] = []
+    widths: list[np.ndarray] = []
     i = ref_len
     n = len(content)
     while i < n:
@@ -451,24 +446,34 @@ def delta_decode(content: bytes, *, channels: int = 3, resolution: int = 16) -> 
         i += 2
         if bits > MAX_DELTA_BITS:
             raise ValueError(f"delta_bits {bits} at content byte {i - 2} exceeds {MAX_DELTA_BITS}")
-        size = math.ceil(bits * count * channels / 8)
+        fields = count * channels
+        size = (bits * fields + 7) // 8
         if i + size > n:
             raise ValueError(
                 f"delta block at content byte {i - 2} needs {size} bytes, only {n - i} remain"
             )
-        if count == 0:
-            i += size
-            continue
-        if bits == 0:
-            deltas = np.zeros((count, channels), dtype=np.int64)
-        else:
-            deltas = _unpack_fields(content[i : i + size], bits, count * channels)
-            deltas = deltas.reshape(count, channels)
-        block = prev + np.cumsum(deltas, axis=0)
-        parts.append(block)
-        prev = block[-1]
+        if fields:
+            starts.append(8 * i + bits * np.arange(fields, dtype=np.int64))
+            widths.append(np.full(fields, bits, dtype=np.int64))
         i += size
-    return np.concatenate(parts)
+    if not starts:
+        return ref[None, :]
+    start = np.concatenate(starts)
+    width = np.concatenate(widths)
+    wmax = max(int(width.max()), 1)
+    bitarr = np.unpackbits(np.frombuffer(content, dtype=np.uint8), bitorder="little")
+    offs = np.arange(wmax, dtype=np.int64)
+    idx = np.minimum(start[:, None] + offs[None, :], len(bitarr) - 1)
+    take = (offs[None, :] < width[:, None]) & (bitarr[idx] == 1)
+    values = (take.astype(np.int64) << offs[None, :]).sum(axis=1)
+    sign = np.left_shift(np.int64(1), np.maximum(width, 1) - 1)
+    values = np.where((values & sign) != 0, values - (sign << 1), values)
+    deltas = values.reshape(-1, channels)
+    out = np.empty((len(deltas) + 1, channels), dtype=np.int64)
+    out[0] = ref
+    np.cumsum(deltas, axis=0, out=out[1:])
+    out[1:] += ref
+    return out
 
 
 def delta_bits_needed(deltas: np.ndarray) -> int:

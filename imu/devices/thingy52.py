@@ -86,6 +86,13 @@ class Thingy52Decoder(Decoder):
         raw = np.frombuffer(payload, dtype="<i2").astype(np.float64)
         return DecodedBlock(raw[None, 0:3] / ACC_LSB_PER_G, raw[None, 3:6] / GYRO_LSB_PER_DPS)
 
+    def feed_many(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        """Decode many notifications with one array operation."""
+        if not payloads or any(len(p) != RAW.size for p in payloads):
+            return super().feed_many(payloads)
+        raw = np.frombuffer(b"".join(payloads), dtype="<i2").reshape(-1, 9).astype(np.float64)
+        return [DecodedBlock(raw[:, 0:3] / ACC_LSB_PER_G, raw[:, 3:6] / GYRO_LSB_PER_DPS)]
+
 
 class Thingy52Driver(DeviceDriver):
     """Nordic Thingy:52 raw motion stream (±2 g: not suitable for contact timing)."""

@@ -187,6 +187,10 @@ class WitMotionDecoder(Decoder):
         raw = arr[:, 2:].copy().view("<i2").astype(np.float64)
         return DecodedBlock(raw[:, 0:3] / ACC_LSB_PER_G, raw[:, 3:6] / GYRO_LSB_PER_DPS)
 
+    def feed_many(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        """Decode many notifications at once (the stream is framed across them anyway)."""
+        return [self.feed(b"".join(payloads))]
+
 
 class WitMotionDriver(DeviceDriver):
     """WitMotion BLE 5.0 family: ±16 g fixed, return rate up to 200 Hz, no device clock."""
