@@ -119,7 +119,9 @@ class MetaWearPeripheral(EmulatedPeripheral):
         assert self.player is not None
         lsb = mw.LSB_PER_G[self.range_g]
         counts = quantise(self.player.acc_g[k0 : k0 + n], lsb, 16)
-        if n == 3 and self.subscribed == mw.PACKED_REGISTER[self.chip]:
+        if self.subscribed == mw.PACKED_REGISTER[self.chip]:
+            if n < 3:
+                return []  # a packed notification is only sent complete
             return mw.encode_samples(counts, packed_register=self.subscribed)
         return mw.encode_samples(counts, packed_register=None)
 
