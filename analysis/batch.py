@@ -47,6 +47,9 @@ DEFAULT_PATTERN = "{athlete}_{leg}_{date}"
 #: line are always tried). A ``.json`` file beside a recording of the same name is its sidecar.
 RECORDING_SUFFIXES = (".csv", ".txt", ".tsv", ".zip", ".xls", ".xlsx", ".json")
 
+#: Ground-truth tables the simulator writes beside its recordings; not recordings themselves.
+TRUTH_SUFFIX = ".truth.csv"
+
 _LABEL_COLUMNS = ["athlete", "leg", "date", "session", "file"]
 
 #: Columns of ``sessions.csv``: one row per session and set (see docs/reports.md).
@@ -168,8 +171,8 @@ def find_recordings(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     ----------
     paths : iterable of path-like
         Files (always taken) and folders (searched for :data:`RECORDING_SUFFIXES`; hidden
-        files and folders are skipped, and a ``.json`` sidecar beside a recording is not a
-        recording itself).
+        files and folders are skipped; a ``.json`` sidecar beside a recording and a
+        simulator's ``NAME.truth.csv`` are not recordings themselves).
 
     Returns
     -------
@@ -197,6 +200,8 @@ def find_recordings(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
                 if name.startswith(".") or suffix not in RECORDING_SUFFIXES:
                     continue
                 if suffix == ".json" and p.stem in stems:
+                    continue
+                if name.lower().endswith(TRUTH_SUFFIX):
                     continue
                 found[p] = None
     return sorted(found)
@@ -554,6 +559,7 @@ def write_outputs(
         out,
         target_hz=settings.target_hz,
         slow_contact_ms=settings.slow_contact_ms,
+        tolerance_hz=settings.target_tolerance_hz,
         failures=result.failures,
         workers=workers or os.cpu_count() or 1,
     )

@@ -699,6 +699,7 @@ def plot_squad_overview(
     *,
     target_hz: float = 3.0,
     slow_contact_ms: float = 250.0,
+    tolerance_hz: float = 0.0,
     fig: Figure | None = None,
 ) -> Figure:
     """Plot every athlete's latest hop rate and median contact against the thresholds.
@@ -712,6 +713,8 @@ def plot_squad_overview(
         Target hop rate, drawn as a line (``gid="target"``), Hz.
     slow_contact_ms : float
         Slow-rebound threshold, drawn as a line (``gid="threshold"``), ms.
+    tolerance_hz : float
+        A rate counts as below target only below ``target_hz - tolerance_hz``, Hz.
     fig : matplotlib.figure.Figure, optional
         Figure to draw into (two Axes are added); a new one when not given.
 
@@ -740,7 +743,7 @@ def plot_squad_overview(
     ax_rate.barh(
         y,
         np.nan_to_num(rate),
-        color=[COLOR_FAIL if r < target_hz else COLOR_TAKEOFF for r in rate],
+        color=[COLOR_FAIL if r < target_hz - tolerance_hz else COLOR_TAKEOFF for r in rate],
         gid="rate-bars",
     )
     ax_rate.axvline(

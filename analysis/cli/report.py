@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 
 from analysis.settings import EXERCISES, AnalysisSettings
-from imu.errors import HopscopeError, InvalidRecordingError
+from imu.errors import HopscopeError, HopscopeWarning, InvalidRecordingError
 
 
 class _OptionError(HopscopeError):
@@ -70,13 +72,17 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidRecordingError(
             args.output, f"-o: the folder {out.resolve().parent} does not exist"
         )
-    recording = load(args.recording, format=args.format)
-    meta = recording.meta
-    if args.athlete is not None:
-        meta = meta.replace(athlete=args.athlete)
-    if args.leg is not None:
-        meta = meta.replace(leg=args.leg)
-    result = analyze(recording, settings=settings, meta=meta)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HopscopeWarning)
+        recording = load(args.recording, format=args.format)
+        meta = recording.meta
+        if args.athlete is not None:
+            meta = meta.replace(athlete=args.athlete)
+        if args.leg is not None:
+            meta = meta.replace(leg=args.leg)
+        result = analyze(recording, settings=settings, meta=meta)
+    for message in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        print(f"hopscope: warning: {message}", file=sys.stderr)
     path = write_session_report(result, out, title=args.title, source=Path(args.recording).name)
     sets = result.sets
     failed = sum(

@@ -122,7 +122,8 @@ header.report { border-bottom: 3px solid var(--ink); padding-bottom: 8px; margin
 .banner.pass { background: #dafbe1; border: 1px solid var(--pass); }
 .banner.fail { background: #ffebe9; border: 1px solid var(--fail); }
 .banner.warn { background: #fff8c5; border: 1px solid var(--warn); font-weight: 400; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 10px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 10px;
+  align-items: start; }
 .card { border: 2px solid var(--line); border-radius: 8px; padding: 10px 12px;
   break-inside: avoid; page-break-inside: avoid; }
 .card.pass { border-color: var(--pass); }

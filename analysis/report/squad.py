@@ -89,6 +89,7 @@ def render_squad_index(
     extra: pd.Series,
     target_hz: float,
     slow_contact_ms: float,
+    tolerance_hz: float = 0.0,
     failures: Sequence[tuple[str, str]] = (),
     title: str = "Squad overview",
 ) -> str:
@@ -104,6 +105,8 @@ def render_squad_index(
         Extra flag lists (baseline, symmetry) aligned with ``summary``.
     target_hz, slow_contact_ms : float
         Thresholds used, shown on the page and in the plot.
+    tolerance_hz : float
+        Tolerance below the target, Hz.
     failures : sequence of (file, error)
         Files that could not be analysed.
     title : str
@@ -123,7 +126,7 @@ def render_squad_index(
         f"<span><b>Files:</b> {n_files}</span>"
         f"<span><b>Sessions analysed:</b> {len(summary)}</span>"
         f"<span><b>Athletes:</b> {len(athletes)}</span>"
-        f"<span><b>Target:</b> {target_hz:g} Hz</span>"
+        f"<span><b>Target:</b> {target_hz:g} Hz (tolerance {tolerance_hz:g} Hz)</span>"
         f"<span><b>Slow rebound above:</b> {slow_contact_ms:g} ms</span>"
         f"<span><b>Made:</b> {esc(now)}</span></div></header>"
     ]
@@ -174,7 +177,7 @@ def render_squad_index(
             "flags",
         ]
         fig = plots.plot_squad_overview(
-            latest, target_hz=target_hz, slow_contact_ms=slow_contact_ms
+            latest, target_hz=target_hz, slow_contact_ms=slow_contact_ms, tolerance_hz=tolerance_hz
         )
         parts.append("<h2>Latest session per athlete</h2>")
         parts.append(f'<div class="scroll">{table(rows, header, row_classes=classes)}</div>')
@@ -387,6 +390,7 @@ def write_squad_pages(
     *,
     target_hz: float = 3.0,
     slow_contact_ms: float = 250.0,
+    tolerance_hz: float = 0.05,
     failures: Sequence[tuple[str, str]] = (),
     workers: int | None = None,
 ) -> Path:
@@ -402,6 +406,8 @@ def write_squad_pages(
         Output folder (created when missing).
     target_hz, slow_contact_ms : float
         Thresholds used, shown on the pages.
+    tolerance_hz : float
+        Tolerance below the target, Hz.
     failures : sequence of (file, error)
         Files that could not be analysed.
     workers : int, optional
@@ -426,6 +432,7 @@ def write_squad_pages(
             extra=extra,
             target_hz=target_hz,
             slow_contact_ms=slow_contact_ms,
+            tolerance_hz=tolerance_hz,
             failures=failures,
         ),
         encoding="utf-8",

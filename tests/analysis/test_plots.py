@@ -211,3 +211,30 @@ class TestSquadPlots:
         np.testing.assert_allclose(line.get_ydata(), [95, 85])
         (thr,) = _by_gid(fig, "threshold")
         assert thr.get_ydata()[0] == 90.0
+
+
+def test_squad_overview_colours_follow_target_and_tolerance():
+    import pandas as pd
+
+    from analysis.plots import COLOR_FAIL, plot_squad_overview
+
+    latest = pd.DataFrame(
+        {
+            "athlete": ["A", "B", "C"],
+            "leg": ["L", "L", "R"],
+            "hop_hz": [3.2, 2.97, 2.9],
+            "contact_ms": [180.0, 240.0, 260.0],
+        }
+    )
+    fig = plot_squad_overview(latest, target_hz=3.0, slow_contact_ms=250.0, tolerance_hz=0.05)
+    rate_ax, contact_ax = fig.axes
+    # bars are drawn bottom-up in reverse athlete order: C, B, A
+    rate_red = [
+        p.get_facecolor()[:3] == matplotlib.colors.to_rgb(COLOR_FAIL) for p in rate_ax.patches
+    ]
+    contact_red = [
+        p.get_facecolor()[:3] == matplotlib.colors.to_rgb(COLOR_FAIL) for p in contact_ax.patches
+    ]
+    assert rate_red == [True, False, False]  # 2.97 Hz is within the tolerance
+    assert contact_red == [True, False, False]
+    assert [t.get_text() for t in rate_ax.get_yticklabels()] == ["C R", "B L", "A L"]
