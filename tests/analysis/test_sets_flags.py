@@ -1,0 +1,147 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.flags import recording_flags, set_flags, union_flags
+from analysis.metrics import hop_metrics
+from analysis.sets import check_contacts, group_flights, pair_contacts, set_summaries
+from analysis.settings import AnalysisSettings
+
+
+class TestGroupFlights:
+    def test_long_ground_time_ends_a_set(self):
+        takeoff = np.array([0.0, 0.5, 1.0, 5.0, 5.5])
+        landing = takeoff + 0.15
+        assert group_flights(takeoff, landing, set_gap_s=1.0).tolist() == [1, 1, 1, 2, 2]
+
+    def test_nan_takeoff_starts_a_set(self):
+        takeoff = np.array([0.0, np.nan, 1.0])
+        landing = np.array([0.15, 0.6, 1.15])
+        assert group_flights(takeoff, landing).tolist() == [1, 2, 2]
+
+    def test_empty_and_errors(self):
+        assert len(group_flights(np.zeros(0), np.zeros(0))) == 0
+        with pytest.raises(ValueError, match="set_gap_s"):
+            group_flights(np.zeros(1), np.zeros(1), set_gap_s=0)
+        with pytest.raises(ValueError, match="same length"):
+            group_flights(np.zeros(2), np.zeros(1))
+
+
+def test_pair_contacts_between_consecutive_flights_of_a_set():
+    flights = pd.DataFrame(
+        {
+            "set": [1, 1, 1, 2],
+            "takeoff_s": [0.0, 0.35, 0.70, 9.0],
+            "landing_s": [0.15, 0.50, 0.85, 9.2],
+            "impact_peak_g": [5.0, 6.0, 7.0, 8.0],
+            "impact_clipped": [False, True, False, False],
+        }
+    )
+    c = pair_contacts(flights)
+    assert c["landing_s"].tolist() == [0.15, 0.50]
+    assert c["takeoff_s"].tolist() == [0.35, 0.70]
+    assert c["next_landing_s"].tolist() == [0.50, 0.85]
+    assert c["impact_peak_g"].tolist() == [5.0, 6.0]
+
+
+def _hops(contact_ms, period_s=0.33, set_no=1):
+    n = len(contact_ms)
+    landing = np.arange(n) * period_s
+    ev = pd.DataFrame(
+        {
+            "set": set_no,
+            "landing_s": landing,
+            "takeoff_s": landing + np.asarray(contact_ms) / 1e3,
+            "next_landing_s": landing + period_s,
+            "impact_peak_g": 8.0,
+            "impact_clipped": False,
+        }
+    )
+    return hop_metrics(ev)
+
+
+class TestSetSummaries:
+    def test_set_rate_uses_landings_of_complete_contacts(self):
+        hops = _hops([200.0] * 10, period_s=0.3)
+        s = set_summaries(hops).iloc[0]
+        assert s["hops"] == 10
+        assert s["hop_hz"] == pytest.approx(9 / 2.7)
+        assert s["contact_ms"] == pytest.approx(200.0)
+        assert s["contact_iqr_ms"] == pytest.approx(0.0)
+        assert s["contact_trend_ms_per_hop"] == pytest.approx(0.0, abs=1e-9)
+
+    def test_fatigue_trend(self):
+        hops = _hops(np.linspace(180, 225, 10))
+        s = set_summaries(hops).iloc[0]
+        assert s["contact_trend_ms_per_hop"] == pytest.approx(5.0)
+        assert s["slow_share"] == pytest.approx(0.0)
+
+    def test_single_hop_has_no_rate(self):
+        assert np.isnan(set_summaries(_hops([200.0])).iloc[0]["hop_hz"])
+
+    def test_empty(self):
+        assert len(set_summaries(_hops([]))) == 0
+
+
+class TestFlags:
+    def _flags(self, contact_ms, period_s, **settings):
+        hops = _hops(contact_ms, period_s=period_s)
+        sets = set_summaries(hops, slow_contact_ms=settings.get("slow_contact_ms", 250.0))
+        return set_flags(sets, hops, settings=AnalysisSettings(**settings))[0]
+
+    def test_good_set_has_no_flag(self):
+        assert self._flags([180.0] * 20, 1 / 3.2) == ()
+
+    def test_below_target(self):
+        assert self._flags([180.0] * 20, 1 / 2.8) == ("below_target_frequency",)
+
+    def test_tolerance(self):
+        assert self._flags([180.0] * 20, 1 / 2.97) == ()
+        assert "below_target_frequency" in self._flags(
+            [180.0] * 20, 1 / 2.97, target_tolerance_hz=0.0
+        )
+
+    def test_slow_median(self):
+        assert self._flags([270.0] * 20, 1 / 3.0) == ("slow_rebound",)
+
+    def test_slow_share(self):
+        contact = [200.0] * 12 + [280.0] * 8  # median fast, 40 % slow
+        assert self._flags(contact, 1 / 3.1) == ()
+        assert self._flags(contact, 1 / 3.1, slow_share=0.3) == ("slow_rebound",)
+
+    def test_too_few(self):
+        assert self._flags([180.0] * 3, 1 / 3.2) == ("too_few_hops",)
+
+    def test_gap_and_clipping_in_set(self):
+        hops = _hops([180.0] * 10, period_s=0.3)
+        hops.loc[3, "impact_clipped"] = True
+        sets = set_summaries(hops)
+        flags = set_flags(sets, hops, settings=AnalysisSettings(), gaps_s=[(1.0, 1.05)])[0]
+        assert flags == ("clipping", "gaps")
+
+    def test_recording_flags(self):
+        s = AnalysisSettings()
+        q = {"effective_rate_hz": 52.0, "clipped_impacts": 0, "gaps": 0}
+        assert recording_flags(q, settings=s) == ("low_sample_rate",)
+        q = {"effective_rate_hz": 200.0, "clipped_impacts": 2, "gaps": 0, "lost_packets_reported": 3}
+        assert recording_flags(q, settings=s) == ("clipping", "gaps")
+
+    def test_union_order(self):
+        assert union_flags(("gaps",), ("slow_rebound", "gaps")) == ("slow_rebound", "gaps")
+
+
+def test_check_contacts_reasons():
+    landing = np.arange(12) * 0.33
+    contact = np.full(12, 0.2)
+    contact[4] = 0.05  # too short
+    contact[8] = 0.10  # irregular against the running median
+    nxt = landing + 0.33
+    nxt[10] = landing[10] + 0.6  # a missed hop: the period doubles
+    c = pd.DataFrame(
+        {"set": 1, "landing_s": landing, "takeoff_s": landing + contact, "next_landing_s": nxt}
+    )
+    reasons = check_contacts(c, min_contact_ms=80, max_contact_ms=600)
+    assert reasons[4] == "contact too short"
+    assert reasons[8] == "irregular contact"
+    assert reasons[10] == "irregular period"
+    assert (reasons[[0, 1, 2, 3, 5, 6, 7, 9, 11]] == "").all()
