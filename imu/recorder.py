@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 import time
 from collections import deque
@@ -192,6 +193,7 @@ class Recorder:
         )
         self._queue: deque[tuple[Any, ...]] = deque()
         self._control: asyncio.Queue[bytes] | None = None
+        self._starting = False
         self._lost = asyncio.Event()
         self._intended_disconnect = False
         self._client: Any = None
@@ -247,12 +249,21 @@ class Recorder:
     def _notify_callback(self, uuid: str) -> Callable[[Any, bytearray], None]:
         clock = self.clock
         append = self._queue.append
-        is_control = uuid == (self.driver.control_char_uuid or "").lower()
+        control = (self.driver.control_char_uuid or "").lower()
+        notifying = {u.lower() for u in self.driver.notify_char_uuids}
+        # Responses come on the control characteristic when it notifies; otherwise (MetaWear,
+        # WitMotion) they are interleaved with the data, and are offered while starting.
+        if control in notifying:
+            forward_always, forward_starting = uuid == control, False
+        else:
+            forward_always, forward_starting = False, True
 
         def callback(_char: Any, data: bytearray) -> None:
             payload = bytes(data)
             append((clock.now_ns(), uuid, payload))
-            if is_control and self._control is not None:
+            if self._control is not None and (
+                forward_always or (forward_starting and self._starting)
+            ):
                 self._control.put_nowait(payload)
 
         return callback
@@ -295,9 +306,13 @@ class Recorder:
 
     async def _start_stream(self, client: Any) -> None:
         self._control = asyncio.Queue()
-        for uuid in self.driver.notify_char_uuids:
-            await client.start_notify(uuid, self._notify_callback(uuid.lower()))
-        cfg = await self.driver.start(client, self.cfg, control_queue=self._control)
+        self._starting = True
+        try:
+            for uuid in self.driver.notify_char_uuids:
+                await client.start_notify(uuid, self._notify_callback(uuid.lower()))
+            cfg = await self.driver.start(client, self.cfg, control_queue=self._control)
+        finally:
+            self._starting = False
         if cfg is not None:
             self.cfg = cfg
         self._event("config", config=config_to_dict(self.cfg))
@@ -348,6 +363,9 @@ class Recorder:
         }
         if loss.gaps:
             extra["gaps_s"] = [list(g) for g in loss.gaps[:1000]]
+        timer = self.processor.timer
+        if timer is not None and not self.driver.has_device_clock and timer.p:
+            extra["delivered_rate_hz"] = round(1.0 / timer.p, 3)
         if self.processor.dropped:
             extra["dropped_repeated_samples"] = self.processor.dropped
         return RecordingMeta(
@@ -451,14 +469,15 @@ class Recorder:
         client = None
         started_ns = self.clock.now_ns()
         try:
-            try:
-                client = await self._connect(device, s.connect_attempts, first=True)
-            except ConnectionFailedError:
-                writer.close()
-                self.rawlog.close()
-                for p in (s.out, sidecar_path(s.out), rawlog_path(s.out)):
-                    p.unlink(missing_ok=True)
-                raise
+            client = await self._connect(device, s.connect_attempts, first=True)
+        except BaseException:
+            # Nothing was recorded: leave no files behind.
+            writer.close()
+            self.rawlog.close()
+            for p in (s.out, sidecar_path(s.out), rawlog_path(s.out)):
+                p.unlink(missing_ok=True)
+            raise
+        try:
             started_ns = self.clock.now_ns()
             last_flush = time.monotonic()
             last_meta = None
@@ -549,10 +568,14 @@ class Recorder:
 
 
 def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: (v if isinstance(v, (bool, int, float, str, type(None))) else str(v))
-        for k, v in options.items()
-    }
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        try:
+            json.dumps(value)
+            out[key] = value
+        except (TypeError, ValueError):
+            out[key] = str(value)
+    return out
 
 
 def replay_rawlog(

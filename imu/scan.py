@@ -41,7 +41,7 @@ def match_driver(name: str | None, service_uuids: Any, manufacturer_data: Any) -
     for key, cls in DRIVERS.items():
         try:
             driver = cls()
-        except TypeError:  # drivers that need options (generic) cannot be matched blindly
+        except (TypeError, HopscopeError):  # drivers needing a description (generic)
             continue
         if driver.matches(name, list(service_uuids or []), dict(manufacturer_data or {})):
             return key

@@ -47,6 +47,9 @@ from imu.recording import ACC_COLUMNS, GYRO_COLUMNS, TIME_COLUMN, RecordingWrite
 
 logger = logging.getLogger(__name__)
 
+#: Drivers whose delivered rate is known to differ from the configured one.
+MEASURED_RATE_DRIVERS = frozenset({"thingy52"})
+
 
 @dataclass
 class TimedBlock:
@@ -158,12 +161,16 @@ class ArrivalTimer:
         Window of the lowest-lateness baseline, in s.
     forget_s : float
         Time constant of the rate fit, in s.
+    measure_rate : bool
+        Start from the rate the arrivals show whenever it is more than 3 % off the nominal
+        one (for devices known to deliver less than configured); otherwise only beyond 20 %.
     """
 
     def __init__(
         self,
         sample_rate_hz: float,
         *,
+        measure_rate: bool = False,
         hold_s: float = 1.0,
         baseline_s: float = 10.0,
         forget_s: float = 30.0,
@@ -172,6 +179,8 @@ class ArrivalTimer:
         self.p = self.p_nominal
         self.p_cal: float | None = None
         self.hold_s = hold_s
+        self.measure_rate = measure_rate
+        self.calibration_s = max(3.0, hold_s)
         self.baseline_s = baseline_s
         self.forget_s = forget_s
         self.pending: deque[tuple[float, Any]] = deque()
@@ -207,31 +216,48 @@ class ArrivalTimer:
         if self.a0_ns is None:
             return out
         now = math.inf if now_ns is None else (now_ns - self.a0_ns) * 1e-9
+        if self.p_cal is None and now < self.calibration_s:
+            return out
         while self.pending and self.pending[0][0] + self.hold_s <= now:
             out.append(self._finalise())
         return out
 
     def _calibrate(self) -> None:
+        # Lateness against the nominal axis, L = a - c * p, grows by (1 - f_true / f) per second
+        # when the device delivers another rate. Its lower envelope (the least late arrival in
+        # each 0.25 s bin) is immune to bursts; a line through it gives the delivered rate.
         a_first = self.pending[0][0]
-        window = [(a, len(b)) for a, b in self.pending if a <= a_first + self.hold_s]
-        self.p_cal = self.p_nominal
-        if len(window) >= 5 and window[-1][0] - a_first >= 0.5:
-            count = sum(n for _, n in window[1:])
-            rate = count / (window[-1][0] - a_first)
-            nominal = 1.0 / self.p_nominal
-            if abs(rate / nominal - 1.0) > 0.1:
+        p = self.p_nominal
+        bins: dict[int, float] = {}
+        cum = 0
+        for a, b in self.pending:
+            if a > a_first + self.calibration_s:
+                break
+            cum += len(b)
+            lag = a - (cum - 1) * p
+            key = int((a - a_first) / 0.25)
+            bins[key] = min(bins.get(key, math.inf), lag)
+        self.p_cal = p
+        if len(bins) >= 6:
+            x = (np.fromiter(bins.keys(), dtype=float) + 0.5) * 0.25
+            y = np.fromiter(bins.values(), dtype=float)
+            slope = float(np.polyfit(x, y, 1)[0])
+            ratio = 1.0 - slope
+            if ratio > 0.05 and abs(ratio - 1.0) > (0.03 if self.measure_rate else 0.2):
                 logger.warning(
                     "the device delivers about %.1f Hz, not the configured %.1f Hz; timing from"
                     " the delivered rate",
-                    rate,
-                    nominal,
+                    ratio / p,
+                    1.0 / p,
                 )
-                self.p_cal = 1.0 / rate
+                self.p_cal = p / ratio
         self.p = self.p_cal
         lags = []
         cum = 0
-        for a, n in window:
-            cum += n
+        for a, b in self.pending:
+            if a > a_first + self.hold_s:
+                break
+            cum += len(b)
             lags.append(a - (cum - 1) * self.p)
         self._base.append((a_first, min(lags)))
 
@@ -291,7 +317,7 @@ class ArrivalTimer:
             slope = self._fit_ka / self._fit_kk
             span = math.sqrt(self._fit_kk / self._fit_w) * self.p
             if span > 5.0:
-                self.p = min(max(slope, 0.95 * self.p_cal), 1.05 * self.p_cal)
+                self.p = min(max(slope, 0.85 * self.p_cal), 1.15 * self.p_cal)
 
 
 class StreamProcessor:
@@ -377,7 +403,15 @@ class StreamProcessor:
         if self.timer is None:
             timed = block.device_time_s is not None
             rate = float(self.cfg.sample_rate_hz)
-            self.timer = DeviceTimeTimer(rate) if timed else ArrivalTimer(rate, hold_s=self.hold_s)
+            self.timer = (
+                DeviceTimeTimer(rate)
+                if timed
+                else ArrivalTimer(
+                    rate,
+                    hold_s=self.hold_s,
+                    measure_rate=self.driver.name in MEASURED_RATE_DRIVERS,
+                )
+            )
         if isinstance(self.timer, DeviceTimeTimer):
             if block.device_time_s is None:
                 self._malformed(f"{self.driver.name}: a frame without device time")
