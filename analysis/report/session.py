@@ -93,15 +93,19 @@ def _banner(verdicts: list[SetVerdict], result: HopAnalysis) -> str:
     if not failed:
         n = len(verdicts)
         text = "The set met" if n == 1 else f"All {n} sets met"
+        rate = (
+            f"the hop-rate target ({result.settings.target_hz:g} Hz) and "
+            if any(v.rate_pass is not None for v in verdicts)
+            else ""
+        )
         return (
-            f'<div class="banner pass">&#10004; {text} the hop-rate target '
-            f"({result.settings.target_hz:g} Hz) and the contact-time limit "
+            f'<div class="banner pass">&#10004; {text} {rate}the contact-time limit '
             f"({result.settings.slow_contact_ms:g} ms).</div>"
         )
     parts = []
     for v in failed:
         why = []
-        if not v.rate_pass:
+        if v.rate_pass is False:
             why.append("hop rate too low")
         if not v.contact_pass:
             why.append("contacts too long")
@@ -175,11 +179,16 @@ def _plots(result: HopAnalysis, verdicts: list[SetVerdict]) -> str:
                 "contact and flight time per hop",
                 "Contact and flight time of every hop, with the slow-rebound threshold.",
             ),
-            (
-                plots.plot_hop_rate(result),
-                "hop rate over each set with the target",
-                "Hop rate of every hop over the set, with the target line and its tolerance.",
-            ),
+        ]
+        if result.settings.exercise != "rebound":
+            figs.append(
+                (
+                    plots.plot_hop_rate(result),
+                    "hop rate over each set with the target",
+                    "Hop rate of every hop over the set, with the target line and its tolerance.",
+                )
+            )
+        figs += [
             (
                 plots.plot_fatigue(result),
                 "contact time trend over each set",

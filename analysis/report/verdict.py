@@ -44,8 +44,9 @@ class SetVerdict:
         Complete contacts in the set.
     hop_hz : float
         Set hop rate, Hz.
-    rate_pass : bool
-        Whether the hop rate met the target (no ``below_target_frequency`` flag).
+    rate_pass : bool or None
+        Whether the hop rate met the target (no ``below_target_frequency`` flag); None when
+        the rate is not judged (rebound jumps, where rest between jumps sets the rate).
     rate_rule : str
         The threshold used, in words.
     rate_reason : str
@@ -67,7 +68,7 @@ class SetVerdict:
     set: int
     hops: int
     hop_hz: float
-    rate_pass: bool
+    rate_pass: bool | None
     rate_rule: str
     rate_reason: str
     contact_ms: float
@@ -79,8 +80,8 @@ class SetVerdict:
 
     @property
     def passed(self) -> bool:
-        """True when the set met both the hop-rate target and the contact threshold."""
-        return self.rate_pass and self.contact_pass
+        """True when the set met the contact threshold and, where judged, the hop-rate target."""
+        return self.rate_pass is not False and self.contact_pass
 
 
 def _num(value: object) -> float:
@@ -127,9 +128,13 @@ def set_verdicts(result: HopAnalysis) -> list[SetVerdict]:
         slow_share = _num(row.slow_share)
         hops = int(row.hops)
 
-        rate_pass = FLAG_BELOW_TARGET not in flags
+        rate_pass: bool | None = FLAG_BELOW_TARGET not in flags
         rate_reason = ""
-        if not rate_pass:
+        rule = rate_rule
+        if rate_pass and s.exercise == "rebound":
+            rate_pass = None
+            rule = "not judged for rebound jumps (the rest between jumps sets the rate)"
+        if rate_pass is False:
             if math.isfinite(hop_hz):
                 short = (1 - hop_hz / s.target_hz) * 100
                 rate_reason = (
@@ -182,7 +187,7 @@ def set_verdicts(result: HopAnalysis) -> list[SetVerdict]:
                 hops=hops,
                 hop_hz=hop_hz,
                 rate_pass=rate_pass,
-                rate_rule=rate_rule,
+                rate_rule=rule,
                 rate_reason=rate_reason,
                 contact_ms=contact_ms,
                 contact_pass=contact_pass,

@@ -265,3 +265,19 @@ def test_meta_without_labels_still_renders():
     r = make_result(meta=RecordingMeta())
     html = render_session_report(r)
     assert "not given" in html and "not recorded" in html
+
+
+def test_rebound_rate_not_judged():
+    r = make_result(
+        (FakeSet(hops=6, hop_hz=0.2, contact_ms=220.0),),
+        settings=AnalysisSettings(exercise="rebound"),
+    )
+    # the engine does not flag the rate of rebound jumps
+    r = dataclasses.replace(r, sets=r.sets.assign(flags=[()]), flags=())
+    (v,) = set_verdicts(r)
+    assert v.rate_pass is None and v.passed
+    assert "not judged for rebound jumps" in v.rate_rule
+    html = render_session_report(r)
+    assert "The set met the contact-time limit (250 ms)" in html
+    assert "hop-rate target" not in html
+    assert "hop rate over each set" not in html
