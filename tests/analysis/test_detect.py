@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+
+from analysis.detect import FLIGHT_COLUMNS, detect_flights, retime_takeoffs
+from tests.analysis.signals import hop_table
+
+
+def _run(rate_hz, **kw):
+    samples, truth = hop_table(rate_hz=rate_hz, **kw)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy()
+    flights, rejected = detect_flights(t, m, sampling_rate_hz=rate_hz)
+    return flights, rejected, truth
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 100.0, 200.0, 800.0])
+def test_flights_of_a_clean_hop_sequence(rate_hz):
+    flights, _, truth = _run(rate_hz)
+    # 13 flights: from standing into the first landing, one per hop
+    assert len(flights) == len(truth) + 1
+    assert list(flights.columns) == list(FLIGHT_COLUMNS)
+    landing = flights["landing_s"].to_numpy()
+    expected = np.r_[truth["landing_s"], truth["next_landing_s"].iloc[-1]]
+    # the half-way crossing of a 3 ms linear rise is 1.5 ms in; the landing correction
+    # subtracts 3 ms: within one sample period of the truth at every rate
+    assert np.abs(landing - expected).max() <= 1e3 / rate_hz / 1e3 + 0.002
+    takeoff = flights["takeoff_s"].to_numpy()[1:]
+    assert np.abs(takeoff - truth["takeoff_s"].to_numpy()).max() <= 1 / rate_hz + 0.003
+    assert (flights["flight_min_g"] < 0.25).all()
+
+
+def test_standing_has_no_flight():
+    t = np.arange(0, 10, 0.005)
+    m = 1.0 + 0.02 * np.sin(2 * np.pi * 1.3 * t)
+    flights, rejected = detect_flights(t, m, sampling_rate_hz=200.0)
+    assert len(flights) == 0
+    assert len(rejected) == 0
+
+
+def test_impacts_without_flight_are_rejected_with_a_reason():
+    # heel strikes of walking: 3 g spikes on ~1 g, never near free fall
+    t = np.arange(0, 6, 0.005)
+    m = np.ones_like(t)
+    for k in np.arange(0.5, 5.5, 1.0):
+        m += 2.0 * np.exp(-np.maximum(t - k, 0) / 0.01) * (t >= k)
+    flights, rejected = detect_flights(t, m, sampling_rate_hz=200.0)
+    assert len(flights) == 0
+    assert len(rejected) == 5
+    assert set(rejected["reason"]) == {"no flight before the impact"}
+
+
+def test_empty_and_short_input():
+    flights, rejected = detect_flights(np.zeros(0), np.zeros(0), sampling_rate_hz=100.0)
+    assert len(flights) == 0 and len(rejected) == 0
+    flights, _ = detect_flights(np.arange(5.0), np.ones(5), sampling_rate_hz=1.0)
+    assert len(flights) == 0
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="same length"):
+        detect_flights(np.zeros(10), np.zeros(9), sampling_rate_hz=100.0)
+    with pytest.raises(ValueError, match="sampling_rate_hz"):
+        detect_flights(np.zeros(10), np.zeros(10), sampling_rate_hz=0)
+
+
+def test_edge_across_a_gap_is_not_timed():
+    samples, truth = hop_table(rate_hz=200.0)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy()
+    # remove 30 ms around the 5th take-off
+    to = truth["takeoff_s"].iloc[4]
+    keep = (t < to - 0.015) | (t > to + 0.015)
+    t, m = t[keep], m[keep]
+    gap = np.flatnonzero(np.diff(t) > 0.0125)
+    flights, _ = detect_flights(t, m, sampling_rate_hz=200.0, gap_index=gap)
+    found = flights["takeoff_s"].to_numpy()
+    assert not np.any(np.abs(found - to) < 0.02)
+
+
+def test_retime_takeoffs_finds_the_fall_near_the_expected_contact():
+    samples, truth = hop_table(rate_hz=200.0)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy()
+    got = retime_takeoffs(
+        t,
+        m,
+        sampling_rate_hz=200.0,
+        landing_s=truth["landing_s"].to_numpy(),
+        expected_contact_ms=np.full(len(truth), 170.0),
+        next_landing_s=truth["next_landing_s"].to_numpy(),
+    )
+    np.testing.assert_allclose(got, truth["takeoff_s"], atol=0.008)
+    with pytest.raises(ValueError, match="must match"):
+        retime_takeoffs(
+            t,
+            m,
+            sampling_rate_hz=200.0,
+            landing_s=np.zeros(2),
+            expected_contact_ms=np.zeros(1),
+            next_landing_s=np.zeros(2),
+        )
