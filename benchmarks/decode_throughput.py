@@ -1,7 +1,7 @@
 """Decode throughput per driver, in samples per second.
 
 Builds a realistic capture per device (the emulated device's payloads for a simulated session
-at the device's highest useful rate), then times ``imu.decode`` over it (best of three).
+at the device's highest useful rate), then times ``imu.decode`` over it (best of five).
 
 Run: ``.venv/bin/python benchmarks/decode_throughput.py [--seconds 60]``
 """
@@ -91,7 +91,7 @@ def main() -> None:
         payloads, settings = capture(kind, table, **options)
         best = float("inf")
         n = 0
-        for _ in range(3):
+        for _ in range(5):
             t0 = time.perf_counter()
             n = len(decode(kind, payloads, **settings))
             best = min(best, time.perf_counter() - t0)

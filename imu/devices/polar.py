@@ -420,23 +420,49 @@ def delta_decode(content: bytes, *, channels: int = 3, resolution: int = 16) -> 
     (the SDK drops them; keeping them keeps the sample count consistent with the timestamps);
     ``delta_bits = 1`` fields are 0 or −1 (the SDK's sign mask is wrong there).
     """
-    width = math.ceil(resolution / 8)
+    ref, start, width = _delta_layout(content, channels=channels, resolution=resolution)
+    out = np.empty((len(start) // channels + 1, channels), dtype=np.int64)
+    out[0] = ref
+    if len(start):
+        deltas = _gather_fields(content, start, width).reshape(-1, channels)
+        np.cumsum(deltas, axis=0, out=out[1:])
+        out[1:] += ref
+    return out
+
+
+def _delta_layout(
+    content: bytes, *, channels: int, resolution: int, base_bit: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse the reference sample and block headers of delta content.
+
+    Returns the reference (int64, one per channel) and, for every packed field, its first bit
+    (offset by ``base_bit``) and its width. Raises ``ValueError`` on a malformed layout.
+    """
+    ref, blocks = _delta_blocks(
+        content, channels=channels, resolution=resolution, base_bit=base_bit
+    )
+    start, width = _field_positions(blocks)
+    return np.array(ref, dtype=np.int64), start, width
+
+
+def _delta_blocks(
+    content: bytes, *, channels: int, resolution: int, base_bit: int = 0
+) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """Return the reference values and the blocks as (first bit, delta_bits, fields)."""
+    width = (resolution + 7) // 8
     ref_len = channels * width
     if len(content) < ref_len:
         raise ValueError(
             f"delta frame content of {len(content)} bytes is shorter than its "
             f"{ref_len}-byte reference sample"
         )
-    ref = np.array(
-        [int.from_bytes(content[c * width : (c + 1) * width], "little") for c in range(channels)],
-        dtype=np.int64,
-    )
-    ref &= (np.int64(1) << np.int64(resolution)) - 1
-    ref = _signed(ref, resolution)
-    # Pass 1 (a short loop over block headers): where each block's fields start and how wide
-    # they are. Pass 2 (vectorised): gather every field's bits at once, sign-extend, accumulate.
-    starts: list[np.ndarray] = []
-    widths: list[np.ndarray] = []
+    mask = (1 << resolution) - 1
+    sign = 1 << (resolution - 1)
+    ref = []
+    for c in range(channels):
+        v = int.from_bytes(content[c * width : (c + 1) * width], "little") & mask
+        ref.append(v - (sign << 1) if v & sign else v)
+    blocks: list[tuple[int, int, int]] = []
     i = ref_len
     n = len(content)
     while i < n:
@@ -453,27 +479,37 @@ def delta_decode(content: bytes, *, channels: int = 3, resolution: int = 16) -> 
                 f"delta block at content byte {i - 2} needs {size} bytes, only {n - i} remain"
             )
         if fields:
-            starts.append(8 * i + bits * np.arange(fields, dtype=np.int64))
-            widths.append(np.full(fields, bits, dtype=np.int64))
+            blocks.append((base_bit + 8 * i, bits, fields))
         i += size
-    if not starts:
-        return ref[None, :]
-    start = np.concatenate(starts)
-    width = np.concatenate(widths)
-    wmax = max(int(width.max()), 1)
-    bitarr = np.unpackbits(np.frombuffer(content, dtype=np.uint8), bitorder="little")
-    offs = np.arange(wmax, dtype=np.int64)
-    idx = np.minimum(start[:, None] + offs[None, :], len(bitarr) - 1)
-    take = (offs[None, :] < width[:, None]) & (bitarr[idx] == 1)
-    values = (take.astype(np.int64) << offs[None, :]).sum(axis=1)
+    return ref, blocks
+
+
+def _field_positions(blocks: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Expand blocks (first bit, width, fields) to per-field first bits and widths."""
+    if not blocks:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    b = np.asarray(blocks, dtype=np.int64)
+    fields = b[:, 2]
+    width = np.repeat(b[:, 1], fields)
+    within = np.arange(int(fields.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(fields) - fields, fields
+    )
+    return np.repeat(b[:, 0], fields) + within * width, width
+
+
+def _gather_fields(buf: bytes, start: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Read two's-complement fields at the given first bits and widths (LSB first) of ``buf``.
+
+    Each field (≤ 32 bits, starting at any bit) lies within the 8 bytes from its first byte, so
+    one little-endian uint64 per field, shifted and masked, holds it.
+    """
+    data = np.frombuffer(buf + bytes(8), dtype=np.uint8)
+    byte0 = start >> 3
+    words = data[byte0[:, None] + np.arange(8)].copy().view("<u8")[:, 0]
+    mask = (np.uint64(1) << width.astype(np.uint64)) - np.uint64(1)
+    values = ((words >> (start & 7).astype(np.uint64)) & mask).astype(np.int64)
     sign = np.left_shift(np.int64(1), np.maximum(width, 1) - 1)
-    values = np.where((values & sign) != 0, values - (sign << 1), values)
-    deltas = values.reshape(-1, channels)
-    out = np.empty((len(deltas) + 1, channels), dtype=np.int64)
-    out[0] = ref
-    np.cumsum(deltas, axis=0, out=out[1:])
-    out[1:] += ref
-    return out
+    return np.where((values & sign) != 0, values - (sign << 1), values)
 
 
 def delta_bits_needed(deltas: np.ndarray) -> int:
@@ -644,6 +680,69 @@ class PolarDecoder(Decoder):
                 counts = _signed(b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16), 24)
             counts = counts.reshape(-1, 3)
         return meas, ftype, ts, counts
+
+    def feed_many(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        """Decode consecutive delta frames in one vectorised pass (others one by one).
+
+        The result equals feeding the frames one at a time, timestamps included.
+        """
+        if len(payloads) < 2:
+            return super().feed_many(payloads)
+        try:
+            return self._feed_delta_batch(payloads)
+        except (ValueError, struct.error):
+            return super().feed_many(payloads)  # raises the precise DecodeError
+
+    def _feed_delta_batch(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        refs: list[list[int]] = []
+        blocks: list[tuple[int, int, int]] = []
+        n_deltas, heads = [], []
+        base = 0
+        for payload in payloads:
+            meas, ts, ftype = FRAME_HEADER.unpack_from(payload)
+            if meas & 0x3F != MEAS_ACC or ftype not in (FRAME_DELTA_G, FRAME_DELTA_MG):
+                raise ValueError("not a delta ACC frame")
+            ref, frame_blocks = _delta_blocks(
+                payload[FRAME_HEADER_LEN:],
+                channels=self.channels,
+                resolution=self.resolution,
+                base_bit=8 * (base + FRAME_HEADER_LEN),
+            )
+            refs.append(ref)
+            blocks.extend(frame_blocks)
+            n_deltas.append(sum(f for _, _, f in frame_blocks) // self.channels)
+            heads.append((meas & 0x3F, ftype, ts))
+            base += len(payload)
+        start_all, width_all = _field_positions(blocks)
+        values = (
+            _gather_fields(b"".join(payloads), start_all, width_all)
+            if len(start_all)
+            else np.zeros(0, np.int64)
+        )
+        deltas = values.reshape(-1, self.channels)
+        # rows per frame: reference then its deltas; a segmented cumulative sum
+        n_rows = np.asarray(n_deltas, dtype=np.int64) + 1
+        first = np.concatenate([[0], np.cumsum(n_rows)[:-1]])
+        rows = np.empty((int(n_rows.sum()), self.channels), dtype=np.int64)
+        is_first = np.zeros(len(rows), dtype=bool)
+        is_first[first] = True
+        rows[~is_first] = deltas
+        rows[first] = np.asarray(refs)
+        total = np.cumsum(rows, axis=0)
+        before = np.zeros((len(first), self.channels), dtype=np.int64)
+        before[1:] = total[first[1:] - 1]
+        counts = total - np.repeat(before, n_rows, axis=0)
+        out = []
+        for f, (meas, ftype, ts) in enumerate(heads):
+            c = counts[first[f] : first[f] + n_rows[f]]
+            key = (meas, ftype)
+            times_ns = sample_timestamps_ns(
+                ts, len(c), previous_ns=self._previous.get(key), sample_rate_hz=self.sample_rate_hz
+            )
+            self._previous[key] = ts
+            acc = c.astype(np.float64) * self._scale(ftype)
+            out.append(DecodedBlock(acc, None, times_ns / 1e9, None, device_time_ns=times_ns))
+        return out
 
     def feed(self, payload: bytes) -> DecodedBlock:
         """Decode one PMD ACC data frame."""

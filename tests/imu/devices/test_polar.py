@@ -331,3 +331,29 @@ def test_driver_start_against_emulator(variant):
         assert (cfg.sample_rate_hz, cfg.range_g) == (200.0, 8.0)
         assert cfg.options["factor"] is None
     assert periph.streaming
+
+
+def test_batched_frames_equal_one_by_one():
+    rng = np.random.default_rng(5)
+    frames = []
+    ts = TS
+    for k in range(40):
+        n = int(rng.integers(1, 60))
+        walk = np.cumsum(rng.integers(-300, 300, (n, 3)), axis=0) + rng.integers(-3000, 3000, 3)
+        ftype = 0x81 if k % 7 == 3 else 0x80
+        ts += int(n * 1e9 / 416) + int(rng.integers(-20000, 20000))
+        content = pmd.delta_encode(
+            np.clip(walk, -32768, 32767), block_samples=int(rng.integers(1, 30))
+        )
+        frames.append(header(ts, ftype) + content)
+    drv = get_driver("polar")
+    cfg = drv.decode_config(sample_rate_hz=416, factor=16 / 32768)
+    batched = drv.decoder(cfg).feed_many(frames)
+    single = drv.decoder(cfg)
+    for frame, block in zip(frames, batched, strict=True):
+        ref = single.feed(frame)
+        np.testing.assert_array_equal(block.acc_g, ref.acc_g)
+        np.testing.assert_array_equal(block.device_time_ns, ref.device_time_ns)
+    bad = [*frames[:5], frames[5][:-1], *frames[6:]]
+    with pytest.raises(DecodeError, match=r"needs .* bytes, only .* remain|header cut"):
+        drv.decoder(cfg).feed_many(bad)
