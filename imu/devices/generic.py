@@ -59,6 +59,18 @@ _SAMPLE = re.compile(r"^[bBhHiIlLqQfde]+$")
 _AXIS = re.compile(r"^-?[xyz]$")
 
 
+NUMPY_CODES = {
+    "b": "i1", "B": "u1", "h": "i2", "H": "u2", "i": "i4", "I": "u4", "l": "i4", "L": "u4",
+    "q": "i8", "Q": "u8", "e": "f2", "f": "f4", "d": "f8",
+}  # fmt: skip
+"""struct codes (standard sizes) as numpy type codes."""
+
+
+def _np_type(order: str, code: str) -> np.dtype:
+    """Return the numpy type of a struct code in the standard size of ``struct``."""
+    return np.dtype(order + NUMPY_CODES[code])
+
+
 def _err(source: str, key: str, expected: str) -> HopscopeError:
     return HopscopeError(f"{source}: `{key}` {expected}")
 
@@ -277,7 +289,9 @@ class GenericDecoder(Decoder):
         self.desc = desc
         self.head = desc.header_struct
         self.smp = desc.sample_struct
-        dtype = np.dtype([(f"f{i}", desc.byte_order + c) for i, c in enumerate(desc.sample)])
+        dtype = np.dtype(
+            [(f"f{i}", _np_type(desc.byte_order, c)) for i, c in enumerate(desc.sample)]
+        )
         self.dtype = dtype
         idx = {f: i for i, f in enumerate(desc.fields)}
         self.acc_idx = [idx[a] for a in ACC_FIELDS]
@@ -301,6 +315,68 @@ class GenericDecoder(Decoder):
         """Forget the time unwrapping state."""
         self._wraps = 0
         self._last_t: float | None = None
+
+    def feed_many(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        """Decode runs of equal-length notifications with one structured array each."""
+        out: list[DecodedBlock] = []
+        i = 0
+        while i < len(payloads):
+            j = i + 1
+            while j < len(payloads) and len(payloads[j]) == len(payloads[i]):
+                j += 1
+            out.extend(self._feed_run(payloads[i:j]))
+            i = j
+        return out
+
+    def _feed_run(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        desc = self.desc
+        size = len(payloads[0])
+        body = size - self.head.size
+        spn = desc.samples_per_notification
+        if (
+            len(payloads) < 2
+            or body <= 0
+            or body % self.smp.size
+            or (spn is not None and body != spn * self.smp.size)
+        ):
+            return [self.feed(p) for p in payloads]
+        n = body // self.smp.size
+        head_fields = [
+            (f"h{i}", _np_type(desc.byte_order, c)) for i, (_, c) in enumerate(desc.header)
+        ]
+        rec = np.frombuffer(
+            b"".join(payloads), dtype=np.dtype([*head_fields, ("s", self.dtype, (n,))])
+        )
+        smp = rec["s"].reshape(-1)
+        cols = np.column_stack([smp[f"f{i}"].astype(np.float64) for i in range(len(desc.sample))])
+        acc = (cols[:, self.acc_idx] * self.acc_scale) @ self.axes.T
+        gyro = None
+        if self.gyro_idx is not None and self.gyro_scale is not None:
+            gyro = (cols[:, self.gyro_idx] * self.gyro_scale) @ self.axes.T
+        times = None
+        if self.time_i is not None:
+            t = rec[f"h{self.time_i}"].astype(np.float64)
+            if self.time_wrap is not None:
+                prev = np.concatenate([[np.nan if self._last_t is None else self._last_t], t[:-1]])
+                wrapped = (t < prev) & (prev - t > self.time_wrap / 2)
+                wraps = self._wraps + np.cumsum(wrapped)
+                self._wraps = int(wraps[-1])
+                self._last_t = float(t[-1])
+                t = t + wraps * self.time_wrap
+            times = (t * TIME_UNITS[desc.time_unit])[:, None] + np.arange(n) / desc.sample_rate_hz
+        seqs = rec[f"h{self.counter_i}"] if self.counter_i is not None else None
+        out = []
+        for j in range(len(payloads)):
+            sl = slice(j * n, (j + 1) * n)
+            out.append(
+                DecodedBlock(
+                    acc[sl],
+                    None if gyro is None else gyro[sl],
+                    None if times is None else times[j],
+                    None if seqs is None else int(seqs[j]),
+                )
+            )
+        return out
 
     def feed(self, payload: bytes) -> DecodedBlock:
         """Decode one notification."""
@@ -363,14 +439,15 @@ def encode_notification(
         for j, name in enumerate(GYRO_FIELDS):
             raw[name] = g[:, j] * desc.scale[name]
     out = np.zeros(
-        len(acc_g), dtype=[(f"f{i}", desc.byte_order + c) for i, c in enumerate(desc.sample)]
+        len(acc_g),
+        dtype=[(f"f{i}", _np_type(desc.byte_order, c)) for i, c in enumerate(desc.sample)],
     )
     for i, (name, code) in enumerate(zip(desc.fields, desc.sample, strict=True)):
         vals = raw.get(name, np.zeros(len(acc_g)))
         if code in "fde":
             out[f"f{i}"] = vals
         else:
-            info = np.iinfo(np.dtype(desc.byte_order + code))
+            info = np.iinfo(_np_type(desc.byte_order, code))
             out[f"f{i}"] = np.clip(np.rint(vals), info.min, info.max)
     header = header or {}
     head_vals = []

@@ -155,3 +155,35 @@ def test_roundtrip(rows, seq, t0):
     block = gen.GenericDecoder(desc).feed(payload)
     np.testing.assert_array_equal(block.acc_g * 2048, counts)
     assert block.sequence == seq and block.device_time_s[0] == pytest.approx(t0 * 1e-6)
+
+
+def test_batch_equals_one_by_one_across_time_wrap():
+    desc = gen.GenericDescription.load(TOML)
+    rng = np.random.default_rng(2)
+    payloads = []
+    for j in range(30):
+        n = 3 if j != 17 else 2  # one shorter notification splits the batch
+        t0 = (2**32 - 40_000 + j * 15_000) % 2**32
+        payloads.append(
+            gen.encode_notification(
+                desc, rng.normal(0, 2, (n, 3)), header={"seq": 65530 + j, "t0_us": t0}
+            )
+        )
+    batched = gen.GenericDecoder(desc).feed_many(payloads)
+    single = gen.GenericDecoder(desc)
+    for p, b in zip(payloads, batched, strict=True):
+        r = single.feed(p)
+        np.testing.assert_array_equal(b.acc_g, r.acc_g)
+        np.testing.assert_array_equal(b.device_time_s, r.device_time_s)
+        assert b.sequence == r.sequence
+    times = np.concatenate([b.device_time_s for b in batched])
+    assert np.all(np.diff(times[::3][:10]) > 0)
+
+
+def test_long_struct_code_uses_standard_size():
+    desc = gen.GenericDescription.load(
+        TOML.replace('sample = "hhh"', 'sample = "lll"').replace("scale = 2048", "scale = 1000")
+    )
+    payload = bytes.fromhex("01 00 00 00 00 00") + struct.pack("<3l", 1000, -2000, 16000)
+    block = gen.GenericDecoder(desc).feed(payload)
+    np.testing.assert_array_equal(block.acc_g, [[1.0, -2.0, 16.0]])
