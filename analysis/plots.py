@@ -49,20 +49,20 @@ LEG_COLORS = {"L": "#0072B2", "R": "#D55E00"}
 SET_MARGIN_S = 0.5
 
 
-def _figure_and_axes(
-    ax: Axes | None, figsize: tuple[float, float], *, fixed_margins: bool = False
-) -> tuple[Figure, Axes]:
-    """Return the Figure and Axes to draw on, making a pyplot-free Figure when ``ax`` is None.
+#: Margins around a single plot, in inches: left, right, bottom, top. Fixed margins instead of
+#: matplotlib's constrained layout halve the drawing time of the small plots in the reports.
+MARGINS_IN = (0.75, 0.2, 0.55, 0.4)
 
-    ``fixed_margins`` skips the constrained layout (about half the drawing time) for small
-    plots drawn many times, such as the squad pages' trends.
-    """
+
+def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """Return the Figure and Axes to draw on, making a pyplot-free Figure when ``ax`` is None."""
     if ax is None:
-        if fixed_margins:
-            fig = Figure(figsize=figsize)
-            fig.subplots_adjust(left=0.12, right=0.97, bottom=0.16, top=0.9)
-            return fig, fig.add_subplot()
-        fig = Figure(figsize=figsize, layout="constrained")
+        width, height = figsize
+        left, right, bottom, top = MARGINS_IN
+        fig = Figure(figsize=figsize)
+        fig.subplots_adjust(
+            left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height
+        )
         return fig, fig.add_subplot()
     if not isinstance(ax, Axes):
         raise TypeError(f"`ax` must be a matplotlib Axes or None, got {type(ax).__name__}")
@@ -459,7 +459,7 @@ def plot_hop_rate(
     ax.set_title("Hop rate over the set" + (f" {set_number}" if set_number else "s"))
     if len(hops) == 0:
         ax.text(0.5, 0.5, "no hops found", transform=ax.transAxes, ha="center", va="center")
-    ax.legend(loc="lower right", fontsize=7, ncols=3, framealpha=0.8)
+    ax.legend(loc="best", fontsize=7, ncols=3, framealpha=0.8)
     return fig
 
 
@@ -539,7 +539,7 @@ def plot_fatigue(
     ax.set_title("Fatigue trend: contact time over the set")
     if len(hops) == 0:
         ax.text(0.5, 0.5, "no hops found", transform=ax.transAxes, ha="center", va="center")
-    ax.legend(loc="upper left", fontsize=7, ncols=2, framealpha=0.8)
+    ax.legend(loc="best", fontsize=7, ncols=2, framealpha=0.8)
     return fig
 
 
@@ -594,7 +594,7 @@ def plot_squad_trend(
     for column in ("date", "leg", metric, *([flag_column] if flag_column else [])):
         if column not in sessions.columns:
             raise ValueError(f"`sessions` has no column {column!r}")
-    fig, ax = _figure_and_axes(ax, (6.0, 2.6), fixed_margins=True)
+    fig, ax = _figure_and_axes(ax, (6.0, 2.6))
     data = sessions.assign(_date=pd.to_datetime(sessions["date"], errors="coerce"))
     data = data.assign(_leg=data["leg"].fillna("?").astype(str))
     for leg, group in data.sort_values("_date").groupby("_leg", sort=True):
@@ -667,7 +667,7 @@ def plot_symmetry(
     for column in ("date", "metric", "symmetry_pct"):
         if column not in symmetry.columns:
             raise ValueError(f"`symmetry` has no column {column!r}")
-    fig, ax = _figure_and_axes(ax, (6.0, 2.6), fixed_margins=True)
+    fig, ax = _figure_and_axes(ax, (6.0, 2.6))
     data = symmetry.assign(_date=pd.to_datetime(symmetry["date"], errors="coerce"))
     for metric, group in data.sort_values("_date").groupby("metric", sort=True):
         ax.plot(

@@ -48,7 +48,7 @@ def five_minute_session(seed: int = 2026, sample_rate_hz: float = 200.0):
         seed,
         sample_rate_hz=sample_rate_hz,
         sets=sets,
-        rest_s=20.0,
+        rest_s=25.0,
         standing_s=5.0,
         walking_s=5.0,
         athlete="Benchmark",
