@@ -357,3 +357,47 @@ def test_batched_frames_equal_one_by_one():
     bad = [*frames[:5], frames[5][:-1], *frames[6:]]
     with pytest.raises(DecodeError, match=r"needs .* bytes, only .* remain|header cut"):
         drv.decoder(cfg).feed_many(bad)
+
+
+def test_start_recovers_from_already_in_state_and_reports_sdk_status():
+    from imu.emulate import make_emulator
+
+    periph = make_emulator("polar", variant="h10")
+    periph.set_notify(pmd.CP_UUID, True)
+    periph.set_notify(pmd.DATA_UUID, True)
+    periph.write(pmd.CP_UUID, pmd.start_request(100, 16, 4), True)  # left streaming by an app
+    assert periph.streaming and periph.acc_settings["rates"] == 100
+    drv = get_driver("polar", variant="h10")
+
+    async def run():
+        queue = asyncio.Queue()
+        client = LoopbackClient(periph, queue)
+        cfg = await drv.start(client, drv.configure(200, 8), control_queue=queue)
+        return cfg, client.writes
+
+    cfg, writes = asyncio.run(run())
+    assert writes[-3:] == [
+        pmd.start_request(200, 16, 8),
+        pmd.stop_request(),
+        pmd.start_request(200, 16, 8),
+    ]
+    assert periph.acc_settings["rates"] == 200 and cfg.sample_rate_hz == 200.0
+    status = pmd.ControlPointAssembler().feed(
+        periph.write(pmd.CP_UUID, pmd.SDK_MODE_STATUS, True)[0][2]
+    )
+    assert status.op_code == 6 and status.params == b"\x00"
+
+
+def test_start_times_out_without_answer():
+    drv = get_driver("polar", variant="h10")
+    drv.response_timeout_s = 0.05
+
+    class Silent:
+        async def write_gatt_char(self, uuid, data, response):
+            return None
+
+    async def run():
+        return await drv.start(Silent(), drv.configure(), control_queue=asyncio.Queue())
+
+    with pytest.raises(HopscopeError, match="no control-point response to 01 02 within"):
+        asyncio.run(run())
