@@ -359,6 +359,44 @@ def finish(
     InvalidRecordingError
         No usable sample, gravity missing or acceleration in the wrong unit.
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _finish(
+            src,
+            fmt=fmt,
+            time_s=time_s,
+            acc=acc,
+            scale_to_g=scale_to_g,
+            unit=unit,
+            skips=skips,
+            time_source=time_source,
+            nominal_rate_hz=nominal_rate_hz,
+            bursty=bursty,
+            range_g=range_g,
+            meta=meta,
+            extra=extra,
+            notes=notes,
+            sparse_time=sparse_time,
+        )
+
+
+def _finish(
+    src: Source,
+    *,
+    fmt: str,
+    time_s: np.ndarray,
+    acc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    scale_to_g: float,
+    unit: str,
+    skips: Skips,
+    time_source: str,
+    nominal_rate_hz: float | None,
+    bursty: bool,
+    range_g: float | None,
+    meta: dict[str, Any] | None,
+    extra: dict[str, Any] | None,
+    notes: list[str] | None,
+    sparse_time: bool,
+) -> Recording:
     messages = list(notes or [])
     extra = dict(extra or {})
     ax, ay, az = (np.asarray(a, dtype=np.float64) * scale_to_g for a in acc)
@@ -399,6 +437,8 @@ def finish(
             )
         extra["interpolated_timestamps"] = int(bad_t.sum())
     t = t - t[0]
+    if not np.isfinite(t).all():
+        raise src.error("timestamps out of range: expected times that differ by a finite amount")
     rebuilt = False
     rate_source = "nominal" if nominal_rate_hz else "stamps"
     step = np.diff(t)
@@ -429,6 +469,11 @@ def finish(
             messages.append(note)
         extra["time_note"] = note
         extra.update(repeated_stamps=repeats, backward_stamps=backwards)
+    if t.size > 1 and not (np.diff(t) > 0).all():
+        raise src.error(
+            "timestamps cannot be turned into strictly increasing times (values too large or "
+            "too far apart for their resolution)"
+        )
     stats = time_stats(t)
     extra.update(stats)
     extra["time_rebuilt"] = rebuilt
@@ -481,5 +526,5 @@ def finish(
         {TIME_COLUMN: t, ACC_COLUMNS[0]: ax, ACC_COLUMNS[1]: ay, ACC_COLUMNS[2]: az}
     )
     for message in messages:
-        warnings.warn(f"{src.name}: {message}", HopscopeWarning, stacklevel=3)
+        warnings.warn(f"{src.name}: {message}", HopscopeWarning, stacklevel=4)
     return Recording(samples, record, source=src.name)

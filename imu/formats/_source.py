@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,18 @@ UTF8_BOM = b"\xef\xbb\xbf"
 
 #: Text encodings tried in turn; latin-1 decodes anything.
 ENCODINGS = ("utf-8", "gb18030", "latin-1")
+
+#: What reading a damaged ZIP archive or member can raise.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 @dataclass(frozen=True)
@@ -108,12 +121,8 @@ def member_source(archive: Source, zf: zipfile.ZipFile, member: str) -> Source:
     name = f"{archive.name}:{member}"
     try:
         data = zf.read(member)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise InvalidRecordingError(name, f"cannot decompress the archive member: {exc}") from None
-    except NotImplementedError as exc:
-        raise InvalidRecordingError(
-            name, f"unsupported compression in the archive: {exc}"
-        ) from None
     return Source(name, pa.py_buffer(data), path=archive.path, member=member)
 
 
@@ -129,7 +138,7 @@ def open_zip(src: Source) -> zipfile.ZipFile:
 
     try:
         return zipfile.ZipFile(io.BytesIO(memoryview(src.buffer)))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise src.error(f"expected a readable ZIP archive: {exc}") from None
 
 

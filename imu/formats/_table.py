@@ -26,7 +26,7 @@ TEXT = pa.string()
 #: Share of rows with a wrong field count above which a file is refused instead of repaired.
 MAX_BAD_ROW_SHARE = 0.01
 
-_INT_PATTERN = r"^\s*[-+]?\d+\s*$"
+_INT_PATTERN = r"^\s*[-+]?(\d{1,18}|[1-8]\d{18})\s*$"
 
 
 @dataclass
@@ -73,7 +73,11 @@ def split_fields(line: str, delimiter: str) -> list[str]:
     """Split one line into fields the way the CSV parser will (double quotes honoured)."""
     if delimiter == " ":
         return line.split()
-    return next(csv.reader([line], delimiter=delimiter), [])
+    clean = line.replace("\r", " ").replace("\x00", " ")
+    try:
+        return next(csv.reader([clean], delimiter=delimiter), [])
+    except (csv.Error, TypeError):
+        return clean.split(delimiter)
 
 
 def column_names(
@@ -148,6 +152,7 @@ def read_table(
         Too many rows have the wrong field count, or the data cannot be parsed at all.
     """
     data = src.buffer.slice(min(offset, src.size))
+    data = _valid_utf8(data)
     if delimiter == " ":
         data = pa.py_buffer(_squeeze_spaces(data.to_pybytes()))
         delimiter = "\t"
@@ -226,6 +231,7 @@ def read_table(
         if fallback:
             _coerce(out, name, col, kind, decimal)
         elif kind == TEXT:
+            col = valid_text(col)
             out.values[name] = col
             out.missing[name] = col.is_null().to_numpy(zero_copy_only=False)
         elif kind == INT:
@@ -238,9 +244,21 @@ def read_table(
     return out
 
 
+def valid_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return a text column with invalid UTF-8 replaced (only damaged files take the slow path)."""
+    try:
+        col.validate(full=True)
+        return col
+    except pa.ArrowInvalid:
+        raw = col.cast(pa.binary()).to_pylist()
+        return pa.chunked_array(
+            [pa.array([None if v is None else v.decode("utf-8", "replace") for v in raw], TEXT)]
+        )
+
+
 def _coerce(out: Table, name: str, col: pa.ChunkedArray, kind: pa.DataType, decimal: str) -> None:
     """Convert a text column to ``kind``, counting the cells that fail."""
-    col = pc.utf8_trim_whitespace(col.cast(TEXT))
+    col = pc.utf8_trim_whitespace(valid_text(col.cast(TEXT)))
     null = col.is_null().to_numpy(zero_copy_only=False)
     if kind == TEXT:
         out.values[name] = col
@@ -271,6 +289,22 @@ def _to_float(text: pa.ChunkedArray) -> np.ndarray:
     ok = pc.fill_null(pc.match_substring_regex(text, pattern), False)
     values = pc.cast(pc.if_else(ok, text, pa.scalar(None, TEXT)), FLOAT)
     return values.to_numpy().astype(np.float64, copy=False)
+
+
+def _valid_utf8(data: pa.Buffer) -> pa.Buffer:
+    """Return the data with invalid UTF-8 replaced; ASCII data (the usual case) is not copied.
+
+    The parser hands rows it cannot split to a Python callback as text; a row that is not
+    valid UTF-8 would fail there, so damaged bytes are replaced first.
+    """
+    if data.size == 0 or int(np.frombuffer(data, dtype=np.uint8).max()) < 0x80:
+        return data
+    raw = data.to_pybytes()
+    try:
+        raw.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        return pa.py_buffer(raw.decode("utf-8", errors="replace").encode("utf-8"))
 
 
 def _squeeze_spaces(data: bytes) -> bytes:

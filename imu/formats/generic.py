@@ -231,7 +231,7 @@ def _time_values(text: pa.ChunkedArray, decimal: str) -> tuple[np.ndarray, str]:
                 if first is not None:
                     values = (values - float(first)) / 1e9
                 return values, "datetime"
-    integers = pc.fill_null(pc.match_substring_regex(text, r"^[-+]?\d+$"), False)
+    integers = pc.fill_null(pc.match_substring_regex(text, r"^[-+]?(\d{1,18}|[1-8]\d{18})$"), False)
     if pc.all(pc.or_(integers, pc.invert(ok))).as_py():
         ints = pc.cast(pc.if_else(integers, text, pa.scalar(None, pa.string())), pa.int64())
         first = pc.min(ints).as_py()

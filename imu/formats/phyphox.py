@@ -16,7 +16,7 @@ import zipfile
 
 from imu.formats._common import Options, find_column, iso_utc, refuse_gravity_removed, sniff_decimal
 from imu.formats._normalise import G0, Skips, finish
-from imu.formats._source import Source, member_source, open_zip
+from imu.formats._source import ZIP_ERRORS, Source, member_source, open_zip
 from imu.formats._table import FLOAT, column_names, read_table, split_fields
 from imu.recording import Recording
 
@@ -174,7 +174,7 @@ def _start_time(zf: zipfile.ZipFile, member: str) -> float | None:
     """Unix time (s) of experiment time 0, from the first START event."""
     try:
         rows = _rows(zf, member)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+    except (*ZIP_ERRORS, csv.Error):
         return None
     for row in rows[1:]:
         if len(row) >= 3 and row[0].strip().upper() == "START":
@@ -188,7 +188,7 @@ def _device(zf: zipfile.ZipFile, member: str) -> str | None:
     """Phone model from ``meta/device.csv`` (property/value rows)."""
     try:
         rows = _rows(zf, member)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+    except (*ZIP_ERRORS, csv.Error):
         return None
     props = {r[0].strip().lower(): r[1].strip() for r in rows if len(r) >= 2}
     parts = [props.get(k) for k in ("devicebrand", "devicemodel", "device brand", "device model")]

@@ -25,7 +25,7 @@ from imu.formats._normalise import (
     quiet_magnitude,
     relative_seconds,
 )
-from imu.formats._source import Source, member_source, open_zip
+from imu.formats._source import ZIP_ERRORS, Source, member_source, open_zip
 from imu.formats._table import FLOAT, INT, column_names, read_table
 from imu.recording import Recording
 
@@ -101,9 +101,9 @@ def read_zip(src: Source, options: Options) -> Recording:
 def _metadata(zf: zipfile.ZipFile, member: str) -> dict[str, str]:
     try:
         text = zf.read(member).decode("utf-8", errors="replace")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        rows = list(csv.reader(io.StringIO(text)))
+    except (*ZIP_ERRORS, csv.Error):
         return {}
-    rows = list(csv.reader(io.StringIO(text)))
     if len(rows) < 2:
         return {}
     return {k.strip().lower(): v.strip() for k, v in zip(rows[0], rows[1], strict=False)}

@@ -49,6 +49,8 @@ def read(src: Source, options: Options) -> Recording:
     lines = head.lines
     sep = _SEP.match(lines[0]) if lines else None
     delim = sep["d"] if sep else ("\t" if "\t" in head.first_line else ",")
+    if delim not in ",;\t|":
+        raise src.error(f"expected a tab, comma or semicolon after 'sep=', got {delim!r}", line=1)
     names_index = 1 if sep else 0
     if len(lines) <= names_index:
         raise src.error("expected a line of column names after 'sep='")
