@@ -88,7 +88,7 @@ def quantise(values: np.ndarray, lsb_per_unit: float, bits: int) -> np.ndarray:
 
 
 class SamplePlayer:
-    """Resample a sample table at a device's true rate.
+    """Resample a sample table at a device's true rate, on demand.
 
     Parameters
     ----------
@@ -98,6 +98,11 @@ class SamplePlayer:
         Nominal rate in Hz.
     clock_drift_ppm : float
         Oscillator error in parts per million (positive: the device samples fast).
+
+    Notes
+    -----
+    Values are interpolated linearly from the table when a packet asks for them, so memory
+    does not grow with the session length beyond the table itself.
     """
 
     def __init__(self, samples: pd.DataFrame, rate_hz: float, clock_drift_ppm: float = 0.0):
@@ -107,19 +112,36 @@ class SamplePlayer:
         t = samples["time_s"].to_numpy(dtype=float)
         if len(t) < 2:
             raise ValueError("`samples` needs at least two rows")
-        t = t - t[0]
+        self._t = t - t[0]
         self.rate_hz = float(rate_hz)
         self.true_rate_hz = self.rate_hz * (1.0 + clock_drift_ppm * 1e-6)
-        self.duration_s = float(t[-1])
+        self.duration_s = float(self._t[-1])
         self.n_total = math.floor(self.duration_s * self.true_rate_hz) + 1
-        tk = np.arange(self.n_total) / self.true_rate_hz
-        self.acc_g = np.column_stack([np.interp(tk, t, samples[c].to_numpy(float)) for c in ACC])
-        if all(c in samples.columns for c in GYRO):
-            self.gyro_dps = np.column_stack(
-                [np.interp(tk, t, samples[c].to_numpy(float)) for c in GYRO]
-            )
-        else:
-            self.gyro_dps = np.zeros_like(self.acc_g)
+        self._acc = [samples[c].to_numpy(dtype=float) for c in ACC]
+        self._gyro = (
+            [samples[c].to_numpy(dtype=float) for c in GYRO]
+            if all(c in samples.columns for c in GYRO)
+            else None
+        )
+
+    def _interp(self, cols: list[np.ndarray], k0: int, n: int) -> np.ndarray:
+        tk = (k0 + np.arange(n)) / self.true_rate_hz
+        if n == 0:
+            return np.zeros((0, len(cols)))
+        lo = max(int(np.searchsorted(self._t, tk[0], side="right")) - 1, 0)
+        hi = min(int(np.searchsorted(self._t, tk[-1], side="left")) + 1, len(self._t))
+        t = self._t[lo:hi]
+        return np.column_stack([np.interp(tk, t, c[lo:hi]) for c in cols])
+
+    def acc(self, k0: int, n: int) -> np.ndarray:
+        """Acceleration (g) of samples ``k0 .. k0+n-1``, shape (n, 3)."""
+        return self._interp(self._acc, k0, n)
+
+    def gyro(self, k0: int, n: int) -> np.ndarray:
+        """Angular rate (°/s) of samples ``k0 .. k0+n-1`` (zeros when the table has none)."""
+        if self._gyro is None:
+            return np.zeros((n, 3))
+        return self._interp(self._gyro, k0, n)
 
 
 class EmulatedPeripheral(abc.ABC):

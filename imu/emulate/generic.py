@@ -101,10 +101,10 @@ class GenericPeripheral(EmulatedPeripheral):
             clock_s = self._t_ref * (1 + self.clock_drift_ppm * 1e-6) + k0 / self.player.rate_hz
             header[self.desc.time_field] = round(clock_s / gen.TIME_UNITS[self.desc.time_unit])
         self._seq += 1
-        acc = self.player.acc_g[k0 : k0 + n]
+        acc = self.player.acc(k0, n)
         if self.desc.range_g:
             acc = acc.clip(-self.desc.range_g, self.desc.range_g)
-        gyro = self.player.gyro_dps[k0 : k0 + n]
+        gyro = self.player.gyro(k0, n)
         if self.desc.samples_per_notification is not None and n < self.per_packet:
             return []  # a fixed-size frame is only sent complete
         return [gen.encode_notification(self.desc, acc, gyro, header=header)]

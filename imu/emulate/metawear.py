@@ -118,7 +118,7 @@ class MetaWearPeripheral(EmulatedPeripheral):
         """Encode samples at the configured range (quantised, clipped)."""
         assert self.player is not None
         lsb = mw.LSB_PER_G[self.range_g]
-        counts = quantise(self.player.acc_g[k0 : k0 + n], lsb, 16)
+        counts = quantise(self.player.acc(k0, n), lsb, 16)
         if self.subscribed == mw.PACKED_REGISTER[self.chip]:
             if n < 3:
                 return []  # a packed notification is only sent complete

@@ -107,7 +107,7 @@ class MovesensePeripheral(EmulatedPeripheral):
     def encode_packet(self, k0: int, n: int) -> list[bytes]:
         """Encode samples in m/s² as float32 with the ms clock of the first sample."""
         assert self.player is not None and self._acc_ref is not None and self._t_ref is not None
-        acc_g = self.player.acc_g[k0 : k0 + n].clip(-self.range_g, self.range_g)
+        acc_g = self.player.acc(k0, n).clip(-self.range_g, self.range_g)
         clock_s = self._t_ref * (1 + self.clock_drift_ppm * 1e-6) + k0 / self.player.rate_hz
         stamp = self.boot_ms + int(clock_s * 1000.0)
         return [ms.encode_data(self._acc_ref, stamp, acc_g * ms.STANDARD_GRAVITY)]

@@ -243,7 +243,7 @@ class PolarPeripheral(EmulatedPeripheral):
     def counts(self, k0: int, n: int) -> np.ndarray:
         """Quantised integer samples ``k0 .. k0+n-1`` in the units of the frame type."""
         assert self.player is not None and self.acc_settings is not None
-        acc = self.player.acc_g[k0 : k0 + n]
+        acc = self.player.acc(k0, n)
         range_g = self.acc_settings["ranges"]
         if self.frame_type == pmd.FRAME_DELTA_G:
             lsb = 32768.0 / range_g

@@ -96,10 +96,8 @@ class Thingy52Peripheral(EmulatedPeripheral):
         """Encode samples clipped at ±2 g (Q6.10) and ±2000 °/s (Q11.5)."""
         assert self.player is not None
         out = []
-        acc = quantise(self.player.acc_g[k0 : k0 + n].clip(-2.0, 2.0), th.ACC_LSB_PER_G, 16)
-        gyro = quantise(
-            self.player.gyro_dps[k0 : k0 + n].clip(-2000, 2000), th.GYRO_LSB_PER_DPS, 16
-        )
+        acc = quantise(self.player.acc(k0, n).clip(-2.0, 2.0), th.ACC_LSB_PER_G, 16)
+        gyro = quantise(self.player.gyro(k0, n).clip(-2000, 2000), th.GYRO_LSB_PER_DPS, 16)
         for a, g in zip(acc, gyro, strict=True):
             out.append(th.encode_raw(a, g, (0, 0, 0)))
         return out

@@ -124,8 +124,8 @@ class WitMotionPeripheral(EmulatedPeripheral):
         """Encode ``n`` samples as concatenated ``55 61`` frames in one notification."""
         assert self.player is not None
         self._packet_i += 1
-        acc = self.player.acc_g[k0 : k0 + n]
-        gyro = self.player.gyro_dps[k0 : k0 + n]
+        acc = self.player.acc(k0, n)
+        gyro = self.player.gyro(k0, n)
         return [encode_samples(acc, gyro)]
 
 
