@@ -128,27 +128,26 @@ def read_rawlog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Iterator[
     source = str(path)
     if not path.is_file():
         raise InvalidRecordingError(source, "file not found")
-    fh = path.open("r", encoding="utf-8", errors="replace", newline="")
-    first = fh.readline()
+    with path.open("rb") as fh:
+        first = fh.readline()
     try:
-        header = json.loads(first)
+        header = json.loads(first.decode("utf-8", errors="replace"))
     except json.JSONDecodeError:
         header = None
     if not isinstance(header, dict) or header.get("format") != RAWLOG_FORMAT:
-        fh.close()
         raise InvalidRecordingError(
             source, f'expected a raw log header {{"format": "{RAWLOG_FORMAT}", ...}}', line=1
         )
     if header.get("version") != RAWLOG_VERSION:
-        fh.close()
         raise InvalidRecordingError(
             source, f"raw log version {header.get('version')!r} is not supported", line=1
         )
-    return header, _records(fh, list(header.get("chars", [])), source)
+    return header, _records(path, len(first), list(header.get("chars", [])), source)
 
 
-def _records(fh: TextIO, chars: list[str], source: str) -> Iterator[RawRecord]:
-    with fh:
+def _records(path: Path, offset: int, chars: list[str], source: str) -> Iterator[RawRecord]:
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        fh.seek(offset)
         line_no = 1
         for line in fh:
             line_no += 1

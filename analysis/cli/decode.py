@@ -36,8 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise HopscopeError(f"--out must name a .csv file, got {args.out!r}")
     if not out.resolve().parent.is_dir():
         raise InvalidRecordingError(args.out, "--out: the folder does not exist")
-    header, records = read_rawlog(args.rawlog)
-    records.close()  # type: ignore[attr-defined]
+    header, _ = read_rawlog(args.rawlog)
     logged = header.get("device")
     if args.device is not None and args.device != logged:
         raise HopscopeError(

@@ -44,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", metavar="FILE.csv", required=True, help="recording CSV to write")
     p.add_argument("--live", action="store_true", help="show live hop counts while recording")
+    p.add_argument(
+        "--device-description",
+        metavar="FILE.toml",
+        default=None,
+        help="description of a DIY board (for --device generic)",
+    )
     p.add_argument("--scan-timeout", type=float, default=10.0, metavar="S", help="scan time (10)")
     p.add_argument("--no-analysis", action="store_true", help="do not analyse at the end")
     emu = p.add_argument_group("emulation (no hardware)")
@@ -185,6 +191,17 @@ def run(args: argparse.Namespace) -> int:
 
     device = _check_args(args)
     faults = parse_faults(args.fault)
+    driver_options: dict[str, Any] = {}
+    if args.device_description is not None:
+        if device != "generic":
+            raise HopscopeError("--device-description is for --device generic")
+        driver_options["description"] = args.device_description
+    elif device == "generic":
+        if args.emulate is None:
+            raise HopscopeError("--device generic needs --device-description FILE.toml")
+        from imu.emulate.generic import RECOMMENDED
+
+        driver_options["description"] = dict(RECOMMENDED)
     settings = RecordSettings(
         device=device,
         out=Path(args.out),
@@ -197,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
         leg=args.leg.upper() if args.leg else None,
         placement=args.placement,
         scan_timeout_s=args.scan_timeout,
+        driver_options=driver_options,
     )
     if args.emulate is not None:
         # An emulated device that never answers fails fast (the real timeout is 15 s).
@@ -217,7 +235,12 @@ def run(args: argparse.Namespace) -> int:
                 )
             length = (args.duration or EMULATED_SESSION_S) + 30.0
             setup = emulated_radio(
-                args.emulate, duration_s=length, seed=args.seed, faults=faults, speed=args.speed
+                args.emulate,
+                duration_s=length,
+                seed=args.seed,
+                faults=faults,
+                speed=args.speed,
+                device_options=driver_options,
             )
             backends = {
                 "scanner_backend": setup.radio.scanner_backend,
@@ -259,7 +282,9 @@ def run(args: argparse.Namespace) -> int:
         return result
 
     try:
-        result = asyncio.run(go())
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            result = asyncio.run(go())
     except ConnectionFailedError as exc:
         raise HopscopeError(
             f"{exc}. Move closer, switch the sensor off and on, and make sure no phone app "
@@ -275,6 +300,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_analysis:
         _print_analysis(result.csv_path)
     return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one short line."""
+    print(f"hopscope: warning: {message}", file=sys.stderr)
 
 
 def _print_analysis(path: Path) -> None:
