@@ -8,6 +8,7 @@ the others still complete.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -87,6 +88,7 @@ SESSIONS_COLUMNS: tuple[str, ...] = (
     "target_hz",
     "slow_contact_ms",
     "warnings",  # ";"-joined warnings raised while loading or analysing
+    "report",  # session report, relative to the output folder (with --reports), else empty
 )
 
 #: Columns of ``hops.csv``: the labels, then the per-hop table of the analysis.
@@ -257,6 +259,13 @@ def _labels(
     }
 
 
+def report_file_name(session: str) -> str:
+    """Return a safe, unique HTML file name for a session's report."""
+    clean = re.sub(r"[^A-Za-z0-9_.-]+", "-", session).strip("-.")[:80] or "session"
+    digest = hashlib.sha1(session.encode("utf-8")).hexdigest()[:6]
+    return f"{clean}-{digest}.html"
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if isinstance(exc, HopscopeError):
@@ -275,6 +284,7 @@ def analyze_recording(
     settings: AnalysisSettings | None = None,
     pattern: str | None = DEFAULT_PATTERN,
     format: str | None = None,
+    report_dir: str | os.PathLike[str] | None = None,
 ) -> SessionOutcome:
     """Load and analyse one recording for a batch; never raises for a bad file.
 
@@ -290,6 +300,9 @@ def analyze_recording(
         File name pattern for labels the metadata lacks (:func:`compile_pattern`).
     format : str, optional
         Force an input format.
+    report_dir : path-like, optional
+        Write the session report (:func:`analysis.report.write_session_report`) into this
+        existing folder as ``<session>.html``.
 
     Returns
     -------
@@ -324,6 +337,18 @@ def analyze_recording(
         )
     messages = [" ".join(str(w.message).split()) for w in caught]
     labels = _labels(path, session, result.meta, regex)
+    report = ""
+    if report_dir is not None:
+        from analysis.report import write_session_report
+
+        name = report_file_name(session)
+        try:
+            write_session_report(
+                result, Path(report_dir, name), athlete=labels["athlete"], source=path.name
+            )
+            report = f"{Path(report_dir).name}/{name}"
+        except Exception as exc:  # a report that cannot be drawn must not lose the analysis
+            messages.append(f"session report not written: {_one_line(exc)}")
     q = result.quality
     common = {
         **labels,
@@ -343,6 +368,7 @@ def analyze_recording(
         "target_hz": settings.target_hz,
         "slow_contact_ms": settings.slow_contact_ms,
         "warnings": _join(messages),
+        "report": report,
     }
     if len(result.sets):
         sets = result.sets.loc[:, [c for c in _SET_METRICS if c in result.sets.columns]].copy()
@@ -409,6 +435,7 @@ def run_batch(
     pattern: str | None = DEFAULT_PATTERN,
     format: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    report_dir: str | os.PathLike[str] | None = None,
 ) -> BatchResult:
     """Analyse every recording under ``paths``, in parallel processes.
 
@@ -426,6 +453,8 @@ def run_batch(
         Force an input format for every file.
     progress : callable, optional
         Called as ``progress(done, total, file)`` after each file.
+    report_dir : path-like, optional
+        Also write a session report per recording into this folder (created when missing).
 
     Returns
     -------
@@ -448,7 +477,9 @@ def run_batch(
     settings = settings or AnalysisSettings()
     workers = min(workers or os.cpu_count() or 1, max(1, len(files)))
     outcomes: list[SessionOutcome] = []
-    kwargs = {"settings": settings, "pattern": pattern, "format": format}
+    if report_dir is not None:
+        Path(report_dir).mkdir(parents=True, exist_ok=True)
+    kwargs = {"settings": settings, "pattern": pattern, "format": format, "report_dir": report_dir}
     if workers == 1:
         for i, (f, name) in enumerate(zip(files, names, strict=True), start=1):
             outcomes.append(analyze_recording(f, session=name, **kwargs))
@@ -581,6 +612,7 @@ _TEXT_COLUMNS = {
     "placement",
     "source_format",
     "warnings",
+    "report",
 }
 _INT_COLUMNS = {"set", "hop", "hops", "gaps", "lost_samples", "clipped_impacts"}
 

@@ -60,13 +60,23 @@ def session_summary(sets: pd.DataFrame, hops: pd.DataFrame | None = None) -> pd.
     pandas.DataFrame
         Columns ``athlete``, ``leg``, ``date``, ``session``, ``sets``, ``sets_passed``,
         ``hops``, ``hop_hz`` (hop-weighted mean of set rates, Hz), ``contact_ms`` (ms),
-        ``flags`` (``;``-joined union), sorted by athlete, date and session. Failed files are
-        left out.
+        ``flags`` (``;``-joined union), ``report`` (the session report's path relative to the
+        output folder, or empty), sorted by athlete, date and session. Failed files are left
+        out.
     """
     ok = sets[sets["status"] != "error"].copy()
     if ok.empty:
         return pd.DataFrame(
-            columns=[*_KEYS, "sets", "sets_passed", "hops", "hop_hz", "contact_ms", "flags"]
+            columns=[
+                *_KEYS,
+                "sets",
+                "sets_passed",
+                "hops",
+                "hop_hz",
+                "contact_ms",
+                "flags",
+                "report",
+            ]
         )
     for col in ("athlete", "leg", "date"):
         ok[col] = ok[col].fillna("")
@@ -76,6 +86,8 @@ def session_summary(sets: pd.DataFrame, hops: pd.DataFrame | None = None) -> pd.
     verdict = ok["set_flags"].fillna("").str.contains("below_target_frequency|slow_rebound")
     ok["_passed"] = (~verdict) & ok["set"].notna()
     ok["_is_set"] = ok["set"].notna()
+    if "report" not in ok.columns:
+        ok["report"] = ""
     grouped = ok.groupby(_KEYS, sort=True, dropna=False)
     out = grouped.agg(
         sets=("_is_set", "sum"),
@@ -84,6 +96,7 @@ def session_summary(sets: pd.DataFrame, hops: pd.DataFrame | None = None) -> pd.
         _w_hz=("_w_hz", "sum"),
         _w_contact=("_w_contact", "sum"),
         flags=("session_flags", "first"),
+        report=("report", "first"),
     ).reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["hop_hz"] = np.where(out["hops"] > 0, out["_w_hz"] / out["hops"], np.nan)
@@ -99,10 +112,11 @@ def session_summary(sets: pd.DataFrame, hops: pd.DataFrame | None = None) -> pd.
         out = out.merge(med, on=_KEYS, how="left")
         out["contact_ms"] = out["_median_contact"].where(out["_median_contact"].notna(), np.nan)
     out["flags"] = out["flags"].fillna("")
+    out["report"] = out["report"].fillna("").astype(str)
     out["sets"] = out["sets"].astype(int)
     out["sets_passed"] = out["sets_passed"].astype(int)
     out["hops"] = out["hops"].astype(int)
-    cols = [*_KEYS, "sets", "sets_passed", "hops", "hop_hz", "contact_ms", "flags"]
+    cols = [*_KEYS, "sets", "sets_passed", "hops", "hop_hz", "contact_ms", "flags", "report"]
     return out[cols].sort_values(["athlete", "date", "session"]).reset_index(drop=True)
 
 

@@ -50,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--exercise", choices=EXERCISES, default="hops", help="exercise (hops)")
     p.add_argument("--body-mass-kg", type=float, default=None, help="body mass for stiffness, kg")
     p.add_argument("--format", metavar="NAME", default=None, help="input format (detected)")
+    p.add_argument(
+        "--reports",
+        action="store_true",
+        help="also write a session report per recording into OUTDIR/sessions/ (slower)",
+    )
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     p.set_defaults(func=run)
 
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             pattern=args.pattern,
             format=args.format,
             progress=lambda done, total, f: progress.update(task, completed=done),
+            report_dir=out / "sessions" if args.reports else None,
         )
         progress.update(task, description="writing pages")
         paths = write_outputs(result, out, settings=settings, workers=args.workers)

@@ -158,7 +158,7 @@ def render_squad_index(
                     f'<a href="{esc(href)}">{esc(r.athlete)}</a>',
                     esc(r.date or "undated"),
                     esc(r.leg or "–"),
-                    esc(r.session),
+                    _session_link(r.session, r.report, prefix=""),
                     f"{r.sets_passed}/{r.sets} {mark(passed, yes='met', no='short')}",
                     fmt(r.hop_hz, 2),
                     fmt(r.contact_ms, 0),
@@ -295,7 +295,7 @@ def render_athlete_page(
             [
                 esc(r["date"] or "undated"),
                 esc(r["leg"] or "–"),
-                esc(r["session"]),
+                _session_link(r["session"], r.get("report", ""), prefix="../"),
                 f"{int(r['sets_passed'])}/{int(r['sets'])}",
                 str(int(r["hops"])),
                 fmt(r["hop_hz"], 2),
@@ -355,6 +355,13 @@ def _write_athlete_page(job: tuple) -> None:
     """Render and write one athlete page (a top-level function, so worker processes can run it)."""
     path, athlete, rows, base, sym, extra, kwargs = job
     path.write_text(render_athlete_page(athlete, rows, base, sym, extra, **kwargs), "utf-8")
+
+
+def _session_link(session: str, report: str | None, *, prefix: str) -> str:
+    """Return the session name, linked to its report when one was written."""
+    if not report:
+        return esc(session)
+    return f'<a href="{esc(prefix + report)}">{esc(session)}</a>'
 
 
 def _date_range(summary: pd.DataFrame) -> str:

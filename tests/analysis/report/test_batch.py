@@ -194,3 +194,32 @@ def test_file_name_labels_missing_become_unknown(tmp_path):
     row = result.sessions.iloc[0]
     assert row["athlete"] == "unknown" and row["leg"] == "" and row["date"] == ""
     assert row["session"] == "session1"
+
+
+def test_reports_option_writes_and_links_session_reports(squad_dir, tmp_path):
+    ann = squad_dir / "Ann_L_2026-11-01.csv"
+    bad = squad_dir / "Bad_L_2026-11-04.csv"
+    code = main(
+        [
+            "batch",
+            str(ann),
+            str(bad),
+            "-o",
+            str(tmp_path),
+            "--reports",
+            "--no-progress",
+            "--workers",
+            "1",
+        ]
+    )
+    assert code == 1
+    sessions = pd.read_csv(tmp_path / "sessions.csv", keep_default_na=False)
+    ok = sessions[sessions["status"] == "ok"]
+    (report,) = set(ok["report"])
+    assert report.startswith("sessions/") and report.endswith(".html")
+    html = (tmp_path / report).read_text(encoding="utf-8")
+    assert "Ann" in html and 'id="verdict-set-1"' in html
+    assert sessions.loc[sessions["status"] == "error", "report"].tolist() == [""]
+    page = (tmp_path / "athletes" / f"{athlete_slug('Ann')}.html").read_text(encoding="utf-8")
+    assert f'href="../{report}"' in page
+    assert f'href="{report}"' in (tmp_path / "index.html").read_text(encoding="utf-8")
