@@ -150,6 +150,7 @@ def retime_takeoffs(
     expected_contact_ms: np.ndarray,
     next_landing_s: np.ndarray,
     tolerance: float = 0.4,
+    gap_index: np.ndarray | None = None,
     settings: DetectionSettings | None = None,
 ) -> np.ndarray:
     """Find take-offs again where the expected contact time says where to look.
@@ -174,6 +175,8 @@ def retime_takeoffs(
         The landing that follows each contact (s); the fall is sought before it.
     tolerance : float
         Relative window around the expected contact time.
+    gap_index : numpy.ndarray of int, optional
+        Gaps (step ``i`` to ``i + 1``); a fall is never timed across one.
     settings : DetectionSettings, optional
         Detector settings (span, edge level, take-off correction).
 
@@ -225,7 +228,12 @@ def retime_takeoffs(
     kq = win[np.arange(len(lo)), np.argmax(score, axis=1)]
     good = valid.any(axis=1) & (hi > lo)
     stop = np.searchsorted(t, nxt[ok])
-    takeoff, _, _ = _time_fall(t, m, kq, lo - span, stop, span=span, s=s)
+    takeoff, top, bottom = _time_fall(t, m, kq, lo - span, stop, span=span, s=s)
+    if gap_index is not None and len(gap_index):
+        is_gap = np.zeros(n, dtype=bool)
+        is_gap[np.asarray(gap_index, dtype=np.int64)] = True
+        crossed = np.r_[0, np.cumsum(is_gap)]
+        good &= crossed[bottom] - crossed[top] == 0
     out[np.flatnonzero(ok)] = np.where(good, takeoff, np.nan)
     return out
 
@@ -430,6 +438,31 @@ def detect_flights(
             "flight_min_g": flight_min[accept],
         }
     )
+    # The recording may end in flight: a take-off after the last landing, then flight-level
+    # samples to the end. That flight has no landing (NaN).
+    if accept.any():
+        last = int(np.flatnonzero(accept)[-1])
+        st = min(int(peaks[last]) + guard, n - 1)
+        kq_end = int(next_q[st])
+        limit = landing[last] + s.max_flight_ms / 1e3
+        if kq_end < n - 1 and t[kq_end] <= limit and t[-1] - t[kq_end] <= s.max_flight_ms / 1e3:
+            k_arr = np.array([kq_end])
+            to_end, top_end, bottom_end = _time_fall(
+                t, m, k_arr, np.array([st]), np.array([n]), span=span, s=s
+            )
+            tail_low = cum_low[n] - cum_low[bottom_end[0]]
+            crossed = np.r_[0, np.cumsum(is_gap)]
+            if tail_low >= need and crossed[bottom_end[0]] == crossed[top_end[0]]:
+                end_row = pd.DataFrame(
+                    {
+                        "takeoff_s": to_end,
+                        "landing_s": [np.nan],
+                        "impact_peak_g": [np.nan],
+                        "impact_clipped": [False],
+                        "flight_min_g": [float(m[bottom_end[0] :].min())],
+                    }
+                )
+                flights = pd.concat([flights, end_row], ignore_index=True)
     reason = np.where(
         ~ok_onset,
         "no impact onset",

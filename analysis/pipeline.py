@@ -130,7 +130,7 @@ def analyze(
     )
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops.
-    retry = reasons == "irregular contact"
+    retry = (reasons == "irregular contact") | (reasons == "take-off not found")
     if retry.any():
         good = contacts.loc[reasons == ""]
         expected = _expected_contact_ms(contacts, good)
@@ -142,6 +142,7 @@ def analyze(
             expected_contact_ms=expected[retry],
             next_landing_s=contacts["next_landing_s"].to_numpy()[retry],
             tolerance=settings.contact_tolerance,
+            gap_index=tb.gap_index,
             settings=settings.detection,
         )
         takeoffs = contacts["takeoff_s"].to_numpy().copy()

@@ -21,6 +21,9 @@ def group_flights(
 ) -> np.ndarray:
     """Assign each flight to a set: a ground time longer than ``set_gap_s`` ends a set.
 
+    When a flight's take-off is unknown (NaN), its landing starts a new set only when it comes
+    more than ``set_gap_s`` after the previous landing.
+
     Parameters
     ----------
     takeoff_s, landing_s : numpy.ndarray
@@ -48,7 +51,10 @@ def group_flights(
     if len(takeoff_s) == 0:
         return np.zeros(0, dtype=np.int64)
     ground = takeoff_s[1:] - landing_s[:-1]
-    new_set = np.r_[True, ~(ground <= set_gap_s)]
+    # A flight whose take-off was not found still shows a flight: then the landings decide.
+    between = landing_s[1:] - landing_s[:-1]
+    apart = np.where(np.isnan(ground), between > set_gap_s, ~(ground <= set_gap_s))
+    new_set = np.r_[True, apart]
     return np.cumsum(new_set).astype(np.int64)
 
 
@@ -220,8 +226,8 @@ def check_contacts(
     Returns
     -------
     numpy.ndarray of str
-        ``""``, ``"contact too short"``, ``"contact too long"``, ``"irregular period"`` or
-        ``"irregular contact"``.
+        ``""``, ``"contact too short"``, ``"contact too long"``, ``"irregular period"``,
+        ``"irregular contact"`` or ``"take-off not found"``.
     """
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
     contact_ms = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - landing) * 1e3
@@ -241,6 +247,7 @@ def check_contacts(
         off = np.abs(period / running_median(period) - 1.0)
         off_contact = np.abs(contact_ms / running_median(contact_ms) - 1.0)
     reason = np.full(len(contacts), "", dtype=object)
+    reason[np.isnan(contact_ms)] = "take-off not found"
     reason[off_contact > contact_tolerance] = "irregular contact"
     reason[off > period_tolerance] = "irregular period"
     reason[contact_ms > max_contact_ms] = "contact too long"

@@ -118,30 +118,43 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     if result.n_hops == 0:
         console.print("No hops found: no complete ground contact (landing then take-off).")
     else:
-        table = Table(title=f"{result.n_hops} hops in {len(result.sets)} set(s)")
-        for col in ("set", "hops", "hop rate", "median contact", "median flight", "flags", ""):
-            table.add_column(col, justify="right" if col not in ("flags", "") else "left")
+        table = Table(
+            title=f"{result.n_hops} hops in {len(result.sets)} set(s)",
+            caption="Hz: set hop rate; contact and flight: set medians",
+        )
+        table.add_column("set", justify="right")
+        table.add_column("hops", justify="right")
+        table.add_column(f"Hz (≥{s.target_hz - s.target_tolerance_hz:g})", justify="right")
+        table.add_column(f"contact ms (≤{s.slow_contact_ms:g})", justify="right")
+        table.add_column("flight ms", justify="right")
+        table.add_column("result", no_wrap=True)
+        table.add_column("flags", no_wrap=True)
         threshold = s.target_hz - s.target_tolerance_hz
+        verdict_flags = {"below_target_frequency", "slow_rebound", "too_few_hops"}
         for row in result.sets.itertuples(index=False):
-            verdict_flags = {"below_target_frequency", "slow_rebound", "too_few_hops"}
             passed = not (set(row.flags) & verdict_flags)
             rate_ok = math.isfinite(row.hop_hz) and row.hop_hz >= threshold
             contact_ok = math.isfinite(row.contact_ms) and row.contact_ms <= s.slow_contact_ms
+            if s.exercise == "hops" and math.isfinite(row.hop_hz):
+                rate = f"{row.hop_hz:.2f}" if rate_ok else f"[red]{row.hop_hz:.2f}[/red]"
+            else:
+                rate = "–"
+            contact = _fmt(row.contact_ms, ".0f")
             table.add_row(
                 str(row.set),
                 str(row.hops),
-                f"{_fmt(row.hop_hz, '.2f')} Hz {'≥' if rate_ok else '<'} {s.target_hz:g}",
-                f"{_fmt(row.contact_ms, '.0f')} ms {'≤' if contact_ok else '>'} "
-                f"{s.slow_contact_ms:g}",
-                f"{_fmt(row.flight_ms, '.0f')} ms",
-                ", ".join(row.flags) or "–",
+                rate,
+                contact if contact_ok else f"[red]{contact}[/red]",
+                _fmt(row.flight_ms, ".0f"),
                 "[green]PASS[/green]" if passed else "[red]FAIL[/red]",
+                "\n".join(row.flags) or "–",
             )
         console.print(table)
     console.print("Flags: " + (", ".join(result.flags) if result.flags else "none"))
     rejected = result.info.get("rejected_contacts")
     if rejected is not None and len(rejected):
-        console.print(f"{len(rejected)} implausible contact(s) left out (see the JSON 'quality').")
+        reasons = ", ".join(f"{k}: {v}" for k, v in rejected["reason"].value_counts().items())
+        console.print(f"{len(rejected)} implausible contact(s) left out ({reasons}).")
     console.print(
         f"Settings: exercise {s.exercise}, target {s.target_hz:g} Hz (tolerance "
         f"{s.target_tolerance_hz:g}), slow contact > {s.slow_contact_ms:g} ms or > "

@@ -14,10 +14,10 @@ class TestGroupFlights:
         landing = takeoff + 0.15
         assert group_flights(takeoff, landing, set_gap_s=1.0).tolist() == [1, 1, 1, 2, 2]
 
-    def test_nan_takeoff_starts_a_set(self):
-        takeoff = np.array([0.0, np.nan, 1.0])
-        landing = np.array([0.15, 0.6, 1.15])
-        assert group_flights(takeoff, landing).tolist() == [1, 2, 2]
+    def test_unknown_takeoff_uses_the_landings(self):
+        takeoff = np.array([0.0, np.nan, 0.9, np.nan])
+        landing = np.array([0.15, 0.6, 1.05, 4.0])
+        assert group_flights(takeoff, landing).tolist() == [1, 1, 1, 2]
 
     def test_empty_and_errors(self):
         assert len(group_flights(np.zeros(0), np.zeros(0))) == 0
@@ -123,7 +123,12 @@ class TestFlags:
         s = AnalysisSettings()
         q = {"effective_rate_hz": 52.0, "clipped_impacts": 0, "gaps": 0}
         assert recording_flags(q, settings=s) == ("low_sample_rate",)
-        q = {"effective_rate_hz": 200.0, "clipped_impacts": 2, "gaps": 0, "lost_packets_reported": 3}
+        q = {
+            "effective_rate_hz": 200.0,
+            "clipped_impacts": 2,
+            "gaps": 0,
+            "lost_packets_reported": 3,
+        }
         assert recording_flags(q, settings=s) == ("clipping", "gaps")
 
     def test_union_order(self):

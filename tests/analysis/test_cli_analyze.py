@@ -1,0 +1,189 @@
+"""``hopscope analyze`` end to end: summaries, output files and every kind of bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.result import HOP_COLUMNS
+from imu.recording import RecordingMeta
+from imu.simulate import SetSpec, simulate_session
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rec") / "session.csv"
+    sim = simulate_session(
+        4001,
+        sample_rate_hz=200.0,
+        sets=[SetSpec(hops=12, hop_hz=3.3, duty_factor=0.5), SetSpec(hops=12, hop_hz=2.5)],
+        rest_s=6.0,
+        body_mass_kg=68.0,
+    )
+    sim.write(path)
+    return path, sim
+
+
+def test_summary_and_outputs(recording, tmp_path, capsys):
+    path, sim = recording
+    hops_csv, js, png = tmp_path / "hops.csv", tmp_path / "s.json", tmp_path / "p.png"
+    code = main(
+        ["analyze", str(path), "--hops-csv", str(hops_csv), "--json", str(js), "--plot", str(png)]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "24 hops in 2 set(s)" in out
+    assert "PASS" in out and "FAIL" in out
+    assert "below_target_frequency" in out
+    assert "Settings:" in out and "target 3 Hz" in out
+
+    table = pd.read_csv(hops_csv)
+    assert list(table.columns) == list(HOP_COLUMNS)
+    assert len(table) == 24
+    # the last hop of each set has a flight (the landing into standing follows)
+    assert table["flight_ms"].notna().all()
+    np.testing.assert_allclose(table["landing_s"], sim.truth["landing_s"], atol=0.01)
+
+    summary = json.loads(js.read_text())
+    assert summary["hops"] == 24
+    assert [s["hops"] for s in summary["sets"]] == [12, 12]
+    for key in ("set", "start_s", "end_s", "hops", "hop_hz", "contact_ms", "flight_ms", "flags"):
+        assert key in summary["sets"][0]
+    assert summary["sets"][1]["flags"] == ["below_target_frequency"]
+    assert summary["settings"]["slow_contact_ms"] == 250.0
+    assert summary["quality"]["effective_rate_hz"] == pytest.approx(200.0, rel=1e-3)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_settings_from_the_command_line(recording, tmp_path, capsys):
+    path, _ = recording
+    js = tmp_path / "s.json"
+    code = main(
+        [
+            "analyze",
+            str(path),
+            "--target-hz",
+            "2.2",
+            "--slow-contact-ms",
+            "150",
+            "--body-mass-kg",
+            "80",
+            "--json",
+            str(js),
+        ]
+    )
+    assert code == 0
+    summary = json.loads(js.read_text())
+    assert summary["settings"]["target_hz"] == 2.2
+    assert summary["settings"]["body_mass_kg"] == 80.0
+    assert all("below_target_frequency" not in s["flags"] for s in summary["sets"])
+    assert all("slow_rebound" in s["flags"] for s in summary["sets"])
+    assert "body mass 80 kg" in capsys.readouterr().out
+
+
+def test_empty_cells_written_empty(tmp_path, capsys):
+    # a recording that ends in flight: the last contact has no flight and no rate
+    sim = simulate_session(4002, sample_rate_hz=200.0, sets=[SetSpec(hops=8)], end_standing_s=0.5)
+    cut = sim.samples[sim.samples["time_s"] < sim.truth["takeoff_s"].iloc[-1] + 0.05]
+    path = tmp_path / "cut.csv"
+    cut.to_csv(path, index=False)
+    out_csv = tmp_path / "hops.csv"
+    assert main(["analyze", str(path), "--hops-csv", str(out_csv)]) == 0
+    lines = out_csv.read_text().splitlines()
+    last = lines[-1].split(",")
+    assert last[HOP_COLUMNS.index("flight_ms")] == ""
+    assert last[HOP_COLUMNS.index("hop_hz")] == ""
+    capsys.readouterr()
+
+
+def test_no_hops_says_so_and_exits_0(tmp_path, capsys):
+    sim = simulate_session(4003, sample_rate_hz=100.0, sets=[], walking_s=10.0)
+    path = tmp_path / "walk.csv"
+    sim.write(path)
+    js = tmp_path / "s.json"
+    assert main(["analyze", str(path), "--json", str(js)]) == 0
+    assert "No hops found" in capsys.readouterr().out
+    assert json.loads(js.read_text())["hops"] == 0
+
+
+def test_low_rate_warning_is_one_line(tmp_path, capsys):
+    sim = simulate_session(4004, sample_rate_hz=52.0, sets=[SetSpec(hops=6)])
+    path = tmp_path / "slow.csv"
+    sim.write(path)
+    assert main(["analyze", str(path)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    warnings = [line for line in err if "warning" in line]
+    assert any("52 Hz is below 100 Hz" in line for line in warnings)
+    assert all(line.startswith("hopscope: warning: ") for line in warnings)
+    assert not any("HopscopeWarning" in line or "warnings.warn" in line for line in err)
+
+
+GOOD = "time_s,ax_g,ay_g,az_g\n0.00,0,0,1\n0.01,0,0,1\n0.02,0,0,1\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expect"),
+    [
+        ("missing", None, "file not found"),
+        ("empty", "", "empty"),
+        ("columns", "t,ax_g,ay_g,az_g\n0,0,0,1\n", "column"),
+        ("missing_column", "time_s,ax_g,ay_g\n0,0,0\n", "time_s,ax_g,ay_g"),
+        ("text", GOOD + "0.03,0,abc,1\n", "line 5"),
+        ("backwards", GOOD + "0.015,0,0,1\n", "backwards"),
+        ("repeats", GOOD + "0.02,0,0,1\n", "repeats"),
+        ("nan", GOOD + "0.03,0,NaN,1\n", "line 5"),
+        ("header_only", "time_s,ax_g,ay_g,az_g\n", "no samples"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, name, text, expect):
+    path = tmp_path / f"{name}.csv"
+    if text is not None:
+        path.write_text(text)
+    code = main(["analyze", str(path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert str(path) in err
+    assert expect in err
+    assert "Traceback" not in err
+
+
+def test_unknown_format_and_bad_options(tmp_path, capsys):
+    path = tmp_path / "ok.csv"
+    path.write_text(GOOD)
+    assert main(["analyze", str(path), "--format", "nonsense"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nonsense" in err
+    assert main(["analyze", str(path), "--acc-cols", "a,b"]) == 2
+    assert "--acc-cols" in capsys.readouterr().err
+    assert main(["analyze", str(path), "--target-hz", "-1"]) == 2
+    assert "target_hz" in capsys.readouterr().err
+    assert main(["analyze", str(path), "--json", str(tmp_path / "no" / "dir" / "s.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_console_script_end_to_end(recording, tmp_path):
+    path, _ = recording
+    exe = Path(sys.executable).with_name("hopscope")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "analysis.cli"]
+    ok = subprocess.run([*cmd, "analyze", str(path)], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "24 hops" in ok.stdout
+    bad = subprocess.run(
+        [*cmd, "analyze", str(tmp_path / "nope.csv")], capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "nope.csv" in bad.stderr
+
+
+def test_metadata_body_mass_reaches_stiffness(recording, tmp_path):
+    path, _ = recording
+    out_csv = tmp_path / "h.csv"
+    assert main(["analyze", str(path), "--hops-csv", str(out_csv)]) == 0
+    assert pd.read_csv(out_csv)["stiffness_kn_per_m"].notna().all()
+    assert RecordingMeta.from_dict(json.loads(path.with_suffix(".json").read_text())).body_mass_kg
