@@ -223,3 +223,26 @@ def test_reports_option_writes_and_links_session_reports(squad_dir, tmp_path):
     page = (tmp_path / "athletes" / f"{athlete_slug('Ann')}.html").read_text(encoding="utf-8")
     assert f'href="../{report}"' in page
     assert f'href="{report}"' in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_squad_pages_escape_names_and_errors(tmp_path):
+    from tests.analysis.report.test_session_report import EVIL, external_references
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_hopscope(
+        folder / "a.csv", simulate(40, athlete=EVIL, leg="L", start_utc="2026-11-01T07:00:00Z")
+    )
+    (folder / "<b>bad<i>_L_2026-11-02.csv").write_text("<script>alert(2)</script>\n")
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), "-o", str(out), "--workers", "1", "--no-progress"]) == 1
+    pages = [out / "index.html", *(out / "athletes").glob("*.html")]
+    assert len(pages) == 2  # the failed file has no analysed session, so no athlete page
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert EVIL not in html and "<script>alert(2)" not in html and "<b>bad<i>" not in html
+        assert html.count("<script>") == 1
+        assert external_references(html) == []
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    assert "&lt;b&gt;bad&lt;i&gt;_L_2026-11-02.csv" in index
