@@ -92,12 +92,17 @@ def time_base(time_s: np.ndarray, *, max_gap_samples: float = 2.5) -> TimeBase:
     step = np.diff(time_s)
     if not np.isfinite(step).all() or not (step > 0).all():
         raise ValueError("`time_s` must be finite and strictly increasing")
-    period = float(np.median(step))
+    # Medians from at most ~200 000 evenly spread steps: as good, and fast on long recordings.
+    sub = step[:: max(1, len(step) // 200_000)]
+    period = float(np.median(sub))
     is_gap = step > max_gap_samples * period
     gap_index = np.flatnonzero(is_gap)
-    regular = step[~is_gap]
-    effective_period = float(regular.mean()) if len(regular) else period
-    mad = float(np.median(np.abs(regular - period))) if len(regular) else 0.0
+    n_regular = len(step) - len(gap_index)
+    effective_period = (
+        float(step.sum() - step[gap_index].sum()) / n_regular if n_regular else period
+    )
+    sub = sub[sub <= max_gap_samples * period]
+    mad = float(np.median(np.abs(sub - period))) if len(sub) else 0.0
     lost = int(np.maximum(np.rint(step[gap_index] / effective_period) - 1, 0).sum())
     return TimeBase(
         effective_rate_hz=1.0 / effective_period,

@@ -11,10 +11,10 @@ is a numpy operation on the whole signal or on a (candidates x window) array.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 import pandas as pd
-from scipy.ndimage import minimum_filter1d
 from scipy.signal import find_peaks
 
 from analysis.settings import DetectionSettings
@@ -37,6 +37,17 @@ EDGE_FRACTION = 0.3
 CANDIDATE_COLUMNS = ("peak_s", "peak_g", "reason")
 
 
+def _min_after(m: np.ndarray, span: int) -> np.ndarray:
+    """Return ``out[k] = min(m[k+1 : k+1+span])`` (the last sample repeats past the end)."""
+    n = len(m)
+    out = np.empty(n)
+    out[:-1] = m[1:]
+    out[-1] = m[-1]
+    for j in range(2, span + 1):
+        np.minimum(out[: n - j], m[j:], out=out[: n - j])
+    return out
+
+
 def _windows(index: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
     """Return an (len(index), stop - start) array of sample indices ``index + k``, clipped."""
     k = np.arange(start, stop)
@@ -47,9 +58,10 @@ def _bound_flights(
     peaks: np.ndarray,
     foot: np.ndarray,
     ok_onset: np.ndarray,
-    next_q: np.ndarray,
-    cum_low: np.ndarray,
+    q_idx: np.ndarray,
+    low_idx: np.ndarray,
     *,
+    n: int,
     max_flight: int,
     guard: int,
     need: int,
@@ -59,11 +71,15 @@ def _bound_flights(
 
     A flight before candidate ``i`` is sought from ``guard`` samples after the previous
     accepted landing's peak (never inside that contact's impact), at most ``max_flight``
-    samples back. The candidate is a landing when it has an impact onset and at least
-    ``need`` flight-level samples after the take-off fall (or after the search start when no
-    fall is found). This is the one loop of the detector: over candidates, O(1) each.
+    samples back. The candidate is a landing when it has an impact onset, no flight-level
+    sample between ``guard`` and ``stance`` samples after its peak, and at least ``need``
+    flight-level samples (``low_idx``) after the first take-off fall (``q_idx``) of the
+    search (or after the search start when no fall is found). This is the one loop of the
+    detector: over candidates, O(log n) each.
     """
-    n_last = len(next_q) - 1
+    q_list = q_idx.tolist()
+    low_list = low_idx.tolist()
+    n_q = len(q_list)
     start = np.empty(len(peaks), dtype=np.int64)
     accept = np.zeros(len(peaks), dtype=bool)
     last = -(10**12)
@@ -76,23 +92,44 @@ def _bound_flights(
             strict=True,
         )
     ):
-        st = min(max(st_min, last + guard, 0), n_last)
+        st = min(max(st_min, last + guard, 0), n - 1)
         start[i] = st
         if not ok or st >= ft:
             continue
         # A landing starts a contact: no flight-level sample soon after the impact's ringing
         # (limb motion that lifts the magnitude in flight falls back to flight level).
-        if (
-            stance > guard
-            and cum_low[min(pk + stance, n_last) + 1] - cum_low[min(pk + guard, n_last)]
+        if stance > guard and bisect_right(low_list, pk + stance) > bisect_left(
+            low_list, pk + guard
         ):
             continue
-        kq = int(next_q[st])
+        j = bisect_left(q_list, st)
+        kq = q_list[j] if j < n_q else n
         first = kq if kq < ft else st
-        if cum_low[ft + 1] - cum_low[first] >= need:
+        if bisect_right(low_list, ft) - bisect_left(low_list, first) >= need:
             accept[i] = True
             last = pk
     return start, accept
+
+
+def _qualifying_falls(m: np.ndarray, *, span: int, fall_g: float, bottom_g: float) -> np.ndarray:
+    """Return the samples from which the magnitude falls by ``fall_g`` to below ``bottom_g``.
+
+    The fall must happen within the next ``span`` samples; only samples shortly before one
+    below ``bottom_g`` are examined.
+    """
+    n = len(m)
+    low = np.flatnonzero(m < bottom_g)
+    if not len(low):
+        return low
+    mark = np.zeros(n, dtype=bool)
+    for j in range(1, span + 1):
+        idx = low - j
+        mark[idx[idx >= 0]] = True
+    k = np.flatnonzero(mark)
+    bottom = m[np.minimum(k + 1, n - 1)]
+    for j in range(2, span + 1):
+        np.minimum(bottom, m[np.minimum(k + j, n - 1)], out=bottom)
+    return k[(m[k] - bottom >= fall_g) & (bottom < bottom_g)]
 
 
 def _time_fall(
@@ -212,9 +249,7 @@ def retime_takeoffs(
         np.searchsorted(t, nxt[ok]) - span - 1,
     )
     n = len(m)
-    bottom_after = np.empty(n)
-    bottom_after[:-1] = minimum_filter1d(m[1:], size=span, origin=-(span // 2), mode="nearest")
-    bottom_after[-1] = m[-1]
+    bottom_after = _min_after(m, span)
     drop = m - bottom_after
     # Candidate falls: local maxima of the fall within one span, of at least half
     # takeoff_fall_g; the one closest to the expected take-off wins.
@@ -332,6 +367,7 @@ def detect_flights(
         prominence=s.impact_prominence_g,
         distance=distance,
         plateau_size=1,
+        wlen=2 * int(np.ceil(s.max_flight_ms * ms)) + 1,
     )
     if len(peaks) == 0:
         return empty, no_rej
@@ -381,29 +417,29 @@ def detect_flights(
     #    by impact_guard_ms.
     low = m < s.flight_g
     span = max(2, int(np.ceil(s.fall_span_ms * ms)))
-    # bottom_after[k]: lowest magnitude among samples k+1 .. k+span.
-    bottom_after = np.empty(n)
-    bottom_after[:-1] = minimum_filter1d(m[1:], size=span, origin=-(span // 2), mode="nearest")
-    bottom_after[-1] = m[-1]
-    qualifies = (m - bottom_after >= s.takeoff_fall_g) & (bottom_after < s.takeoff_bottom_g)
-    q_pos = np.where(qualifies, np.arange(n), n)
-    next_q = np.minimum.accumulate(q_pos[::-1])[::-1]  # first qualifying sample at or after i
+    q_idx = _qualifying_falls(m, span=span, fall_g=s.takeoff_fall_g, bottom_g=s.takeoff_bottom_g)
+    low_idx = np.flatnonzero(low)
     guard = int(np.ceil(s.impact_guard_ms * ms))
     max_flight = int(np.ceil(s.max_flight_ms * ms)) + 1
-    cum_low = np.r_[0, np.cumsum(low)]
     need = max(1, int(np.floor(s.min_flight_evidence_ms * ms)))
     start, accept = _bound_flights(
         peaks,
         foot,
         ok_onset,
-        next_q,
-        cum_low,
+        q_idx,
+        low_idx,
+        n=n,
         max_flight=max_flight,
         guard=guard,
         need=need,
         stance=int(np.floor(s.stance_check_ms * ms)),
     )
-    kq = next_q[start]
+    pos = np.searchsorted(q_idx, start)
+    kq = (
+        np.where(pos < len(q_idx), q_idx[np.minimum(pos, len(q_idx) - 1)], n)
+        if len(q_idx)
+        else np.full(len(start), n)
+    )
     has_fall = kq < foot
     kq = np.minimum(kq, n - 1)
     takeoff, top, bottom = _time_fall(t, m, kq, start, foot, span=span, s=s)
@@ -443,14 +479,15 @@ def detect_flights(
     if accept.any():
         last = int(np.flatnonzero(accept)[-1])
         st = min(int(peaks[last]) + guard, n - 1)
-        kq_end = int(next_q[st])
+        pos_end = int(np.searchsorted(q_idx, st))
+        kq_end = int(q_idx[pos_end]) if pos_end < len(q_idx) else n
         limit = landing[last] + s.max_flight_ms / 1e3
         if kq_end < n - 1 and t[kq_end] <= limit and t[-1] - t[kq_end] <= s.max_flight_ms / 1e3:
             k_arr = np.array([kq_end])
             to_end, top_end, bottom_end = _time_fall(
                 t, m, k_arr, np.array([st]), np.array([n]), span=span, s=s
             )
-            tail_low = cum_low[n] - cum_low[bottom_end[0]]
+            tail_low = len(low_idx) - int(np.searchsorted(low_idx, bottom_end[0]))
             crossed = np.r_[0, np.cumsum(is_gap)]
             if tail_low >= need and crossed[bottom_end[0]] == crossed[top_end[0]]:
                 end_row = pd.DataFrame(

@@ -102,7 +102,9 @@ def _slope(y: np.ndarray) -> float:
     if ok.sum() < 3:
         return float("nan")
     x = np.arange(len(y), dtype=np.float64)[ok]
-    return float(np.polyfit(x, y[ok], 1)[0])
+    yy = y[ok]
+    dx = x - x.mean()
+    return float((dx * (yy - yy.mean())).sum() / (dx * dx).sum())
 
 
 def _cv(x: np.ndarray) -> float:
@@ -151,17 +153,24 @@ def set_summaries(hops: pd.DataFrame, *, slow_contact_ms: float = 250.0) -> pd.D
     if not slow_contact_ms > 0:
         raise ValueError(f"`slow_contact_ms` must be greater than 0, got {slow_contact_ms!r}")
     rows = []
-    for set_number, group in hops.groupby("set", sort=True):
-        landing = group["landing_s"].to_numpy(dtype=np.float64)
-        contact = group["contact_ms"].to_numpy(dtype=np.float64)
-        flight = group["flight_ms"].to_numpy(dtype=np.float64)
-        n = len(group)
+    set_ids = hops["set"].to_numpy(dtype=np.int64)
+    cols = {
+        c: hops[c].to_numpy(dtype=np.float64)
+        for c in ("landing_s", "takeoff_s", "contact_ms", "flight_ms", "duty_factor", "hop_hz")
+    }
+    order = np.argsort(set_ids, kind="stable")
+    cuts = np.flatnonzero(np.diff(set_ids[order])) + 1
+    for idx in np.split(order, cuts) if len(order) else []:
+        landing = cols["landing_s"][idx]
+        contact = cols["contact_ms"][idx]
+        flight = cols["flight_ms"][idx]
+        n = len(idx)
         span = landing[-1] - landing[0]
         rows.append(
             {
-                "set": int(set_number),
+                "set": int(set_ids[idx[0]]),
                 "start_s": float(landing[0]),
-                "end_s": float(group["takeoff_s"].iloc[-1]),
+                "end_s": float(cols["takeoff_s"][idx][-1]),
                 "hops": n,
                 "hop_hz": (n - 1) / span if n > 1 and span > 0 else float("nan"),
                 "contact_ms": _median(contact),
@@ -170,10 +179,10 @@ def set_summaries(hops: pd.DataFrame, *, slow_contact_ms: float = 250.0) -> pd.D
                 "flight_iqr_ms": _iqr(flight),
                 "contact_cv": _cv(contact),
                 "flight_cv": _cv(flight),
-                "duty_factor": _median(group["duty_factor"].to_numpy(dtype=np.float64)),
+                "duty_factor": _median(cols["duty_factor"][idx]),
                 "slow_share": float(np.mean(contact > slow_contact_ms)),
                 "contact_trend_ms_per_hop": _slope(contact),
-                "hop_hz_trend_per_hop": _slope(group["hop_hz"].to_numpy(dtype=np.float64)),
+                "hop_hz_trend_per_hop": _slope(cols["hop_hz"][idx]),
             }
         )
     columns = [

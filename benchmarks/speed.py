@@ -1,0 +1,136 @@
+"""Speed and memory of the hop analysis on a one-hour 1 kHz recording.
+
+Measures, on the same CSV file (simulated: 60 sets of 25 hops with rest and walking between,
+3.6 million samples, written in the hopscope format):
+
+- the time pandas takes only to read it (``pandas.read_csv(engine="pyarrow")``, best of 3);
+- the end-to-end time of the analysis in this process: load the CSV, analyse, write the
+  hops CSV and the JSON summary (best of 3), and its ratio to the pandas read;
+- the ``hopscope analyze`` command in a fresh process (includes interpreter start-up);
+- in-memory analysis throughput (samples per second, best of 5);
+- peak memory of the in-memory analysis (tracemalloc) against the size of the sample table.
+
+Run: ``.venv/bin/python benchmarks/speed.py [--minutes 60] [--rate 1000]``. The recording is
+cached under the system temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analysis import analyze, analyze_file
+from analysis.cli.analyze import write_hops_csv, write_json
+from imu.errors import HopscopeWarning
+from imu.recording import read_recording
+from imu.simulate import SetSpec, simulate_session
+
+
+def make_recording(path: Path, minutes: float, rate_hz: float) -> Path:
+    """Simulate and write a long session (cached)."""
+    if path.exists():
+        return path
+    n_sets = max(1, round(minutes))
+    sets = [
+        SetSpec(hops=25, hop_hz=2.6 + 0.8 * (i % 5) / 4, duty_factor=0.5 + 0.04 * (i % 4))
+        for i in range(n_sets)
+    ]
+    sim = simulate_session(
+        2024,
+        sample_rate_hz=rate_hz,
+        sets=sets,
+        rest_s=max(1.0, 60.0 * minutes / n_sets - 9.0),
+        walking_s=15.0,
+    )
+    tmp = path.with_suffix(".tmp.csv")
+    sim.write(tmp)
+    tmp.rename(path)
+    tmp.with_suffix(".json").rename(path.with_suffix(".json"))
+    return path
+
+
+def best_of(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.gettempdir()) / "hopscope-bench"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"session_{args.minutes:g}min_{args.rate:g}hz.csv"
+    t0 = time.perf_counter()
+    make_recording(path, args.minutes, args.rate)
+    print(f"recording: {path} ({path.stat().st_size / 1e6:.0f} MB, {time.perf_counter() - t0:.1f} s)")
+    warnings.simplefilter("ignore", HopscopeWarning)
+
+    read_s = best_of(lambda: pd.read_csv(path, engine="pyarrow"), 3)
+    out = folder / "out"
+    out.mkdir(exist_ok=True)
+
+    def end_to_end() -> None:
+        result = analyze_file(path)
+        write_hops_csv(result, out / "hops.csv")
+        write_json(result, out / "summary.json")
+
+    e2e_s = best_of(end_to_end, 3)
+    exe = Path(sys.executable).with_name("hopscope")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "analysis.cli"]
+    t0 = time.perf_counter()
+    subprocess.run(
+        [*cmd, "analyze", str(path), "--hops-csv", str(out / "cli_hops.csv"), "--json",
+         str(out / "cli.json")],
+        check=True,
+        capture_output=True,
+    )
+    cli_s = time.perf_counter() - t0
+
+    recording = read_recording(path)
+    n = len(recording.samples)
+    table_bytes = int(recording.samples.memory_usage(deep=True).sum())
+    analyse_s = best_of(lambda: analyze(recording), 5)
+    tracemalloc.start()
+    result = analyze(recording)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    rows = [
+        ("samples", f"{n:,}", ""),
+        ("hops found", f"{result.n_hops}", ""),
+        ("pandas read_csv (pyarrow), s", f"{read_s:.2f}", ""),
+        ("end to end in process (load, analyse, write CSV + JSON), s", f"{e2e_s:.2f}", ""),
+        ("ratio end to end / pandas read", f"{e2e_s / read_s:.2f}", "<= 1.5"),
+        ("hopscope analyze command (fresh process), s", f"{cli_s:.2f}", ""),
+        ("in-memory analysis, s", f"{analyse_s:.3f}", ""),
+        ("in-memory throughput, million samples/s", f"{n / analyse_s / 1e6:.1f}", ">= 10"),
+        ("sample table, MB", f"{table_bytes / 1e6:.0f}", ""),
+        ("peak memory of the analysis, MB", f"{peak / 1e6:.0f}", ""),
+        ("peak memory / sample table", f"{peak / table_bytes:.2f}", "<= 3"),
+    ]
+    print()
+    print("| measure | value | target |")
+    print("|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
