@@ -140,6 +140,42 @@ class MovesenseDecoder(Decoder):
         times = t0 + np.arange(len(acc)) / self.sample_rate_hz
         return DecodedBlock(acc.astype(np.float64) / STANDARD_GRAVITY, None, times)
 
+    def feed_many(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        """Decode runs of equal-length data notifications with one structured array each."""
+        out: list[DecodedBlock] = []
+        i = 0
+        while i < len(payloads):
+            j = i + 1
+            size = len(payloads[i])
+            while j < len(payloads) and len(payloads[j]) == size:
+                j += 1
+            out.extend(self._feed_run(payloads[i:j]))
+            i = j
+        return out
+
+    def _feed_run(self, payloads: Sequence[bytes]) -> list[DecodedBlock]:
+        size = len(payloads[0])
+        body = size - DATA_HEADER.size
+        if len(payloads) < 2 or body <= 0 or body % SAMPLE.size:
+            return [self.feed(p) for p in payloads]
+        n = body // SAMPLE.size
+        dtype = np.dtype([("kind", "u1"), ("ref", "u1"), ("ms", "<u4"), ("acc", "<f4", (n, 3))])
+        rec = np.frombuffer(b"".join(payloads), dtype=dtype)
+        if np.any(rec["kind"] != MSG_DATA) or (
+            self.ref is not None and np.any(rec["ref"] != self.ref)
+        ):
+            return [self.feed(p) for p in payloads]
+        ms = rec["ms"].astype(np.int64)
+        prev = np.concatenate([[ms[0] if self._last_ms is None else self._last_ms], ms[:-1]])
+        wrapped = (ms < prev) & (prev - ms > MS_WRAP // 2)
+        wraps = self._wraps + np.cumsum(wrapped)
+        self._wraps = int(wraps[-1])
+        self._last_ms = int(ms[-1])
+        t0 = (ms + wraps * MS_WRAP) / 1000.0
+        times = t0[:, None] + np.arange(n) / self.sample_rate_hz
+        acc = rec["acc"].astype(np.float64) / STANDARD_GRAVITY
+        return [DecodedBlock(acc[k], None, times[k]) for k in range(len(payloads))]
+
 
 class MovesenseDriver(DeviceDriver):
     """Movesense accelerometer over GSP (range cannot be set over GSP)."""

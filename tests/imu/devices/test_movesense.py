@@ -92,3 +92,21 @@ def test_commands_and_configuration():
     assert [c.data for c in drv.stop_commands(cfg)] == [bytes.fromhex("02 01")]
     assert drv.matches("Movesense 223430000123", [], {}) and not drv.matches("Polar H10", [], {})
     assert drv.configure(rate_hz=1000).sample_rate_hz == 833.0
+
+
+def test_batch_equals_one_by_one_with_wrap_and_results():
+    rng = np.random.default_rng(4)
+    payloads = [ms.encode_result(1, 200)]
+    stamp = 2**32 - 300
+    for j in range(25):
+        n = 4 if j != 9 else 2
+        payloads.append(ms.encode_data(1, stamp, rng.normal(0, 20, (n, 3))))
+        stamp = (stamp + 38) % 2**32
+    batched = ms.MovesenseDecoder(sample_rate_hz=104).feed_many(payloads)
+    single = ms.MovesenseDecoder(sample_rate_hz=104)
+    for p, b in zip(payloads, batched, strict=True):
+        r = single.feed(p)
+        np.testing.assert_array_equal(b.acc_g, r.acc_g)
+        np.testing.assert_array_equal(b.device_time_s, r.device_time_s)
+    times = np.concatenate([b.device_time_s for b in batched])
+    assert np.all(np.diff(times) > 0)
