@@ -335,3 +335,28 @@ def test_default_table_is_a_simulated_session():
             np.interp(t, truth["time_s"] - truth["time_s"].iloc[0], truth[col]), -16, 16
         )
         assert np.max(np.abs(df[col].to_numpy() - expect)) <= 0.5 * p.factor + 1e-12
+
+
+# -- every emulator against every driver -----------------------------------------------------------
+def _driver_for(kind, periph):
+    return get_driver(kind, description=periph.desc) if kind == "generic" else get_driver(kind)
+
+
+@pytest.mark.parametrize(
+    "kind", ["witmotion", "polar", "metawear", "movesense", "thingy52", "generic"]
+)
+def test_discovery_and_gatt_agree_with_the_driver(table, kind):
+    periph = make_emulator(kind, table)
+    drv = _driver_for(kind, periph)
+    adv = (periph.name, periph.advertised_service_uuids, periph.manufacturer_data)
+    assert drv.matches(*adv)
+    for other in ("witmotion", "polar", "metawear", "movesense", "thingy52"):
+        if other != kind:
+            assert not get_driver(other).matches(*adv), other
+    chars = {u: props for svc in periph.gatt.values() for u, props in svc}
+    for uuid in drv.notify_char_uuids:
+        assert "notify" in chars[uuid]
+    cfg = drv.decode_config(range_g=16) if kind == "metawear" else drv.decode_config()
+    for cmd in drv.start_commands(cfg):
+        assert any(p.startswith("write") for p in chars[cmd.char_uuid])
+    assert all(u == u.lower() for u in chars)
