@@ -67,46 +67,169 @@ def find_column(names: Sequence[str], patterns: Iterable[str], *, stems: bool = 
     return None
 
 
+_CLOCK = re.compile(
+    r"^\s*(?:(?P<date>\S+)[ T_]+)?(?P<h>\d{1,2}):(?P<m>\d{1,2}):(?P<s>\d{1,2})"
+    r"(?:(?P<sep>[.:,])(?P<f>\d{1,9}))?\s*$"
+)
+
+
+_POW10 = np.power(10.0, np.arange(301))
+
+
+def digit_runs(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Find the runs of decimal digits in every cell of a text column, vectorised.
+
+    Returns
+    -------
+    value : numpy.ndarray
+        Value of each run (float64), in order.
+    start, length : numpy.ndarray
+        Byte offset of each run in the concatenated text, and its length.
+    row : numpy.ndarray
+        The row each run belongs to.
+
+    Notes
+    -----
+    Works on the column's byte buffer: a digit starts a run when the byte before it is not a
+    digit or belongs to another cell; each run's value is the sum of its digits times the
+    powers of ten of their distance from the run's end.
+    """
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    arr = arr.cast(pa.string())
+    n = len(arr)
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
+    empty = np.zeros(0, dtype=np.int64)
+    if n == 0 or buffers[2] is None or offsets[-1] == offsets[0]:
+        return np.zeros(0), empty, empty, empty
+    base = int(offsets[0])
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[base : int(offsets[-1])]
+    bounds = (offsets - base).astype(np.int64)
+    is_digit = (data >= 48) & (data <= 57)
+    cell_start = np.zeros(data.size + 1, dtype=bool)
+    cell_start[bounds] = True
+    before = np.concatenate([[False], is_digit[:-1]])
+    after = np.concatenate([is_digit[1:], [False]])
+    run_start = is_digit & (~before | cell_start[:-1])
+    starts = np.flatnonzero(run_start)
+    ends = np.flatnonzero(is_digit & (~after | cell_start[1:]))
+    idx = np.flatnonzero(is_digit)
+    run_of_digit = np.cumsum(run_start)[idx] - 1
+    power = np.minimum(ends[run_of_digit] - idx, 300)
+    contrib = (data[idx] - 48).astype(np.float64) * _POW10[power]
+    first_digit = (np.cumsum(is_digit) - 1)[starts]
+    value = np.add.reduceat(contrib, first_digit) if starts.size else np.zeros(0)
+    cell_of_byte = np.repeat(np.arange(n), np.diff(bounds))
+    row = cell_of_byte[starts]
+    return value, starts, ends - starts + 1, row
+
+
+def _date_format(date: str | None) -> str | None:
+    """Return the strptime format of a date as written (``2025-10-9``, ``10/9/2025``, ...)."""
+    if date is None:
+        return ""
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", date):
+        return "%Y-%m-%d "
+    if re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2}", date):
+        return "%Y/%m/%d "
+    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", date):
+        return "%m/%d/%Y "
+    if re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", date):
+        return "%d.%m.%Y "
+    return None
+
+
 def clock_seconds(text: pa.ChunkedArray) -> np.ndarray:
-    """Parse ``[date ]H:M:S[.frac|:ms]`` text into seconds of the day, vectorised.
+    """Parse ``[date ]H:M:S[.frac|:ms]`` text into seconds, vectorised.
 
     ``.`` introduces a decimal fraction, ``:`` a whole number of milliseconds (the WitMotion PC
-    software's unpadded form, ``8:18:9:94``). Day changes are unwrapped: a step back of more
-    than 12 h adds a day.
+    software's unpadded form, ``2025-10-9 8:18:9:94``). The layout is read off the first cell;
+    cells that do not follow it are NaN. Consecutive equal cells (burst stamps) are parsed
+    once. Without a date, a step back of more than 12 h is taken as midnight and adds a day.
 
     Returns
     -------
     numpy.ndarray
-        Seconds (NaN where a cell does not parse).
+        Seconds on an arbitrary origin (NaN where a cell does not parse).
     """
-    pattern = (
-        r"^\s*(?:(?P<date>\S+)[ T_]+)?(?P<h>\d{1,2}):(?P<m>\d{1,2}):(?P<s>\d{1,2})"
-        r"(?:(?P<sep>[.:,])(?P<f>\d{1,9}))?\s*$"
-    )
-    parts = pc.extract_regex(pc.cast(text, pa.string()), pattern)
-    valid = parts.is_valid().to_numpy(zero_copy_only=False)
+    n = len(text)
+    sec = np.full(n, np.nan)
+    sample = first_text(text)
+    match = _CLOCK.match(sample) if sample else None
+    if match is None or n == 0:
+        return sec
+    text = pc.utf8_trim_whitespace(text.cast(pa.string()))
+    # Parse each run of equal cells once.
+    if n > 1:
+        differs = pc.fill_null(pc.not_equal(text[1:], text[:-1]), True)
+        change = np.concatenate([[True], differs.to_numpy(zero_copy_only=False).astype(bool)])
+    else:
+        change = np.ones(1, dtype=bool)
+    run = np.cumsum(change) - 1
+    unique = text.filter(pa.array(change))
+    date_format = _date_format(match["date"])
+    sep = match["sep"]
+    values = None
+    if date_format is not None:
+        if sep is not None:
+            padded = pc.if_else(
+                pc.match_substring(unique, sep),
+                unique,
+                pc.binary_join_element_wise(unique, "", sep),
+            )
+            parts = pc.split_pattern(padded, sep, max_splits=1, reverse=True)
+            whole = pc.list_element(parts, 0)
+            frac_text = pc.list_element(parts, 1)
+        else:
+            whole, frac_text = unique, None
+        stamps = pc.strptime(whole, format=date_format + "%H:%M:%S", unit="s", error_is_null=True)
+        seconds = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        if frac_text is not None:
+            ok = pc.fill_null(pc.match_substring_regex(frac_text, r"^\d{1,9}$"), False)
+            frac_text = pc.if_else(ok, frac_text, pa.scalar(None, pa.string()))
+            frac = pc.cast(frac_text, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+            if sep == ":":
+                seconds = seconds + frac / 1000.0
+            else:
+                digits = pc.utf8_length(frac_text).to_numpy(zero_copy_only=False)
+                seconds = seconds + frac / np.power(10.0, digits.astype(np.float64))
+        if np.isfinite(seconds).any():
+            values = seconds
+    if values is None:
+        values = _clock_from_digits(unique, match)
+    sec = values[run]
+    finite = np.isfinite(sec)
+    if not match["date"] and finite.sum() > 1:
+        good_sec = sec[finite]
+        days = np.concatenate([[0], np.cumsum(np.diff(good_sec) < -43200)])
+        sec[finite] = good_sec + days * 86400.0
+    return sec
 
-    def num(field: str) -> np.ndarray:
-        arr = pc.struct_field(parts, field)
-        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
-        return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
 
-    h, m, s = num("h"), num("m"), num("s")
-    f_text = pc.struct_field(parts, "f")
-    sep = pc.struct_field(parts, "sep")
-    digits = pc.utf8_length(f_text).to_numpy(zero_copy_only=False).astype(np.float64)
-    f_val = num("f")
-    is_ms = pc.equal(sep, ":").to_numpy(zero_copy_only=False).astype(bool)
-    frac = np.where(is_ms, f_val / 1000.0, f_val / np.power(10.0, digits))
-    frac = np.where(np.isnan(f_val), 0.0, frac)
-    sec = h * 3600 + m * 60 + s + frac
-    sec[~valid] = np.nan
-    ok = np.isfinite(sec)
-    if ok.sum() > 1:
-        good = sec[ok]
-        step = np.diff(good)
-        days = np.concatenate([[0], np.cumsum(step < -43200)])
-        sec[ok] = good + days * 86400.0
+def _clock_from_digits(text: pa.ChunkedArray, match: re.Match[str]) -> np.ndarray:
+    """Clock text to seconds from its digit runs (dates that strptime cannot read)."""
+    n = len(text)
+    sec = np.full(n, np.nan)
+    date_runs = len(re.findall(r"\d+", match["date"])) if match["date"] else 0
+    has_frac = match["f"] is not None
+    per_row = date_runs + 3 + int(has_frac)
+    value, _, length, row = digit_runs(text)
+    counts = np.bincount(row, minlength=n)
+    first = np.cumsum(counts) - counts
+    rows = np.flatnonzero(counts == per_row)
+    at = first[rows] + date_runs
+    h, m, s = value[at], value[at + 1], value[at + 2]
+    ok = (h < 48) & (m < 60) & (s < 61)
+    total = h * 3600 + m * 60 + s
+    if has_frac:
+        f, flen = value[at + 3], length[at + 3]
+        total = total + np.where(match["sep"] == ":", f / 1000.0, f / np.power(10.0, flen))
+    sec[rows[ok]] = total[ok]
+    finite = np.isfinite(sec)
+    if finite.sum() > 1:
+        good_sec = sec[finite]
+        days = np.concatenate([[0], np.cumsum(np.diff(good_sec) < -43200)])
+        sec[finite] = good_sec + days * 86400.0
     return sec
 
 

@@ -22,7 +22,7 @@ from imu.errors import InvalidRecordingError
 #: Bytes of content looked at to recognise a format.
 SNIFF_BYTES = 4096
 #: Bytes split into lines for readers that need to find their header and first data lines.
-HEAD_BYTES = 65536
+HEAD_BYTES = 16384
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -152,39 +152,24 @@ def read_table(
         Too many rows have the wrong field count, or the data cannot be parsed at all.
     """
     data = src.buffer.slice(min(offset, src.size))
-    data = _valid_utf8(data)
+    if data.size < 4096 and not data.to_pybytes().strip():
+        return Table(
+            values={
+                name: pa.chunked_array([pa.array([], TEXT)])
+                if kind == TEXT
+                else np.zeros(0, dtype=np.int64 if kind == INT else np.float64)
+                for name, kind in columns.items()
+            },
+            missing={name: np.zeros(0, dtype=bool) for name in columns},
+        )
     if delimiter == " ":
         data = pa.py_buffer(_squeeze_spaces(data.to_pybytes()))
         delimiter = "\t"
-    if not data.to_pybytes().strip() if data.size < 4096 else False:
-        empty = np.zeros(0)
-        return Table(
-            values={
-                n: (
-                    pa.chunked_array([pa.array([], TEXT)])
-                    if k == TEXT
-                    else empty.astype(np.int64 if k == INT else np.float64)
-                )
-                for n, k in columns.items()
-            },
-            missing={n: np.zeros(0, dtype=bool) for n in columns},
-        )
     bad_rows: list[str] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        if len(bad_rows) < 1:
-            bad_rows.append(row.text)
-        else:
-            bad_rows.append("")
+        bad_rows.append(row.text if not bad_rows else "")
         return "skip"
-
-    read_options = pacsv.ReadOptions(column_names=names, block_size=1 << 22)
-    parse_options = pacsv.ParseOptions(
-        delimiter=delimiter,
-        quote_char='"',
-        invalid_row_handler=on_invalid,
-        ignore_empty_lines=True,
-    )
 
     def convert(types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
         return pacsv.ConvertOptions(
@@ -195,28 +180,45 @@ def read_table(
             check_utf8=False,
         )
 
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=read_options,
-            parse_options=parse_options,
-            convert_options=convert(columns),
-        )
-        fallback = False
-    except pa.ArrowInvalid as exc:
-        if "conversion error" not in str(exc) and "CSV conversion" not in str(exc):
-            raise src.error(f"cannot be parsed as {_delim_name(delimiter)} text: {exc}") from None
+    def parse(types: dict[str, pa.DataType], tolerant: bool) -> pa.Table:
         bad_rows.clear()
+        return pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                invalid_row_handler=on_invalid if tolerant else None,
+                ignore_empty_lines=True,
+            ),
+            convert_options=convert(types),
+        )
+
+    # Fast path: strict parse with the wanted types. Rows with a wrong field count make it
+    # fail; the tolerant pass then skips and counts them (with damaged bytes replaced first,
+    # since the parser hands such rows to Python as text). Unconvertible cells make it fail
+    # too; the text pass then coerces and counts them.
+    tolerant = False
+    types = dict(columns)
+    table = None
+    for _ in range(3):
         try:
-            table = pacsv.read_csv(
-                pa.BufferReader(data),
-                read_options=read_options,
-                parse_options=parse_options,
-                convert_options=convert(dict.fromkeys(columns, TEXT)),
-            )
-        except pa.ArrowInvalid as exc2:
-            raise src.error(f"cannot be parsed as {_delim_name(delimiter)} text: {exc2}") from None
-        fallback = True
+            table = parse(types, tolerant)
+            break
+        except pa.ArrowInvalid as exc:
+            message = str(exc)
+            if "conversion error" in message and types != dict.fromkeys(columns, TEXT):
+                types = dict.fromkeys(columns, TEXT)
+            elif not tolerant and "CSV parse error" in message:
+                tolerant = True
+                data = _valid_utf8(data)
+            else:
+                raise src.error(
+                    f"cannot be parsed as {_delim_name(delimiter)} text: {message}"
+                ) from None
+    if table is None:
+        raise src.error(f"cannot be parsed as {_delim_name(delimiter)} text")
+    fallback = types != columns
     rows = table.num_rows
     out = Table(values={}, missing={}, rows=rows, bad_rows=len(bad_rows))
     if bad_rows:
@@ -292,13 +294,11 @@ def _to_float(text: pa.ChunkedArray) -> np.ndarray:
 
 
 def _valid_utf8(data: pa.Buffer) -> pa.Buffer:
-    """Return the data with invalid UTF-8 replaced; ASCII data (the usual case) is not copied.
+    """Return the data with invalid UTF-8 replaced.
 
     The parser hands rows it cannot split to a Python callback as text; a row that is not
     valid UTF-8 would fail there, so damaged bytes are replaced first.
     """
-    if data.size == 0 or int(np.frombuffer(data, dtype=np.uint8).max()) < 0x80:
-        return data
     raw = data.to_pybytes()
     try:
         raw.decode("utf-8")

@@ -111,9 +111,8 @@ def read(src: Source, options: Options) -> Recording:
         model = match["model"].replace("_", " ")
         meta.update(device=f"Polar {model}", device_id=match["id"].upper())
         range_g = RANGE_BY_MODEL.get(model.lower())
-        extra["file_start_local"] = datetime.strptime(
-            match["date"] + match["time"], "%Y%m%d%H%M%S"
-        ).isoformat()
+        d, t_ = match["date"], match["time"]
+        extra["file_start_local"] = f"{d[:4]}-{d[4:6]}-{d[6:]}T{t_[:2]}:{t_[2:4]}:{t_[4:]}"
     return finish(
         src,
         fmt=NAME,

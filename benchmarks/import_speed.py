@@ -1,0 +1,131 @@
+"""Import speed of every format against pandas' fastest engine reading the same file.
+
+A simulated session (10 copies of one ~58 s session, ~116,000 rows at 200 Hz) is exported in
+every vendor layout. For each file, ``imu.formats.load`` (detection, parsing, units, time base,
+quality report) is timed against ``pandas.read_csv`` with the options the layout needs, using
+the faster of the ``pyarrow`` and ``c`` engines (ZIP exports: the member is read from the
+archive in both cases). Best of N runs each. Target: hopscope speed >= 80 % of pandas'.
+
+Run: .venv/bin/python benchmarks/import_speed.py [--copies 10] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from imu.formats import load
+from imu.simulate import simulate_session
+from tests.imu.formats.exporters import VARIANTS
+
+#: pandas.read_csv options that read each layout (ZIP layouts: member name first).
+PANDAS = {
+    "polar": {"sep": ";"},
+    "witmotion_app": {
+        "sep": ",",
+        "encoding": "utf-8-sig",
+        "index_col": False,
+        "skipinitialspace": True,
+    },
+    "witmotion_txt3_comma_gbk": {"sep": "\t", "skiprows": 1, "decimal": ",", "encoding": "gbk"},
+    "witmotion_txt3_point_utf8": {"sep": "\t"},
+    "witmotion_txt4": {"sep": "\t", "encoding": "gbk"},
+    "witmotion_txt1": {"sep": "\t", "skiprows": 1, "decimal": ",", "encoding": "gbk"},
+    "metabase_android": {"sep": ","},
+    "metabase_ios": {"sep": ","},
+    "metabase_5": {"sep": ","},
+    "phyphox_with_g_comma": {"sep": ","},
+    "phyphox_with_g_tab_decimal_comma": {"sep": "\t", "decimal": ","},
+    "phyphox_semicolon_decimal_comma": {"sep": ";", "decimal": ","},
+    "phyphox_android_simple": {"sep": ","},
+    "phyphox_ios_simple_tab": {"sep": "\t"},
+    "phyphox_zip": {"member": "Raw Data.csv", "sep": ","},
+    "sensor_logger_zip": {"member": "TotalAcceleration.csv", "sep": ","},
+    "sensor_logger_csv": {"sep": ","},
+    "movesense": {"sep": ","},
+    "xsens_dot": {"sep": ",", "skiprows": 11},
+    "shimmer_tab": {"sep": "\t", "skiprows": [0, 2], "index_col": False},
+    "shimmer_comma": {"sep": ",", "skiprows": [0, 2], "index_col": False},
+}
+
+
+def _pandas_reader(path: Path, options: dict, engine: str):  # type: ignore[no-untyped-def]
+    options = dict(options)
+    member = options.pop("member", None)
+
+    def read() -> pd.DataFrame:
+        if member is not None:
+            with zipfile.ZipFile(path) as zf:
+                return pd.read_csv(io.BytesIO(zf.read(member)), engine=engine, **options)
+        return pd.read_csv(path, engine=engine, **options)
+
+    return read
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=10, help="session copies per file (10)")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs, best kept (7)")
+    args = parser.parse_args()
+    session = simulate_session(1)
+    base = session.samples
+    span = float(base["time_s"].iloc[-1]) + 0.005
+    samples = pd.concat(
+        [base.assign(time_s=base["time_s"] + k * span) for k in range(args.copies)],
+        ignore_index=True,
+    )
+    print(f"{len(samples)} rows per file, best of {args.repeat} runs\n")
+    header = f"{'layout':34s} {'MB':>6s} {'hopscope ms':>12s} {'pandas ms':>10s} {'engine':>8s} {'speed':>7s}  target"
+    print(header)
+    print("-" * len(header))
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, writer in VARIANTS.items():
+            path = writer(samples, Path(tmp) / name)
+            rec = load(path)
+            assert len(rec.samples) == len(samples), name
+            readers = {"hopscope": lambda p=path: load(p)}
+            for engine in ("pyarrow", "c"):
+                reader = _pandas_reader(path, PANDAS[name], engine)
+                try:
+                    frame = reader()
+                except (ValueError, TypeError):
+                    continue  # this engine does not support the layout's options
+                if len(frame) == len(samples):
+                    readers[engine] = reader
+            # Interleave the runs so that a change in machine load hits every reader alike.
+            best = dict.fromkeys(readers, float("inf"))
+            for _ in range(args.repeat):
+                for key, reader in readers.items():
+                    start = time.perf_counter()
+                    reader()
+                    best[key] = min(best[key], time.perf_counter() - start)
+            ours = best.pop("hopscope")
+            timings = best
+            engine = min(timings, key=timings.get)
+            ratio = timings[engine] / ours
+            ratios.append(ratio)
+            mb = path.stat().st_size / 1e6
+            print(
+                f"{name:34s} {mb:6.1f} {1e3 * ours:12.1f} {1e3 * timings[engine]:10.1f} "
+                f"{engine:>8s} {100 * ratio:6.0f}%  {'ok' if ratio >= 0.8 else 'BELOW 80 %'}"
+            )
+    print(f"\nworst: {100 * min(ratios):.0f} %, median: {100 * float(np.median(ratios)):.0f} % "
+          "(speed = pandas time / hopscope time; target >= 80 %)")  # fmt: skip
+    return 0 if min(ratios) >= 0.8 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
