@@ -963,6 +963,11 @@ class PolarDriver(DeviceDriver):
         """
         self._responses = asyncio.Queue()
         options = dict(cfg.options)
+        if self.variant_key is None:
+            found = await self._detect_variant(client)
+            if found is not None:
+                options["variant"] = found
+                options["sdk_mode"] = VARIANTS[found].sdk_mode
         if options.get("sdk_mode"):
             r = await self._request(client, SDK_MODE_ON, control_queue)
             if not r.ok and r.status != ALREADY_IN_STATE:
@@ -995,6 +1000,19 @@ class PolarDriver(DeviceDriver):
             raise HopscopeError(f"polar: ACC start refused: {r.status_name}")
         options["factor"] = r.factor()
         return StreamConfig(float(rate), float(rng) if rng else None, cfg.gyro, options)
+
+    async def _detect_variant(self, client: Any) -> str | None:
+        """Tell the model from the PMD feature read (SDK mode: Verity; ECG: H10; else OH1)."""
+        try:
+            features = parse_features(bytes(await client.read_gatt_char(CP_UUID)))
+        except Exception as exc:  # any failure (no read support, odd bytes) means "unknown"
+            logger.info("polar: no feature read (%s); keeping the default variant", exc)
+            return None
+        if "sdk_mode" in features:
+            return "verity"
+        if "ecg" in features:
+            return "h10"
+        return "oh1" if "acc" in features else None
 
     async def stop(self, client: Any, cfg: StreamConfig) -> None:
         """Send ACC stop (and SDK mode off); responses are not awaited."""

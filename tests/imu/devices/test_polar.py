@@ -401,3 +401,31 @@ def test_start_times_out_without_answer():
 
     with pytest.raises(HopscopeError, match="no control-point response to 01 02 within"):
         asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("variant", "rate", "range_g"),
+    [("h10", 200.0, 8.0), ("oh1", 50.0, 8.0), ("verity", 416.0, 16.0)],
+)
+def test_generic_polar_driver_detects_the_model(variant, rate, range_g):
+    from imu.emulate import make_emulator
+
+    periph = make_emulator("polar", variant=variant)
+    periph.set_notify(pmd.CP_UUID, True)
+    periph.set_notify(pmd.DATA_UUID, True)
+    drv = get_driver("polar")  # no variant: as found by a scan for any Polar device
+
+    class ReadingClient(LoopbackClient):
+        async def read_gatt_char(self, uuid):
+            return periph.read(uuid)
+
+    async def run():
+        queue = asyncio.Queue()
+        client = ReadingClient(periph, queue)
+        return await drv.start(client, drv.configure(), control_queue=queue), client.writes
+
+    cfg, writes = asyncio.run(run())
+    assert cfg.options["variant"] == variant
+    assert (cfg.sample_rate_hz, cfg.range_g) == (rate, range_g)
+    assert (pmd.SDK_MODE_ON in writes) == (variant == "verity")
+    assert periph.streaming
