@@ -166,7 +166,11 @@ def _normalise_date(text: str | None) -> str | None:
         return None
 
 
-def find_recordings(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def find_recordings(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    exclude: Iterable[str | os.PathLike[str]] = (),
+) -> list[Path]:
     """Return the recordings named or found (recursively) under ``paths``, sorted, no repeats.
 
     Parameters
@@ -175,6 +179,8 @@ def find_recordings(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         Files (always taken) and folders (searched for :data:`RECORDING_SUFFIXES`; hidden
         files and folders are skipped; a ``.json`` sidecar beside a recording and a
         simulator's ``NAME.truth.csv`` are not recordings themselves).
+    exclude : iterable of path-like
+        Folders not to search, such as the batch's own output folder.
 
     Returns
     -------
@@ -186,6 +192,7 @@ def find_recordings(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         A path does not exist.
     """
     found: dict[Path, None] = {}
+    skip = {Path(p).resolve() for p in exclude}
     for raw in paths:
         path = Path(raw)
         if path.is_file():
@@ -194,7 +201,13 @@ def find_recordings(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         if not path.is_dir():
             raise FileNotFoundError(f"{path}: no such file or folder")
         for dirpath, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if not d.startswith(".") and Path(dirpath, d).resolve() not in skip
+            )
+            if Path(dirpath).resolve() in skip:
+                continue
             stems = {Path(f).stem for f in filenames if Path(f).suffix.lower() != ".json"}
             for name in sorted(filenames):
                 p = Path(dirpath, name)
@@ -436,6 +449,7 @@ def run_batch(
     format: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     report_dir: str | os.PathLike[str] | None = None,
+    exclude: Iterable[str | os.PathLike[str]] = (),
 ) -> BatchResult:
     """Analyse every recording under ``paths``, in parallel processes.
 
@@ -455,6 +469,8 @@ def run_batch(
         Called as ``progress(done, total, file)`` after each file.
     report_dir : path-like, optional
         Also write a session report per recording into this folder (created when missing).
+    exclude : iterable of path-like
+        Folders not to search (:func:`find_recordings`).
 
     Returns
     -------
@@ -472,7 +488,7 @@ def run_batch(
         raise ValueError(f"`workers` must be at least 1, got {workers!r}")
     if pattern:
         compile_pattern(pattern)  # fail early, in this process
-    files = find_recordings(paths)
+    files = find_recordings(paths, exclude=exclude)
     names = _session_names(files)
     settings = settings or AnalysisSettings()
     workers = min(workers or os.cpu_count() or 1, max(1, len(files)))

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         raise _BatchError(f"--workers must be at least 1, got {args.workers}")
     try:
         compile_pattern(args.pattern)
-        files = find_recordings(args.paths)
+        files = find_recordings(args.paths, exclude=[args.output])
     except (ValueError, FileNotFoundError) as exc:
         raise _BatchError(str(exc).replace("`", "")) from None
     if not files:
@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             format=args.format,
             progress=lambda done, total, f: progress.update(task, completed=done),
             report_dir=out / "sessions" if args.reports else None,
+            exclude=[out],
         )
         progress.update(task, description="writing pages")
         paths = write_outputs(result, out, settings=settings, workers=args.workers)

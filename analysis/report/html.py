@@ -169,6 +169,7 @@ footer { margin-top: 30px; font-size: 0.8rem; color: var(--muted); }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   .plots { grid-template-columns: 1fr 1fr; }
+  .cards { grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); }
   .no-print { display: none; }
   h2 { break-after: avoid; page-break-after: avoid; }
   a { color: inherit; text-decoration: none; }

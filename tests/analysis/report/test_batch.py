@@ -246,3 +246,12 @@ def test_squad_pages_escape_names_and_errors(tmp_path):
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
     assert "&lt;b&gt;bad&lt;i&gt;_L_2026-11-02.csv" in index
+
+
+def test_output_folder_inside_input_is_not_analysed(tmp_path):
+    write_hopscope(tmp_path / "Ann_L_2026-11-01.csv", simulate(50), sidecar=False)
+    out = tmp_path / "out"
+    for _ in range(2):  # the second run must not read the first run's tables
+        assert main(["batch", str(tmp_path), "-o", str(out), "--no-progress"]) == 0
+    sessions = pd.read_csv(out / "sessions.csv")
+    assert set(sessions["file"]) == {str(tmp_path / "Ann_L_2026-11-01.csv")}

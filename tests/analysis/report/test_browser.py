@@ -54,11 +54,7 @@ def open_page(browser, path: Path, screenshot: Path):
     requests: list[str] = []
     page.on(
         "console",
-        lambda m: (
-            problems.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning")
-            else None
-        ),
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
     )
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
 
