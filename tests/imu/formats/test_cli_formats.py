@@ -14,7 +14,7 @@ def test_formats_lists_every_format_with_what_identifies_it(capsys, monkeypatch)
     assert main(["formats"]) == 0
     out = capsys.readouterr().out
     for spec in list_formats():
-        row = next(line for line in out.splitlines() if f" {spec.name} " in line)
+        row = next(line for line in out.splitlines() if f"│ {spec.name} " in line)
         assert spec.identifies in row
     assert "Phone timestamp;sensor timestamp [ns];X [mg]" in out
     assert "--time-col" in out and "gravity-removed" in out.lower()
