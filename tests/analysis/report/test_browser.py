@@ -1,7 +1,7 @@
 """Open the session report and the squad pages in a real headless Chromium.
 
 Uses Debian's ``chromium`` through Playwright (``executable_path``; no browser download). The
-test is skipped, saying why, only when chromium or the playwright package is missing.
+test is skipped, saying why, only when chromium is missing.
 """
 
 from __future__ import annotations
@@ -38,10 +38,9 @@ def _chromium() -> str:
 @pytest.fixture(scope="module")
 def browser():
     executable = _chromium()
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the playwright package (test extra) is not installed"
-    )
-    with sync_api.sync_playwright() as p:
+    from playwright.sync_api import sync_playwright  # a test dependency: fail when missing
+
+    with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield b
         b.close()
