@@ -111,6 +111,20 @@ def _bound_flights(
     return start, accept
 
 
+def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) -> np.ndarray:
+    """Mark candidates whose peak is below ``fraction`` of the running median accepted impact.
+
+    The running median is over the 9 accepted landings nearest in order.
+    """
+    weak = np.zeros(len(peak_g), dtype=bool)
+    acc = np.flatnonzero(accept)
+    if len(acc) < 3:
+        return weak
+    local = pd.Series(peak_g[acc]).rolling(9, center=True, min_periods=1).median().to_numpy()
+    pos = np.clip(np.searchsorted(acc, np.arange(len(peak_g))), 0, len(acc) - 1)
+    return peak_g < fraction * local[pos]
+
+
 def _qualifying_falls(m: np.ndarray, *, span: int, fall_g: float, bottom_g: float) -> np.ndarray:
     """Return the samples from which the magnitude falls by ``fall_g`` to below ``bottom_g``.
 
@@ -422,18 +436,20 @@ def detect_flights(
     guard = int(np.ceil(s.impact_guard_ms * ms))
     max_flight = int(np.ceil(s.max_flight_ms * ms)) + 1
     need = max(1, int(np.floor(s.min_flight_evidence_ms * ms)))
-    start, accept = _bound_flights(
-        peaks,
-        foot,
-        ok_onset,
-        q_idx,
-        low_idx,
-        n=n,
-        max_flight=max_flight,
-        guard=guard,
-        need=need,
-        stance=int(np.floor(s.stance_check_ms * ms)),
-    )
+    bound = {
+        "n": n,
+        "max_flight": max_flight,
+        "guard": guard,
+        "need": need,
+        "stance": int(np.floor(s.stance_check_ms * ms)),
+    }
+    start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
+    # A landing's impact stands out among its neighbours' impacts; a weak "impact" between
+    # strong ones is limb motion in flight. Drop such candidates and walk the flights again.
+    weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
+    if (weak & accept).any():
+        ok_onset = ok_onset & ~weak
+        start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
     pos = np.searchsorted(q_idx, start)
     kq = (
         np.where(pos < len(q_idx), q_idx[np.minimum(pos, len(q_idx) - 1)], n)

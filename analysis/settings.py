@@ -24,6 +24,10 @@ class DetectionSettings:
         Lowest impact peak of a landing, in g (magnitude).
     impact_prominence_g : float
         Lowest prominence of an impact peak, in g.
+    impact_relative_min : float
+        A landing's impact is at least this fraction of the running median impact of the
+        landings around it (0-1); weaker candidates between strong impacts are limb motion in
+        flight.
     peak_distance_ms : float
         Impact candidates closer than this keep only the highest, in ms. Kept well below the
         shortest hop period: a heel-touch spike or a push-off hump can be higher than the
@@ -74,6 +78,7 @@ class DetectionSettings:
 
     impact_min_g: float = 1.5
     impact_prominence_g: float = 0.5
+    impact_relative_min: float = 0.3
     peak_distance_ms: float = 50.0
     onset_slope_g_per_ms: float = 0.2
     onset_step_g: float = 0.8
