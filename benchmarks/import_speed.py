@@ -42,6 +42,7 @@ PANDAS = {
     "witmotion_txt3_point_utf8": {"sep": "\t"},
     "witmotion_txt4": {"sep": "\t", "encoding": "gbk"},
     "witmotion_txt1": {"sep": "\t", "skiprows": 1, "decimal": ",", "encoding": "gbk"},
+    "witmotion_txt2_spaces": {"sep": r"\s+"},
     "metabase_android": {"sep": ","},
     "metabase_ios": {"sep": ","},
     "metabase_5": {"sep": ","},

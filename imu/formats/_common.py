@@ -183,7 +183,11 @@ def clock_seconds(text: pa.ChunkedArray) -> np.ndarray:
         else:
             whole, frac_text = unique, None
         stamps = pc.strptime(whole, format=date_format + "%H:%M:%S", unit="s", error_is_null=True)
-        seconds = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        whole_s = stamps.cast(pa.int64())
+        origin = pc.min(whole_s).as_py()
+        if origin is not None:
+            whole_s = pc.subtract(whole_s, pa.scalar(origin, pa.int64()))
+        seconds = whole_s.to_numpy(zero_copy_only=False).astype(np.float64)
         if frac_text is not None:
             ok = pc.fill_null(pc.match_substring_regex(frac_text, r"^\d{1,9}$"), False)
             frac_text = pc.if_else(ok, frac_text, pa.scalar(None, pa.string()))

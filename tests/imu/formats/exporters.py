@@ -186,6 +186,14 @@ def witmotion_txt(samples: pd.DataFrame, folder: Path, *, dialect: str = "txt3",
     elif dialect == "txt4":
         header = WIT_TXT4_HEADER
         cols = [clock_text(t, style="wit_colon"), *acc] + [zeros] * 10
+    elif dialect == "txt2":
+        header = "Date Time ax ay az wx wy wz AngleX AngleY AngleZ"
+        iso = clock_text(t, style="iso_ms")
+        day = np.array([v[:10] for v in iso], dtype=object)
+        clock = np.array([v[11:] for v in iso], dtype=object)
+        cols = [day, clock, *acc] + [zeros] * 6
+        rows = _join([np.asarray(c, dtype=object) for c in cols], "  ")
+        return _write(folder / "wit_txt2.txt", header, rows, encoding=encoding)
     elif dialect == "txt1":
         header = WIT_TXT1_HEADER
         iso = clock_text(t, style="iso_ms")
@@ -483,6 +491,7 @@ VARIANTS = {
     ),
     "witmotion_txt4": lambda s, f: witmotion_txt(s, f, dialect="txt4", start_line=False),
     "witmotion_txt1": lambda s, f: witmotion_txt(s, f, dialect="txt1", decimal=","),
+    "witmotion_txt2_spaces": lambda s, f: witmotion_txt(s, f, dialect="txt2", start_line=False),
     "metabase_android": lambda s, f: metabase(s, f, variant="android"),
     "metabase_ios": lambda s, f: metabase(s, f, variant="ios"),
     "metabase_5": lambda s, f: metabase(s, f, variant="mb5"),
