@@ -137,7 +137,12 @@ def magnitude_g(samples: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def clipped_samples(samples: pd.DataFrame, *, range_g: float | None = None) -> np.ndarray:
+def clipped_samples(
+    samples: pd.DataFrame,
+    *,
+    range_g: float | None = None,
+    magnitude: np.ndarray | None = None,
+) -> np.ndarray:
     """Mark samples where any axis sits at the sensor's full scale.
 
     Parameters
@@ -148,6 +153,8 @@ def clipped_samples(samples: pd.DataFrame, *, range_g: float | None = None) -> n
         Full scale of the accelerometer, ± g. When not known, an axis is taken as clipped at
         its largest absolute value if that value (at least 4 g) is reached by two or more
         consecutive samples, the flat top a saturated sensor leaves.
+    magnitude : numpy.ndarray, optional
+        The magnitude of the samples in g (:func:`magnitude_g`), when already computed.
 
     Returns
     -------
@@ -163,13 +170,22 @@ def clipped_samples(samples: pd.DataFrame, *, range_g: float | None = None) -> n
         raise ValueError(f"`range_g` must be greater than 0, got {range_g!r}")
     n = len(samples)
     out = np.zeros(n, dtype=bool)
-    for name in ("ax_g", "ay_g", "az_g"):
-        a = np.abs(samples[name].to_numpy(dtype=np.float64))
-        if n == 0:
-            continue
-        if range_g is not None:
-            out |= a >= CLIP_FRACTION * range_g
-            continue
+    if n == 0:
+        return out
+    axes = [samples[c].to_numpy(dtype=np.float64) for c in ("ax_g", "ay_g", "az_g")]
+    if range_g is not None:
+        # An axis at full scale makes the magnitude at least that large: check only there.
+        level = CLIP_FRACTION * range_g
+        mag = magnitude_g(samples) if magnitude is None else magnitude
+        near = np.flatnonzero(mag >= level)
+        if len(near):
+            hit = np.zeros(len(near), dtype=bool)
+            for a in axes:
+                hit |= np.abs(a[near]) >= level
+            out[near[hit]] = True
+        return out
+    for a in axes:
+        a = np.abs(a)
         top = float(a.max())
         if top < 4.0:
             continue

@@ -103,7 +103,7 @@ def analyze(
             stacklevel=2,
         )
     mag = magnitude_g(samples)
-    clipped = clipped_samples(samples, range_g=meta.range_g)
+    clipped = clipped_samples(samples, range_g=meta.range_g, magnitude=mag)
 
     flights, candidates = detect_flights(
         t,

@@ -156,6 +156,8 @@ class RateStats:
     true_hops: int = 0
     found_hops: int = 0
     matched: int = 0
+    timable_hops: int = 0
+    timable_matched: int = 0
     contact_err_ms: list[np.ndarray] = field(default_factory=list)
     flight_err_ms: list[np.ndarray] = field(default_factory=list)
     set_hz_err: list[float] = field(default_factory=list)
@@ -181,6 +183,9 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
     stats.found_hops += len(hops)
     ti, hi = match_hops(truth, hops)
     stats.matched += len(ti)
+    lost = gap_hops(sim)
+    stats.timable_hops += int((~lost).sum())
+    stats.timable_matched += int((~lost[ti]).sum())
     t = truth.iloc[ti]
     h = hops.iloc[hi]
     stats.contact_err_ms.append(h["contact_ms"].to_numpy() - t["contact_ms"].to_numpy())
@@ -193,14 +198,14 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
             continue
         det_set = pd.Series(h["set"].to_numpy()[in_set]).mode().iloc[0]
         row = result.sets[result.sets["set"] == det_set].iloc[0]
-        if np.isfinite(ts.hop_hz) and np.isfinite(row.hop_hz):
-            stats.set_hz_err.append(float(row.hop_hz - ts.hop_hz))
+        if np.isfinite(ts.hop_hz) and np.isfinite(row["hop_hz"]):
+            stats.set_hz_err.append(float(row["hop_hz"] - ts.hop_hz))
         far_hz = abs(ts.hop_hz - (settings.target_hz - settings.target_tolerance_hz)) >= 0.15
         far_ct = abs(ts.contact_ms - settings.slow_contact_ms) >= 30
         if far_hz and far_ct and (np.isfinite(ts.hop_hz) or settings.exercise == "rebound"):
             stats.flag_checked += 1
             want = _verdict(ts.hop_hz, ts.contact_ms, settings)
-            got = set(row.flags) & {FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND}
+            got = set(row["flags"]) & {FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND}
             if want != got:
                 stats.flag_wrong += 1
                 stats.flag_examples.append(
@@ -246,21 +251,22 @@ def _agreement(err: np.ndarray) -> tuple[float, float, float, float, float]:
 def report(results: dict, walking: int, *, title: str) -> str:
     lines = [title, ""]
     lines.append(
-        "| rate Hz | true hops | sens % | prec % | contact bias ± SD ms | contact LoA ms |"
+        "| rate Hz | true hops | sens % | sens % (edges recorded) | prec % | contact bias ± SD ms | contact LoA ms |"
         " contact MAE ms | flight bias ± SD ms | flight LoA ms | flight MAE ms |"
         " set Hz max err | flags right |"
     )
-    lines.append("|" + "---|" * 12)
+    lines.append("|" + "---|" * 13)
     for rate, st in results.items():
         ce = np.concatenate(st.contact_err_ms) if st.contact_err_ms else np.zeros(0)
         fe = np.concatenate(st.flight_err_ms) if st.flight_err_ms else np.zeros(0)
         cb, cs, cl, ch, cm = _agreement(ce)
         fb, fsd, fl, fh, fm = _agreement(fe)
         sens = 100 * st.matched / st.true_hops if st.true_hops else np.nan
+        sens_t = 100 * st.timable_matched / st.timable_hops if st.timable_hops else np.nan
         prec = 100 * st.matched / st.found_hops if st.found_hops else np.nan
         hz = max(np.abs(st.set_hz_err)) if st.set_hz_err else np.nan
         lines.append(
-            f"| {rate:g} | {st.true_hops} | {sens:.2f} | {prec:.2f} | {cb:+.2f} ± {cs:.2f} |"
+            f"| {rate:g} | {st.true_hops} | {sens:.2f} | {sens_t:.2f} | {prec:.2f} | {cb:+.2f} ± {cs:.2f} |"
             f" {cl:+.1f} … {ch:+.1f} | {cm:.2f} | {fb:+.2f} ± {fsd:.2f} | {fl:+.1f} … {fh:+.1f} |"
             f" {fm:.2f} | {hz:.4f} | {st.flag_checked - st.flag_wrong}/{st.flag_checked} |"
         )
