@@ -187,3 +187,22 @@ def test_metadata_body_mass_reaches_stiffness(recording, tmp_path):
     assert main(["analyze", str(path), "--hops-csv", str(out_csv)]) == 0
     assert pd.read_csv(out_csv)["stiffness_kn_per_m"].notna().all()
     assert RecordingMeta.from_dict(json.loads(path.with_suffix(".json").read_text())).body_mass_kg
+
+
+def test_loader_options_for_a_generic_table(recording, tmp_path, capsys):
+    path, _ = recording
+    df = pd.read_csv(path)
+    generic = pd.DataFrame(
+        {
+            "stamp_ms": df["time_s"] * 1000,
+            "X": df["ax_g"] * 1000,
+            "Y": df["ay_g"] * 1000,
+            "Z": df["az_g"] * 1000,
+        }
+    )
+    other = tmp_path / "generic.csv"
+    generic.to_csv(other, index=False)
+    args = ["--format", "csv", "--time-col", "stamp_ms", "--acc-cols", "X,Y,Z", "--units", "mg"]
+    code = main(["analyze", str(other), *args, "--time-units", "ms"])
+    assert code == 0
+    assert "24 hops in 2 set(s)" in capsys.readouterr().out
