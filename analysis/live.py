@@ -1,10 +1,16 @@
 """Live hop counting on a stream of samples (``hopscope record --live``).
 
 :class:`LiveHopCounter` keeps the last few seconds of samples and runs the analysis engine's
-flight detector (:func:`analysis.detect.detect_flights`) on them whenever new samples have
-arrived and ``update_interval_s`` has passed. A complete ground contact (a landing, then the
+flight detector (:func:`analysis.detect.detect_flights`, then the contact pairing and
+plausibility checks of :mod:`analysis.sets`) on them. A hop can only be completed by a landing,
+so the detector runs as soon as ``settle_s`` of samples have arrived after a possible impact
+(a magnitude above the detector's ``impact_min_g``), and otherwise at most every
+``update_interval_s`` while samples arrive. A complete ground contact (a landing, then the
 take-off of the next flight, whose landing is also seen) is counted once: a contact is new
-when its landing is later than the last one counted by more than ``min_contact_ms``.
+unless a counted landing lies within ``min_contact_ms`` of it.
+
+Latency is measured from the arrival of the notification that completed the settle time after
+an impact to the end of the detector run it triggered.
 
 It works on plain arrays (time in s, acceleration in g) and never imports bleak; the command
 line feeds it from the recorder.
@@ -62,9 +68,13 @@ class LiveHopCounter:
     window_s : float
         Seconds of the most recent samples searched at each update.
     update_interval_s : float
-        Shortest time between two detector runs, in s of ``clock_ns`` time.
+        Longest time between two detector runs while samples arrive, in s of ``clock_ns``
+        time (runs triggered by an impact come sooner).
     rate_hops : int
         Contacts over which the live hop rate is measured.
+    settle_s : float
+        A contact is counted once the landing that ends its flight is this far from the newest
+        sample, in s (an impact in the last samples can still move).
     clock_ns : callable
         Clock giving the current time in ns (for latency figures); default
         :func:`time.monotonic_ns`.
@@ -80,8 +90,9 @@ class LiveHopCounter:
         *,
         settings: AnalysisSettings | None = None,
         window_s: float = 4.0,
-        update_interval_s: float = 0.05,
+        update_interval_s: float = 1.0,
         rate_hops: int = 6,
+        settle_s: float = 0.15,
         clock_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         if not window_s > 0:
@@ -95,10 +106,17 @@ class LiveHopCounter:
         self.state = LiveState()
         self.latencies_ms: deque[float] = deque(maxlen=20000)
         self._blocks: deque[tuple[np.ndarray, np.ndarray]] = deque()
-        self._arrivals: list[int] = []
+        self._impact_g = float(self.settings.detection.impact_min_g)
+        self._flight_g = float(self.settings.detection.flight_g)
+        self._armed = True
+        self._trigger_s = math.inf
+        self._due_ns: int | None = None
+        self._fresh = False
         self._last_t = -math.inf
         self._last_run_ns: int | None = None
         self._landings: deque[float] = deque(maxlen=max(2, rate_hops))
+        self._counted: deque[float] = deque(maxlen=64)
+        self.settle_s = float(settle_s)
         self._min_gap_s = self.settings.min_contact_ms * 1e-3
 
     def feed(self, time_s: np.ndarray, acc_g: np.ndarray, arrival_ns: int | None = None) -> None:
@@ -113,13 +131,33 @@ class LiveHopCounter:
         mag = np.sqrt(np.einsum("ij,ij->i", acc_g, acc_g))
         self._blocks.append((t, mag))
         self._last_t = float(t[-1])
-        if arrival_ns is not None:
-            self._arrivals.append(arrival_ns)
+        self._fresh = True
+        start = 0
+        if not self._armed:
+            # Re-arm on the next flight sample (a landing always follows a flight).
+            low = np.flatnonzero(mag < self._flight_g)
+            if len(low):
+                self._armed, start = True, int(low[0])
+        if self._armed:
+            above = np.flatnonzero(mag[start:] > self._impact_g)
+            if len(above):
+                self._trigger_s = float(t[start + above[0]]) + self.settle_s
+                self._armed = False
+        if self._trigger_s <= self._last_t and self._due_ns is None:
+            self._due_ns = arrival_ns if arrival_ns is not None else self.clock_ns()
+            self._trigger_s = math.inf
         while self._blocks and self._blocks[0][0][-1] < self._last_t - self.window_s:
             self._blocks.popleft()
 
     def update(self, now_ns: int | None = None, *, force: bool = False) -> bool:
-        """Run the detector if new samples arrived and the interval has passed.
+        """Run the detector if an impact has settled, or the interval has passed.
+
+        Parameters
+        ----------
+        now_ns : int, optional
+            Current time of ``clock_ns``, in ns.
+        force : bool
+            Run whenever there are new samples.
 
         Returns
         -------
@@ -127,19 +165,19 @@ class LiveHopCounter:
             Whether the detector ran.
         """
         now_ns = self.clock_ns() if now_ns is None else now_ns
-        if not self._arrivals and not force:
+        if not self._fresh:
             return False
-        if (
-            not force
-            and self._last_run_ns is not None
-            and now_ns - self._last_run_ns < self.update_interval_ns
-        ):
+        periodic = (
+            self._last_run_ns is None or now_ns - self._last_run_ns >= self.update_interval_ns
+        )
+        if self._due_ns is None and not periodic and not force:
             return False
         self._last_run_ns = now_ns
+        self._fresh = False
         self._detect()
-        done = self.clock_ns()
-        self.latencies_ms.extend((done - a) * 1e-6 for a in self._arrivals)
-        self._arrivals.clear()
+        if self._due_ns is not None:
+            self.latencies_ms.append((self.clock_ns() - self._due_ns) * 1e-6)
+            self._due_ns = None
         self.state.updates += 1
         return True
 
@@ -171,17 +209,31 @@ class LiveHopCounter:
             period_tolerance=s.period_tolerance,
         )
         contacts = contacts.loc[reasons == ""]
-        last = self.state.last_landing_s
-        for landing, takeoff in zip(
-            contacts["landing_s"].to_numpy(), contacts["takeoff_s"].to_numpy(), strict=True
+        # Count contacts whose next landing lies well inside the window (a landing in the last
+        # samples may still move), each once: a contact is new unless a counted landing lies
+        # within ``min_contact_ms`` of it.
+        settled = t[-1] - self.settle_s
+        counted = self._counted
+        for landing, takeoff, next_landing in zip(
+            contacts["landing_s"].to_numpy(),
+            contacts["takeoff_s"].to_numpy(),
+            contacts["next_landing_s"].to_numpy(),
+            strict=True,
         ):
-            if math.isnan(last) or landing > last + self._min_gap_s:
-                if self._landings and landing - self._landings[-1] > s.set_gap_s + 1.0:
-                    self._landings.clear()
-                self._landings.append(float(landing))
-                self.state.hops += 1
-                self.state.last_contact_ms = float((takeoff - landing) * 1e3)
-                self.state.last_landing_s = last = float(landing)
+            if not next_landing <= settled:
+                continue
+            if any(abs(landing - c) < self._min_gap_s for c in counted):
+                continue
+            counted.append(float(landing))
+            self.state.hops += 1
+            if landing < self.state.last_landing_s:
+                continue  # a late find of an earlier contact: counted, not the latest
+            if self._landings and landing - self._landings[-1] > s.set_gap_s + 1.0:
+                self._landings.clear()
+            self._landings.append(float(landing))
+            self.state.last_contact_ms = float((takeoff - landing) * 1e3)
+            self.state.last_landing_s = float(landing)
+        last = self.state.last_landing_s
         if len(self._landings) >= 3:
             span = self._landings[-1] - self._landings[0]
             self.state.hop_hz = (len(self._landings) - 1) / span if span > 0 else math.nan

@@ -184,6 +184,13 @@ class ArrivalTimer:
         self.baseline_s = baseline_s
         self.forget_s = forget_s
         self.pending: deque[tuple[float, Any]] = deque()
+        # Arrival times and cumulative sample counts of the pending blocks, as arrays (the
+        # look-ahead minimum is taken over them for every block).
+        self._pa = np.empty(1024)
+        self._pc = np.empty(1024)
+        self._h = 0
+        self._t = 0
+        self._count = 0
         self.a0_ns: int | None = None
         self.t_next = 0.0
         self.k = 0
@@ -205,6 +212,18 @@ class ArrivalTimer:
         a = (arrival_ns - self.a0_ns) * 1e-9
         self.pending.append((a, block))
         n = len(block)
+        if self._t == len(self._pa):
+            live = self._t - self._h
+            if live * 2 > len(self._pa):
+                self._pa = np.resize(self._pa, 2 * len(self._pa))
+                self._pc = np.resize(self._pc, 2 * len(self._pc))
+            self._pa[:live] = self._pa[self._h : self._t]
+            self._pc[:live] = self._pc[self._h : self._t]
+            self._h, self._t = 0, live
+        self._count += n
+        self._pa[self._t] = a
+        self._pc[self._t] = self._count
+        self._t += 1
         start = max(self.prov_next, a - 0.2 - (n - 1) * self.p)
         prov = start + np.arange(n) * self.p
         self.prov_next = start + n * self.p
@@ -268,14 +287,14 @@ class ArrivalTimer:
         n = len(block)
         self.mean_n = n if self.mean_n == 0 else 0.95 * self.mean_n + 0.05 * n
         threshold = max(2.5 * self.p, 1.5 * self.mean_n * self.p, 0.03)
-        cum = 0
-        min_lag = math.inf
-        for a, b in self.pending:
-            if a > a_i + self.hold_s:
-                break
-            cum += len(b)
-            min_lag = min(min_lag, a - (self.t_next + (cum - 1) * self.p))
-        baseline = min(lag for _, lag in self._base)
+        # Lateness of block m (samples i..m on the axis from t_next) is
+        # a_m - t_next - (c_m - c_i + n - 1) p, with c the cumulative sample count.
+        h, t = self._h, self._t
+        j = h + int(np.searchsorted(self._pa[h:t], a_i + self.hold_s, side="right"))
+        c_i = self._pc[h]
+        u = self._pa[h:j] - self.p * self._pc[h:j]
+        min_lag = float(u.min()) - self.t_next + self.p * (c_i - n + 1)
+        baseline = self._base[0][1]
         excess = min_lag - baseline
         if excess > threshold:
             missing = round(excess / self.p)
@@ -286,6 +305,7 @@ class ArrivalTimer:
                 packets = max(1, round(missing / max(self.mean_n, 1.0)))
                 self.loss.add_gap(start, self.t_next, missing, packets)
         self.pending.popleft()
+        self._h += 1
         t = self.t_next + np.arange(n) * self.p
         self.t_next += n * self.p
         self.k += n
