@@ -16,7 +16,13 @@ from analysis.flags import recording_flags, set_flags, union_flags
 from analysis.metrics import hop_metrics
 from analysis.quality import quality_report
 from analysis.result import HOP_COLUMNS, SET_COLUMNS, HopAnalysis
-from analysis.sets import check_contacts, group_flights, pair_contacts, set_summaries
+from analysis.sets import (
+    check_contacts,
+    group_flights,
+    pair_contacts,
+    set_frequency_hz,
+    set_summaries,
+)
 from analysis.settings import AnalysisSettings
 from imu.errors import HopscopeWarning, InvalidRecordingError
 from imu.recording import Recording, RecordingMeta, validate_samples
@@ -158,13 +164,21 @@ def analyze(
         )
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
+    all_landings = contacts[["set", "landing_s"]]
     contacts = contacts.loc[~bad].reset_index(drop=True)
+    set_hz: dict[int, float] = {}
     if settings.exercise == "rebound":
         contacts = _group_rebounds(contacts, settings)
+    elif len(contacts):
+        # Set frequency from every landing of the set, rejected contacts included: a contact
+        # left out (or lost in a gap) must not lower the set's rate.
+        for old_set, group in all_landings.groupby("set"):
+            set_hz[int(old_set)] = set_frequency_hz(group["landing_s"].to_numpy())
     # Renumber sets 1.. over the sets that kept a contact.
     if len(contacts):
-        _, contacts["set"] = np.unique(contacts["set"].to_numpy(), return_inverse=True)
+        old_sets, contacts["set"] = np.unique(contacts["set"].to_numpy(), return_inverse=True)
         contacts["set"] += 1
+        set_hz = {i + 1: set_hz[int(o)] for i, o in enumerate(old_sets) if int(o) in set_hz}
     hops = hop_metrics(contacts, body_mass_kg=body_mass) if len(contacts) else _empty_hops()
 
     quality = quality_report(
@@ -178,7 +192,7 @@ def analyze(
     )
     gaps = tb.gaps_s(t)
     low_rate = bool(quality["coarse_timing"])
-    sets = set_summaries(hops, slow_contact_ms=settings.slow_contact_ms)
+    sets = set_summaries(hops, slow_contact_ms=settings.slow_contact_ms, set_hz=set_hz)
     sets["flags"] = set_flags(sets, hops, settings=settings, gaps_s=gaps, low_sample_rate=low_rate)
     sets = sets.loc[:, list(SET_COLUMNS)]
     flags = union_flags(recording_flags(quality, settings=settings), *sets["flags"].tolist())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -127,7 +129,46 @@ def _median(x: np.ndarray) -> float:
     return float(np.median(x)) if len(x) else float("nan")
 
 
-def set_summaries(hops: pd.DataFrame, *, slow_contact_ms: float = 250.0) -> pd.DataFrame:
+def set_frequency_hz(landing_s: np.ndarray) -> float:
+    """Return the hop frequency of a set from its landings, robust to a missing landing.
+
+    ``(n − 1) / (last − first)`` counts the hop periods between the first and the last landing
+    as ``n − 1``; here each interval between consecutive landings counts as the whole number of
+    median periods closest to it, so a landing lost in a gap (or one extra) changes nothing.
+
+    Parameters
+    ----------
+    landing_s : numpy.ndarray
+        Landings of the set's complete contacts, in s, increasing.
+
+    Returns
+    -------
+    float
+        Frequency in Hz; NaN with fewer than two landings.
+
+    Examples
+    --------
+    >>> round(set_frequency_hz(np.array([0.0, 0.3, 0.6, 1.2, 1.5])), 6)  # 0.9 missing
+    3.333333
+    """
+    landing_s = np.asarray(landing_s, dtype=np.float64)
+    if len(landing_s) < 2:
+        return float("nan")
+    step = np.diff(landing_s)
+    period = float(np.median(step))
+    if not period > 0:
+        return float("nan")
+    periods = np.maximum(np.rint(step / period), 0).sum()
+    span = landing_s[-1] - landing_s[0]
+    return float(periods / span) if periods > 0 and span > 0 else float("nan")
+
+
+def set_summaries(
+    hops: pd.DataFrame,
+    *,
+    slow_contact_ms: float = 250.0,
+    set_hz: Mapping[int, float] | None = None,
+) -> pd.DataFrame:
     """Summarise each set of a per-hop table.
 
     Parameters
@@ -136,6 +177,9 @@ def set_summaries(hops: pd.DataFrame, *, slow_contact_ms: float = 250.0) -> pd.D
         Per-hop table (:data:`analysis.result.HOP_COLUMNS`).
     slow_contact_ms : float
         Contact time above which a hop counts as slow, in ms.
+    set_hz : mapping of int to float, optional
+        Set frequency (Hz) by set number, when known better than from the table (e.g. from
+        every landing of the set with :func:`set_frequency_hz`); used instead of the formula.
 
     Returns
     -------
@@ -172,7 +216,11 @@ def set_summaries(hops: pd.DataFrame, *, slow_contact_ms: float = 250.0) -> pd.D
                 "start_s": float(landing[0]),
                 "end_s": float(cols["takeoff_s"][idx][-1]),
                 "hops": n,
-                "hop_hz": (n - 1) / span if n > 1 and span > 0 else float("nan"),
+                "hop_hz": (
+                    set_hz[int(set_ids[idx[0]])]
+                    if set_hz and int(set_ids[idx[0]]) in set_hz
+                    else ((n - 1) / span if n > 1 and span > 0 else float("nan"))
+                ),
                 "contact_ms": _median(contact),
                 "contact_iqr_ms": _iqr(contact),
                 "flight_ms": _median(flight),

@@ -150,3 +150,15 @@ def test_check_contacts_reasons():
     assert reasons[8] == "irregular contact"
     assert reasons[10] == "irregular period"
     assert (reasons[[0, 1, 2, 3, 5, 6, 7, 9, 11]] == "").all()
+
+
+def test_set_frequency_counts_periods_not_landings():
+    from analysis.sets import set_frequency_hz
+
+    landing = np.arange(20) / 3.0
+    assert set_frequency_hz(landing) == pytest.approx(3.0)
+    # a landing lost (gap or rejected contact) does not lower the rate
+    assert set_frequency_hz(np.delete(landing, 7)) == pytest.approx(3.0)
+    # an extra landing in the middle of a flight does not raise it
+    assert set_frequency_hz(np.sort(np.r_[landing, 2.5])) == pytest.approx(3.0)
+    assert np.isnan(set_frequency_hz(np.array([1.0])))
