@@ -133,8 +133,8 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     """Return the hop frequency of a set from its landings, robust to a missing landing.
 
     ``(n − 1) / (last − first)`` counts the hop periods between the first and the last landing
-    as ``n − 1``; here each interval between consecutive landings counts as the whole number of
-    median periods closest to it, so a landing lost in a gap (or one extra) changes nothing.
+    as ``n − 1``; here they are counted as the whole number of median landing intervals in
+    that span, so a landing lost in a gap (or an extra one) changes nothing.
 
     Parameters
     ----------
@@ -158,8 +158,8 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     period = float(np.median(step))
     if not period > 0:
         return float("nan")
-    periods = np.maximum(np.rint(step / period), 0).sum()
     span = landing_s[-1] - landing_s[0]
+    periods = np.rint(span / period)
     return float(periods / span) if periods > 0 and span > 0 else float("nan")
 
 
