@@ -15,7 +15,7 @@ import numpy as np
 from imu.formats._common import Options, find_column
 from imu.formats._normalise import G0, Skips, finish, unwrap_counter
 from imu.formats._source import Source
-from imu.formats._table import FLOAT, INT, column_names, read_table
+from imu.formats._table import FLOAT, column_names, read_table
 from imu.recording import Recording
 
 NAME = "movesense_showcase"
@@ -55,7 +55,8 @@ def read(src: Source, options: Options) -> Recording:
         src,
         offset=head.offset_after(0),
         names=names,
-        columns={t_col: INT, **dict.fromkeys(acc, FLOAT)},  # type: ignore[dict-item]
+        # Stamps are uint32 ms, exact in float64; most cells are empty by design.
+        columns={t_col: FLOAT, **dict.fromkeys(acc, FLOAT)},  # type: ignore[dict-item]
         delimiter=",",
     )
     skips = Skips()
@@ -66,7 +67,10 @@ def read(src: Source, options: Options) -> Recording:
     extra: dict[str, object] = {}
     notes: list[str] = []
     if idx.size:
-        ms = unwrap_counter(table.int(t_col)[idx], 32)
+        raw = table.float(t_col)[idx]
+        if not (np.abs(raw) < 2**53).all():
+            raise src.error("expected packet stamps in ms (whole numbers)", column=t_col)
+        ms = unwrap_counter(np.round(raw).astype(np.int64), 32)
         stamps = (ms - ms[0]).astype(np.float64) / 1e3
         t = _packet_times(stamps, idx, table.rows)
         per_packet = table.rows / idx.size

@@ -162,16 +162,10 @@ def _read(
     meta: dict[str, object] = {}
     extra: dict[str, object] = {"decimal": decimal, "delimiter": delimiter}
     first_time = first_text(table.values[time_col])  # type: ignore[arg-type]
-    if device_col is not None:
-        device = read_table(
-            src,
-            offset=head.offset_after(header_index),
-            names=names,
-            columns={device_col: TEXT},
-            delimiter=delimiter,
-            decimal=decimal,
-        )
-        meta["device_id"] = first_text(device.values[device_col])  # type: ignore[arg-type]
+    if device_col is not None and first is not None:
+        idx = header.index(device_col)
+        if idx < len(fields) and fields[idx].strip():
+            meta["device_id"] = fields[idx].strip()
     if header_index > 0:
         extra["start_line"] = head.lines[0].strip()
     start = _start_time(src, first_time, fmt)
