@@ -11,11 +11,12 @@ is a numpy operation on the whole signal or on a (candidates x window) array.
 from __future__ import annotations
 
 import logging
+import warnings
 from bisect import bisect_left, bisect_right
 
 import numpy as np
 import pandas as pd
-from scipy.signal import find_peaks
+from scipy.signal import find_peaks, peak_prominences
 
 from analysis.settings import DetectionSettings
 
@@ -109,6 +110,79 @@ def _bound_flights(
             accept[i] = True
             last = pk
     return start, accept
+
+
+def impact_peaks(
+    magnitude_g: np.ndarray,
+    *,
+    height_g: float,
+    prominence_g: float,
+    distance: int,
+    wlen: int | None = None,
+) -> np.ndarray:
+    """Find impact peaks with :func:`scipy.signal.find_peaks`, fast on long recordings.
+
+    The result equals ``find_peaks(magnitude_g, height=height_g, distance=distance,
+    prominence=prominence_g, wlen=wlen, plateau_size=1)``, but ``find_peaks`` runs only on the
+    stretches within ``distance`` samples of a sample above ``height_g`` (peaks in different
+    stretches are always further apart than ``distance``), and the prominence is then measured
+    on the whole signal with :func:`scipy.signal.peak_prominences`. A flat top (a clipped
+    impact) is reported by its first sample (``left_edges``), never its middle.
+
+    Parameters
+    ----------
+    magnitude_g : numpy.ndarray
+        Acceleration magnitude, in g.
+    height_g : float
+        Lowest peak, in g.
+    prominence_g : float
+        Lowest prominence, in g.
+    distance : int
+        Peaks closer than this many samples keep only the highest.
+    wlen : int, optional
+        Window for the prominence, in samples.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Sample indices of the peaks (first sample of a flat top), increasing.
+
+    Raises
+    ------
+    ValueError
+        ``distance`` is below 1.
+    """
+    if distance < 1:
+        raise ValueError(f"`distance` must be at least 1, got {distance!r}")
+    m = np.asarray(magnitude_g, dtype=np.float64)
+    n = len(m)
+    hot = np.flatnonzero(m >= height_g)
+    if len(hot) == 0:
+        return hot
+    # Stretches: hot samples closer than 2 * distance share one; each gets `distance` samples
+    # of margin on both sides, so stretches laid end to end stay `distance` apart.
+    split = np.flatnonzero(np.diff(hot) > 2 * distance) + 1
+    first = np.r_[hot[0], hot[split]]
+    last = np.r_[hot[split - 1], hot[-1]] if len(split) else np.array([hot[-1]])
+    lo = np.maximum(first - distance, 0)
+    hi = np.minimum(last + distance + 1, n)
+    length = hi - lo
+    offset = np.r_[0, np.cumsum(length)[:-1]]
+    idx = np.arange(int(length.sum())) + np.repeat(lo - offset, length)
+    peaks, props = find_peaks(m[idx], height=height_g, distance=distance, plateau_size=1)
+    left = idx[props["left_edges"]]
+    if len(left) == 0:
+        return left
+    with warnings.catch_warnings():
+        # (find_peaks' peaks always have a prominence; this only silences edge cases)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        prom = peak_prominences(m, idx[peaks], wlen=wlen)[0]
+    return left[prom >= prominence_g]
+
+
+def _crosses_gap(gap_index: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether a gap (step ``i`` to ``i + 1``) lies between samples ``a`` and ``b`` (a <= b)."""
+    return np.searchsorted(gap_index, b) > np.searchsorted(gap_index, a)
 
 
 def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) -> np.ndarray:
@@ -279,10 +353,7 @@ def retime_takeoffs(
     stop = np.searchsorted(t, nxt[ok])
     takeoff, top, bottom = _time_fall(t, m, kq, lo - span, stop, span=span, s=s)
     if gap_index is not None and len(gap_index):
-        is_gap = np.zeros(n, dtype=bool)
-        is_gap[np.asarray(gap_index, dtype=np.int64)] = True
-        crossed = np.r_[0, np.cumsum(is_gap)]
-        good &= crossed[bottom] - crossed[top] == 0
+        good &= ~_crosses_gap(np.asarray(gap_index, dtype=np.int64), top, bottom)
     out[np.flatnonzero(ok)] = np.where(good, takeoff, np.nan)
     return out
 
@@ -331,22 +402,30 @@ def detect_flights(
 
     Notes
     -----
-    1. Impact peaks: :func:`scipy.signal.find_peaks` with ``height``, ``prominence`` and
-       ``distance`` (``peak_distance_ms``). The peak's timing reference is the left
-       edge of a flat (clipped) top, never its middle.
-    2. Landing: walking back from the peak along the rising edge while each step rises faster
-       than ``onset_slope_g_per_ms``, the last sample before the steep rise is the foot. The
-       landing lies in the interval after the foot; it is placed by extrapolating the second
-       step of the rise back to the foot's level when the rise spans several samples, and at
-       the interval's mid-point on a step edge (unbiased when the edge falls anywhere in it).
-    3. Take-off: the steepest fall of at least ``takeoff_fall_g`` within ``fall_span_ms``,
-       between ``impact_guard_ms`` after the previous impact (or ``max_flight_ms`` before the
-       landing) and the landing; placed where the magnitude crosses the middle of that fall
-       (linear interpolation; the mid-point of the interval on a one-sample step).
-    4. Evidence: the flight must hold at least ``min_flight_evidence_ms`` of samples below
-       ``flight_g``. Leg extension before landing and limb motion during flight lift the
-       magnitude for part of the flight, which is why flight edges are taken from the impact
-       onset and the take-off fall, not from a free-fall threshold.
+    1. Impact candidates (:func:`impact_peaks`): :func:`scipy.signal.find_peaks` with
+       ``height`` (``impact_min_g``), ``distance`` (``peak_distance_ms``) and ``prominence``
+       (``impact_prominence_g``). A flat (clipped) top is referred to by its first sample;
+       timing never comes from a clipped top.
+    2. Landing: the steepest rising step within 40 ms before the peak (at least
+       ``onset_slope_g_per_ms``, or ``onset_step_g`` per sample at low rates) and the run of
+       rising steps around it (each at least :data:`EDGE_FRACTION` of it) form the impact's
+       edge; the landing is its crossing at ``edge_level`` between the level before the edge
+       and the peak, linearly interpolated (the mid-point of the interval on a one-sample
+       step), plus ``landing_offset_ms``. Leg extension before landing rises too slowly to
+       be part of this edge.
+    3. Take-off: the earliest fall of at least ``takeoff_fall_g`` within ``fall_span_ms``
+       that ends below ``takeoff_bottom_g``, searched from ``impact_guard_ms`` after the
+       previous landing's peak (or ``max_flight_ms`` before the landing), timed at its
+       ``edge_level`` crossing plus ``takeoff_offset_ms`` and ``takeoff_offset_periods``
+       sample periods (:func:`_time_fall`).
+    4. Evidence: a landing needs at least ``min_flight_evidence_ms`` (one sample at least)
+       below ``flight_g`` in the flight before it and no sample below ``flight_g`` from
+       ``impact_guard_ms`` to ``stance_check_ms`` after its peak; candidates whose peak is
+       below ``impact_relative_min`` of the running median accepted impact are dropped and
+       the flights walked again (:func:`_bound_flights`). Flight edges come from the impact
+       and the take-off fall, never from a free-fall threshold: limb motion can hold the
+       magnitude up for much of a flight and leg extension lifts it before landing.
+    5. A recording that ends in flight gets a last flight with a take-off and no landing.
 
     Fails when impacts are too soft to stand out from stance (below ``impact_min_g``), when the
     take-off fall is slower than ``fall_span_ms`` or smaller than ``takeoff_fall_g``, and at
@@ -374,27 +453,24 @@ def detect_flights(
         is_gap[np.asarray(gap_index, dtype=np.int64)] = True
 
     # 1. Impact peaks.
-    distance = max(1, int(s.peak_distance_ms * ms))
-    peaks, props = find_peaks(
+    peaks = impact_peaks(
         m,
-        height=s.impact_min_g,
-        prominence=s.impact_prominence_g,
-        distance=distance,
-        plateau_size=1,
+        height_g=s.impact_min_g,
+        prominence_g=s.impact_prominence_g,
+        distance=max(1, int(s.peak_distance_ms * ms)),
         wlen=2 * int(np.ceil(s.max_flight_ms * ms)) + 1,
     )
     if len(peaks) == 0:
         return empty, no_rej
-    ref = props["left_edges"].astype(np.int64)  # timing reference: left edge of a flat top
+    ref = peaks  # the first sample of a flat (clipped) top, never its middle
     peak_g = m[peaks]
-    peak_clipped = clipped[props["left_edges"]] | clipped[props["right_edges"]]
+    peak_clipped = clipped[peaks]
 
     rows = np.arange(len(peaks))
     dt_ms = 1e3 / fs
 
-    # 2. Landing onset: the steepest rising step before the peak, extrapolated back to the
-    #    level just before the rise (tangent onset). A rise completed within one sample
-    #    interval is placed at step_edge_fraction of it.
+    # 2. Landing: the impact's rise is the steepest rising step before the peak and the run
+    #    of rising steps around it; timed at its half-way crossing.
     w_on = max(3, int(np.ceil(40 * ms)) + 1)
     idx = _windows(ref, -w_on, 1, n)  # columns: ref - w_on ... ref
     seg = m[idx]
@@ -459,8 +535,8 @@ def detect_flights(
     has_fall = kq < foot
     kq = np.minimum(kq, n - 1)
     takeoff, top, bottom = _time_fall(t, m, kq, start, foot, span=span, s=s)
-    crosses_gap = np.r_[0, np.cumsum(is_gap)]
-    gap_in_fall = crosses_gap[bottom] - crosses_gap[top] > 0
+    gaps = np.flatnonzero(is_gap)
+    gap_in_fall = _crosses_gap(gaps, top, bottom)
     ok_takeoff = has_fall & ~gap_in_fall & (bottom > top)
 
     # 4. Plausible flight time; a landing needs an onset and a flight before it (checked in
@@ -504,8 +580,7 @@ def detect_flights(
                 t, m, k_arr, np.array([st]), np.array([n]), span=span, s=s
             )
             tail_low = len(low_idx) - int(np.searchsorted(low_idx, bottom_end[0]))
-            crossed = np.r_[0, np.cumsum(is_gap)]
-            if tail_low >= need and crossed[bottom_end[0]] == crossed[top_end[0]]:
+            if tail_low >= need and not _crosses_gap(gaps, top_end, bottom_end)[0]:
                 end_row = pd.DataFrame(
                     {
                         "takeoff_s": to_end,

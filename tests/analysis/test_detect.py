@@ -99,3 +99,23 @@ def test_retime_takeoffs_finds_the_fall_near_the_expected_contact():
             expected_contact_ms=np.zeros(1),
             next_landing_s=np.zeros(2),
         )
+
+
+@pytest.mark.parametrize("range_g", [8.0, 16.0])
+def test_impact_peaks_equal_find_peaks(range_g):
+    from scipy.signal import find_peaks
+
+    from analysis.clean import magnitude_g
+    from analysis.detect import impact_peaks
+    from imu.simulate import simulate_session
+
+    sim = simulate_session(5100, sample_rate_hz=400.0, range_g=range_g)
+    m = magnitude_g(sim.samples)
+    kw = {"height": 1.5, "prominence": 0.5, "distance": 20, "wlen": 641}
+    _, props = find_peaks(m, plateau_size=1, **kw)
+    got = impact_peaks(m, height_g=1.5, prominence_g=0.5, distance=20, wlen=641)
+    np.testing.assert_array_equal(got, props["left_edges"])
+    assert len(got) > 50
+    assert len(impact_peaks(np.ones(100), height_g=1.5, prominence_g=0.5, distance=5)) == 0
+    with pytest.raises(ValueError, match="distance"):
+        impact_peaks(m, height_g=1.5, prominence_g=0.5, distance=0)
