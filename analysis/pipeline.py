@@ -30,6 +30,26 @@ from imu.recording import Recording, RecordingMeta, validate_samples
 logger = logging.getLogger(__name__)
 
 
+def _checked(samples: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Return the sample table checked; the full check (with its messages) only when needed.
+
+    A table already in the canonical layout (float64 columns, finite values) is used as it is
+    (time is checked by :func:`analysis.clean.time_base`); anything else goes through
+    :func:`imu.recording.validate_samples`, which also says where the problem is.
+    """
+    cols = list(samples.columns)
+    if (
+        len(samples) >= 2
+        and cols[:4] == ["time_s", "ax_g", "ay_g", "az_g"]
+        and set(cols[4:]) <= {"gx_dps", "gy_dps", "gz_dps"}
+        and all(samples[c].dtype == np.float64 for c in cols)
+    ):
+        # Time is checked by analysis.clean.time_base (finite, strictly increasing).
+        if len(cols) in (4, 7) and all(np.isfinite(samples[c].to_numpy()).all() for c in cols[1:]):
+            return samples
+    return validate_samples(samples, source=source)
+
+
 def _empty_hops() -> pd.DataFrame:
     out = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in HOP_COLUMNS})
     return out.astype({"set": np.int64, "hop": np.int64, "impact_clipped": bool})
@@ -94,13 +114,17 @@ def analyze(
         source = "<samples>"
     else:
         raise TypeError(f"`data` must be a Recording or a DataFrame, got {type(data).__name__}")
-    samples = validate_samples(samples, source=source)
+    samples = _checked(samples, source)
     if len(samples) < 2:
         raise InvalidRecordingError(source, "expected at least two samples")
     body_mass = settings.body_mass_kg if settings.body_mass_kg is not None else meta.body_mass_kg
 
     t = samples["time_s"].to_numpy(dtype=np.float64)
-    tb = time_base(t, max_gap_samples=settings.max_gap_samples)
+    try:
+        tb = time_base(t, max_gap_samples=settings.max_gap_samples)
+    except ValueError:
+        validate_samples(samples, source=source)  # raises with the line and what is wrong
+        raise
     if tb.effective_rate_hz < settings.min_sample_rate_hz:
         warnings.warn(
             f"sample rate {tb.effective_rate_hz:.0f} Hz is below {settings.min_sample_rate_hz:g} Hz:"

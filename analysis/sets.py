@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -290,15 +291,21 @@ def check_contacts(
     contact_ms = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - landing) * 1e3
     period = contacts["next_landing_s"].to_numpy(dtype=np.float64) - landing
 
+    sets = contacts["set"].to_numpy()
+    half = window_hops // 2
+    k = np.arange(-half, half + 1)
+    near = np.clip(np.arange(len(contacts))[:, None] + k[None, :], 0, max(len(contacts) - 1, 0))
+    same = (sets[near] == sets[:, None]) & (
+        np.abs(near - np.arange(len(contacts))[:, None]) == np.abs(k)
+    )
+
     def running_median(x: np.ndarray) -> np.ndarray:
-        if not len(contacts):
+        """Median of the finite values among the hops within ``half`` of each, same set."""
+        if not len(x):
             return np.zeros(0)
-        return (
-            pd.Series(x)
-            .groupby(contacts["set"].to_numpy())
-            .transform(lambda p: p.rolling(window_hops, center=True, min_periods=1).median())
-            .to_numpy(dtype=np.float64)
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a window with no finite value
+            return np.nanmedian(np.where(same, x[near], np.nan), axis=1)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         off = np.abs(period / running_median(period) - 1.0)
