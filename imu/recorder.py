@@ -194,6 +194,7 @@ class Recorder:
         self._queue: deque[tuple[Any, ...]] = deque()
         self._control: asyncio.Queue[bytes] | None = None
         self._starting = False
+        self._streaming_since_ns = 0
         self._lost = asyncio.Event()
         self._intended_disconnect = False
         self._client: Any = None
@@ -317,6 +318,7 @@ class Recorder:
             self.cfg = cfg
         self._event("config", config=config_to_dict(self.cfg))
         self._event("streaming")
+        self._streaming_since_ns = self.clock.now_ns()
         self.status.state = "streaming"
         self.status.range_g = self.cfg.range_g
 
@@ -417,6 +419,12 @@ class Recorder:
             t0, n0 = self._rate_window[0]
             if now > t0:
                 st.samples_per_s = (proc.samples_decoded - n0) / ((now - t0) * 1e-9)
+            if st.state.startswith("streaming"):
+                last = max(proc.last_arrival_ns or 0, self._streaming_since_ns)
+                silent_s = (now - last) * 1e-9 if last else 0.0
+                st.state = (
+                    f"streaming (no data for {silent_s:.0f} s)" if silent_s > 3 else "streaming"
+                )
         if self.on_tick is not None:
             self.on_tick(st)
 
