@@ -176,10 +176,23 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
 
 
 def write_hops_csv(result: HopAnalysis, path: str | Path) -> Path:
-    """Write the per-hop table (:data:`HOP_COLUMNS`) as CSV; NaN cells are left empty."""
+    """Write the per-hop table (:data:`HOP_COLUMNS`) as CSV; NaN cells are left empty.
+
+    Times (``*_s``) are written with 6 decimals (µs), other numbers with 6 significant digits.
+    """
     path = Path(path)
     table = result.hops_table()
-    table.to_csv(path, index=False, columns=list(HOP_COLUMNS), float_format="%.6g")
+    columns = []
+    for name in HOP_COLUMNS:
+        values = table[name].to_numpy()
+        if values.dtype.kind == "f":
+            spec = ".6f" if name.endswith("_s") else ".6g"  # times to the microsecond
+            columns.append(["" if v != v else format(v, spec) for v in values.tolist()])
+        else:
+            columns.append([str(v) for v in values.tolist()])
+    lines = [",".join(HOP_COLUMNS)]
+    lines.extend(",".join(row) for row in zip(*columns, strict=True))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
