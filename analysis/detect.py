@@ -199,25 +199,33 @@ def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) ->
     return peak_g < fraction * local[pos]
 
 
-def _qualifying_falls(m: np.ndarray, *, span: int, fall_g: float, bottom_g: float) -> np.ndarray:
+def _qualifying_falls(
+    m: np.ndarray, *, span: int, fall_g: float, bottom_g: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the samples from which the magnitude falls by ``fall_g`` to below ``bottom_g``.
 
-    The fall must happen within the next ``span`` samples; only samples shortly before one
-    below ``bottom_g`` are examined.
+    The fall must happen within the next ``span`` samples. Also returns the samples below
+    ``bottom_g``. When ``fall_g >= bottom_g`` a falling sample lies outside the stretches
+    below ``bottom_g``, so only the ``span`` samples before each stretch are examined.
     """
     n = len(m)
-    low = np.flatnonzero(m < bottom_g)
-    if not len(low):
-        return low
-    mark = np.zeros(n, dtype=bool)
-    for j in range(1, span + 1):
-        idx = low - j
-        mark[idx[idx >= 0]] = True
-    k = np.flatnonzero(mark)
+    below = np.flatnonzero(m < bottom_g)
+    if not len(below):
+        return below, below
+    if fall_g >= bottom_g:
+        starts = below[np.r_[True, np.diff(below) > 1]]
+        k = (starts[:, None] - np.arange(span, 0, -1)[None, :]).ravel()
+        k = np.unique(k[k >= 0])
+    else:
+        mark = np.zeros(n, dtype=bool)
+        for j in range(1, span + 1):
+            idx = below - j
+            mark[idx[idx >= 0]] = True
+        k = np.flatnonzero(mark)
     bottom = m[np.minimum(k + 1, n - 1)]
     for j in range(2, span + 1):
         np.minimum(bottom, m[np.minimum(k + j, n - 1)], out=bottom)
-    return k[(m[k] - bottom >= fall_g) & (bottom < bottom_g)]
+    return k[(m[k] - bottom >= fall_g) & (bottom < bottom_g)], below
 
 
 def _time_fall(
@@ -505,10 +513,14 @@ def detect_flights(
     #    takeoff_fall_g within fall_span_ms, ending below flight_g. A heel-touch spike or
     #    stance wobble falls back to about 1 g, not to flight level; impact ringing is skipped
     #    by impact_guard_ms.
-    low = m < s.flight_g
     span = max(2, int(np.ceil(s.fall_span_ms * ms)))
-    q_idx = _qualifying_falls(m, span=span, fall_g=s.takeoff_fall_g, bottom_g=s.takeoff_bottom_g)
-    low_idx = np.flatnonzero(low)
+    q_idx, below = _qualifying_falls(
+        m, span=span, fall_g=s.takeoff_fall_g, bottom_g=s.takeoff_bottom_g
+    )
+    if s.flight_g <= s.takeoff_bottom_g:
+        low_idx = below[m[below] < s.flight_g]
+    else:
+        low_idx = np.flatnonzero(m < s.flight_g)
     guard = int(np.ceil(s.impact_guard_ms * ms))
     max_flight = int(np.ceil(s.max_flight_ms * ms)) + 1
     need = max(1, int(np.floor(s.min_flight_evidence_ms * ms)))
