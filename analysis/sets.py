@@ -117,17 +117,24 @@ def _cv(x: np.ndarray) -> float:
     return float(x.std(ddof=1) / x.mean())
 
 
+def _quantile(sorted_x: np.ndarray, q: float) -> float:
+    """Quantile of sorted values with linear interpolation (numpy's default method)."""
+    pos = q * (len(sorted_x) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_x) - 1)
+    return float(sorted_x[lo] + (pos - lo) * (sorted_x[hi] - sorted_x[lo]))
+
+
 def _iqr(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
+    x = np.sort(x[np.isfinite(x)])
     if len(x) == 0:
         return float("nan")
-    q75, q25 = np.percentile(x, [75, 25])
-    return float(q75 - q25)
+    return _quantile(x, 0.75) - _quantile(x, 0.25)
 
 
 def _median(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    return float(np.median(x)) if len(x) else float("nan")
+    x = np.sort(x[np.isfinite(x)])
+    return _quantile(x, 0.5) if len(x) else float("nan")
 
 
 def set_frequency_hz(landing_s: np.ndarray) -> float:
