@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     path = folder / f"session_{args.minutes:g}min_{args.rate:g}hz.csv"
     t0 = time.perf_counter()
     make_recording(path, args.minutes, args.rate)
-    print(f"recording: {path} ({path.stat().st_size / 1e6:.0f} MB, {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"recording: {path} ({path.stat().st_size / 1e6:.0f} MB, {time.perf_counter() - t0:.1f} s)"
+    )
     warnings.simplefilter("ignore", HopscopeWarning)
 
     read_s = best_of(lambda: pd.read_csv(path, engine="pyarrow"), 3)
@@ -95,8 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "analysis.cli"]
     t0 = time.perf_counter()
     subprocess.run(
-        [*cmd, "analyze", str(path), "--hops-csv", str(out / "cli_hops.csv"), "--json",
-         str(out / "cli.json")],
+        [
+            *cmd,
+            "analyze",
+            str(path),
+            "--hops-csv",
+            str(out / "cli_hops.csv"),
+            "--json",
+            str(out / "cli.json"),
+        ],
         check=True,
         capture_output=True,
     )
