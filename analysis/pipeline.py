@@ -160,7 +160,10 @@ def analyze(
     )
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops.
-    retry = (reasons == "irregular contact") | (reasons == "take-off not found")
+    retry = np.isin(
+        reasons,
+        ["irregular contact", "take-off not found", "contact too short", "contact too long"],
+    )
     if retry.any():
         good = contacts.loc[reasons == ""]
         expected = _expected_contact_ms(contacts, good)
