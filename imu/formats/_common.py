@@ -159,31 +159,32 @@ def clock_seconds(text: pa.ChunkedArray) -> np.ndarray:
     if match is None or n == 0:
         return sec
     text = pc.utf8_trim_whitespace(text.cast(pa.string()))
-    # Parse each run of equal cells once.
-    if n > 1:
-        differs = pc.fill_null(pc.not_equal(text[1:], text[:-1]), True)
-        change = np.concatenate([[True], differs.to_numpy(zero_copy_only=False).astype(bool)])
-    else:
-        change = np.ones(1, dtype=bool)
-    run = np.cumsum(change) - 1
-    unique = text.filter(pa.array(change))
+    # Parse each run of equal cells (a burst sharing one stamp) once.
+    run, unique = _runs(text)
     date_format = _date_format(match["date"])
     sep = match["sep"]
     values = None
     if date_format is not None:
         if sep is not None:
-            padded = pc.if_else(
-                pc.match_substring(unique, sep),
-                unique,
-                pc.binary_join_element_wise(unique, "", sep),
-            )
-            parts = pc.split_pattern(padded, sep, max_splits=1, reverse=True)
+            parts = pc.split_pattern(unique, sep, max_splits=1, reverse=True)
+            shortest = pc.min(pc.list_value_length(parts)).as_py()
+            if shortest is None or shortest < 2:  # cells without the mark: add an empty fraction
+                padded = pc.if_else(
+                    pc.match_substring(unique, sep),
+                    unique,
+                    pc.binary_join_element_wise(unique, "", sep),
+                )
+                parts = pc.split_pattern(padded, sep, max_splits=1, reverse=True)
             whole = pc.list_element(parts, 0)
             frac_text = pc.list_element(parts, 1)
         else:
             whole, frac_text = unique, None
-        stamps = pc.strptime(whole, format=date_format + "%H:%M:%S", unit="s", error_is_null=True)
-        whole_s = stamps.cast(pa.int64())
+        # The whole seconds change once a second at most: parse each run of them once.
+        whole_run, whole_unique = _runs(whole)
+        stamps = pc.strptime(
+            whole_unique, format=date_format + "%H:%M:%S", unit="s", error_is_null=True
+        )
+        whole_s = stamps.cast(pa.int64()).take(pa.array(whole_run))
         origin = pc.min(whole_s).as_py()
         if origin is not None:
             whole_s = pc.subtract(whole_s, pa.scalar(origin, pa.int64()))
@@ -208,6 +209,17 @@ def clock_seconds(text: pa.ChunkedArray) -> np.ndarray:
         days = np.concatenate([[0], np.cumsum(np.diff(good_sec) < -43200)])
         sec[finite] = good_sec + days * 86400.0
     return sec
+
+
+def _runs(text: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.ChunkedArray | pa.Array]:
+    """Index of each cell's run of equal neighbours, and the first cell of every run."""
+    n = len(text)
+    if n > 1:
+        differs = pc.fill_null(pc.not_equal(text[1:], text[:-1]), True)
+        change = np.concatenate([[True], differs.to_numpy(zero_copy_only=False).astype(bool)])
+    else:
+        change = np.ones(n, dtype=bool)
+    return np.cumsum(change) - 1, text.filter(pa.array(change))
 
 
 def _clock_from_digits(text: pa.ChunkedArray, match: re.Match[str]) -> np.ndarray:

@@ -187,7 +187,7 @@ def grid_time(time_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, int]:
     return (index + lost[burst]) * p, int(lost[-1])
 
 
-def time_stats(time_s: np.ndarray) -> dict[str, Any]:
+def time_stats(time_s: np.ndarray, *, step: np.ndarray | None = None) -> dict[str, Any]:
     """Effective rate, jitter and gaps of strictly increasing sample times.
 
     Returns
@@ -196,13 +196,16 @@ def time_stats(time_s: np.ndarray) -> dict[str, Any]:
         ``effective_rate_hz`` (1 / median step), ``median_period_s``, ``jitter_ms`` (1.4826 x
         median absolute deviation of the steps), ``gap_count`` (steps longer than twice the
         median), ``gap_total_s``, ``gap_lost_samples`` (estimated from the gap lengths),
-        ``duration_s``.
+        ``duration_s``. Median and spread come from at most 20,000 evenly spaced steps.
     """
     if time_s.size < 2:
         return {"duration_s": 0.0, "gap_count": 0, "gap_total_s": 0.0, "gap_lost_samples": 0}
-    step = np.diff(time_s)
-    med = float(np.median(step))
-    jitter = float(1.4826 * np.median(np.abs(step - med))) * 1e3
+    if step is None:
+        step = np.diff(time_s)
+    # Median and spread from at most 20,000 evenly spaced steps (exact for regular sampling).
+    sample = step[:: max(1, step.size // 20000)]
+    med = float(np.median(sample))
+    jitter = float(1.4826 * np.median(np.abs(sample - med))) * 1e3
     gap = step > 2.0 * med
     lost = int(np.sum(np.round(step[gap] / med) - 1)) if gap.any() else 0
     return {
@@ -399,10 +402,15 @@ def _finish(
 ) -> Recording:
     messages = list(notes or [])
     extra = dict(extra or {})
-    ax, ay, az = (np.asarray(a, dtype=np.float64) * scale_to_g for a in acc)
+    ax, ay, az = (
+        np.asarray(a, dtype=np.float64) * scale_to_g
+        if scale_to_g != 1.0
+        else np.asarray(a, dtype=np.float64)
+        for a in acc
+    )
     t = np.asarray(time_s, dtype=np.float64)
     n_rows = t.size
-    bad_acc = ~(np.isfinite(ax) & np.isfinite(ay) & np.isfinite(az))
+    bad_acc = ~np.isfinite(ax + ay + az)  # NaN or inf on any axis (or absurdly large values)
     if bad_acc.any():
         first = int(np.flatnonzero(bad_acc)[0])
         skips.add(
@@ -437,12 +445,13 @@ def _finish(
             )
         extra["interpolated_timestamps"] = int(bad_t.sum())
     t = t - t[0]
-    if not np.isfinite(t).all():
+    step = np.diff(t)
+    if not np.isfinite(t[-1]) or not np.isfinite(step).all():
         raise src.error("timestamps out of range: expected times that differ by a finite amount")
     rebuilt = False
     rate_source = "nominal" if nominal_rate_hz else "stamps"
-    step = np.diff(t)
-    if t.size > 1 and (bursty or not (step > 0).all()):
+    increasing = bool((step > 0).all())
+    if t.size > 1 and (bursty or not increasing):
         rate = nominal_rate_hz
         if rate is None:
             est = burst_rate(t)
@@ -469,12 +478,15 @@ def _finish(
             messages.append(note)
         extra["time_note"] = note
         extra.update(repeated_stamps=repeats, backward_stamps=backwards)
-    if t.size > 1 and not (np.diff(t) > 0).all():
+    if rebuilt:
+        step = np.diff(t)
+        increasing = bool((step > 0).all())
+    if t.size > 1 and not increasing:
         raise src.error(
             "timestamps cannot be turned into strictly increasing times (values too large or "
             "too far apart for their resolution)"
         )
-    stats = time_stats(t)
+    stats = time_stats(t, step=step)
     extra.update(stats)
     extra["time_rebuilt"] = rebuilt
     extra["time_source"] = time_source

@@ -62,6 +62,9 @@ class Table:
     bad_rows: int = 0
     bad_row_example: str = ""
 
+    def __post_init__(self) -> None:
+        self.missing = _MissingMap(self.missing, self.values)
+
     def float(self, name: str) -> np.ndarray:
         """Return a column as float64 (NaN where missing)."""
         return self.values[name]  # type: ignore[return-value]
@@ -69,6 +72,19 @@ class Table:
     def int(self, name: str) -> np.ndarray:
         """Return an integer column as int64 (0 where missing; see :attr:`missing`)."""
         return self.values[name]  # type: ignore[return-value]
+
+
+class _MissingMap(dict):  # type: ignore[type-arg]
+    """Missing-cell masks, computed on first use for float columns (NaN = missing)."""
+
+    def __init__(self, masks: dict[str, np.ndarray], values: dict[str, object]) -> None:
+        super().__init__(masks)
+        self._values = values
+
+    def __missing__(self, name: str) -> np.ndarray:
+        mask = np.isnan(self._values[name])  # type: ignore[call-overload]
+        self[name] = mask
+        return mask
 
 
 def split_fields(line: str, delimiter: str) -> list[str]:
@@ -164,13 +180,19 @@ def read_table(
             },
             missing={name: np.zeros(0, dtype=bool) for name in columns},
         )
+    fast = _read_fast(
+        data,
+        names=names,
+        columns=columns,
+        delimiter=delimiter,
+        decimal=decimal,
+        path=_file_and_lines(src, offset),
+    )
+    if fast is not None:
+        return fast
     if delimiter == " ":
         data = pa.py_buffer(_squeeze_spaces(data.to_pybytes()))
         delimiter = "\t"
-    else:
-        fast = _read_fast(data, names=names, columns=columns, delimiter=delimiter, decimal=decimal)
-        if fast is not None:
-            return fast
     bad_rows: list[str] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -259,6 +281,7 @@ def _read_fast(
     columns: dict[str, pa.DataType],
     delimiter: str,
     decimal: str,
+    path: tuple[str, int] | None = None,
 ) -> Table | None:
     """Parse clean data with pandas' C tokenizer; None when the data need the tolerant path.
 
@@ -266,7 +289,6 @@ def _read_fast(
     too many fields, an unreadable cell, an integer clock with gaps) returns None and the
     tolerant pyarrow path takes over, which counts and reports what it skips.
     """
-    usecols = [names.index(c) for c in columns]
     # Integer clocks are left to inference: only a column of plain integers comes out as
     # int64; Excel's "1.54747E+12" or a gap makes it float and sends it to the strict path.
     dtype: dict[str, object] = {c: str for c, kind in columns.items() if kind == TEXT}
@@ -274,26 +296,40 @@ def _read_fast(
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # Unconvertible values are detected from the dtypes below, not from warnings.
             warnings.simplefilter("ignore")
-            frame = _read_csv_c(data, names, usecols, dtype, delimiter, decimal)
+            frame = _read_csv_c(data, names, dtype, delimiter, decimal, path)
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
     return _fast_table(frame, data, names=names, columns=columns, delimiter=delimiter)
 
 
-def _read_csv_c(data, names, usecols, dtype, delimiter, decimal):  # type: ignore[no-untyped-def]
+def _file_and_lines(src: Source, offset: int) -> tuple[str, int] | None:
+    """Return the file and its line count before ``offset``, when the C reader can use them.
+
+    The C reader is fastest on a path; it then skips the preamble and header lines itself.
+    Lone carriage returns would make its line count differ from ours, so they rule it out.
+    """
+    if src.path is None or src.member is not None or offset > len(src.head.raw):
+        return None
+    before = src.head.raw[:offset]
+    if b"\r" in before.replace(b"\r\n", b""):
+        return None
+    return str(src.path), before.count(b"\n")
+
+
+def _read_csv_c(data, names, dtype, delimiter, decimal, path=None):  # type: ignore[no-untyped-def]
+    source, skip = (pa.BufferReader(data), 0) if path is None else path
     return pd.read_csv(
-        pa.BufferReader(data),
-        sep=delimiter,
+        source,
+        skiprows=skip,
+        skip_blank_lines=True,
+        sep=r"\s+" if delimiter == " " else delimiter,
         header=None,
         names=names,
-        usecols=usecols,
         dtype=dtype,
         decimal=decimal,
         quotechar='"',
         index_col=False,
         engine="c",
-        encoding="utf-8",
-        encoding_errors="replace",
         on_bad_lines="error",
     )
 
@@ -317,11 +353,12 @@ def _fast_table(
             frame = frame.iloc[:-1]
             bad_rows, example = 1, last
             expected -= len(names) - fields
-    # Every row must have had exactly the header's fields (the C reader pads short rows and,
-    # with selected columns, ignores long ones): count the delimiters.
-    found = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord(delimiter)))
-    if found != expected:
-        return None
+    # Every row must have had exactly the header's fields (the C reader pads short rows):
+    # count the delimiters. (Reading every column is faster than selecting some.)
+    if delimiter != " ":
+        found = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord(delimiter)))
+        if found != expected:
+            return None
     out = Table(values={}, missing={}, rows=len(frame), bad_rows=bad_rows, bad_row_example=example)
     for name, kind in columns.items():
         col = frame[name]
@@ -339,9 +376,7 @@ def _fast_table(
         else:
             if col.dtype.kind not in "fiu":
                 return None
-            values = col.to_numpy(dtype=np.float64)
-            out.values[name] = values
-            out.missing[name] = np.isnan(values)
+            out.values[name] = col.to_numpy(dtype=np.float64)
     return out
 
 
