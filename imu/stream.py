@@ -238,7 +238,7 @@ class ArrivalTimer:
         if self.p_cal is None and now < self.calibration_s:
             return out
         while self.pending and self.pending[0][0] + self.hold_s <= now:
-            out.append(self._finalise())
+            out.append(self._finalise(final=now_ns is None))
         return out
 
     def _calibrate(self) -> None:
@@ -280,7 +280,7 @@ class ArrivalTimer:
             lags.append(a - (cum - 1) * self.p)
         self._base.append((a_first, min(lags)))
 
-    def _finalise(self) -> TimedBlock:
+    def _finalise(self, *, final: bool = False) -> TimedBlock:
         if self.p_cal is None:
             self._calibrate()
         a_i, block = self.pending[0]
@@ -296,7 +296,10 @@ class ArrivalTimer:
         min_lag = float(u.min()) - self.t_next + self.p * (c_i - n + 1)
         baseline = self._base[0][1]
         excess = min_lag - baseline
-        if excess > threshold:
+        # At the end of a stream the last blocks lack a full second of look-ahead: a late
+        # arrival there cannot be told from a stall, so no gap is declared.
+        complete = not final or self._pa[t - 1] >= a_i + self.hold_s
+        if complete and excess > threshold:
             missing = round(excess / self.p)
             if missing > 0:
                 start = self.t_next - self.p
