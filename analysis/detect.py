@@ -180,6 +180,14 @@ def impact_peaks(
     return left[prom >= prominence_g]
 
 
+def _first_at_or_after(idx: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    """First element of sorted ``idx`` at or after each of ``at`` (``n`` when none)."""
+    if not len(idx):
+        return np.full(len(at), n)
+    pos = np.searchsorted(idx, at)
+    return np.where(pos < len(idx), idx[np.minimum(pos, len(idx) - 1)], n)
+
+
 def _crosses_gap(gap_index: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether a gap (step ``i`` to ``i + 1``) lies between samples ``a`` and ``b`` (a <= b)."""
     return np.searchsorted(gap_index, b) > np.searchsorted(gap_index, a)
@@ -201,17 +209,17 @@ def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) ->
 
 def _qualifying_falls(
     m: np.ndarray, *, span: int, fall_g: float, bottom_g: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the samples from which the magnitude falls by ``fall_g`` to below ``bottom_g``.
 
     The fall must happen within the next ``span`` samples. Also returns the samples below
-    ``bottom_g``. When ``fall_g >= bottom_g`` a falling sample lies outside the stretches
+    ``bottom_g`` and the lowest level each fall reaches. When ``fall_g >= bottom_g`` a falling sample lies outside the stretches
     below ``bottom_g``, so only the ``span`` samples before each stretch are examined.
     """
     n = len(m)
     below = np.flatnonzero(m < bottom_g)
     if not len(below):
-        return below, below
+        return below, below, m[below]
     if fall_g >= bottom_g:
         starts = below[np.r_[True, np.diff(below) > 1]]
         k = (starts[:, None] - np.arange(span, 0, -1)[None, :]).ravel()
@@ -225,7 +233,8 @@ def _qualifying_falls(
     bottom = m[np.minimum(k + 1, n - 1)]
     for j in range(2, span + 1):
         np.minimum(bottom, m[np.minimum(k + j, n - 1)], out=bottom)
-    return k[(m[k] - bottom >= fall_g) & (bottom < bottom_g)], below
+    ok = (m[k] - bottom >= fall_g) & (bottom < bottom_g)
+    return k[ok], below, bottom[ok]
 
 
 def _time_fall(
@@ -514,7 +523,7 @@ def detect_flights(
     #    stance wobble falls back to about 1 g, not to flight level; impact ringing is skipped
     #    by impact_guard_ms.
     span = max(2, int(np.ceil(s.fall_span_ms * ms)))
-    q_idx, below = _qualifying_falls(
+    q_idx, below, _ = _qualifying_falls(
         m, span=span, fall_g=s.takeoff_fall_g, bottom_g=s.takeoff_bottom_g
     )
     if s.flight_g <= s.takeoff_bottom_g:
@@ -538,12 +547,7 @@ def detect_flights(
     if (weak & accept).any():
         ok_onset = ok_onset & ~weak
         start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
-    pos = np.searchsorted(q_idx, start)
-    kq = (
-        np.where(pos < len(q_idx), q_idx[np.minimum(pos, len(q_idx) - 1)], n)
-        if len(q_idx)
-        else np.full(len(start), n)
-    )
+    kq = _first_at_or_after(q_idx, start, n)
     has_fall = kq < foot
     kq = np.minimum(kq, n - 1)
     takeoff, top, bottom = _time_fall(t, m, kq, start, foot, span=span, s=s)

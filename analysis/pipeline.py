@@ -151,13 +151,19 @@ def analyze(
         )
     )
     contacts = pair_contacts(flights)
-    reasons = check_contacts(
-        contacts,
-        min_contact_ms=settings.min_contact_ms,
-        max_contact_ms=settings.contact_limit_ms,
-        period_tolerance=settings.period_tolerance,
-        contact_tolerance=settings.contact_tolerance,
-    )
+    rebound = settings.exercise == "rebound"
+    if rebound:
+        # One contact per jump: group the jumps into sets first, so that each contact is
+        # checked against the other jumps of its set. Rest between jumps makes periods
+        # meaningless, so they are not checked.
+        contacts = _group_rebounds(contacts, settings)
+    check = {
+        "min_contact_ms": settings.min_contact_ms,
+        "max_contact_ms": settings.contact_limit_ms,
+        "period_tolerance": np.inf if rebound else settings.period_tolerance,
+        "contact_tolerance": settings.contact_tolerance,
+    }
+    reasons = check_contacts(contacts, **check)
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops.
     retry = np.isin(
@@ -182,21 +188,13 @@ def analyze(
         found = np.isfinite(new_takeoff)
         takeoffs[np.flatnonzero(retry)[found]] = new_takeoff[found]
         contacts = contacts.assign(takeoff_s=takeoffs)
-        reasons = check_contacts(
-            contacts,
-            min_contact_ms=settings.min_contact_ms,
-            max_contact_ms=settings.contact_limit_ms,
-            period_tolerance=settings.period_tolerance,
-            contact_tolerance=settings.contact_tolerance,
-        )
+        reasons = check_contacts(contacts, **check)
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
     all_landings = contacts[["set", "landing_s"]]
     contacts = contacts.loc[~bad].reset_index(drop=True)
     set_hz: dict[int, float] = {}
-    if settings.exercise == "rebound":
-        contacts = _group_rebounds(contacts, settings)
-    elif len(contacts):
+    if not rebound and len(contacts):
         # Set frequency from every landing of the set, rejected contacts included: a contact
         # left out (or lost in a gap) must not lower the set's rate.
         for old_set, group in all_landings.groupby("set"):
