@@ -231,10 +231,13 @@ def clipped_samples(acc_g: tuple[np.ndarray, ...], range_g: float | None) -> tup
         return 0, "none"
     if range_g is not None:
         limit = CLIP_FRACTION * range_g
+        rule = f"within 2 % of ±{range_g:g} g"
+        if all(a.max() < limit and a.min() > -limit for a in acc_g):
+            return 0, rule
         hit = np.zeros(n, dtype=bool)
         for a in acc_g:
             hit |= np.abs(a) >= limit
-        return int(hit.sum()), f"within 2 % of ±{range_g:g} g"
+        return int(hit.sum()), rule
     hit = np.zeros(n, dtype=bool)
     for a in acc_g:
         for extreme in (a.max(), a.min()):

@@ -23,6 +23,8 @@ from imu.errors import InvalidRecordingError
 SNIFF_BYTES = 4096
 #: Bytes split into lines for readers that need to find their header and first data lines.
 HEAD_BYTES = 16384
+#: Lines of the head split and decoded (preambles and first data rows fit easily).
+MAX_HEAD_LINES = 120
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -171,7 +173,7 @@ class Head:
     raw : bytes
         The first bytes (a byte-order mark included).
     complete : bool
-        Whether ``raw`` is the whole content.
+        Whether ``lines`` cover the whole content.
     bom : int
         Length of the UTF-8 byte-order mark (0 or 3).
     encoding : str
@@ -198,8 +200,11 @@ class Head:
         bom = len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0
         body = raw[bom:]
         _, encoding = decode(body[:SNIFF_BYTES])
-        parts = body.split(b"\n")
-        if not complete and len(parts) > 1:
+        parts = body.split(b"\n", MAX_HEAD_LINES)
+        if len(parts) > MAX_HEAD_LINES:
+            parts = parts[:MAX_HEAD_LINES]  # the last part holds the rest of the head
+            complete = False
+        elif not complete and len(parts) > 1:
             parts = parts[:-1]
         lines: list[str] = []
         offsets: list[int] = []

@@ -116,6 +116,7 @@ def _packet_times(stamps: np.ndarray, idx: np.ndarray, rows: int) -> np.ndarray:
     if period <= 0:
         return np.full(rows, np.nan) if idx.size < 1 else np.interp(np.arange(rows), idx, stamps)
     row = np.arange(rows)
-    packet = np.searchsorted(idx, row, side="right") - 1
-    packet = np.maximum(packet, 0)
+    stamped = np.zeros(rows, dtype=np.int64)
+    stamped[idx] = 1
+    packet = np.maximum(np.cumsum(stamped) - 1, 0)
     return stamps[packet] + (row - idx[packet]) * period
