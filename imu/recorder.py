@@ -448,7 +448,7 @@ class Recorder:
         stop = stop or asyncio.Event()
         self.status.state = "scanning"
         self._tick()
-        device = await self.find_device()
+        device = await _until_stopped(self.find_device(), stop)
         self.status.address = device.address
         start_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
         start_utc = start_utc.replace("+00:00", "Z")
@@ -477,8 +477,11 @@ class Recorder:
         client = None
         started_ns = self.clock.now_ns()
         try:
-            client = await self._connect(device, s.connect_attempts, first=True)
+            client = await _until_stopped(
+                self._connect(device, s.connect_attempts, first=True), stop
+            )
         except BaseException:
+            await self._safe_disconnect()
             # Nothing was recorded: leave no files behind.
             writer.close()
             self.rawlog.close()
@@ -573,6 +576,29 @@ class Recorder:
             return task.result()
         finally:
             waiter.cancel()
+
+
+class RecordingCancelled(HopscopeError):
+    """The recording was stopped before it started (while scanning or connecting)."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped before the recording started; nothing was written")
+
+
+async def _until_stopped(coro: Any, stop: asyncio.Event) -> Any:
+    """Await ``coro`` unless ``stop`` is set first (then cancel it and raise)."""
+    task = asyncio.ensure_future(coro)
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise RecordingCancelled()
+    return task.result()
 
 
 def _jsonable(options: dict[str, Any]) -> dict[str, Any]:

@@ -187,7 +187,7 @@ def _install_stop(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list[
 def run(args: argparse.Namespace) -> int:
     """Run ``hopscope record``; return the exit code."""
     from imu.emulate.faults import parse_faults
-    from imu.recorder import Recorder, RecordSettings
+    from imu.recorder import Recorder, RecordingCancelled, RecordSettings
 
     device = _check_args(args)
     faults = parse_faults(args.fault)
@@ -285,6 +285,9 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             result = asyncio.run(go())
+    except RecordingCancelled as exc:
+        print(f"hopscope: {exc}", file=sys.stderr)
+        return 130
     except ConnectionFailedError as exc:
         raise HopscopeError(
             f"{exc}. Move closer, switch the sensor off and on, and make sure no phone app "

@@ -277,3 +277,29 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     assert rec.meta.extra["driver"] == "polar"
     lines = out.with_name("c.rawlog.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["event"] == "stopped"
+
+
+def test_ctrl_c_while_scanning_writes_nothing(tmp_path):
+    out = tmp_path / "never.csv"
+    proc = _spawn(
+        tmp_path,
+        "record",
+        "--emulate",
+        "polar",
+        "--name",
+        "Nobody",
+        "--scan-timeout",
+        "30",
+        "--out",
+        str(out),
+    )
+    try:
+        time.sleep(3.0)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "nothing was written" in stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
