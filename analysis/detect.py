@@ -106,7 +106,13 @@ def _bound_flights(
         j = bisect_left(q_list, st)
         kq = q_list[j] if j < n_q else n
         first = kq if kq < ft else st
-        if bisect_right(low_list, ft) - bisect_left(low_list, first) >= need:
+        lows_to_landing = bisect_right(low_list, ft)
+        enough = lows_to_landing - bisect_left(low_list, first) >= need
+        if not enough and last + guard < st:
+            # No landing bounds the search (e.g. a drop from a box, whose step-off falls
+            # slowly): the whole window counts.
+            enough = lows_to_landing - bisect_left(low_list, st) >= need
+        if enough:
             accept[i] = True
             last = pk
     return start, accept
