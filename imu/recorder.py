@@ -181,7 +181,10 @@ class Recorder:
         self.clock = clock or MonotonicClock()
         self.on_block = on_block
         self.on_tick = on_tick
-        self.driver = get_driver(settings.device, **settings.driver_options)
+        try:
+            self.driver = get_driver(settings.device, **settings.driver_options)
+        except (TypeError, ValueError) as exc:
+            raise HopscopeError(f"{settings.device}: {exc}".replace("`", "")) from None
         try:
             self.cfg = self.driver.configure(settings.rate_hz, settings.range_g)
         except ValueError as exc:

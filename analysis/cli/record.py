@@ -50,6 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="description of a DIY board (for --device generic)",
     )
+    p.add_argument(
+        "--device-option",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="driver option, e.g. variant=h10 for a Polar H10 (repeatable)",
+    )
     p.add_argument("--scan-timeout", type=float, default=10.0, metavar="S", help="scan time (10)")
     p.add_argument("--no-analysis", action="store_true", help="do not analyse at the end")
     emu = p.add_argument_group("emulation (no hardware)")
@@ -192,6 +199,11 @@ def run(args: argparse.Namespace) -> int:
     device = _check_args(args)
     faults = parse_faults(args.fault)
     driver_options: dict[str, Any] = {}
+    for item in args.device_option:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise HopscopeError(f"--device-option expects KEY=VALUE, got {item!r}")
+        driver_options[key.strip()] = value.strip()
     if args.device_description is not None:
         if device != "generic":
             raise HopscopeError("--device-description is for --device generic")
@@ -234,14 +246,17 @@ def run(args: argparse.Namespace) -> int:
                     f"known: {', '.join(sorted(EMULATORS))}"
                 )
             length = (args.duration or EMULATED_SESSION_S) + 30.0
-            setup = emulated_radio(
-                args.emulate,
-                duration_s=length,
-                seed=args.seed,
-                faults=faults,
-                speed=args.speed,
-                device_options=driver_options,
-            )
+            try:
+                setup = emulated_radio(
+                    args.emulate,
+                    duration_s=length,
+                    seed=args.seed,
+                    faults=faults,
+                    speed=args.speed,
+                    device_options=driver_options,
+                )
+            except (TypeError, ValueError) as exc:
+                raise HopscopeError(f"emulated {args.emulate}: {exc}".replace("`", "")) from None
             backends = {
                 "scanner_backend": setup.radio.scanner_backend,
                 "client_backend": setup.radio.client_backend,

@@ -121,6 +121,11 @@ def test_record_generic_uses_the_recommended_frame_when_emulated(tmp_path, capsy
         (["record", "--emulate", "polar", "--fault", "zap", "--out", "x.csv"], "unknown fault"),
         (["record", "--emulate", "polar", "--duration", "-1", "--out", "x.csv"], "--duration"),
         (["record", "--device", "nosuch", "--out", "x.csv"], "unknown device"),
+        (
+            ["record", "--emulate", "polar", "--device-option", "variant=zz", "--out", "x.csv"],
+            "variant",
+        ),
+        (["record", "--emulate", "polar", "--device-option", "zz", "--out", "x.csv"], "KEY=VALUE"),
         (["scan", "--emulate", "nosuch"], "no emulated device"),
         (["decode", "missing.rawlog.jsonl", "--out", "y.csv"], "file not found"),
     ],
