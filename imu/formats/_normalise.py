@@ -238,32 +238,39 @@ def clipped_samples(acc_g: tuple[np.ndarray, ...], range_g: float | None) -> tup
         for a in acc_g:
             hit |= np.abs(a) >= limit
         return int(hit.sum()), rule
-    hit = np.zeros(n, dtype=bool)
+    hit: np.ndarray | None = None
     for a in acc_g:
         for extreme in (a.max(), a.min()):
             if abs(extreme) < 1.5:
                 continue
             at = a == extreme
-            if at.sum() < 3:
+            if np.count_nonzero(at) < 3:
                 continue
+            if hit is None:
+                hit = np.zeros(n, dtype=bool)
             edges = np.diff(np.concatenate([[0], at.view(np.int8), [0]]))
             run_start = np.flatnonzero(edges == 1)
             run_end = np.flatnonzero(edges == -1)
             long_runs = (run_end - run_start) >= 3
             for s, e in zip(run_start[long_runs], run_end[long_runs], strict=True):
                 hit[s:e] = True
-    return int(hit.sum()), "flat tops of 3 or more samples at an axis extreme"
+    count = 0 if hit is None else int(np.count_nonzero(hit))
+    return count, "flat tops of 3 or more samples at an axis extreme"
 
 
 def quiet_magnitude(acc_g: tuple[np.ndarray, ...], rate_hz: float) -> float:
-    """Median |a| (g) in the quietest one-second block (lowest spread of |a|)."""
-    mag = np.sqrt(acc_g[0] ** 2 + acc_g[1] ** 2 + acc_g[2] ** 2)
+    """Median |a| (g) in the quietest one-second block (smallest range of |a|)."""
+    # About 25 samples per second are plenty to find the quietest second.
+    step = max(1, int(rate_hz // 25)) if np.isfinite(rate_hz) and rate_hz > 0 else 1
+    ax, ay, az = (a[::step] for a in acc_g)
+    mag = np.sqrt(ax * ax + ay * ay + az * az)
+    rate_hz = rate_hz / step
     block = max(1, round(rate_hz)) if np.isfinite(rate_hz) and rate_hz > 0 else mag.size
     count = mag.size // block
     if count < 1:
         return float(np.median(mag))
     blocks = mag[: count * block].reshape(count, block)
-    quiet = int(np.argmin(blocks.std(axis=1)))
+    quiet = int(np.argmin(np.ptp(blocks, axis=1)))
     return float(np.median(blocks[quiet]))
 
 
@@ -538,7 +545,7 @@ def _finish(
     fields = {k: v for k, v in fields.items() if v is not None}
     record = RecordingMeta(source_format=fmt, **fields, extra=extra)
     samples = pd.DataFrame(
-        {TIME_COLUMN: t, ACC_COLUMNS[0]: ax, ACC_COLUMNS[1]: ay, ACC_COLUMNS[2]: az}
+        {TIME_COLUMN: t, ACC_COLUMNS[0]: ax, ACC_COLUMNS[1]: ay, ACC_COLUMNS[2]: az}, copy=False
     )
     for message in messages:
         warnings.warn(f"{src.name}: {message}", HopscopeWarning, stacklevel=4)
