@@ -67,19 +67,22 @@ def _bound_flights(
     guard: int,
     need: int,
     stance: int,
+    stance_idx: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walk the impact candidates in order: flight search start and landing verdict of each.
 
     A flight before candidate ``i`` is sought from ``guard`` samples after the previous
     accepted landing's peak (never inside that contact's impact), at most ``max_flight``
-    samples back. The candidate is a landing when it has an impact onset, no flight-level
-    sample between ``guard`` and ``stance`` samples after its peak, and at least ``need``
+    samples back. The candidate is a landing when it has an impact onset, no sample of
+    ``stance_idx`` (below the stance-check level) between ``guard`` and ``stance`` samples
+    after its peak, and at least ``need``
     flight-level samples (``low_idx``) after the first take-off fall (``q_idx``) of the
     search (or after the search start when no fall is found). This is the one loop of the
     detector: over candidates, O(log n) each.
     """
     q_list = q_idx.tolist()
     low_list = low_idx.tolist()
+    stance_list = stance_idx.tolist()
     n_q = len(q_list)
     start = np.empty(len(peaks), dtype=np.int64)
     accept = np.zeros(len(peaks), dtype=bool)
@@ -99,8 +102,8 @@ def _bound_flights(
             continue
         # A landing starts a contact: no flight-level sample soon after the impact's ringing
         # (limb motion that lifts the magnitude in flight falls back to flight level).
-        if stance > guard and bisect_right(low_list, pk + stance) > bisect_left(
-            low_list, pk + guard
+        if stance > guard and bisect_right(stance_list, pk + stance) > bisect_left(
+            stance_list, pk + guard
         ):
             continue
         j = bisect_left(q_list, st)
@@ -442,7 +445,7 @@ def detect_flights(
        ``edge_level`` crossing plus ``takeoff_offset_ms`` and ``takeoff_offset_periods``
        sample periods (:func:`_time_fall`).
     4. Evidence: a landing needs at least ``min_flight_evidence_ms`` (one sample at least)
-       below ``flight_g`` in the flight before it and no sample below ``flight_g`` from
+       below ``flight_g`` in the flight before it and no sample below ``stance_g`` from
        ``impact_guard_ms`` to ``stance_check_ms`` after its peak; candidates whose peak is
        below ``impact_relative_min`` of the running median accepted impact are dropped and
        the flights walked again (:func:`_bound_flights`). Flight edges come from the impact
@@ -532,10 +535,14 @@ def detect_flights(
     q_idx, below, _ = _qualifying_falls(
         m, span=span, fall_g=s.takeoff_fall_g, bottom_g=s.takeoff_bottom_g
     )
-    if s.flight_g <= s.takeoff_bottom_g:
-        low_idx = below[m[below] < s.flight_g]
-    else:
-        low_idx = np.flatnonzero(m < s.flight_g)
+
+    def under(level: float) -> np.ndarray:
+        if level <= s.takeoff_bottom_g:
+            return below[m[below] < level]
+        return np.flatnonzero(m < level)
+
+    low_idx = under(s.flight_g)
+    stance_idx = under(s.stance_g)
     guard = int(np.ceil(s.impact_guard_ms * ms))
     max_flight = int(np.ceil(s.max_flight_ms * ms)) + 1
     need = max(1, int(np.floor(s.min_flight_evidence_ms * ms)))
@@ -545,6 +552,7 @@ def detect_flights(
         "guard": guard,
         "need": need,
         "stance": int(np.floor(s.stance_check_ms * ms)),
+        "stance_idx": stance_idx,
     }
     start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
     # A landing's impact stands out among its neighbours' impacts; a weak "impact" between

@@ -56,8 +56,11 @@ class DetectionSettings:
         (skips the impact's decay and ringing).
     stance_check_ms : float
         A landing is followed by a contact: from ``impact_guard_ms`` to this long after its
-        impact peak no sample may be below ``flight_g``, in ms. Rejects the rise of limb motion
+        impact peak no sample may be below ``stance_g``, in ms. Rejects the rise of limb motion
         inside a flight. Keep it below the shortest contact.
+    stance_g : float
+        Level of the stance check, in g; the stance (about 1 g, with the foot's wobble
+        sometimes down to about 0.3 g) stays above it.
     edge_level : float
         Edges are timed where the magnitude crosses this fraction (0-1) of the way between
         the levels either side of the edge (linear interpolation between the two samples that
@@ -85,12 +88,13 @@ class DetectionSettings:
     takeoff_fall_g: float = 0.8
     takeoff_bottom_g: float = 0.5
     fall_span_ms: float = 12.0
-    flight_g: float = 0.25
+    flight_g: float = 0.3
     min_flight_evidence_ms: float = 4.0
     min_flight_ms: float = 20.0
     max_flight_ms: float = 800.0
     impact_guard_ms: float = 40.0
     stance_check_ms: float = 70.0
+    stance_g: float = 0.25
     edge_level: float = 0.5
     landing_offset_ms: float = -3.0
     takeoff_offset_ms: float = 5.8
