@@ -17,7 +17,8 @@ time is exact.
 Devices without a clock (WitMotion, MetaWear, Thingy) are timed by :class:`ArrivalTimer`:
 sample ``k`` gets ``k × period`` on one continuous axis, with the period measured from the
 arrival times (an exponentially weighted least-squares fit of arrival time against sample
-index, time constant 30 s) rather than taken from the nominal rate. Losses show as arrivals
+index, time constant 30 s, over the arrivals near the lower envelope) rather than taken from
+the nominal rate. Losses show as arrivals
 that fall behind this axis; bursts (a congested link delivering late, then catching up) look
 the same at first. To tell them apart each block is held back ``hold_s`` (1 s) and a gap is
 declared only when *every* arrival in the following ``hold_s`` stays late by more than the
@@ -318,7 +319,10 @@ class ArrivalTimer:
         self._base.append((a_i, lag))
         while self._base and self._base[0][0] < a_i - self.baseline_s and len(self._base) > 1:
             self._base.popleft()
-        self._update_rate(a_i)
+        if lag - self._base[0][1] <= threshold:
+            # Only arrivals near the lower envelope inform the rate: held-back bursts would
+            # bias the fit.
+            self._update_rate(a_i)
         return TimedBlock(t, block.acc_g, block.gyro_dps)
 
     def _update_rate(self, a: float) -> None:
