@@ -143,11 +143,13 @@ def analyze(
         gap_index=tb.gap_index,
         settings=settings.detection,
     )
+    gaps = tb.gaps_s(t)
     flights = flights.assign(
         set=group_flights(
             flights["takeoff_s"].to_numpy(),
             flights["landing_s"].to_numpy(),
             set_gap_s=settings.set_gap_s,
+            gaps_s=gaps,
         )
     )
     contacts = pair_contacts(flights)
@@ -215,7 +217,6 @@ def analyze(
         rejected_contacts=len(rejected_contacts),
         min_sample_rate_hz=settings.min_sample_rate_hz,
     )
-    gaps = tb.gaps_s(t)
     low_rate = bool(quality["coarse_timing"])
     sets = set_summaries(hops, slow_contact_ms=settings.slow_contact_ms, set_hz=set_hz)
     sets["flags"] = set_flags(sets, hops, settings=settings, gaps_s=gaps, low_sample_rate=low_rate)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,12 +20,17 @@ CONTACT_EVENT_COLUMNS = (
 
 
 def group_flights(
-    takeoff_s: np.ndarray, landing_s: np.ndarray, *, set_gap_s: float = 1.0
+    takeoff_s: np.ndarray,
+    landing_s: np.ndarray,
+    *,
+    set_gap_s: float = 1.0,
+    gaps_s: Sequence[tuple[float, float]] = (),
 ) -> np.ndarray:
     """Assign each flight to a set: a ground time longer than ``set_gap_s`` ends a set.
 
     When a flight's take-off is unknown (NaN), its landing starts a new set only when it comes
-    more than ``set_gap_s`` after the previous landing.
+    more than ``set_gap_s`` after the previous landing. Time lost in a gap of the recording is
+    not counted as ground time: a gap is missing data, not a pause.
 
     Parameters
     ----------
@@ -34,6 +39,8 @@ def group_flights(
         flight the recording ends in.
     set_gap_s : float
         Longest time on the ground, from a landing to the next take-off, within a set, in s.
+    gaps_s : sequence of (start_s, end_s)
+        Gaps of the recording (:meth:`analysis.clean.TimeBase.gaps_s`).
 
     Returns
     -------
@@ -56,6 +63,15 @@ def group_flights(
     ground = takeoff_s[1:] - landing_s[:-1]
     # A flight whose take-off was not found still shows a flight: then the landings decide.
     between = landing_s[1:] - landing_s[:-1]
+    for g0, g1 in gaps_s:
+        lost_ground = np.clip(
+            np.minimum(takeoff_s[1:], g1) - np.maximum(landing_s[:-1], g0), 0, None
+        )
+        lost_between = np.clip(
+            np.minimum(landing_s[1:], g1) - np.maximum(landing_s[:-1], g0), 0, None
+        )
+        ground = ground - np.nan_to_num(lost_ground)
+        between = between - np.nan_to_num(lost_between)
     apart = np.where(np.isnan(ground), between > set_gap_s, ~(ground <= set_gap_s))
     new_set = np.r_[True, apart]
     return np.cumsum(new_set).astype(np.int64)
@@ -141,8 +157,10 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     """Return the hop frequency of a set from its landings, robust to a missing landing.
 
     ``(n − 1) / (last − first)`` counts the hop periods between the first and the last landing
-    as ``n − 1``; here they are counted as the whole number of median landing intervals in
-    that span, so a landing lost in a gap (or an extra one) changes nothing.
+    as ``n − 1``; here each interval between landings counts as the whole number of median
+    intervals closest to it (at least one), and a landing less than half a median interval
+    after the previous one is ignored, so a landing lost in a gap (or an extra one) changes
+    nothing.
 
     Parameters
     ----------
@@ -166,8 +184,15 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     period = float(np.median(step))
     if not period > 0:
         return float("nan")
-    span = landing_s[-1] - landing_s[0]
-    periods = np.rint(span / period)
+    # Landings less than half a period after the last one kept are extra (limb motion).
+    kept = [float(landing_s[0])]
+    for x in landing_s[1:].tolist():
+        if x - kept[-1] >= 0.5 * period:
+            kept.append(x)
+    steps = np.diff(np.asarray(kept))
+    # Each interval is a whole number of periods: 1, or more where landings were lost.
+    periods = np.maximum(np.rint(steps / period), 1).sum()
+    span = kept[-1] - kept[0]
     return float(periods / span) if periods > 0 and span > 0 else float("nan")
 
 

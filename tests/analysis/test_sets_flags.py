@@ -162,3 +162,11 @@ def test_set_frequency_counts_periods_not_landings():
     # an extra landing in the middle of a flight does not raise it
     assert set_frequency_hz(np.sort(np.r_[landing, 2.5])) == pytest.approx(3.0)
     assert np.isnan(set_frequency_hz(np.array([1.0])))
+
+
+def test_a_gap_is_not_a_pause():
+    takeoff = np.array([0.0, 0.35, 1.9, 2.25])
+    landing = takeoff + 0.15
+    assert group_flights(takeoff, landing).tolist() == [1, 1, 2, 2]
+    # 1.4 s of the 1.55 s "ground time" is lost data
+    assert group_flights(takeoff, landing, gaps_s=[(0.55, 1.95)]).tolist() == [1, 1, 1, 1]
