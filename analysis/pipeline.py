@@ -193,12 +193,14 @@ def analyze(
         reasons = check_contacts(contacts, **check)
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
-    all_landings = contacts[["set", "landing_s"]]
+    # Landings for the set frequency: every contact's but those with an irregular period,
+    # which may be an extra landing (the frequency counts lost landings by itself).
+    all_landings = contacts.loc[reasons != "irregular period", ["set", "landing_s"]]
     contacts = contacts.loc[~bad].reset_index(drop=True)
     set_hz: dict[int, float] = {}
     if not rebound and len(contacts):
-        # Set frequency from every landing of the set, rejected contacts included: a contact
-        # left out (or lost in a gap) must not lower the set's rate.
+        # Set frequency from the set's landings, rejected contacts included: a contact left
+        # out (or lost in a gap) must not lower the set's rate.
         for old_set, group in all_landings.groupby("set"):
             set_hz[int(old_set)] = set_frequency_hz(group["landing_s"].to_numpy())
     # Renumber sets 1.. over the sets that kept a contact.
