@@ -273,17 +273,28 @@ class Recorder:
         return callback
 
     async def _connect_once(self, device: Any) -> Any:
+        # One attempt through bleak-retry-connector: it reuses a connection BlueZ already
+        # holds, waits for a failed connection to clear and words its errors with advice;
+        # retries and backoff stay here, on the recorder's clock.
         from bleak import BleakClient
+        from bleak_retry_connector import establish_connection
 
         kwargs = {} if self.client_backend is None else {"backend": self.client_backend}
-        client = BleakClient(
-            device,
-            disconnected_callback=self._on_disconnect,
-            timeout=self.settings.connect_timeout_s,
-            **kwargs,
+        self._client = None
+        client = await asyncio.wait_for(
+            establish_connection(
+                BleakClient,
+                device,
+                device.name or device.address,
+                disconnected_callback=self._on_disconnect,
+                max_attempts=1,
+                use_services_cache=False,
+                timeout=self.settings.connect_timeout_s,
+                **kwargs,
+            ),
+            timeout=self.settings.connect_timeout_s + 10.0,
         )
         self._client = client
-        await asyncio.wait_for(client.connect(), timeout=self.settings.connect_timeout_s + 5.0)
         return client
 
     async def _connect(self, device: Any, attempts: int, *, first: bool) -> Any:

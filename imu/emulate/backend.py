@@ -338,7 +338,7 @@ class EmulatedBleakClient(BaseBleakClient):
         """
         link = self._link
         clock = self.radio.clock
-        timeout = float(kwargs.get("timeout", self._timeout))
+        timeout = min(float(kwargs.get("timeout", self._timeout)), float(self._timeout))
         waited = 0.0
         step = max(CONNECTION_INTERVAL_S, MIN_REAL_TICK_S * clock.speed)
         while not link.in_reach():
