@@ -59,15 +59,15 @@ def _bound_flights(
     peaks: np.ndarray,
     foot: np.ndarray,
     ok_onset: np.ndarray,
-    q_idx: np.ndarray,
-    low_idx: np.ndarray,
+    q_idx: np.ndarray | list[int],
+    low_idx: np.ndarray | list[int],
     *,
     n: int,
     max_flight: int,
     guard: int,
     need: int,
     stance: int,
-    stance_idx: np.ndarray,
+    stance_idx: np.ndarray | list[int],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walk the impact candidates in order: flight search start and landing verdict of each.
 
@@ -80,9 +80,9 @@ def _bound_flights(
     search (or after the search start when no fall is found). This is the one loop of the
     detector: over candidates, O(log n) each.
     """
-    q_list = q_idx.tolist()
-    low_list = low_idx.tolist()
-    stance_list = stance_idx.tolist()
+    q_list = q_idx if isinstance(q_idx, list) else q_idx.tolist()
+    low_list = low_idx if isinstance(low_idx, list) else low_idx.tolist()
+    stance_list = stance_idx if isinstance(stance_idx, list) else stance_idx.tolist()
     n_q = len(q_list)
     start = np.empty(len(peaks), dtype=np.int64)
     accept = np.zeros(len(peaks), dtype=bool)
@@ -554,13 +554,16 @@ def detect_flights(
         "stance": int(np.floor(s.stance_check_ms * ms)),
         "stance_idx": stance_idx,
     }
-    start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
+    q_list = q_idx.tolist()  # lists: the walk looks them up with bisect
+    low_list = low_idx.tolist()
+    bound["stance_idx"] = stance_idx.tolist()
+    start, accept = _bound_flights(peaks, foot, ok_onset, q_list, low_list, **bound)
     # A landing's impact stands out among its neighbours' impacts; a weak "impact" between
     # strong ones is limb motion in flight. Drop such candidates and walk the flights again.
     weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
     if (weak & accept).any():
         ok_onset = ok_onset & ~weak
-        start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
+        start, accept = _bound_flights(peaks, foot, ok_onset, q_list, low_list, **bound)
     kq = _first_at_or_after(q_idx, start, n)
     has_fall = kq < foot
     kq = np.minimum(kq, n - 1)
