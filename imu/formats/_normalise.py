@@ -24,11 +24,6 @@ from imu.recording import ACC_COLUMNS, TIME_COLUMN, Recording, RecordingMeta
 G0 = 9.80665
 #: Below this effective rate (Hz) contact times lose precision: warn.
 MIN_RATE_HZ = 100.0
-#: Output rates of common IMUs and apps; an estimated rate within 1 % of one is snapped to it.
-COMMON_RATES_HZ = (
-    1.0, 2.0, 5.0, 10.0, 12.5, 20.0, 25.0, 26.0, 50.0, 52.0, 60.0, 100.0, 104.0, 120.0,
-    200.0, 208.0, 250.0, 400.0, 416.0, 500.0, 800.0, 833.0, 1000.0, 1600.0, 1666.0, 3200.0,
-)  # fmt: skip
 #: A sample within this fraction of the full scale counts as clipped.
 CLIP_FRACTION = 0.98
 #: A median magnitude below this (g) in the quietest second means gravity was removed.
@@ -98,15 +93,6 @@ def unwrap_counter(counter: np.ndarray, bits: int) -> np.ndarray:
     return c + wraps * span
 
 
-def snap_rate(rate_hz: float) -> tuple[float, bool]:
-    """Snap an estimated rate to a common output rate within 1 %."""
-    rates = np.asarray(COMMON_RATES_HZ)
-    k = int(np.argmin(np.abs(rates - rate_hz)))
-    if abs(rates[k] - rate_hz) <= 0.01 * rates[k]:
-        return float(rates[k]), True
-    return float(rate_hz), False
-
-
 def estimate_rate(time_s: np.ndarray) -> float | None:
     """Rate from the span of the stamps and the sample count, or None when undefined."""
     if time_s.size < 2:
@@ -117,33 +103,17 @@ def estimate_rate(time_s: np.ndarray) -> float | None:
     return (time_s.size - 1) / span
 
 
-def burst_rate(time_s: np.ndarray) -> float | None:
-    """Rate from stamps that may repeat (bursts), jitter or have gaps; None when undefined.
-
-    The median over all sample pairs ``K`` rows apart of ``K / (t[i + K] - t[i])``, with ``K``
-    three bursts long (at least 10 rows): the stamp noise of a pair is the difference of two
-    latencies, symmetric about zero, and the pairs that straddle a gap are a minority that
-    does not move the median.
-    """
-    n = time_s.size
-    if n < 2:
-        return None
-    span = float(time_s[-1] - time_s[0])
-    if not np.isfinite(span) or span <= 0:
-        return None
-    runs = np.flatnonzero(np.diff(time_s) != 0)
-    burst = (n / (runs.size + 1)) if runs.size else float(n)
-    k = int(min(max(round(3 * burst), 10), max(1, n // 3)))
-    if k >= n:
-        k = n - 1
-    dt = time_s[k:] - time_s[:-k]
-    dt = dt[dt > 0]
-    if dt.size == 0:
-        return None
-    return k / float(np.median(dt))
+def _anchors(time_s: np.ndarray, stamp_at: str) -> np.ndarray:
+    """Rows a burst's stamp belongs to: the last row of each run of equal stamps, or the first."""
+    step = np.diff(time_s)
+    if stamp_at == "start":
+        return np.concatenate([[0], np.flatnonzero(step != 0) + 1])
+    return np.concatenate([np.flatnonzero(step != 0), [time_s.size - 1]])
 
 
-def grid_time(time_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, int]:
+def grid_time(
+    time_s: np.ndarray, rate_hz: float, *, stamp_at: str = "end"
+) -> tuple[np.ndarray, np.ndarray]:
     """Rebuild sample times on a uniform grid from the sample index, keeping real gaps.
 
     Parameters
@@ -152,22 +122,24 @@ def grid_time(time_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, int]:
         Raw stamps in s (may repeat, arrive in bursts or step back).
     rate_hz : float
         The sample rate, in Hz.
+    stamp_at : {"end", "start"}
+        Whether a burst's stamp belongs to its last row (reception time) or its first (a
+        packet stamped with its first sample).
 
     Returns
     -------
     time_s : numpy.ndarray
         ``(index + samples lost before it) / rate``.
-    lost : int
-        Samples judged lost in gaps.
+    grid_index : numpy.ndarray
+        ``index + samples lost before it`` for every row.
 
     Notes
     -----
-    Rows sharing a stamp form a burst; a reception stamp belongs to the last sample of its
-    burst. For the last row ``e`` of each burst, ``stamp / period - e`` (relative to the first
-    bursts) counts the samples lost before it, up to the stamp latency. A running median over
-    9 bursts removes latency jitter, rounding gives whole samples and a running maximum keeps
-    the count from falling (stamps that step back lose nothing). Each row takes the count of
-    its burst, so gaps fall between bursts.
+    Rows sharing a stamp form a burst. For the anchor row ``e`` of each burst,
+    ``stamp / period - e`` (relative to the first bursts) counts the samples lost before it,
+    up to the stamp latency. A running median over 9 bursts removes latency jitter, rounding
+    gives whole samples and a running maximum keeps the count from falling (stamps that step
+    back lose nothing). Each row takes the count of its burst, so gaps fall between bursts.
     """
     from scipy.ndimage import median_filter
 
@@ -175,16 +147,65 @@ def grid_time(time_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, int]:
     p = 1.0 / rate_hz
     index = np.arange(n, dtype=np.float64)
     if n < 3:
-        return index * p, 0
-    step = np.diff(time_s)
-    ends = np.concatenate([np.flatnonzero(step != 0), [n - 1]])
-    excess = (time_s[ends] - time_s[ends[0]]) / p - (ends - ends[0])
+        return index * p, index
+    anchors = _anchors(time_s, stamp_at)
+    excess = (time_s[anchors] - time_s[anchors[0]]) / p - (anchors - anchors[0])
     smooth = median_filter(excess, size=min(9, excess.size), mode="nearest")
     base = float(np.median(smooth[: min(9, smooth.size)]))
     lost = np.maximum.accumulate(np.maximum(np.round(smooth - base), 0.0))
     lost -= lost[0]
-    burst = np.searchsorted(ends, np.arange(n))
-    return (index + lost[burst]) * p, int(lost[-1])
+    burst = np.cumsum(np.concatenate([[0], np.diff(time_s) != 0]))
+    grid = index + lost[burst]
+    return grid * p, grid
+
+
+def fitted_rate(time_s: np.ndarray, *, stamp_at: str = "end") -> float | None:
+    """Sample rate from burst stamps by a least-squares fit within gap-free stretches.
+
+    Parameters
+    ----------
+    time_s : numpy.ndarray
+        Raw stamps in s (bursts of equal stamps, jitter, gaps).
+    stamp_at : {"end", "start"}
+        Whether a burst's stamp belongs to its last or its first row.
+
+    Returns
+    -------
+    float or None
+        Rate in Hz, or None when the stamps do not define one.
+
+    Notes
+    -----
+    Each burst's stamp is paired with the row it belongs to. Steps between bursts that run
+    ahead of the median period by more than one period and four times the robust spread of
+    the steps are gaps (lost samples) and split the recording, as do steps back. Within the
+    stretches, stamp against row index is fitted by one common slope (each stretch its own
+    offset): latency jitter and stamp rounding average out over the whole recording, gaps
+    do not bias it.
+    """
+    anchors = _anchors(time_s, stamp_at)
+    if anchors.size < 3:
+        return None
+    x = anchors.astype(np.float64)
+    y = time_s[anchors]
+    dx, dy = np.diff(x), np.diff(y)
+    local = dy / dx
+    positive = local[local > 0]
+    if positive.size == 0:
+        return None
+    period = float(np.median(positive))
+    excess = dy - dx * period
+    spread = 1.4826 * float(np.median(np.abs(excess - np.median(excess))))
+    split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
+    seg = np.concatenate([[0], np.cumsum(split)])
+    counts = np.bincount(seg).astype(np.float64)
+    xc = x - (np.bincount(seg, x) / counts)[seg]
+    yc = y - (np.bincount(seg, y) / counts)[seg]
+    denom = float(np.dot(xc, xc))
+    if denom <= 0:
+        return 1.0 / period
+    slope = float(np.dot(xc, yc)) / denom
+    return 1.0 / slope if slope > 0 and np.isfinite(slope) else None
 
 
 def time_stats(time_s: np.ndarray, *, step: np.ndarray | None = None) -> dict[str, Any]:
@@ -325,6 +346,7 @@ def finish(
     extra: dict[str, Any] | None = None,
     notes: list[str] | None = None,
     sparse_time: bool = False,
+    stamp_at: str = "end",
 ) -> Recording:
     """Normalise parsed columns into a checked recording and report on its quality.
 
@@ -362,6 +384,9 @@ def finish(
     sparse_time : bool
         Stamps are missing by design (only packet starts are stamped): interpolating them is
         normal and not warned about.
+    stamp_at : {"end", "start"}
+        For bursty stamps: whether a stamp belongs to the last row of its burst (reception
+        time, the default) or the first (a packet stamped with its first sample).
 
     Returns
     -------
@@ -389,6 +414,7 @@ def finish(
             extra=extra,
             notes=notes,
             sparse_time=sparse_time,
+            stamp_at=stamp_at,
         )
 
 
@@ -409,6 +435,7 @@ def _finish(
     extra: dict[str, Any] | None,
     notes: list[str] | None,
     sparse_time: bool,
+    stamp_at: str,
 ) -> Recording:
     messages = list(notes or [])
     extra = dict(extra or {})
@@ -461,27 +488,42 @@ def _finish(
     rebuilt = False
     rate_source = "nominal" if nominal_rate_hz else "stamps"
     increasing = bool((step > 0).all())
-    if t.size > 1 and (bursty or not increasing):
-        rate = nominal_rate_hz
-        if rate is None:
-            est = burst_rate(t)
-            if est is None:
-                raise src.error(
-                    "timestamps do not advance: expected increasing time or a known sample rate"
+    if not bursty and not increasing and t.size > 2:
+        # A regular clock with a few repeated or backward stamps: treat those stamps as
+        # unreadable and interpolate them; many of them mean the clock is bursty.
+        bad = np.concatenate([[False], step <= 0])
+        if bad.sum() <= max(1, 0.01 * t.size):
+            good = np.flatnonzero(~bad)
+            fixed = np.interp(np.arange(t.size), good, t[good])
+            fixed_step = np.diff(fixed)
+            if (fixed_step > 0).all():
+                messages.append(
+                    f"{int(bad.sum())} timestamps repeat or go backwards: they were interpolated "
+                    "from their neighbours"
                 )
-            rate, snapped = snap_rate(est)
-            rate_source = "snapped to a common rate" if snapped else "estimated from the stamps"
+                extra["repaired_stamps"] = int(bad.sum())
+                t, step, increasing = fixed, fixed_step, True
+    if t.size > 1 and (bursty or not increasing):
+        rate = fitted_rate(t, stamp_at=stamp_at)
+        rate_source = "fitted to the stamps"
+        if rate is None:
+            rate, rate_source = nominal_rate_hz, "nominal"
+        if rate is None:
+            raise src.error(
+                "timestamps do not advance: expected increasing time or a known sample rate"
+            )
         repeats = int((step == 0).sum())
         backwards = int((step < 0).sum())
-        t, _ = grid_time(t, rate)
+        t, _ = grid_time(t, rate, stamp_at=stamp_at)
         rebuilt = True
+        extra["rebuilt_rate_hz"] = round(rate, 6)
         why = (
             "arrive in bursts"
             if bursty
             else f"repeat ({repeats} times) or go backwards ({backwards} times)"
         )
         note = (
-            f"timestamps {why}: sample times were rebuilt from the sample index at {rate:g} Hz "
+            f"timestamps {why}: sample times were rebuilt from the sample index at {rate:.4f} Hz "
             f"({rate_source})"
         )
         if not bursty:

@@ -2,8 +2,9 @@
 
 iOS: ``timestamp,x,y,z`` with stamped rows (sensor ms since boot, uint32) followed by rows that
 start with an empty cell; Android loggers based on the sample code: ``Timestamp (ms),X: (m/s^2),
-…`` with a trailing ``", "``. Acceleration in m/s² with gravity. Sample times are interpolated
-between packet stamps (and extrapolated at the configured rate after the last one).
+…`` with a trailing ``", "``. Acceleration in m/s² with gravity. Each row takes its packet's
+stamp; the rows of a packet are then placed one sample period apart on a grid whose rate is
+fitted to the stamps, with lost packets kept as gaps.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def read(src: Source, options: Options) -> Recording:
     Returns
     -------
     Recording
-        Acceleration in g (m/s² ÷ 9.80665); times interpolated between packet stamps.
+        Acceleration in g (m/s² ÷ 9.80665); times from the packet stamps on a fitted grid.
     """
     head = src.head
     header = [h.strip() for h in head.first_line.split(",")]
@@ -72,7 +73,10 @@ def read(src: Source, options: Options) -> Recording:
             raise src.error("expected packet stamps in ms (whole numbers)", column=t_col)
         ms = unwrap_counter(np.round(raw).astype(np.int64), 32)
         stamps = (ms - ms[0]).astype(np.float64) / 1e3
-        t = _packet_times(stamps, idx, table.rows)
+        # Every row takes its packet's stamp; the grid rebuild then places the rows of each
+        # packet one sample period apart after the stamp, with lost packets kept as gaps.
+        packet = np.maximum(np.cumsum(np.isin(np.arange(table.rows), idx)) - 1, 0)
+        t = stamps[packet]
         per_packet = table.rows / idx.size
         extra.update(packets=int(idx.size), samples_per_packet=round(per_packet, 3))
         if per_packet < 1.5 and _ANDROID.match(head.first_line.strip()):
@@ -93,30 +97,10 @@ def read(src: Source, options: Options) -> Recording:
         scale_to_g=1.0 / G0,
         unit="m/s²",
         skips=skips,
-        time_source="packet stamps (ms), interpolated between packets",
+        time_source="packet stamps (ms): rows of a packet one sample period apart",
         meta={"device": "Movesense"},
         extra=extra,
         notes=notes,
-        sparse_time=True,
+        bursty=True,
+        stamp_at="start",
     )
-
-
-def _packet_times(stamps: np.ndarray, idx: np.ndarray, rows: int) -> np.ndarray:
-    """Return each row's time: its packet's stamp plus its place in the packet times the period.
-
-    The period is the median over packets of (stamp step / rows in the packet), so lost
-    packets (long stamp steps) do not stretch the packets before them.
-    """
-    if idx.size >= 2:
-        ratio = np.diff(stamps) / np.diff(idx)
-        ratio = ratio[ratio > 0]
-        period = float(np.median(ratio)) if ratio.size else 0.0
-    else:
-        period = 0.0
-    if period <= 0:
-        return np.full(rows, np.nan) if idx.size < 1 else np.interp(np.arange(rows), idx, stamps)
-    row = np.arange(rows)
-    stamped = np.zeros(rows, dtype=np.int64)
-    stamped[idx] = 1
-    packet = np.maximum(np.cumsum(stamped) - 1, 0)
-    return stamps[packet] + (row - idx[packet]) * period

@@ -87,6 +87,15 @@ def clock_text(seconds: np.ndarray, *, style: str) -> np.ndarray:
     raise ValueError(style)
 
 
+def _run_starts(t: np.ndarray, size: int) -> np.ndarray:
+    """First sample of each packet of up to ``size`` consecutive samples (a gap starts one)."""
+    n = t.size
+    step = np.diff(t)
+    gap = np.concatenate([[True], step > 1.5 * np.median(step)]) if n > 1 else np.ones(n, bool)
+    run = np.arange(n) - np.maximum.accumulate(np.where(gap, np.arange(n), 0))
+    return gap | (run % size == 0)
+
+
 # --- Polar Sensor Logger -----------------------------------------------------------------------
 
 
@@ -128,10 +137,7 @@ def witmotion_app(samples: pd.DataFrame, folder: Path, *, burst: int = 5) -> Pat
     n = t.size
     # A burst is what one BLE connection event delivers: up to `burst` consecutive samples; a
     # lost packet ends a burst (the samples around it do not arrive together).
-    step = np.diff(t)
-    gap = np.concatenate([[True], step > 1.5 * np.median(step)])
-    run = np.arange(n) - np.maximum.accumulate(np.where(gap, np.arange(n), 0))
-    new_burst = gap | (run % burst == 0)
+    new_burst = _run_starts(t, burst)
     burst_id = np.cumsum(new_burst) - 1
     burst_end = np.r_[np.flatnonzero(new_burst)[1:] - 1, n - 1][burst_id]
     phone = clock_text(t[burst_end] + 0.012, style="hms_ms")
@@ -382,9 +388,9 @@ def movesense(
 ) -> Path:
     """Showcase iOS: ``timestamp,x,y,z``; only each packet's first sample is stamped (ms)."""
     t, ax, ay, az = _cols(samples)
-    n = t.size
     stamp = (boot_ms + np.round(t * 1000).astype(np.int64)) % (1 << 32)
-    stamped = np.arange(n) % packet == 0
+    # A packet holds `packet` consecutive samples; a lost packet ends one early.
+    stamped = _run_starts(t, packet)
     first = np.where(stamped, _fmt(stamp, "%d"), "").astype(object)
     acc = [_fmt(a * G0, "%.8g").astype(object) for a in (ax, ay, az)]
     return _write(folder / "MovesenseAcc.csv", "timestamp,x,y,z", _join([first, *acc], ","))

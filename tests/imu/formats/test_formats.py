@@ -154,7 +154,8 @@ def test_movesense_times_come_from_packet_stamps(lossy_session, tmp_path):
     # The reference carries per-sample jitter (SD 0.1 period) that a packet stamp cannot
     # express, and the stamps are whole ms: half a period plus the 0.5 ms rounding.
     assert np.max(np.abs(rec.samples["time_s"].to_numpy() - ref)) < 0.5 * period + 5e-4
-    assert rec.meta.extra["packets"] == int(np.ceil(len(ref) / 8))
+    assert rec.meta.extra["packets"] == int(exporters._run_starts(ref, 8).sum())
+    assert rec.meta.lost_samples == lossy_session.meta.lost_samples
 
 
 def test_witmotion_bursts_are_rebuilt_with_gaps_kept(lossy_session, tmp_path):

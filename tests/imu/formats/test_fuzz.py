@@ -16,7 +16,7 @@ from tests.imu.formats.conftest import short_session
 from tests.imu.formats.fuzzing import check_file, mutate, numeric_export, random_export, seed_files
 
 _SETTINGS = settings(
-    max_examples=150,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,
@@ -54,13 +54,13 @@ def test_random_exports_with_known_headers(seed):
     _run("export.csv", random_export(random.Random(seed)))
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_valid_layouts_with_random_numbers(seed):
     _run("Polar_H10_A1B2C3D4_20260314_092653_ACC.txt", numeric_export(random.Random(seed)))
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(data=st.binary(max_size=600))
 def test_arbitrary_bytes(data):
     _run("blob.csv", data)

@@ -142,14 +142,31 @@ def test_bursty_stamps_with_lost_packets_are_rebuilt_on_the_grid(tmp_path):
     assert rec.meta.lost_samples == session.meta.lost_samples
 
 
-def test_repeated_stamps_in_a_regular_clock_are_rebuilt_with_a_warning(head, tmp_path):
+def test_a_repeated_stamp_in_a_regular_clock_is_interpolated_with_a_warning(head, tmp_path):
     path = exporters.metabase(head, tmp_path)
     lines = path.read_text().split("\n")
     lines[3] = lines[2].split(",")[0] + "," + ",".join(lines[3].split(",")[1:])
     path.write_text("\n".join(lines))
-    with pytest.warns(HopscopeWarning, match=r"repeat \(1 times\).*rebuilt.*200 Hz \(nominal\)"):
+    with pytest.warns(
+        HopscopeWarning, match=r"1 timestamps repeat or go backwards: .*interpolated"
+    ):
         rec = load(path)
     np.testing.assert_allclose(rec.samples["time_s"], head["time_s"], atol=1e-9)
+    assert rec.meta.extra["repaired_stamps"] == 1
+
+
+def test_many_repeated_stamps_are_rebuilt_on_a_fitted_grid(head, tmp_path):
+    path = exporters.metabase(head, tmp_path)
+    lines = path.read_text().split("\n")
+    for i in range(2, len(lines) - 1, 4):  # every 4th stamp repeats the one before
+        lines[i] = lines[i - 1].split(",")[0] + "," + ",".join(lines[i].split(",")[1:])
+    path.write_text("\n".join(lines))
+    with pytest.warns(
+        HopscopeWarning, match=r"repeat \(\d+ times\).*rebuilt.*fitted to the stamps"
+    ):
+        rec = load(path)
+    assert rec.meta.extra["rebuilt_rate_hz"] == pytest.approx(200.0, rel=1e-3)
+    np.testing.assert_allclose(rec.samples["time_s"], head["time_s"], atol=2e-3)
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from tests.imu.formats.exporters import VARIANTS
 CASES = {
     # name: (seed, simulate_session keyword arguments)
     "200Hz-default": (31, {}),
+    "416Hz-harsh": (83, {"sample_rate_hz": 416.0, "artefacts": Artefacts.harsh()}),
     "104Hz-lossy-jitter": (
         47,
         {
