@@ -167,14 +167,19 @@ def analyze(
     }
     reasons = check_contacts(contacts, **check)
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
-    # time of the set's other hops.
+    # time of the set's other hops (implausible ones, and those more than retry_tolerance
+    # from the set's median contact; a new take-off is kept only if it is closer to it).
     retry = np.isin(
         reasons,
         ["irregular contact", "take-off not found", "contact too short", "contact too long"],
     )
+    good = contacts.loc[reasons == ""]
+    expected = _expected_contact_ms(contacts, good)
+    contact_now = (contacts["takeoff_s"] - contacts["landing_s"]).to_numpy() * 1e3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off_now = np.abs(contact_now / expected - 1.0)
+    retry |= (reasons == "") & (off_now > settings.retry_tolerance)
     if retry.any():
-        good = contacts.loc[reasons == ""]
-        expected = _expected_contact_ms(contacts, good)
         new_takeoff = retime_takeoffs(
             t,
             mag,
@@ -187,7 +192,13 @@ def analyze(
             settings=settings.detection,
         )
         takeoffs = contacts["takeoff_s"].to_numpy().copy()
-        found = np.isfinite(new_takeoff)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            off_new = np.abs(
+                (new_takeoff - contacts["landing_s"].to_numpy()[retry]) * 1e3 / expected[retry]
+                - 1.0
+            )
+        # Keep the new take-off when the old one was not plausible or the new one is closer.
+        found = np.isfinite(new_takeoff) & ~(off_new >= np.nan_to_num(off_now[retry], nan=np.inf))
         takeoffs[np.flatnonzero(retry)[found]] = new_takeoff[found]
         contacts = contacts.assign(takeoff_s=takeoffs)
         reasons = check_contacts(contacts, **check)

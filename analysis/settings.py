@@ -159,6 +159,10 @@ class AnalysisSettings:
     contact_tolerance : float
         A contact whose time differs from the running median contact of its set by more than
         this fraction is rejected (an edge taken from the wrong place).
+    retry_tolerance : float
+        A contact whose time differs from the median contact of its set by more than this
+        fraction has its take-off sought again near that median; the new one is kept only if
+        it is closer (limb motion after take-off can hide the fall into flight).
     detection : DetectionSettings
         Settings of the flight detector.
     """
@@ -178,6 +182,7 @@ class AnalysisSettings:
     max_contact_ms: float | None = None
     period_tolerance: float = 0.3
     contact_tolerance: float = 0.4
+    retry_tolerance: float = 0.25
     detection: DetectionSettings = field(default_factory=DetectionSettings)
 
     @property
@@ -199,6 +204,10 @@ class AnalysisSettings:
         if self.max_contact_ms is not None and not self.max_contact_ms > self.min_contact_ms:
             raise ValueError(
                 f"`max_contact_ms` must be above `min_contact_ms`, got {self.max_contact_ms!r}"
+            )
+        if not 0 < self.retry_tolerance:
+            raise ValueError(
+                f"`retry_tolerance` must be greater than 0, got {self.retry_tolerance!r}"
             )
         if not 0 < self.contact_tolerance:
             raise ValueError(
