@@ -243,12 +243,6 @@ class LiveHopCounter:
     def _flights(self, t: np.ndarray, mag: np.ndarray) -> pd.DataFrame:
         s = self.settings
         tb = time_base(t, max_gap_samples=s.max_gap_samples)
-        # Close the window with two samples at 0 g: the detector's take-off search indexes one
-        # sample past the last low sample it finds, which must exist. They lie after every
-        # real sample and no landing follows them, so they cannot make a contact.
-        dt = 1.0 / tb.effective_rate_hz
-        t = np.r_[t, t[-1] + dt, t[-1] + 2 * dt]
-        mag = np.r_[mag, 0.0, 0.0]
         flights, _ = detect_flights(
             t,
             mag,
