@@ -201,10 +201,10 @@ def fitted_rate(time_s: np.ndarray, *, stamp_at: str = "end") -> float | None:
     counts = np.bincount(seg).astype(np.float64)
     xc = x - (np.bincount(seg, x) / counts)[seg]
     yc = y - (np.bincount(seg, y) / counts)[seg]
-    denom = float(np.dot(xc, xc))
+    denom = float((xc * xc).sum())  # not np.dot: BLAS threads stall on a busy machine
     if denom <= 0:
         return 1.0 / period
-    slope = float(np.dot(xc, yc)) / denom
+    slope = float((xc * yc).sum()) / denom
     return 1.0 / slope if slope > 0 and np.isfinite(slope) else None
 
 

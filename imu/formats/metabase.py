@@ -85,17 +85,23 @@ def read(src: Source, options: Options) -> Recording:
     clock = table.int(epoch)
     missing = table.missing[epoch]
     good = np.flatnonzero(~missing)
-    if table.bad_cells.get(epoch) or good.size == 0:
+    if table.bad_cells.get(epoch) or (good.size == 0 and table.rows > 0):
         row, text = table.bad_example.get(epoch, (0, ""))
         if elapsed is not None and not table.missing[elapsed].all():
             t = table.float(elapsed)
             time_source = "elapsed (s) (epoch damaged)"
+        elif nominal is not None:
+            t = np.arange(clock.size) / nominal
+            time_source = f"row index at the {nominal:g} Hz of the file name (epoch damaged)"
         else:
-            t = np.full(clock.size, np.nan)
-            time_source = "none"
+            raise src.error(
+                f"the epoch clock is damaged (e.g. {text!r} in data row {row + 1}) and no "
+                "other time column or sample rate is available",
+                column=epoch,
+            )
         notes.append(
             f"the epoch clock is damaged (e.g. {text!r} in data row {row + 1}, as after saving "
-            f"in a spreadsheet): times taken from {time_source.split(' (')[0]!r}"
+            f"in a spreadsheet): times taken from the {time_source.split(' (epoch')[0]}"
         )
     else:
         t = np.full(clock.size, np.nan)

@@ -75,7 +75,7 @@ def read(src: Source, options: Options) -> Recording:
         stamps = (ms - ms[0]).astype(np.float64) / 1e3
         # Every row takes its packet's stamp; the grid rebuild then places the rows of each
         # packet one sample period apart after the stamp, with lost packets kept as gaps.
-        packet = np.maximum(np.cumsum(np.isin(np.arange(table.rows), idx)) - 1, 0)
+        packet = np.maximum(np.cumsum(stamped) - 1, 0)
         t = stamps[packet]
         per_packet = table.rows / idx.size
         extra.update(packets=int(idx.size), samples_per_packet=round(per_packet, 3))

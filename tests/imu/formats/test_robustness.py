@@ -109,6 +109,20 @@ def test_excel_mangled_metabase_epoch_falls_back_to_elapsed(variant, head, tmp_p
     assert rec.meta.extra["time_source"].startswith("elapsed (s)")
 
 
+def test_excel_mangled_metabase_without_elapsed_falls_back_to_the_file_rate(head, tmp_path):
+    path = exporters.metabase(head, tmp_path, excel=True)
+    lines = path.read_text().split("\n")
+    cut = [",".join(c for k, c in enumerate(line.split(",")) if k != 2) for line in lines if line]
+    path.write_text("\n".join(cut) + "\n")  # no elapsed (s) column
+    with pytest.warns(HopscopeWarning, match=r"epoch clock is damaged.*row index at the 200 Hz"):
+        rec = load(path, format="metabase")
+    np.testing.assert_allclose(rec.samples["time_s"], head["time_s"], atol=1e-9)
+    renamed = path.with_name("export.csv")  # without the rate in the name there is no way out
+    path.rename(renamed)
+    with pytest.raises(InvalidRecordingError, match="no other time column or sample rate"):
+        load(renamed, format="metabase")
+
+
 def test_excel_mangled_sensor_logger_time_falls_back_to_seconds_elapsed(head, tmp_path):
     path = exporters.sensor_logger(head, tmp_path, archive=False, excel=True)
     assert '"1,7' in path.read_text().split("\n")[1]
