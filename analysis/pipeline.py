@@ -33,9 +33,10 @@ logger = logging.getLogger(__name__)
 def _checked(samples: pd.DataFrame, source: str) -> pd.DataFrame:
     """Return the sample table checked; the full check (with its messages) only when needed.
 
-    A table already in the canonical layout (float64 columns, finite values) is used as it is
-    (time is checked by :func:`analysis.clean.time_base`); anything else goes through
-    :func:`imu.recording.validate_samples`, which also says where the problem is.
+    A table already in the canonical layout (float64 columns) is used as it is: time is
+    checked by :func:`analysis.clean.time_base` and the acceleration through its magnitude in
+    :func:`analyze`; anything else, and any failure of those checks, goes through
+    :func:`imu.recording.validate_samples`, which says where the problem is.
     """
     cols = list(samples.columns)
     if (
@@ -44,8 +45,9 @@ def _checked(samples: pd.DataFrame, source: str) -> pd.DataFrame:
         and set(cols[4:]) <= {"gx_dps", "gy_dps", "gz_dps"}
         and all(samples[c].dtype == np.float64 for c in cols)
     ):
-        # Time is checked by analysis.clean.time_base (finite, strictly increasing).
-        if len(cols) in (4, 7) and all(np.isfinite(samples[c].to_numpy()).all() for c in cols[1:]):
+        # Time is checked by analysis.clean.time_base (finite, strictly increasing) and the
+        # acceleration by its magnitude (finite only if all three axes are).
+        if len(cols) in (4, 7) and all(np.isfinite(samples[c].to_numpy()).all() for c in cols[4:]):
             return samples
     return validate_samples(samples, source=source)
 
@@ -133,6 +135,9 @@ def analyze(
             stacklevel=2,
         )
     mag = magnitude_g(samples)
+    if not np.isfinite(mag).all():
+        validate_samples(samples, source=source)  # raises with the line and the column
+        raise InvalidRecordingError(source, "expected finite acceleration values")
     clipped = clipped_samples(samples, range_g=meta.range_g, magnitude=mag)
 
     flights, candidates = detect_flights(

@@ -230,3 +230,11 @@ def test_bad_samples_raise():
     )
     with pytest.raises(InvalidRecordingError, match="two samples"):
         analyze(one)
+
+
+def test_non_finite_acceleration_in_a_canonical_table_is_reported():
+    t = np.arange(10) / 100.0
+    df = pd.DataFrame({"time_s": t, "ax_g": 0.0, "ay_g": 0.0, "az_g": 1.0})
+    df.loc[6, "ay_g"] = np.inf
+    with pytest.raises(InvalidRecordingError, match=r"line 8.*ay_g"):
+        analyze(Recording(df, source="x.csv"))
