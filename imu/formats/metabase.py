@@ -107,7 +107,8 @@ def read(src: Source, options: Options) -> Recording:
         t = np.full(clock.size, np.nan)
         t[good] = relative_seconds(clock[good], 1e3)
         time_source = "epoch (ms)"
-        meta.update(start_utc=iso_utc(clock[good[0]] / 1e3), time_zone="UTC")
+        if good.size:
+            meta.update(start_utc=iso_utc(clock[good[0]] / 1e3), time_zone="UTC")
     return finish(
         src,
         fmt=NAME,
