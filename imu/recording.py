@@ -269,7 +269,8 @@ def validate_samples(samples: pd.DataFrame, *, source: str = "<samples>") -> pd.
             what = "repeats" if step[bad - 1] == 0 else "goes backwards"
             raise InvalidRecordingError(
                 source,
-                f"time {what} ({t[bad - 1]!r} then {t[bad]!r}); expected strictly increasing time_s",
+                f"time {what} ({float(t[bad - 1])!r} then {float(t[bad])!r});"
+                " expected strictly increasing time_s",
                 line=bad + 2,
                 column=TIME_COLUMN,
             )
