@@ -256,7 +256,7 @@ def validate_samples(samples: pd.DataFrame, *, source: str = "<samples>") -> pd.
             bad = int(np.flatnonzero(~finite)[0])
             raise InvalidRecordingError(
                 source,
-                f"expected a finite number, got {values[bad]!r}",
+                f"expected a finite number, got {float(values[bad])!r}",
                 line=bad + 2,
                 column=name,
             )
