@@ -281,8 +281,9 @@ def sniff_decimal(value: str | None, delimiter: str) -> str:
 
 def first_valid(values: np.ndarray, missing: np.ndarray) -> int | None:
     """Index of the first value not missing."""
-    idx = np.flatnonzero(~missing)
-    return int(idx[0]) if idx.size else None
+    if missing.size == 0 or missing.all():
+        return None
+    return int(np.argmin(missing))
 
 
 def refuse_gravity_removed(src: Source, what: str, advice: str) -> Exception:

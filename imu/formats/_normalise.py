@@ -79,6 +79,19 @@ def relative_seconds(clock: np.ndarray, ticks_per_second: float) -> np.ndarray:
     return (clock - clock[0]).astype(np.float64) / ticks_per_second
 
 
+def clock_seconds_or_nan(
+    clock: np.ndarray, missing: np.ndarray, ticks_per_second: float
+) -> np.ndarray:
+    """Seconds from the first valid value of an integer clock, NaN where a value is missing."""
+    if not missing.any():
+        return relative_seconds(clock, ticks_per_second)
+    t = np.full(clock.size, np.nan)
+    good = np.flatnonzero(~missing)
+    if good.size:
+        t[good] = relative_seconds(clock[good], ticks_per_second)
+    return t
+
+
 def unwrap_counter(counter: np.ndarray, bits: int) -> np.ndarray:
     """Unwrap an unsigned counter that wraps at ``2**bits`` (adds ``2**bits`` at each wrap).
 

@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from imu.formats._common import Options, find_column, iso_utc
-from imu.formats._normalise import Skips, finish, relative_seconds
+from imu.formats._normalise import Skips, clock_seconds_or_nan, finish
 from imu.formats._source import Source
 from imu.formats._table import FLOAT, INT, column_names, read_table
 from imu.recording import Recording
@@ -104,8 +104,7 @@ def read(src: Source, options: Options) -> Recording:
             f"in a spreadsheet): times taken from the {time_source.split(' (epoch')[0]}"
         )
     else:
-        t = np.full(clock.size, np.nan)
-        t[good] = relative_seconds(clock[good], 1e3)
+        t = clock_seconds_or_nan(clock, missing, 1e3)
         time_source = "epoch (ms)"
         if good.size:
             meta.update(start_utc=iso_utc(clock[good[0]] / 1e3), time_zone="UTC")

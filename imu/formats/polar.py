@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from imu.formats._common import Options
-from imu.formats._normalise import Skips, finish, relative_seconds
+from imu.formats._common import Options, first_valid
+from imu.formats._normalise import Skips, clock_seconds_or_nan, finish
 from imu.formats._source import Source
 from imu.formats._table import FLOAT, INT, TEXT, column_names, read_table
 from imu.recording import Recording
@@ -92,16 +92,14 @@ def read(src: Source, options: Options) -> Recording:
         time_source, bursty = "Phone timestamp (sensor clock damaged)", True
         start = None
     else:
-        t = np.full(clock.size, np.nan)
-        good = np.flatnonzero(~bad_clock)
-        if good.size:
-            t[good] = relative_seconds(clock[good], 1e9)
+        t = clock_seconds_or_nan(clock, bad_clock, 1e9)
         time_source, bursty = "sensor timestamp [ns]", False
+        first = first_valid(clock, bad_clock)
         start = (
-            (EPOCH_2000 + timedelta(microseconds=int(clock[good[0]]) // 1000)).isoformat(
+            (EPOCH_2000 + timedelta(microseconds=int(clock[first]) // 1000)).isoformat(
                 timespec="milliseconds"
             )
-            if good.size
+            if first is not None
             else None
         )
     meta: dict[str, object] = {"start_utc": start, "time_zone": "local" if start else None}

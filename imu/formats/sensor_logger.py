@@ -21,9 +21,9 @@ from imu.formats._normalise import (
     G0,
     GRAVITY_MISSING_G,
     Skips,
+    clock_seconds_or_nan,
     finish,
     quiet_magnitude,
-    relative_seconds,
 )
 from imu.formats._source import ZIP_ERRORS, Source, member_source, open_zip
 from imu.formats._table import FLOAT, INT, column_names, read_table
@@ -146,8 +146,7 @@ def _read_csv(
         t = table.float("seconds_elapsed")
         time_source = "seconds_elapsed (time damaged)"
     else:
-        t = np.full(clock.size, np.nan)
-        t[good] = relative_seconds(clock[good], 1e9)
+        t = clock_seconds_or_nan(clock, table.missing["time"], 1e9)
         time_source = "time (Unix ns)"
         meta = {**meta, "start_utc": iso_utc(clock[good[0]] / 1e9), "time_zone": "UTC"}
     acc = (table.float("x"), table.float("y"), table.float("z"))
