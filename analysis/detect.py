@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from bisect import bisect_left, bisect_right
 
 import numpy as np
 import pandas as pd
@@ -59,15 +58,15 @@ def _bound_flights(
     peaks: np.ndarray,
     foot: np.ndarray,
     ok_onset: np.ndarray,
-    q_idx: np.ndarray | list[int],
-    low_idx: np.ndarray | list[int],
+    q_idx: np.ndarray,
+    low_idx: np.ndarray,
     *,
     n: int,
     max_flight: int,
     guard: int,
     need: int,
     stance: int,
-    stance_idx: np.ndarray | list[int],
+    stance_idx: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walk the impact candidates in order: flight search start and landing verdict of each.
 
@@ -78,46 +77,60 @@ def _bound_flights(
     after its peak, and at least ``need``
     flight-level samples (``low_idx``) after the first take-off fall (``q_idx``) of the
     search (or after the search start when no fall is found). This is the one loop of the
-    detector: over candidates, O(log n) each.
+    detector: over candidates, O(1) each (every lookup is done beforehand, vectorised).
     """
-    q_list = q_idx if isinstance(q_idx, list) else q_idx.tolist()
-    low_list = low_idx if isinstance(low_idx, list) else low_idx.tolist()
-    stance_list = stance_idx if isinstance(stance_idx, list) else stance_idx.tolist()
-    n_q = len(q_list)
+    q_idx = np.asarray(q_idx, dtype=np.int64)
+    low_idx = np.asarray(low_idx, dtype=np.int64)
+    stance_idx = np.asarray(stance_idx, dtype=np.int64)
+    n_q = len(q_idx)
+    # Everything the walk needs, looked up once for every possible search start: the search
+    # starts either max_flight before the candidate or guard after the last landing's peak.
+    if stance > guard:
+        stance_bad = (
+            np.searchsorted(stance_idx, peaks + stance, side="right")
+            > np.searchsorted(stance_idx, peaks + guard)
+        ).tolist()
+    else:
+        stance_bad = [False] * len(peaks)
+    lows_to_landing = np.searchsorted(low_idx, foot, side="right").tolist()
+    low_at_q = np.searchsorted(low_idx, q_idx).tolist()
+    q_list = q_idx.tolist()
+    own_start = np.clip(foot - max_flight, 0, n - 1)
+    after_peak = np.minimum(peaks + guard, n - 1)
+    own = (
+        own_start.tolist(),
+        np.searchsorted(q_idx, own_start).tolist(),
+        np.searchsorted(low_idx, own_start).tolist(),
+    )
+    prev = (
+        after_peak.tolist(),
+        np.searchsorted(q_idx, after_peak).tolist(),
+        np.searchsorted(low_idx, after_peak).tolist(),
+    )
     start = np.empty(len(peaks), dtype=np.int64)
     accept = np.zeros(len(peaks), dtype=bool)
-    last = -(10**12)
-    for i, (pk, ft, ok, st_min) in enumerate(
-        zip(
-            peaks.tolist(),
-            foot.tolist(),
-            ok_onset.tolist(),
-            (foot - max_flight).tolist(),
-            strict=True,
-        )
-    ):
-        st = min(max(st_min, last + guard, 0), n - 1)
+    last = -1
+    for i, (ft, ok) in enumerate(zip(foot.tolist(), ok_onset.tolist(), strict=True)):
+        by_last = last >= 0 and prev[0][last] > own[0][i]
+        src, k = (prev, last) if by_last else (own, i)
+        st, jq, low_st = src[0][k], src[1][k], src[2][k]
         start[i] = st
         if not ok or st >= ft:
             continue
         # A landing starts a contact: no flight-level sample soon after the impact's ringing
         # (limb motion that lifts the magnitude in flight falls back to flight level).
-        if stance > guard and bisect_right(stance_list, pk + stance) > bisect_left(
-            stance_list, pk + guard
-        ):
+        if stance_bad[i]:
             continue
-        j = bisect_left(q_list, st)
-        kq = q_list[j] if j < n_q else n
-        first = kq if kq < ft else st
-        lows_to_landing = bisect_right(low_list, ft)
-        enough = lows_to_landing - bisect_left(low_list, first) >= need
-        if not enough and last + guard < st:
+        kq = q_list[jq] if jq < n_q else n
+        low_first = low_at_q[jq] if kq < ft else low_st
+        enough = lows_to_landing[i] - low_first >= need
+        if not enough and not by_last:
             # No landing bounds the search (e.g. a drop from a box, whose step-off falls
             # slowly): the whole window counts.
-            enough = lows_to_landing - bisect_left(low_list, st) >= need
+            enough = lows_to_landing[i] - low_st >= need
         if enough:
             accept[i] = True
-            last = pk
+            last = i
     return start, accept
 
 
@@ -232,7 +245,8 @@ def _qualifying_falls(
     if fall_g >= bottom_g:
         starts = below[np.r_[True, np.diff(below) > 1]]
         k = (starts[:, None] - np.arange(span, 0, -1)[None, :]).ravel()
-        k = np.unique(k[k >= 0])
+        k = np.sort(k[k >= 0])  # nearly sorted already
+        k = k[np.r_[True, k[1:] != k[:-1]]]
     else:
         mark = np.zeros(n, dtype=bool)
         for j in range(1, span + 1):
@@ -554,16 +568,13 @@ def detect_flights(
         "stance": int(np.floor(s.stance_check_ms * ms)),
         "stance_idx": stance_idx,
     }
-    q_list = q_idx.tolist()  # lists: the walk looks them up with bisect
-    low_list = low_idx.tolist()
-    bound["stance_idx"] = stance_idx.tolist()
-    start, accept = _bound_flights(peaks, foot, ok_onset, q_list, low_list, **bound)
+    start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
     # A landing's impact stands out among its neighbours' impacts; a weak "impact" between
     # strong ones is limb motion in flight. Drop such candidates and walk the flights again.
     weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
     if (weak & accept).any():
         ok_onset = ok_onset & ~weak
-        start, accept = _bound_flights(peaks, foot, ok_onset, q_list, low_list, **bound)
+        start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
     kq = _first_at_or_after(q_idx, start, n)
     has_fall = kq < foot
     kq = np.minimum(kq, n - 1)
