@@ -150,7 +150,8 @@ def grid_time(
     -----
     Rows sharing a stamp form a burst. For the anchor row ``e`` of each burst,
     ``stamp / period - e`` (relative to the first bursts) counts the samples lost before it,
-    up to the stamp latency. A running median over 9 bursts removes latency jitter, rounding
+    up to the stamp latency. A running median over 9 bursts removes the latency jitter of
+    reception stamps (device packet stamps need none), rounding
     gives whole samples and a running maximum keeps the count from falling (stamps that step
     back lose nothing). Each row takes the count of its burst, so gaps fall between bursts.
     """
@@ -163,7 +164,10 @@ def grid_time(
         return index * p, index
     anchors = _anchors(time_s, stamp_at)
     excess = (time_s[anchors] - time_s[anchors[0]]) / p - (anchors - anchors[0])
-    smooth = median_filter(excess, size=min(9, excess.size), mode="nearest")
+    if stamp_at == "end":  # reception stamps carry latency jitter: smooth it out
+        smooth = median_filter(excess, size=min(9, excess.size), mode="nearest")
+    else:  # packet stamps from the device clock are exact up to their rounding
+        smooth = excess
     base = float(np.median(smooth[: min(9, smooth.size)]))
     lost = np.maximum.accumulate(np.maximum(np.round(smooth - base), 0.0))
     lost -= lost[0]

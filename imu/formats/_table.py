@@ -313,17 +313,25 @@ def _file_and_lines(src: Source, offset: int) -> tuple[str, int] | None:
     before = src.head.raw[:offset]
     if b"\r" in before.replace(b"\r\n", b""):
         return None
-    return str(src.path), before.count(b"\n")
+    lines = before.count(b"\n")
+    header_line = before[before.rfind(b"\n", 0, max(len(before) - 1, 0)) + 1 :]
+    try:
+        header_line.decode("utf-8")
+    except UnicodeDecodeError:
+        return str(src.path), -lines  # skip it unread: the C reader would have to decode it
+    return str(src.path), lines
 
 
 def _read_csv_c(data, names, dtype, delimiter, decimal, path=None):  # type: ignore[no-untyped-def]
     source, skip = (pa.BufferReader(data), 0) if path is None else path
+    # On a file, the line before the data is read as a header and replaced by `names`:
+    # measurably cheaper than skipping it (a negative count: skip them all unread).
     return pd.read_csv(
         source,
-        skiprows=skip,
+        skiprows=max(skip - 1, 0) if skip > 0 else -skip,
+        header=0 if skip > 0 else None,
         skip_blank_lines=True,
         sep=r"\s+" if delimiter == " " else delimiter,
-        header=None,
         names=names,
         dtype=dtype,
         decimal=decimal,
