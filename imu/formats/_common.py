@@ -190,14 +190,20 @@ def clock_seconds(text: pa.ChunkedArray) -> np.ndarray:
             whole_s = pc.subtract(whole_s, pa.scalar(origin, pa.int64()))
         seconds = whole_s.to_numpy(zero_copy_only=False).astype(np.float64)
         if frac_text is not None:
-            ok = pc.fill_null(pc.match_substring_regex(frac_text, r"^\d{1,9}$"), False)
+            ok = pc.fill_null(
+                pc.and_(pc.utf8_is_digit(frac_text), pc.less_equal(pc.utf8_length(frac_text), 9)),
+                False,
+            )
+            empty = pc.fill_null(pc.equal(frac_text, ""), False).to_numpy(zero_copy_only=False)
             frac_text = pc.if_else(ok, frac_text, pa.scalar(None, pa.string()))
             frac = pc.cast(frac_text, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+            frac[empty] = 0.0  # a whole second written without its fraction
             if sep == ":":
                 seconds = seconds + frac / 1000.0
             else:
                 digits = pc.utf8_length(frac_text).to_numpy(zero_copy_only=False)
-                seconds = seconds + frac / np.power(10.0, digits.astype(np.float64))
+                digits = np.where(empty, 0.0, digits.astype(np.float64))
+                seconds = seconds + frac / np.power(10.0, digits)
         if np.isfinite(seconds).any():
             values = seconds
     if values is None:

@@ -289,9 +289,10 @@ def _read_fast(
     too many fields, an unreadable cell, an integer clock with gaps) returns None and the
     tolerant pyarrow path takes over, which counts and reports what it skips.
     """
-    # Integer clocks are left to inference: only a column of plain integers comes out as
-    # int64; Excel's "1.54747E+12" or a gap makes it float and sends it to the strict path.
-    dtype: dict[str, object] = {c: str for c, kind in columns.items() if kind == TEXT}
+    # Types are left to inference (asking for str costs more than it saves): only a column
+    # of plain integers comes out as int64, so Excel's "1.54747E+12" or a gap in an integer
+    # clock makes it float and sends it to the strict path.
+    dtype: dict[str, object] = {}
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # Unconvertible values are detected from the dtypes below, not from warnings.
@@ -378,6 +379,8 @@ def _fast_table(
     for name, kind in columns.items():
         col = frame[name]
         if kind == TEXT:
+            if col.dtype.kind in "iufb":  # a numeric-looking text column: back to text
+                col = col.astype(str).where(col.notna())
             arr = pa.array(col)  # zero-copy from pandas' Arrow-backed strings
             if isinstance(arr, pa.ChunkedArray):
                 arr = arr.combine_chunks()
