@@ -10,12 +10,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from analysis.cli._options import (
+    add_body_mass_option,
+    add_format_option,
+    add_loader_options,
+    add_threshold_options,
+    load_options_from_args,
+    settings_from_args,
+)
 from analysis.result import HOP_COLUMNS, HopAnalysis
-from analysis.settings import EXERCISES, AnalysisSettings
-from imu.errors import HopscopeError, HopscopeWarning, InvalidRecordingError
-
-#: Loader options passed to :func:`imu.formats.load` only when given on the command line.
-_LOAD_OPTIONS = ("time_col", "acc_cols", "units", "time_units")
+from imu.errors import HopscopeWarning, InvalidRecordingError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,62 +33,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("recording", metavar="RECORDING", help="recording file (CSV or app export)")
-    p.add_argument("--target-hz", type=float, default=3.0, help="target hop rate, Hz (3.0)")
-    p.add_argument(
-        "--tolerance-hz", type=float, default=0.05, help="tolerance below the target, Hz (0.05)"
-    )
-    p.add_argument(
-        "--slow-contact-ms",
-        type=float,
-        default=250.0,
-        help="contact time above which a rebound is slow, ms (250)",
-    )
-    p.add_argument("--exercise", choices=EXERCISES, default="hops", help="exercise (hops)")
-    p.add_argument("--body-mass-kg", type=float, default=None, help="body mass for stiffness, kg")
+    add_threshold_options(p)
+    add_body_mass_option(p)
     p.add_argument("--hops-csv", metavar="PATH", help="write one row per contact to this CSV")
     p.add_argument("--json", metavar="PATH", help="write the session summary as JSON")
     p.add_argument("--plot", metavar="PATH.png", help="write a plot of the signal and contacts")
     p.add_argument("--report", metavar="PATH.html", help="write an HTML session report")
-    p.add_argument("--format", metavar="NAME", default=None, help="input format (detected)")
-    p.add_argument("--time-col", metavar="C", default=None, help="name of the time column")
-    p.add_argument(
-        "--acc-cols", metavar="X,Y,Z", default=None, help="names of the three acceleration columns"
-    )
-    p.add_argument("--units", choices=("g", "mg", "m/s2"), default=None, help="acceleration unit")
-    p.add_argument("--time-units", choices=("s", "ms", "us", "ns"), default=None, help="time unit")
+    add_format_option(p)
+    add_loader_options(p)
     p.set_defaults(func=run)
-
-
-def _settings(args: argparse.Namespace) -> AnalysisSettings:
-    try:
-        return AnalysisSettings(
-            exercise=args.exercise,
-            target_hz=args.target_hz,
-            target_tolerance_hz=args.tolerance_hz,
-            slow_contact_ms=args.slow_contact_ms,
-            body_mass_kg=args.body_mass_kg,
-        )
-    except ValueError as exc:
-        raise _SettingsError(str(exc).replace("`", "")) from None
-
-
-class _SettingsError(HopscopeError):
-    """A command-line setting is out of range."""
-
-
-def _load_options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for name in _LOAD_OPTIONS:
-        value = getattr(args, name)
-        if value is None:
-            continue
-        if name == "acc_cols":
-            cols = [c.strip() for c in value.split(",")]
-            if len(cols) != 3 or not all(cols):
-                raise _SettingsError(f"--acc-cols expects three names X,Y,Z, got {value!r}")
-            value = cols
-        options[name] = value
-    return options
 
 
 def _fmt(value: float, spec: str) -> str:
@@ -215,8 +172,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``hopscope analyze``; return the exit code."""
     from analysis.pipeline import analyze_file
 
-    settings = _settings(args)
-    options = _load_options(args)
+    settings = settings_from_args(args)
+    options = load_options_from_args(args)
     for path, option in (
         (args.hops_csv, "--hops-csv"),
         (args.json, "--json"),

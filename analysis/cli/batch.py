@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.settings import EXERCISES
+from analysis.cli._options import add_body_mass_option, add_format_option, add_threshold_options
 from imu.errors import HopscopeError
 
 EXIT_SOME_FAILED = 1
@@ -37,19 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="file name pattern for labels the metadata lacks; fields {athlete}, {leg}, "
         "{date}, {session}, {*} (default '{athlete}_{leg}_{date}')",
     )
-    p.add_argument("--target-hz", type=float, default=3.0, help="target hop rate, Hz (3.0)")
-    p.add_argument(
-        "--tolerance-hz", type=float, default=0.05, help="tolerance below the target, Hz (0.05)"
-    )
-    p.add_argument(
-        "--slow-contact-ms",
-        type=float,
-        default=250.0,
-        help="contact time above which a rebound is slow, ms (250)",
-    )
-    p.add_argument("--exercise", choices=EXERCISES, default="hops", help="exercise (hops)")
-    p.add_argument("--body-mass-kg", type=float, default=None, help="body mass for stiffness, kg")
-    p.add_argument("--format", metavar="NAME", default=None, help="input format (detected)")
+    add_threshold_options(p)
+    add_body_mass_option(p)
+    add_format_option(p)
     p.add_argument(
         "--reports",
         action="store_true",
@@ -65,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from analysis.batch import compile_pattern, find_recordings, run_batch, write_outputs
-    from analysis.cli.report import settings_from_args
+    from analysis.cli._options import settings_from_args
 
     settings = settings_from_args(args)
     if args.workers is not None and args.workers < 1:

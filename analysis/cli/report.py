@@ -7,12 +7,13 @@ import sys
 import warnings
 from pathlib import Path
 
-from analysis.settings import EXERCISES, AnalysisSettings
-from imu.errors import HopscopeError, HopscopeWarning, InvalidRecordingError
-
-
-class _OptionError(HopscopeError):
-    """A command-line option is out of range."""
+from analysis.cli._options import (
+    add_body_mass_option,
+    add_format_option,
+    add_threshold_options,
+    settings_from_args,
+)
+from imu.errors import HopscopeWarning, InvalidRecordingError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,34 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--athlete", metavar="NAME", help="athlete name (default: from metadata)")
     p.add_argument("--leg", type=str.upper, choices=("L", "R"), help="leg (default: metadata)")
     p.add_argument("--title", metavar="TEXT", help="report title")
-    p.add_argument("--body-mass-kg", type=float, default=None, help="body mass for stiffness, kg")
-    p.add_argument("--target-hz", type=float, default=3.0, help="target hop rate, Hz (3.0)")
-    p.add_argument(
-        "--tolerance-hz", type=float, default=0.05, help="tolerance below the target, Hz (0.05)"
-    )
-    p.add_argument(
-        "--slow-contact-ms",
-        type=float,
-        default=250.0,
-        help="contact time above which a rebound is slow, ms (250)",
-    )
-    p.add_argument("--exercise", choices=EXERCISES, default="hops", help="exercise (hops)")
-    p.add_argument("--format", metavar="NAME", default=None, help="input format (detected)")
+    add_body_mass_option(p)
+    add_threshold_options(p)
+    add_format_option(p)
     p.set_defaults(func=run)
-
-
-def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
-    """Build analysis settings from the shared command-line options."""
-    try:
-        return AnalysisSettings(
-            exercise=args.exercise,
-            target_hz=args.target_hz,
-            target_tolerance_hz=args.tolerance_hz,
-            slow_contact_ms=args.slow_contact_ms,
-            body_mass_kg=args.body_mass_kg,
-        )
-    except ValueError as exc:
-        raise _OptionError(str(exc).replace("`", "")) from None
 
 
 def run(args: argparse.Namespace) -> int:
