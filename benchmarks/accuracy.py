@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis import AnalysisSettings, analyze
 from analysis.result import FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND
+from analysis.validation import agreement, match_landings
 from imu.errors import HopscopeWarning
 from imu.simulate import Artefacts, SetSpec, simulate_session
 
@@ -99,32 +100,6 @@ def random_session(seed: int, sample_rate_hz: float, *, exercise: str = "hops"):
     )
 
 
-def match_hops(
-    truth: pd.DataFrame, hops: pd.DataFrame, *, tolerance_s: float = MATCH_TOLERANCE_S
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pair true and detected contacts one to one by nearest landing within ``tolerance_s``.
-
-    Returns
-    -------
-    (truth_index, hop_index) : numpy arrays of matched row positions.
-    """
-    tl = truth["landing_s"].to_numpy()
-    hl = hops["landing_s"].to_numpy()
-    if len(tl) == 0 or len(hl) == 0:
-        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
-    j = np.clip(np.searchsorted(hl, tl), 1, len(hl) - 1) if len(hl) > 1 else np.zeros(len(tl), int)
-    if len(hl) > 1:
-        j = np.where(np.abs(hl[j - 1] - tl) < np.abs(hl[j] - tl), j - 1, j)
-    ok = np.abs(hl[j] - tl) <= tolerance_s
-    ti = np.flatnonzero(ok)
-    hi = j[ok]
-    # one to one: keep the closest truth per detected contact
-    order = np.argsort(np.abs(hl[hi] - tl[ti]))
-    _, first = np.unique(hi[order], return_index=True)
-    keep = np.sort(order[first])
-    return ti[keep], hi[keep]
-
-
 def gap_hops(sim) -> np.ndarray:
     """Mark true contacts with an event (landing, take-off, next landing) inside lost data.
 
@@ -158,8 +133,9 @@ class RateStats:
     matched: int = 0
     timable_hops: int = 0
     timable_matched: int = 0
-    contact_err_ms: list[np.ndarray] = field(default_factory=list)
-    flight_err_ms: list[np.ndarray] = field(default_factory=list)
+    #: Per session, the matched (detected, true) contact and flight times, ms.
+    contact_ms: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    flight_ms: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     set_hz_err: list[float] = field(default_factory=list)
     flag_checked: int = 0
     flag_wrong: int = 0
@@ -181,16 +157,17 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
     hops = result.hops
     stats.true_hops += len(truth)
     stats.found_hops += len(hops)
-    ti, hi = match_hops(truth, hops)
+    ti, hi = match_landings(
+        truth["landing_s"].to_numpy(), hops["landing_s"].to_numpy(), tolerance_s=MATCH_TOLERANCE_S
+    )
     stats.matched += len(ti)
     lost = gap_hops(sim)
     stats.timable_hops += int((~lost).sum())
     stats.timable_matched += int((~lost[ti]).sum())
     t = truth.iloc[ti]
     h = hops.iloc[hi]
-    stats.contact_err_ms.append(h["contact_ms"].to_numpy() - t["contact_ms"].to_numpy())
-    fe = h["flight_ms"].to_numpy() - t["flight_ms"].to_numpy()
-    stats.flight_err_ms.append(fe[np.isfinite(fe)])
+    stats.contact_ms.append((h["contact_ms"].to_numpy(), t["contact_ms"].to_numpy()))
+    stats.flight_ms.append((h["flight_ms"].to_numpy(), t["flight_ms"].to_numpy()))
     # Sets: match each true set to the detected set holding most of its matched hops.
     for ts in sim.truth_sets.itertuples(index=False):
         in_set = t["set"].to_numpy() == ts.set
@@ -240,12 +217,12 @@ def walking_hops(seeds: range, rates: tuple[float, ...]) -> int:
     return found
 
 
-def _agreement(err: np.ndarray) -> tuple[float, float, float, float, float]:
-    if len(err) == 0:
-        return (np.nan,) * 5
-    bias = float(err.mean())
-    sd = float(err.std(ddof=1)) if len(err) > 1 else 0.0
-    return bias, sd, bias - 1.96 * sd, bias + 1.96 * sd, float(np.abs(err).mean())
+def _agreement(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, ...]:
+    """Bias, SD, limits of agreement and MAE of all sessions' (detected, true) pairs."""
+    detected = np.concatenate([d for d, _ in pairs]) if pairs else np.zeros(0)
+    true = np.concatenate([t for _, t in pairs]) if pairs else np.zeros(0)
+    a = agreement(detected, true)
+    return a["bias"], a["sd"], a["loa_low"], a["loa_high"], a["mae"]
 
 
 def report(results: dict, walking: int, *, title: str) -> str:
@@ -257,10 +234,8 @@ def report(results: dict, walking: int, *, title: str) -> str:
     )
     lines.append("|" + "---|" * 14)
     for rate, st in results.items():
-        ce = np.concatenate(st.contact_err_ms) if st.contact_err_ms else np.zeros(0)
-        fe = np.concatenate(st.flight_err_ms) if st.flight_err_ms else np.zeros(0)
-        cb, cs, cl, ch, cm = _agreement(ce)
-        fb, fsd, fl, fh, fm = _agreement(fe)
+        cb, cs, cl, ch, cm = _agreement(st.contact_ms)
+        fb, fsd, fl, fh, fm = _agreement(st.flight_ms)
         sens = 100 * st.matched / st.true_hops if st.true_hops else np.nan
         sens_t = 100 * st.timable_matched / st.timable_hops if st.timable_hops else np.nan
         prec = 100 * st.matched / st.found_hops if st.found_hops else np.nan
