@@ -94,6 +94,44 @@ def _hops_of(result: HopAnalysis, set_number: int | None) -> pd.DataFrame:
     return result.hops[result.hops["set"] == set_number]
 
 
+def _hop_plot(
+    result: HopAnalysis, ax: Axes | None, set_number: int | None
+) -> tuple[Figure, Axes, pd.DataFrame]:
+    """Check the arguments of a per-hop plot; return its Figure, Axes and the hops to draw."""
+    _check_result(result)
+    _set_row(result, set_number)
+    fig, ax = _figure_and_axes(ax, (8.0, 3.0))
+    return fig, ax, _hops_of(result, set_number)
+
+
+def _no_hops_note(ax: Axes, hops: pd.DataFrame, **kwargs: object) -> None:
+    """Write "no hops found" in the middle of ``ax`` when ``hops`` is empty."""
+    if len(hops) == 0:
+        ax.text(
+            0.5, 0.5, "no hops found", transform=ax.transAxes, ha="center", va="center", **kwargs
+        )
+
+
+def _slow_contact_line(ax: Axes, result: HopAnalysis) -> None:
+    """Draw the slow-rebound contact threshold of ``result.settings`` (``gid="threshold"``)."""
+    threshold = float(result.settings.slow_contact_ms)
+    ax.axhline(
+        threshold,
+        color=COLOR_FAIL,
+        linestyle="--",
+        linewidth=1,
+        label=f"slow-rebound threshold {threshold:g} ms",
+        gid="threshold",
+    )
+
+
+def _require_columns(table: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
+    """Raise ValueError naming the first of ``columns`` that ``table`` (argument ``name``) lacks."""
+    for column in columns:
+        if column not in table.columns:
+            raise ValueError(f"`{name}` has no column {column!r}")
+
+
 def _signal(result: HopAnalysis) -> tuple[np.ndarray, np.ndarray]:
     info = result.info or {}
     if "time_s" not in info or "magnitude_g" not in info:
@@ -284,16 +322,7 @@ def plot_signal(
         ax.set_title("Acceleration magnitude", loc="left")
         if len(time_s):
             ax.set_xlim(float(time_s[0]), float(time_s[-1]))
-    if len(hops) == 0:
-        ax.text(
-            0.5,
-            0.5,
-            "no hops found",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            color=COLOR_FAIL,
-        )
+    _no_hops_note(ax, hops, color=COLOR_FAIL)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("|a| (g)")
     ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7, ncols=5, frameon=False)
@@ -350,10 +379,8 @@ def plot_contact_flight(
     TypeError, ValueError
         As :func:`plot_signal`.
     """
-    _check_result(result)
-    _set_row(result, set_number)
-    fig, ax = _figure_and_axes(ax, (8.0, 3.0))
-    hops = _hops_of(result, set_number).sort_values("landing_s")
+    fig, ax, hops = _hop_plot(result, ax, set_number)
+    hops = hops.sort_values("landing_s")
     x = _hop_x(hops)
     contact = hops["contact_ms"].to_numpy(dtype=float)
     flight = hops["flight_ms"].to_numpy(dtype=float)
@@ -377,23 +404,14 @@ def plot_contact_flight(
         label="flight (ms)",
         gid="flight",
     )
-    threshold = float(result.settings.slow_contact_ms)
-    ax.axhline(
-        threshold,
-        color=COLOR_FAIL,
-        linestyle="--",
-        linewidth=1,
-        label=f"slow-rebound threshold {threshold:g} ms",
-        gid="threshold",
-    )
+    _slow_contact_line(ax, result)
     if set_number is None:
         _set_separators(ax, hops)
     ax.set_xlabel("hop" if set_number is not None else "hop (session order)")
     ax.set_ylabel("time (ms)")
     ax.set_title("Contact and flight per hop" + (f", set {set_number}" if set_number else ""))
     ax.set_ylim(bottom=0)
-    if len(hops) == 0:
-        ax.text(0.5, 0.5, "no hops found", transform=ax.transAxes, ha="center", va="center")
+    _no_hops_note(ax, hops)
     ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
     return fig
 
@@ -426,11 +444,8 @@ def plot_hop_rate(
     TypeError, ValueError
         As :func:`plot_signal`.
     """
-    _check_result(result)
-    _set_row(result, set_number)
-    fig, ax = _figure_and_axes(ax, (8.0, 3.0))
+    fig, ax, hops = _hop_plot(result, ax, set_number)
     settings = result.settings
-    hops = _hops_of(result, set_number)
     for number, group in hops.groupby("set", sort=True):
         group = group.sort_values("landing_s")
         t = group["landing_s"].to_numpy(dtype=float)
@@ -457,8 +472,7 @@ def plot_hop_rate(
     ax.set_xlabel("time since the set's first landing (s)")
     ax.set_ylabel("hop rate (Hz)")
     ax.set_title("Hop rate over the set" + (f" {set_number}" if set_number else "s"))
-    if len(hops) == 0:
-        ax.text(0.5, 0.5, "no hops found", transform=ax.transAxes, ha="center", va="center")
+    _no_hops_note(ax, hops)
     ax.legend(loc="best", fontsize=7, ncols=3, framealpha=0.8)
     return fig
 
@@ -505,10 +519,7 @@ def plot_fatigue(
     The slope is an ordinary least-squares fit of contact time against hop number within the
     set, the same quantity as the set table's ``contact_trend_ms_per_hop``.
     """
-    _check_result(result)
-    _set_row(result, set_number)
-    fig, ax = _figure_and_axes(ax, (8.0, 3.0))
-    hops = _hops_of(result, set_number)
+    fig, ax, hops = _hop_plot(result, ax, set_number)
     colors = [f"C{i % 10}" for i in range(max(1, hops["set"].nunique() if len(hops) else 1))]
     for color, (number, group) in zip(colors, hops.groupby("set", sort=True), strict=False):
         y = group.sort_values("landing_s")["contact_ms"].to_numpy(dtype=float)
@@ -525,20 +536,11 @@ def plot_fatigue(
                 gid="trend",
                 label=f"set {int(number)}: {slope:+.2f} ms/hop",
             )
-    threshold = float(result.settings.slow_contact_ms)
-    ax.axhline(
-        threshold,
-        color=COLOR_FAIL,
-        linestyle="--",
-        linewidth=1,
-        label=f"slow-rebound threshold {threshold:g} ms",
-        gid="threshold",
-    )
+    _slow_contact_line(ax, result)
     ax.set_xlabel("hop within the set")
     ax.set_ylabel("contact (ms)")
     ax.set_title("Fatigue trend: contact time over the set")
-    if len(hops) == 0:
-        ax.text(0.5, 0.5, "no hops found", transform=ax.transAxes, ha="center", va="center")
+    _no_hops_note(ax, hops)
     ax.legend(loc="best", fontsize=7, ncols=2, framealpha=0.8)
     return fig
 
@@ -591,9 +593,9 @@ def plot_squad_trend(
     ValueError
         A required column is missing.
     """
-    for column in ("date", "leg", metric, *([flag_column] if flag_column else [])):
-        if column not in sessions.columns:
-            raise ValueError(f"`sessions` has no column {column!r}")
+    _require_columns(
+        sessions, "sessions", ("date", "leg", metric, *([flag_column] if flag_column else []))
+    )
     fig, ax = _figure_and_axes(ax, (6.0, 2.6))
     data = sessions.assign(_date=pd.to_datetime(sessions["date"], errors="coerce"))
     data = data.assign(_leg=data["leg"].fillna("?").astype(str))
@@ -664,9 +666,7 @@ def plot_symmetry(
     ValueError
         A required column is missing.
     """
-    for column in ("date", "metric", "symmetry_pct"):
-        if column not in symmetry.columns:
-            raise ValueError(f"`symmetry` has no column {column!r}")
+    _require_columns(symmetry, "symmetry", ("date", "metric", "symmetry_pct"))
     fig, ax = _figure_and_axes(ax, (6.0, 2.6))
     data = symmetry.assign(_date=pd.to_datetime(symmetry["date"], errors="coerce"))
     for metric, group in data.sort_values("_date").groupby("metric", sort=True):
@@ -728,9 +728,7 @@ def plot_squad_overview(
     ValueError
         A required column is missing.
     """
-    for column in ("athlete", "leg", "hop_hz", "contact_ms"):
-        if column not in latest.columns:
-            raise ValueError(f"`latest` has no column {column!r}")
+    _require_columns(latest, "latest", ("athlete", "leg", "hop_hz", "contact_ms"))
     n = len(latest)
     if fig is None:
         fig = Figure(figsize=(9.0, max(2.2, 0.28 * n + 1.0)), layout="constrained")
