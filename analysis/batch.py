@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.result import HOP_COLUMNS
+from analysis.result import HOP_COLUMNS, SET_COLUMNS
 from analysis.settings import AnalysisSettings
 from imu.errors import HopscopeError
 
@@ -59,18 +59,8 @@ SESSIONS_COLUMNS: tuple[str, ...] = (
     "status",  # ok, no_hops or error
     "error",  # one-line error of a failed file
     "set",  # 1-based set number; empty when the session has no set
-    "hops",
-    "hop_hz",
-    "contact_ms",
-    "contact_iqr_ms",
-    "flight_ms",
-    "flight_iqr_ms",
-    "contact_cv",
-    "flight_cv",
-    "duty_factor",
-    "slow_share",
-    "contact_trend_ms_per_hop",
-    "hop_hz_trend_per_hop",
+    # the set's metrics (analysis.result.SET_COLUMNS from hops on), then its start and end
+    *SET_COLUMNS[SET_COLUMNS.index("hops") : SET_COLUMNS.index("flags")],
     "start_s",
     "end_s",
     "set_flags",  # ";"-joined flag codes of the set
@@ -339,14 +329,8 @@ def analyze_recording(
             result = analyze(recording, settings=settings)
     except Exception as exc:  # a bad file must not stop the batch
         labels = _labels(path, session, meta, regex)
-        row = {**labels, "status": "error", "error": _one_line(exc)}
-        row["warnings"] = _join(" ".join(str(w.message).split()) for w in caught)
-        return SessionOutcome(
-            file=str(path),
-            labels=labels,
-            sets=pd.DataFrame([row], columns=list(SESSIONS_COLUMNS)),
-            hops=pd.DataFrame(columns=list(HOPS_COLUMNS)),
-            error=row["error"],
+        return _failed(
+            path, labels, exc, warning_text=_join(" ".join(str(w.message).split()) for w in caught)
         )
     messages = [" ".join(str(w.message).split()) for w in caught]
     labels = _labels(path, session, result.meta, regex)
@@ -518,9 +502,13 @@ def run_batch(
     return _collect(outcomes, len(files))
 
 
-def _crashed(path: Path, exc: BaseException) -> SessionOutcome:
-    labels = {"athlete": "unknown", "leg": "", "date": "", "session": path.stem, "file": str(path)}
+def _failed(
+    path: Path, labels: dict[str, str], exc: BaseException, *, warning_text: str | None = None
+) -> SessionOutcome:
+    """Return the outcome of a file that could not be analysed: one error row, no hops."""
     row = {**labels, "status": "error", "error": _one_line(exc)}
+    if warning_text is not None:
+        row["warnings"] = warning_text
     return SessionOutcome(
         file=str(path),
         labels=labels,
@@ -528,6 +516,11 @@ def _crashed(path: Path, exc: BaseException) -> SessionOutcome:
         hops=pd.DataFrame(columns=list(HOPS_COLUMNS)),
         error=row["error"],
     )
+
+
+def _crashed(path: Path, exc: BaseException) -> SessionOutcome:
+    labels = {"athlete": "unknown", "leg": "", "date": "", "session": path.stem, "file": str(path)}
+    return _failed(path, labels, exc)
 
 
 def _concat(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
