@@ -12,56 +12,47 @@ from imu.simulate.spec import Artefacts, SetSpec
 _SAMPLE_ARTEFACTS = Artefacts(messy_flight=0.3, pre_landing=0.5)
 
 
-def _good_3p2hz() -> dict[str, Any]:
-    spec = SetSpec(hops=20, hop_hz=3.24, duty_factor=0.5, fatigue=0.06)
+def _hop_session(sets: list[SetSpec], **changes: Any) -> dict[str, Any]:
+    """Return the keyword arguments of a sample hop session.
+
+    200 Hz, ±16 g, the sample artefacts, 2 s of standing first, 10 s of rest with 4 s of
+    walking between sets; ``changes`` replace any of these.
+    """
     return {
         "sample_rate_hz": 200.0,
         "range_g": 16.0,
-        "sets": [spec, spec, spec],
+        "sets": sets,
         "artefacts": _SAMPLE_ARTEFACTS,
         "standing_s": 2.0,
-        "rest_s": 9.0,
+        "rest_s": 10.0,
         "walking_s": 4.0,
+        **changes,
     }
+
+
+def _good_3p2hz() -> dict[str, Any]:
+    spec = SetSpec(hops=20, hop_hz=3.24, duty_factor=0.5, fatigue=0.06)
+    return _hop_session([spec, spec, spec], rest_s=9.0)
 
 
 def _below_target() -> dict[str, Any]:
     spec = SetSpec(hops=20, hop_hz=2.65, duty_factor=0.55, fatigue=0.04)
-    return {
-        "sample_rate_hz": 200.0,
-        "range_g": 16.0,
-        "sets": [spec, spec],
-        "artefacts": _SAMPLE_ARTEFACTS,
-        "standing_s": 2.0,
-        "rest_s": 10.0,
-        "walking_s": 4.0,
-    }
+    return _hop_session([spec, spec])
 
 
 def _slow_rebound() -> dict[str, Any]:
     spec = SetSpec(hops=20, contact_ms=285.0, flight_ms=100.0, fatigue=0.04)
-    return {
-        "sample_rate_hz": 200.0,
-        "range_g": 16.0,
-        "sets": [spec, spec],
-        "artefacts": _SAMPLE_ARTEFACTS,
-        "standing_s": 2.0,
-        "rest_s": 10.0,
-        "walking_s": 4.0,
-    }
+    return _hop_session([spec, spec])
 
 
 def _low_rate_52hz_clipped() -> dict[str, Any]:
     spec = SetSpec(hops=20, hop_hz=3.1, duty_factor=0.5, fatigue=0.05, impact_scale=2.0)
-    return {
-        "sample_rate_hz": 52.0,
-        "range_g": 8.0,
-        "sets": [spec, spec, spec],
-        "artefacts": _SAMPLE_ARTEFACTS.replace(rate_error=0.004),
-        "standing_s": 2.0,
-        "rest_s": 10.0,
-        "walking_s": 4.0,
-    }
+    return _hop_session(
+        [spec, spec, spec],
+        sample_rate_hz=52.0,
+        range_g=8.0,
+        artefacts=_SAMPLE_ARTEFACTS.replace(rate_error=0.004),
+    )
 
 
 def _rebound_jumps() -> dict[str, Any]:
