@@ -365,6 +365,19 @@ def _rest(b: _Builder, rng: np.random.Generator, rest_s: float, walking_s: float
     _stand(b, rng, max(rest_s - half - walked, 0.3))
 
 
+def _set_contacts_s(rng: np.random.Generator, spec: SetSpec) -> tuple[np.ndarray, float]:
+    """Return the contact times of a set, in s, and its starting flight time, in ms.
+
+    Contacts start at the set's contact time, lengthen linearly by ``spec.fatigue`` over the
+    set, vary by ``spec.variability`` and last at least 60 ms.
+    """
+    n = spec.hops
+    c0_ms, f0_ms = spec.start_times_ms()
+    ramp = np.arange(n) / max(n - 1, 1)
+    contact = c0_ms * (1.0 + spec.fatigue * ramp) * _vary(rng, n, spec.variability) / 1000.0
+    return np.maximum(contact, 0.060), f0_ms
+
+
 def _hop_set(
     b: _Builder,
     rng: np.random.Generator,
@@ -375,12 +388,9 @@ def _hop_set(
     art: Artefacts,
 ) -> None:
     n = spec.hops
-    c0_ms, f0_ms = spec.start_times_ms()
-    ramp = np.arange(n) / max(n - 1, 1)
-    contact = c0_ms * (1.0 + spec.fatigue * ramp) * _vary(rng, n, spec.variability) / 1000.0
+    contact, f0_ms = _set_contacts_s(rng, spec)
     flights = f0_ms * _vary(rng, n + 1, spec.variability) / 1000.0
     flights[0] = f0_ms * rng.uniform(0.9, 1.3) / 1000.0
-    contact = np.maximum(contact, 0.060)
     flights = np.maximum(flights, 0.025)
     stumble = np.zeros(n + 2)
     if spec.stumbles:
@@ -418,10 +428,7 @@ def _rebound_set(
     art: Artefacts,
 ) -> None:
     n = spec.hops
-    c0_ms, f0_ms = spec.start_times_ms()
-    ramp = np.arange(n) / max(n - 1, 1)
-    contact = c0_ms * (1.0 + spec.fatigue * ramp) * _vary(rng, n, spec.variability) / 1000.0
-    contact = np.maximum(contact, 0.060)
+    contact, f0_ms = _set_contacts_s(rng, spec)
     jump = np.maximum(f0_ms * _vary(rng, n, spec.variability) / 1000.0, 0.025)
     drop_speed = math.sqrt(2.0 * G_MPS2 * spec.box_height_m)
     for j in range(n):
