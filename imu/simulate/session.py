@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from imu.recording import (
     write_recording,
 )
 from imu.simulate.sensor import lost_mask, record
-from imu.simulate.spec import Artefacts, SetSpec
+from imu.simulate.spec import Artefacts, SetSpec, _check_range
 from imu.simulate.timeline import build_timeline, truth_tables
 
 logger = logging.getLogger(__name__)
@@ -129,17 +128,6 @@ class SimulatedSession:
         return path
 
 
-def _check_positive(name: str, value: object, low: float, high: float) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not low <= value <= high
-    ):
-        raise ValueError(f"`{name}` must be a number in [{low}, {high}], got {value!r}")
-    return float(value)
-
-
 def simulate_session(
     seed: int,
     *,
@@ -220,12 +208,12 @@ def simulate_session(
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"`seed` must be a non-negative whole number, got {seed!r}")
-    rate = _check_positive("sample_rate_hz", sample_rate_hz, 10.0, 5000.0)
-    range_g = _check_positive("range_g", range_g, 1.0, 64.0)
-    standing_s = _check_positive("standing_s", standing_s, 0.0, 36000.0)
-    rest_s = _check_positive("rest_s", rest_s, 1.0, 36000.0)
-    walking_s = _check_positive("walking_s", walking_s, 0.0, 36000.0)
-    end_standing_s = _check_positive("end_standing_s", end_standing_s, 0.0, 36000.0)
+    rate = _check_range("sample_rate_hz", sample_rate_hz, 10.0, 5000.0)
+    range_g = _check_range("range_g", range_g, 1.0, 64.0)
+    standing_s = _check_range("standing_s", standing_s, 0.0, 36000.0)
+    rest_s = _check_range("rest_s", rest_s, 1.0, 36000.0)
+    walking_s = _check_range("walking_s", walking_s, 0.0, 36000.0)
+    end_standing_s = _check_range("end_standing_s", end_standing_s, 0.0, 36000.0)
     if placement not in PLACEMENTS:
         raise ValueError(f"`placement` must be one of {PLACEMENTS}, got {placement!r}")
     if artefacts is None:
@@ -241,7 +229,7 @@ def simulate_session(
     if leg is not None and leg not in ("L", "R"):
         raise ValueError(f"`leg` must be 'L' or 'R', got {leg!r}")
     if body_mass_kg is not None:
-        _check_positive("body_mass_kg", body_mass_kg, 1.0, 500.0)
+        _check_range("body_mass_kg", body_mass_kg, 1.0, 500.0)
 
     motion_ss, sensor_ss, radio_ss = np.random.SeedSequence(int(seed)).spawn(3)
     rng_motion = np.random.default_rng(motion_ss)

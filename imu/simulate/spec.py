@@ -15,7 +15,8 @@ DEFAULT_DUTY_FACTOR = 0.55
 MIN_FLIGHT_MS = 30.0
 
 
-def _check_range(name: str, value: Any, low: float, high: float) -> None:
+def _check_range(name: str, value: Any, low: float, high: float) -> float:
+    """Return ``value`` as a float; raise ValueError unless it is a number in [low, high]."""
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -23,6 +24,7 @@ def _check_range(name: str, value: Any, low: float, high: float) -> None:
         or not low <= value <= high
     ):
         raise ValueError(f"`{name}` must be a number in [{low}, {high}], got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
