@@ -261,28 +261,31 @@ def render_athlete_page(
         # one figure with both trends: half the drawing overhead of two figures
         fig = Figure(figsize=(11.0, 2.8))
         fig.subplots_adjust(left=0.06, right=0.99, bottom=0.2, top=0.88, wspace=0.22)
-        ax_rate, ax_contact = fig.subplots(1, 2)
-        plots.plot_squad_trend(
-            dated,
-            metric="hop_hz",
-            ax=ax_rate,
-            reference=target_hz,
-            reference_label=f"target {target_hz:g} Hz",
-            flag_column="_flagged",
+        trends = (
+            ("hop_hz", target_hz, f"target {target_hz:g} Hz", True, "hop rate (Hz)", "Hop rate"),
+            (
+                "contact_ms",
+                slow_contact_ms,
+                f"slow above {slow_contact_ms:g} ms",
+                False,
+                "median contact (ms)",
+                "Median contact",
+            ),
         )
-        ax_rate.set_ylabel("hop rate (Hz)")
-        ax_rate.set_title("Hop rate over dates", loc="left", fontsize=10)
-        plots.plot_squad_trend(
-            dated,
-            metric="contact_ms",
-            ax=ax_contact,
-            reference=slow_contact_ms,
-            higher_is_better=False,
-            reference_label=f"slow above {slow_contact_ms:g} ms",
-            flag_column="_flagged",
-        )
-        ax_contact.set_ylabel("median contact (ms)")
-        ax_contact.set_title("Median contact over dates", loc="left", fontsize=10)
+        for ax, (metric, reference, label, higher, ylabel, title) in zip(
+            fig.subplots(1, 2), trends, strict=True
+        ):
+            plots.plot_squad_trend(
+                dated,
+                metric=metric,
+                ax=ax,
+                reference=reference,
+                higher_is_better=higher,
+                reference_label=label,
+                flag_column="_flagged",
+            )
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{title} over dates", loc="left", fontsize=10)
         parts.append(
             "<h2>Trends</h2>"
             f"<figure>{figure_img(fig, alt='hop rate and median contact over dates')}"
