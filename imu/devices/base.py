@@ -31,6 +31,11 @@ def sig_uuid(short: int) -> str:
     return SIG_UUID_TEMPLATE.format(short)
 
 
+def advertises(service_uuids: Sequence[str], service_uuid: str) -> bool:
+    """Return whether the lower-case ``service_uuid`` is among ``service_uuids`` (any case)."""
+    return service_uuid in [u.lower() for u in service_uuids]
+
+
 @dataclass(frozen=True)
 class Command:
     """One GATT write.

@@ -20,7 +20,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from imu.devices.base import Command, DecodedBlock, Decoder, DeviceDriver, StreamConfig, sig_uuid
+from imu.devices.base import (
+    Command,
+    DecodedBlock,
+    Decoder,
+    DeviceDriver,
+    StreamConfig,
+    advertises,
+    sig_uuid,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +259,7 @@ class MetaWearDriver(DeviceDriver):
         manufacturer_data: Mapping[int, bytes],
     ) -> bool:
         """Match the advertised MetaWear service or MbientLab manufacturer data."""
-        return SERVICE_UUID in [u.lower() for u in service_uuids] or (
+        return advertises(service_uuids, SERVICE_UUID) or (
             MBIENTLAB_COMPANY_ID in manufacturer_data
         )
 

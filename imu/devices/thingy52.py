@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from imu.devices.base import Command, DecodedBlock, Decoder, DeviceDriver, StreamConfig
+from imu.devices.base import (
+    Command,
+    DecodedBlock,
+    Decoder,
+    DeviceDriver,
+    StreamConfig,
+    advertises,
+)
 from imu.errors import HopscopeWarning
 
 
@@ -116,7 +123,7 @@ class Thingy52Driver(DeviceDriver):
         manufacturer_data: Mapping[int, bytes],
     ) -> bool:
         """Match the advertised Thingy configuration service."""
-        return CONFIG_SERVICE_UUID in [u.lower() for u in service_uuids]
+        return advertises(service_uuids, CONFIG_SERVICE_UUID)
 
     def configure(self, rate_hz: float | None = None, range_g: float | None = None) -> StreamConfig:
         """Pick the rate (5-200 Hz) and warn that the range is fixed at ±2 g.

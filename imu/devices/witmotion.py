@@ -25,6 +25,7 @@ from imu.devices.base import (
     Decoder,
     DeviceDriver,
     StreamConfig,
+    advertises,
     sig_uuid,
 )
 
@@ -215,7 +216,7 @@ class WitMotionDriver(DeviceDriver):
     ) -> bool:
         """Match names containing ``WT`` (as the vendor SDK does), except vibration sensors."""
         if not name:
-            return SERVICE_UUID in [u.lower() for u in service_uuids]
+            return advertises(service_uuids, SERVICE_UUID)
         return "WT" in name and not name.upper().startswith("WTVB")
 
     def configure(self, rate_hz: float | None = None, range_g: float | None = None) -> StreamConfig:
