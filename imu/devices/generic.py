@@ -41,7 +41,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from imu.devices.base import Command, DecodedBlock, Decoder, DeviceDriver, StreamConfig
+from imu.devices.base import (
+    Command,
+    DecodedBlock,
+    Decoder,
+    DeviceDriver,
+    StreamConfig,
+    advertises,
+)
 from imu.errors import HopscopeError
 
 if sys.version_info >= (3, 11):
@@ -347,12 +354,7 @@ class GenericDecoder(Decoder):
         rec = np.frombuffer(
             b"".join(payloads), dtype=np.dtype([*head_fields, ("s", self.dtype, (n,))])
         )
-        smp = rec["s"].reshape(-1)
-        cols = np.column_stack([smp[f"f{i}"].astype(np.float64) for i in range(len(desc.sample))])
-        acc = (cols[:, self.acc_idx] * self.acc_scale) @ self.axes.T
-        gyro = None
-        if self.gyro_idx is not None and self.gyro_scale is not None:
-            gyro = (cols[:, self.gyro_idx] * self.gyro_scale) @ self.axes.T
+        acc, gyro = self._acc_gyro(rec["s"].reshape(-1))
         times = None
         if self.time_i is not None:
             t = rec[f"h{self.time_i}"].astype(np.float64)
@@ -378,6 +380,17 @@ class GenericDecoder(Decoder):
             )
         return out
 
+    def _acc_gyro(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return the acceleration (g) and gyro (None without one) of records, scaled and mapped."""
+        cols = np.column_stack(
+            [samples[f"f{i}"].astype(np.float64) for i in range(len(self.desc.sample))]
+        )
+        acc = (cols[:, self.acc_idx] * self.acc_scale) @ self.axes.T
+        gyro = None
+        if self.gyro_idx is not None and self.gyro_scale is not None:
+            gyro = (cols[:, self.gyro_idx] * self.gyro_scale) @ self.axes.T
+        return acc, gyro
+
     def feed(self, payload: bytes) -> DecodedBlock:
         """Decode one notification."""
         desc = self.desc
@@ -394,12 +407,7 @@ class GenericDecoder(Decoder):
                 f"body of {body} bytes is not a positive multiple of the {self.smp.size}-byte sample",
             )
         header = self.head.unpack_from(payload) if self.head.size else ()
-        rec = np.frombuffer(payload, dtype=self.dtype, offset=self.head.size)
-        cols = np.column_stack([rec[f"f{i}"].astype(np.float64) for i in range(len(desc.sample))])
-        acc = (cols[:, self.acc_idx] * self.acc_scale) @ self.axes.T
-        gyro = None
-        if self.gyro_idx is not None and self.gyro_scale is not None:
-            gyro = (cols[:, self.gyro_idx] * self.gyro_scale) @ self.axes.T
+        acc, gyro = self._acc_gyro(np.frombuffer(payload, dtype=self.dtype, offset=self.head.size))
         times = None
         if self.time_i is not None:
             t = float(header[self.time_i])
@@ -499,7 +507,7 @@ class GenericDriver(DeviceDriver):
         """Match the name prefix when given, else the advertised service UUID."""
         if self.desc.name_prefix:
             return bool(name) and name.startswith(self.desc.name_prefix)  # type: ignore[union-attr]
-        return self.desc.service_uuid in [u.lower() for u in service_uuids]
+        return advertises(service_uuids, self.desc.service_uuid)
 
     def configure(self, rate_hz: float | None = None, range_g: float | None = None) -> StreamConfig:
         """Return the description's rate and range (firmware-defined; requests are only checked)."""
