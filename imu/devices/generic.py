@@ -41,14 +41,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from imu.devices.base import (
-    Command,
-    DecodedBlock,
-    Decoder,
-    DeviceDriver,
-    StreamConfig,
-    advertises,
-)
+from imu.devices.base import Command, DecodedBlock, Decoder, DeviceDriver, StreamConfig, advertises
 from imu.errors import HopscopeError
 
 if sys.version_info >= (3, 11):

@@ -18,14 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from imu.devices.base import (
-    Command,
-    DecodedBlock,
-    Decoder,
-    DeviceDriver,
-    StreamConfig,
-    advertises,
-)
+from imu.devices.base import Command, DecodedBlock, Decoder, DeviceDriver, StreamConfig, advertises
 from imu.errors import HopscopeWarning
 
 
