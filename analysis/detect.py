@@ -28,6 +28,7 @@ FLIGHT_COLUMNS = (
     "impact_peak_g",
     "impact_clipped",
     "flight_min_g",
+    "landing_gap",
 )
 
 #: A step belongs to an edge while it is at least this fraction of the edge's steepest step.
@@ -213,6 +214,42 @@ def _first_at_or_after(idx: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
 def _crosses_gap(gap_index: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether a gap (step ``i`` to ``i + 1``) lies between samples ``a`` and ``b`` (a <= b)."""
     return np.searchsorted(gap_index, b) > np.searchsorted(gap_index, a)
+
+
+def _landing_gaps(
+    m: np.ndarray,
+    low_idx: np.ndarray,
+    gap_index: np.ndarray,
+    *,
+    start: np.ndarray,
+    base: np.ndarray,
+    peak: np.ndarray,
+    fraction: float,
+) -> np.ndarray:
+    """Mark landings whose impact may have been lost in a gap.
+
+    A landing is marked when a gap lies between the last flight-level sample before it
+    (``low_idx``, sorted; the flight search ``start`` when there is none) and its impact
+    ``peak``, and either the gap ends inside the rise (after its first sample ``base``) or
+    the magnitude between the end of the gap and the rise already reaches ``fraction`` of
+    the peak: the signal after the gap is then the decay and ringing of an impact in the
+    gap, and the rise found there is not the landing. A gap during the flight, followed by
+    flight-level or leg-extension samples well below the impact, leaves the landing timed.
+    """
+    out = np.zeros(len(peak), dtype=bool)
+    if not len(gap_index) or not len(peak):
+        return out
+    pos = np.searchsorted(low_idx, base, side="right") - 1
+    last_low = low_idx[np.maximum(pos, 0)] if len(low_idx) else start
+    last_low = np.where((pos >= 0) & (last_low >= start), last_low, start)
+    last_low = np.minimum(last_low, peak)
+    crossing = np.flatnonzero(_crosses_gap(gap_index, last_low, peak))
+    # The last gap before each peak (the one nearest the rise).
+    gap_end = gap_index[np.searchsorted(gap_index, peak[crossing]) - 1] + 1
+    for i, g1 in zip(crossing.tolist(), gap_end.tolist(), strict=True):
+        b = int(base[i])
+        out[i] = g1 > b or float(m[g1 : b + 1].max()) >= fraction * float(m[peak[i]])
+    return out
 
 
 def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) -> np.ndarray:
@@ -431,7 +468,8 @@ def detect_flights(
         Columns :data:`FLIGHT_COLUMNS`, one row per flight, sorted by time: ``takeoff_s`` and
         ``landing_s`` in s, ``impact_peak_g`` the impact after the landing (g),
         ``impact_clipped`` whether it was clipped, ``flight_min_g`` the lowest magnitude in
-        the flight (g).
+        the flight (g), ``landing_gap`` whether the landing's impact may have been lost in
+        a gap (:func:`_landing_gaps`; the landing is then not timed).
     rejected : pandas.DataFrame
         Columns :data:`CANDIDATE_COLUMNS`: impact peaks that did not end a flight, and why.
 
@@ -480,7 +518,7 @@ def detect_flights(
         raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
     n = len(m)
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in FLIGHT_COLUMNS}).astype(
-        {"impact_clipped": bool}
+        {"impact_clipped": bool, "landing_gap": bool}
     )
     no_rej = pd.DataFrame({"peak_s": [], "peak_g": [], "reason": pd.Series([], dtype=object)})
     if n < 8:
@@ -601,6 +639,19 @@ def detect_flights(
         inside = span_idx <= foot[ia, None]
         flight_min[ia] = np.where(inside, m[span_idx], np.inf).min(axis=1)
 
+    # An impact lost in a gap leaves its decay and ringing, whose next bump looks like an
+    # impact (tens of ms late). Landings that may be such a bump end their flight (the walk
+    # needs them) but are marked, and no contact or set frequency is timed from them.
+    landing_gap = _landing_gaps(
+        m,
+        low_idx,
+        gaps,
+        start=start,
+        base=bi,
+        peak=ref,
+        fraction=s.gap_level_fraction,
+    )
+
     flights = pd.DataFrame(
         {
             "takeoff_s": takeoff[accept],
@@ -608,6 +659,7 @@ def detect_flights(
             "impact_peak_g": peak_g[accept],
             "impact_clipped": peak_clipped[accept],
             "flight_min_g": flight_min[accept],
+            "landing_gap": landing_gap[accept],
         }
     )
     # The recording may end in flight: a take-off after the last landing, then flight-level
@@ -632,6 +684,7 @@ def detect_flights(
                         "impact_peak_g": [np.nan],
                         "impact_clipped": [False],
                         "flight_min_g": [float(m[bottom_end[0] :].min())],
+                        "landing_gap": [False],
                     }
                 )
                 flights = pd.concat([flights, end_row], ignore_index=True)

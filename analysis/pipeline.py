@@ -158,6 +158,18 @@ def analyze(
         )
     )
     contacts = pair_contacts(flights)
+    # A landing that touches a gap is not timed (its impact may be lost in the gap): the
+    # contact before it keeps its landing and take-off but has no flight (the next landing
+    # is unknown), and the contact it starts is rejected below. A flight with a gap inside
+    # is not measured either: whole contacts may be lost in the gap.
+    gap_next = contacts["next_landing_gap"].to_numpy(dtype=bool) | _flight_has_gap(contacts, gaps)
+    # (The next landing still bounds the search for a take-off found again below.)
+    next_landing = contacts["next_landing_s"].to_numpy()
+    if gap_next.any():
+        contacts = contacts.assign(
+            next_landing_s=np.where(gap_next, np.nan, contacts["next_landing_s"].to_numpy())
+        )
+    at_gap = contacts["landing_gap"].to_numpy(dtype=bool)
     rebound = settings.exercise == "rebound"
     if rebound:
         # One contact per jump: group the jumps into sets first, so that each contact is
@@ -170,7 +182,7 @@ def analyze(
         "period_tolerance": np.inf if rebound else settings.period_tolerance,
         "contact_tolerance": settings.contact_tolerance,
     }
-    reasons = check_contacts(contacts, **check)
+    reasons = _checked_contacts(contacts, at_gap, check)
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops (implausible ones, and those more than retry_tolerance
     # from the set's median contact; a new take-off is kept only if it is closer to it).
@@ -191,7 +203,7 @@ def analyze(
             sampling_rate_hz=tb.effective_rate_hz,
             landing_s=contacts["landing_s"].to_numpy()[retry],
             expected_contact_ms=expected[retry],
-            next_landing_s=contacts["next_landing_s"].to_numpy()[retry],
+            next_landing_s=next_landing[retry],
             tolerance=settings.contact_tolerance,
             gap_index=tb.gap_index,
             settings=settings.detection,
@@ -206,12 +218,15 @@ def analyze(
         found = np.isfinite(new_takeoff) & ~(off_new >= np.nan_to_num(off_now[retry], nan=np.inf))
         takeoffs[np.flatnonzero(retry)[found]] = new_takeoff[found]
         contacts = contacts.assign(takeoff_s=takeoffs)
-        reasons = check_contacts(contacts, **check)
+        reasons = _checked_contacts(contacts, at_gap, check)
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
     # Landings for the set frequency: every contact's but those with an irregular period,
-    # which may be an extra landing (the frequency counts lost landings by itself).
-    all_landings = contacts.loc[reasons != "irregular period", ["set", "landing_s"]]
+    # which may be an extra landing, and those at a gap, which are not timed (the frequency
+    # counts the whole hop periods between the landings it keeps).
+    all_landings = contacts.loc[
+        (reasons != "irregular period") & (reasons != REASON_LANDING_GAP), ["set", "landing_s"]
+    ]
     contacts = contacts.loc[~bad].reset_index(drop=True)
     set_hz: dict[int, float] = {}
     if not rebound and len(contacts):
@@ -262,6 +277,33 @@ def analyze(
         meta=meta,
         info=info,
     )
+
+
+def _flight_has_gap(contacts: pd.DataFrame, gaps: list[tuple[float, float]]) -> np.ndarray:
+    """Whether a gap lies within each contact's flight (take-off, or landing, to next landing)."""
+    out = np.zeros(len(contacts), dtype=bool)
+    if not gaps or not len(contacts):
+        return out
+    start = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    start = np.where(np.isfinite(start), start, contacts["landing_s"].to_numpy(dtype=np.float64))
+    end = contacts["next_landing_s"].to_numpy(dtype=np.float64)
+    gap_start = np.array([g[0] for g in gaps])
+    # A gap starting at or after the flight's start and before its end.
+    out = np.searchsorted(gap_start, end) > np.searchsorted(gap_start, start)
+    return out & np.isfinite(end)
+
+
+#: Reason given in ``info["rejected_contacts"]`` for a contact whose landing touches a gap.
+REASON_LANDING_GAP = "landing at a gap"
+
+
+def _checked_contacts(
+    contacts: pd.DataFrame, at_gap: np.ndarray, check: dict[str, Any]
+) -> np.ndarray:
+    """:func:`analysis.sets.check_contacts`, and contacts whose landing touches a gap rejected."""
+    reasons = check_contacts(contacts, **check)
+    reasons[at_gap] = REASON_LANDING_GAP
+    return reasons
 
 
 def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarray:

@@ -16,6 +16,8 @@ CONTACT_EVENT_COLUMNS = (
     "next_landing_s",
     "impact_peak_g",
     "impact_clipped",
+    "landing_gap",
+    "next_landing_gap",
 )
 
 
@@ -88,12 +90,15 @@ def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
     ----------
     flights : pandas.DataFrame
         Columns ``set``, ``takeoff_s``, ``landing_s`` (s), ``impact_peak_g`` (g) and
-        ``impact_clipped`` (the impact at the end of the flight), sorted by time.
+        ``impact_clipped`` (the impact at the end of the flight), sorted by time; optional
+        ``landing_gap`` (the landing touches a gap and is not timed; False when absent).
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`CONTACT_EVENT_COLUMNS`, one row per complete contact.
+        Columns :data:`CONTACT_EVENT_COLUMNS`, one row per complete contact;
+        ``landing_gap`` and ``next_landing_gap`` say whether its landing or the next one
+        touches a gap.
     """
     sets = flights["set"].to_numpy(dtype=np.int64)
     same = sets[1:] == sets[:-1]
@@ -103,6 +108,10 @@ def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
     land = flights["landing_s"].to_numpy(dtype=np.float64)
     peak = flights["impact_peak_g"].to_numpy(dtype=np.float64)
     clipped = flights["impact_clipped"].to_numpy(dtype=bool)
+    if "landing_gap" in flights:
+        at_gap = flights["landing_gap"].to_numpy(dtype=bool)
+    else:
+        at_gap = np.zeros(len(flights), dtype=bool)
     return pd.DataFrame(
         {
             "set": sets[first],
@@ -111,6 +120,8 @@ def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
             "next_landing_s": land[second],
             "impact_peak_g": peak[first],
             "impact_clipped": clipped[first],
+            "landing_gap": at_gap[first],
+            "next_landing_gap": at_gap[second],
         }
     )
 

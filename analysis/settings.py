@@ -73,6 +73,11 @@ class DetectionSettings:
     takeoff_offset_ms : float
         Systematic correction added to every take-off, in ms: from the half-way point of the
         take-off fall on to its end (about half the typical 5-15 ms fall).
+    gap_level_fraction : float
+        A landing with a gap between the flight before it and its impact peak is not timed
+        when the gap ends inside the impact's rise or the magnitude between the gap and the
+        rise already reaches this fraction (0-1) of the peak: the impact was then lost in the
+        gap and the rise found is its ringing.
     takeoff_offset_periods : float
         Further correction of every take-off, in sample periods: an on-device low-pass
         (anti-alias filter, cut-off near 0.4 x the rate) stretches the broad take-off fall
@@ -99,6 +104,7 @@ class DetectionSettings:
     landing_offset_ms: float = -3.0
     takeoff_offset_ms: float = 5.8
     takeoff_offset_periods: float = -0.25
+    gap_level_fraction: float = 0.2
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
