@@ -251,30 +251,69 @@ def validate_samples(samples: pd.DataFrame, *, source: str = "<samples>") -> pd.
             raise InvalidRecordingError(
                 source, f"expected a number, got {col.iloc[bad]!r}", line=bad + 2, column=name
             ) from None
-        finite = np.isfinite(values)
-        if not finite.all():
-            bad = int(np.flatnonzero(~finite)[0])
-            raise InvalidRecordingError(
-                source,
-                f"expected a finite number, got {float(values[bad])!r}",
-                line=bad + 2,
-                column=name,
-            )
         out[name] = values
-    t = out[TIME_COLUMN]
-    if len(t) > 1:
-        step = np.diff(t)
-        if not (step > 0).all():
-            bad = int(np.flatnonzero(step <= 0)[0]) + 1
-            what = "repeats" if step[bad - 1] == 0 else "goes backwards"
-            raise InvalidRecordingError(
-                source,
-                f"time {what} ({float(t[bad - 1])!r} then {float(t[bad])!r});"
-                " expected strictly increasing time_s",
-                line=bad + 2,
-                column=TIME_COLUMN,
-            )
+    _check_values(out, source)
     return pd.DataFrame(out, copy=False)
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """Whether every value is finite: one pass, no temporary array when they all are.
+
+    A sum is finite only if every term is (NaN and infinity propagate); a sum that overflows
+    is checked value by value.
+    """
+    return bool(np.isfinite(values.sum())) or bool(np.isfinite(values).all())
+
+
+def _check_values(
+    columns: dict[str, np.ndarray], source: str, *, finite: frozenset[str] = frozenset()
+) -> np.ndarray | None:
+    """Check that every value is finite and time strictly increases (columns in order).
+
+    Parameters
+    ----------
+    columns : dict
+        Column name to float64 values, in canonical order.
+    source : str
+        Name used in error messages.
+    finite : frozenset of str
+        Columns already known to hold only finite values.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The time steps (``numpy.diff`` of ``time_s``), or None with fewer than two samples.
+
+    Raises
+    ------
+    InvalidRecordingError
+        A value is not finite, or time does not strictly increase.
+    """
+    for name, values in columns.items():
+        if name in finite or _all_finite(values):
+            continue
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise InvalidRecordingError(
+            source,
+            f"expected a finite number, got {float(values[bad])!r}",
+            line=bad + 2,
+            column=name,
+        )
+    t = columns[TIME_COLUMN]
+    if len(t) < 2:
+        return None
+    step = np.diff(t)
+    if not (step > 0).all():
+        bad = int(np.flatnonzero(step <= 0)[0]) + 1
+        what = "repeats" if step[bad - 1] == 0 else "goes backwards"
+        raise InvalidRecordingError(
+            source,
+            f"time {what} ({float(t[bad - 1])!r} then {float(t[bad])!r});"
+            " expected strictly increasing time_s",
+            line=bad + 2,
+            column=TIME_COLUMN,
+        )
+    return step
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
@@ -302,6 +341,11 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     >>> list(rec.samples.columns)[:4]  # doctest: +SKIP
     ['time_s', 'ax_g', 'ay_g', 'az_g']
     """
+    return _read_recording(path)[0]
+
+
+def _read_recording(path: str | os.PathLike[str]) -> tuple[Recording, np.ndarray | None]:
+    """:func:`read_recording`, also returning the time steps it checked (None below 2 rows)."""
     path = Path(path)
     source = str(path)
     if not path.is_file():
@@ -316,12 +360,16 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     header = [h.strip() for h in header_line.split(",")]
     # Header problems first: they give the clearest message.
     validate_header(header, source=source)
-    samples = _read_table(path, header, source)
-    samples = validate_samples(samples, source=source)
+    columns, finite = _read_columns(path, header, source)
+    if not len(columns[header[0]]):
+        raise InvalidRecordingError(source, "no samples: expected at least one data row")
+    ordered = {c: columns[c] for c in KNOWN_COLUMNS if c in columns}
+    step = _check_values(ordered, source, finite=finite)
+    samples = pd.DataFrame(ordered, copy=False)
     meta = read_sidecar(sidecar_path(path)) if sidecar_path(path).is_file() else RecordingMeta()
     if meta.source_format is None:
         meta = meta.replace(source_format="hopscope")
-    return Recording(samples=samples, meta=meta, source=source)
+    return Recording(samples=samples, meta=meta, source=source), step
 
 
 def validate_header(header: list[str], *, source: str) -> None:
@@ -332,8 +380,13 @@ def validate_header(header: list[str], *, source: str) -> None:
         raise InvalidRecordingError(source, f"column {dup!r} appears twice", line=1, column=dup)
 
 
-def _read_table(path: Path, header: list[str], source: str) -> pd.DataFrame:
-    """Read the CSV fast with pyarrow; on failure, find the first bad line by a slow pass."""
+def _read_columns(
+    path: Path, header: list[str], source: str
+) -> tuple[dict[str, np.ndarray], frozenset[str]]:
+    """Read the CSV fast with pyarrow, straight to numpy; on failure, find the first bad line.
+
+    Returns the columns (float64) and the names of those known to hold only finite values.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -347,17 +400,30 @@ def _read_table(path: Path, header: list[str], source: str) -> pd.DataFrame:
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         _locate_bad_cell(path, header, source)
         raise InvalidRecordingError(source, "cannot be read as a numeric CSV table") from None
-    df = table.to_pandas(split_blocks=True, self_destruct=True)
-    # Empty cells arrive as NaN (null); report them with their place.
+    columns: dict[str, np.ndarray] = {}
     for name in header:
-        col = df[name].to_numpy()
+        col = table.column(name)
+        if col.num_chunks == 1:
+            columns[name] = col.chunk(0).to_numpy(zero_copy_only=False)
+        elif col.num_chunks == 0:
+            columns[name] = np.zeros(0, dtype=np.float64)
+        else:
+            columns[name] = col.to_numpy()
+    # Empty cells arrive as NaN (null); report them with their place. A finite sum means
+    # every value is finite, so only a column with NaN or infinity is looked at cell by cell.
+    finite: set[str] = set()
+    for name in header:
+        col = columns[name]
+        if np.isfinite(col.sum()):
+            finite.add(name)
+            continue
         nan = np.isnan(col)
         if nan.any():
             bad = int(np.flatnonzero(nan)[0])
             raise InvalidRecordingError(
                 source, "expected a number, got an empty cell or NaN", line=bad + 2, column=name
             )
-    return df
+    return columns, frozenset(finite)
 
 
 def _locate_bad_cell(path: Path, header: list[str], source: str) -> None:

@@ -270,29 +270,41 @@ def clipped_samples(acc_g: tuple[np.ndarray, ...], range_g: float | None) -> tup
     if range_g is not None:
         limit = CLIP_FRACTION * range_g
         rule = f"within 2 % of ±{range_g:g} g"
-        if all(a.max() < limit and a.min() > -limit for a in acc_g):
-            return 0, rule
-        hit = np.zeros(n, dtype=bool)
+        # Only the sides that reach the limit are searched; a sample clipped on several axes
+        # counts once.
+        at: list[np.ndarray] = []
         for a in acc_g:
-            hit |= np.abs(a) >= limit
-        return int(hit.sum()), rule
-    hit: np.ndarray | None = None
+            if a.max() >= limit:
+                at.append(np.flatnonzero(a >= limit))
+            if a.min() <= -limit:
+                at.append(np.flatnonzero(a <= -limit))
+        if not at:
+            return 0, rule
+        if len(at) == 1:
+            return int(at[0].size), rule
+        return int(np.unique(np.concatenate(at)).size), rule
+    # Each long run adds +1 at its start and -1 after its end; a running sum above zero marks
+    # the samples inside any run (of any axis), so overlapping runs count once.
+    delta: np.ndarray | None = None
     for a in acc_g:
         for extreme in (a.max(), a.min()):
             if abs(extreme) < 1.5:
                 continue
-            at = a == extreme
-            if np.count_nonzero(at) < 3:
+            at = np.flatnonzero(a == extreme)
+            if at.size < 3:
                 continue
-            if hit is None:
-                hit = np.zeros(n, dtype=bool)
-            edges = np.diff(np.concatenate([[0], at.view(np.int8), [0]]))
-            run_start = np.flatnonzero(edges == 1)
-            run_end = np.flatnonzero(edges == -1)
+            # Runs of consecutive indices among the samples at the extreme.
+            new_run = np.concatenate([[True], np.diff(at) != 1])
+            run_start = at[new_run]
+            run_end = np.concatenate([at[np.flatnonzero(new_run)[1:] - 1], at[-1:]]) + 1
             long_runs = (run_end - run_start) >= 3
-            for s, e in zip(run_start[long_runs], run_end[long_runs], strict=True):
-                hit[s:e] = True
-    count = 0 if hit is None else int(np.count_nonzero(hit))
+            if not long_runs.any():
+                continue
+            if delta is None:
+                delta = np.zeros(n + 1, dtype=np.int32)
+            np.add.at(delta, run_start[long_runs], 1)
+            np.add.at(delta, run_end[long_runs], -1)
+    count = 0 if delta is None else int(np.count_nonzero(np.cumsum(delta[:-1])))
     return count, "flat tops of 3 or more samples at an axis extreme"
 
 

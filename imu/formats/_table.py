@@ -180,6 +180,9 @@ def read_table(
             },
             missing={name: np.zeros(0, dtype=bool) for name in columns},
         )
+    fast = _read_arrow(data, names=names, columns=columns, delimiter=delimiter, decimal=decimal)
+    if fast is not None:
+        return fast
     fast = _read_fast(
         data,
         names=names,
@@ -272,6 +275,76 @@ def read_table(
             out.values[name] = values
             out.missing[name] = np.isnan(values)
     return out
+
+
+def _read_arrow(
+    data: pa.Buffer,
+    *,
+    names: list[str],
+    columns: dict[str, pa.DataType],
+    delimiter: str,
+    decimal: str,
+) -> Table | None:
+    """Parse clean data with pyarrow's multi-threaded reader, only the wanted columns.
+
+    Returns None (the next path takes over) for whitespace-separated data, cells padded with
+    spaces (the parser does not trim them), or any row or cell that does not parse: the
+    strict types make such data fail instead of being read wrongly.
+    """
+    if delimiter == " " or _padded(data, delimiter):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', ignore_empty_lines=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=list(columns),
+                column_types=columns,
+                decimal_point=decimal,
+                strings_can_be_null=True,
+                check_utf8=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    out = Table(values={}, missing={}, rows=table.num_rows)
+    for name, kind in columns.items():
+        col = table.column(name)
+        if kind == TEXT:
+            out.values[name] = col
+            out.missing[name] = (
+                col.is_null().to_numpy(zero_copy_only=False)
+                if col.null_count
+                else np.zeros(len(col), dtype=bool)
+            )
+        elif kind == INT:
+            if col.null_count:
+                out.missing[name] = col.is_null().to_numpy(zero_copy_only=False)
+                col = col.fill_null(0)
+            else:
+                out.missing[name] = np.zeros(len(col), dtype=bool)
+            out.values[name] = _numpy(col)
+        else:
+            out.values[name] = _numpy(col)
+    return out
+
+
+def _numpy(col: pa.ChunkedArray) -> np.ndarray:
+    """Return a numeric column as one numpy array (nulls as NaN for floats)."""
+    if col.num_chunks == 1:
+        return col.chunk(0).to_numpy(zero_copy_only=False)
+    return col.to_numpy()
+
+
+def _padded(data: pa.Buffer, delimiter: str) -> bool:
+    """Whether the first data lines have cells padded with spaces."""
+    head = data[: min(data.size, 4096)].to_pybytes()
+    head = head[: head.rfind(b"\n") + 1] or head
+    sep = delimiter.encode()
+    return head.startswith(b" ") or sep + b" " in head or b" " + sep in head or b" \n" in head
 
 
 def _read_fast(

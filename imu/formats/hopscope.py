@@ -8,7 +8,13 @@ from imu.errors import HopscopeWarning
 from imu.formats._common import Options
 from imu.formats._normalise import MIN_RATE_HZ, clipped_samples, time_stats
 from imu.formats._source import Source
-from imu.recording import ACC_COLUMNS, KNOWN_COLUMNS, REQUIRED_COLUMNS, Recording, read_recording
+from imu.recording import (
+    ACC_COLUMNS,
+    KNOWN_COLUMNS,
+    REQUIRED_COLUMNS,
+    Recording,
+    _read_recording,
+)
 
 NAME = "hopscope"
 EXAMPLE = "time_s,ax_g,ay_g,az_g"
@@ -29,10 +35,10 @@ def read(src: Source, options: Options) -> Recording:
     """
     if src.path is None or src.member is not None:
         raise src.error("hopscope recordings are read from a file, not from inside an archive")
-    rec = read_recording(src.path)
+    rec, step = _read_recording(src.path)
     t = rec.samples["time_s"].to_numpy()
     acc = tuple(rec.samples[c].to_numpy() for c in ACC_COLUMNS)
-    stats = time_stats(t)
+    stats = time_stats(t, step=step)
     clipped, rule = clipped_samples(acc, rec.meta.range_g)
     extra = {**rec.meta.extra, **stats, "clipped_samples": clipped, "clipping_rule": rule}
     messages = []
