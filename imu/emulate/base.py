@@ -293,6 +293,12 @@ class EmulatedPeripheral(abc.ABC):
         """Return a response notification ``delay_s`` after now (for :meth:`write`)."""
         return (float(delay_s), char_uuid, bytes(payload))
 
+    def reply(self, char_uuid: str, payload: bytes, delay_s: float = 0.02) -> list[Notification]:
+        """Return a response on ``char_uuid`` after ``delay_s`` (s); none while it is not notifying."""
+        if char_uuid not in self.notifying:
+            return []
+        return [self.queue(delay_s, char_uuid, payload)]
+
     def _check_char(self, char_uuid: str, prop: str) -> None:
         for chars in self.gatt.values():
             for uuid, props in chars:

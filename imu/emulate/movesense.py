@@ -63,9 +63,7 @@ class MovesensePeripheral(EmulatedPeripheral):
         self._acc_ref = None
 
     def _reply(self, payload: bytes) -> list[Notification]:
-        if ms.NOTIFY_UUID not in self.notifying:
-            return []
-        return [self.queue(0.02, ms.NOTIFY_UUID, payload)]
+        return self.reply(ms.NOTIFY_UUID, payload)
 
     def write(self, char_uuid: str, data: bytes, response: bool) -> list[Notification]:
         """Answer GSP commands."""

@@ -93,10 +93,7 @@ class WitMotionPeripheral(EmulatedPeripheral):
             first = data[3]
             vals = [self.registers.get(first + j, 0) for j in range(8)]
             vals = [v - 0x10000 if v >= 0x8000 else v for v in vals]
-            frame = wm.encode_register_frame(first, vals)
-            if wm.NOTIFY_UUID in self.notifying:
-                return [self.queue(0.02, wm.NOTIFY_UUID, frame)]
-            return []
+            return self.reply(wm.NOTIFY_UUID, wm.encode_register_frame(first, vals))
         if self.now_s > self._unlocked_until:
             return []  # writes without a valid unlock are ignored
         if reg == wm.REG_SAVE:
