@@ -221,11 +221,13 @@ def analyze(
         reasons = _checked_contacts(contacts, at_gap, check)
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
-    # Landings for the set frequency: every contact's but those with an irregular period,
-    # which may be an extra landing, and those at a gap, which are not timed (the frequency
-    # counts the whole hop periods between the landings it keeps).
+    # Landings for the set frequency: those of plausible contacts and of contacts whose
+    # take-off was not found or is late (too long a contact). A contact too short, an
+    # irregular contact or period may come from a wrong landing (an extra one, or one taken
+    # late), and landings at a gap are not timed; the frequency counts the whole hop periods
+    # between the landings it keeps, so leaving one out does not lower it.
     all_landings = contacts.loc[
-        (reasons != "irregular period") & (reasons != REASON_LANDING_GAP), ["set", "landing_s"]
+        np.isin(reasons, ["", "take-off not found", "contact too long"]), ["set", "landing_s"]
     ]
     contacts = contacts.loc[~bad].reset_index(drop=True)
     set_hz: dict[int, float] = {}
