@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.cli._options import add_body_mass_option, add_format_option, add_threshold_options
+from analysis.cli._options import (
+    add_body_mass_option,
+    add_format_option,
+    add_threshold_options,
+    settings_from_args,
+)
 from imu.errors import HopscopeError
 
 EXIT_SOME_FAILED = 1
@@ -55,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from analysis.batch import compile_pattern, find_recordings, run_batch, write_outputs
-    from analysis.cli._options import settings_from_args
 
     settings = settings_from_args(args)
     if args.workers is not None and args.workers < 1:
