@@ -116,16 +116,21 @@ def estimate_rate(time_s: np.ndarray) -> float | None:
     return (time_s.size - 1) / span
 
 
-def _anchors(time_s: np.ndarray, stamp_at: str) -> np.ndarray:
+def _anchors(time_s: np.ndarray, stamp_at: str, step: np.ndarray | None = None) -> np.ndarray:
     """Rows a burst's stamp belongs to: the last row of each run of equal stamps, or the first."""
-    step = np.diff(time_s)
+    if step is None:
+        step = np.diff(time_s)
     if stamp_at == "start":
         return np.concatenate([[0], np.flatnonzero(step != 0) + 1])
     return np.concatenate([np.flatnonzero(step != 0), [time_s.size - 1]])
 
 
 def grid_time(
-    time_s: np.ndarray, rate_hz: float, *, stamp_at: str = "end"
+    time_s: np.ndarray,
+    rate_hz: float,
+    *,
+    stamp_at: str = "end",
+    anchors: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rebuild sample times on a uniform grid from the sample index, keeping real gaps.
 
@@ -138,6 +143,8 @@ def grid_time(
     stamp_at : {"end", "start"}
         Whether a burst's stamp belongs to its last row (reception time) or its first (a
         packet stamped with its first sample).
+    anchors : numpy.ndarray, optional
+        The anchor rows, when known already (see :func:`fitted_rate`).
 
     Returns
     -------
@@ -162,7 +169,8 @@ def grid_time(
     index = np.arange(n, dtype=np.float64)
     if n < 3:
         return index * p, index
-    anchors = _anchors(time_s, stamp_at)
+    if anchors is None:
+        anchors = _anchors(time_s, stamp_at)
     excess = (time_s[anchors] - time_s[anchors[0]]) / p - (anchors - anchors[0])
     if stamp_at == "end":  # reception stamps carry latency jitter: smooth it out
         smooth = median_filter(excess, size=min(9, excess.size), mode="nearest")
@@ -171,12 +179,19 @@ def grid_time(
     base = float(np.median(smooth[: min(9, smooth.size)]))
     lost = np.maximum.accumulate(np.maximum(np.round(smooth - base), 0.0))
     lost -= lost[0]
-    burst = np.cumsum(np.concatenate([[0], np.diff(time_s) != 0]))
-    grid = index + lost[burst]
+    # Each row takes its burst's count: the bursts are the runs between anchors.
+    if stamp_at == "start":
+        length = np.diff(np.append(anchors, n))
+    else:
+        length = np.diff(anchors, prepend=-1)
+    grid = np.repeat(lost, length)
+    grid += index
     return grid * p, grid
 
 
-def fitted_rate(time_s: np.ndarray, *, stamp_at: str = "end") -> float | None:
+def fitted_rate(
+    time_s: np.ndarray, *, stamp_at: str = "end", anchors: np.ndarray | None = None
+) -> float | None:
     """Sample rate from burst stamps by a least-squares fit within gap-free stretches.
 
     Parameters
@@ -185,6 +200,8 @@ def fitted_rate(time_s: np.ndarray, *, stamp_at: str = "end") -> float | None:
         Raw stamps in s (bursts of equal stamps, jitter, gaps).
     stamp_at : {"end", "start"}
         Whether a burst's stamp belongs to its last or its first row.
+    anchors : numpy.ndarray, optional
+        The row each burst's stamp belongs to, when known already.
 
     Returns
     -------
@@ -200,7 +217,8 @@ def fitted_rate(time_s: np.ndarray, *, stamp_at: str = "end") -> float | None:
     offset): latency jitter and stamp rounding average out over the whole recording, gaps
     do not bias it.
     """
-    anchors = _anchors(time_s, stamp_at)
+    if anchors is None:
+        anchors = _anchors(time_s, stamp_at)
     if anchors.size < 3:
         return None
     x = anchors.astype(np.float64)
@@ -257,26 +275,34 @@ def time_stats(time_s: np.ndarray, *, step: np.ndarray | None = None) -> dict[st
     }
 
 
-def clipped_samples(acc_g: tuple[np.ndarray, ...], range_g: float | None) -> tuple[int, str]:
+def clipped_samples(
+    acc_g: tuple[np.ndarray, ...],
+    range_g: float | None,
+    *,
+    extremes: list[tuple[float, float]] | None = None,
+) -> tuple[int, str]:
     """Count samples at the sensor's limits.
 
     With a known full scale, a sample is clipped when any axis is within 2 % of it. Without
     one, runs of at least 3 equal samples at an axis's extreme (beyond 1.5 g) count as flat
-    tops. Returns the count and the method used.
+    tops. Returns the count and the method used. ``extremes`` may give each axis's
+    ``(max, min)`` when they are known already.
     """
     n = acc_g[0].size
     if n == 0:
         return 0, "none"
+    if extremes is None:
+        extremes = [(a.max(), a.min()) for a in acc_g]
     if range_g is not None:
         limit = CLIP_FRACTION * range_g
         rule = f"within 2 % of ±{range_g:g} g"
         # Only the sides that reach the limit are searched; a sample clipped on several axes
         # counts once.
         at: list[np.ndarray] = []
-        for a in acc_g:
-            if a.max() >= limit:
+        for a, (high, low) in zip(acc_g, extremes, strict=True):
+            if high >= limit:
                 at.append(np.flatnonzero(a >= limit))
-            if a.min() <= -limit:
+            if low <= -limit:
                 at.append(np.flatnonzero(a <= -limit))
         if not at:
             return 0, rule
@@ -286,8 +312,8 @@ def clipped_samples(acc_g: tuple[np.ndarray, ...], range_g: float | None) -> tup
     # Each long run adds +1 at its start and -1 after its end; a running sum above zero marks
     # the samples inside any run (of any axis), so overlapping runs count once.
     delta: np.ndarray | None = None
-    for a in acc_g:
-        for extreme in (a.max(), a.min()):
+    for a, pair in zip(acc_g, extremes, strict=True):
+        for extreme in pair:
             if abs(extreme) < 1.5:
                 continue
             at = np.flatnonzero(a == extreme)
@@ -376,6 +402,7 @@ def finish(
     notes: list[str] | None = None,
     sparse_time: bool = False,
     stamp_at: str = "end",
+    private_acc: bool = False,
 ) -> Recording:
     """Normalise parsed columns into a checked recording and report on its quality.
 
@@ -417,6 +444,10 @@ def finish(
         For bursty stamps: whether a stamp belongs to the last row of its burst (reception
         time, the default) or the first (a packet stamped with its first sample).
 
+    private_acc : bool
+        The acceleration arrays belong to this call alone (made by the parser for it): they
+        may then be scaled in place.
+
     Returns
     -------
     Recording
@@ -444,7 +475,40 @@ def finish(
             notes=notes,
             sparse_time=sparse_time,
             stamp_at=stamp_at,
+            private_acc=private_acc,
         )
+
+
+#: Below this magnitude on every axis, the sum of three axes cannot overflow.
+_SAFE_SUM = 1e307
+
+
+def _scaled(
+    acc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    scale: float,
+    time_s: np.ndarray,
+    private: bool,
+) -> tuple[np.ndarray, ...]:
+    """Acceleration as float64 times ``scale``.
+
+    When the reader says the arrays are its own (``private``), those that really are (own
+    their memory, writable, distinct from each other and from the time column) are scaled in
+    place, which saves an allocation per axis.
+    """
+    arrays = [np.asarray(a, dtype=np.float64) for a in acc]
+    if scale == 1.0:
+        return tuple(arrays)
+    ids = {id(a) for a in arrays} | {id(time_s)}
+    private = (
+        private
+        and len(ids) == 4
+        and all(a.flags.owndata and a.flags.writeable and a.base is None for a in arrays)
+    )
+    if not private:
+        return tuple(a * scale for a in arrays)
+    for a in arrays:
+        np.multiply(a, scale, out=a)
+    return tuple(arrays)
 
 
 def _finish(
@@ -465,19 +529,23 @@ def _finish(
     notes: list[str] | None,
     sparse_time: bool,
     stamp_at: str,
+    private_acc: bool,
 ) -> Recording:
     messages = list(notes or [])
     extra = dict(extra or {})
-    ax, ay, az = (
-        np.asarray(a, dtype=np.float64) * scale_to_g
-        if scale_to_g != 1.0
-        else np.asarray(a, dtype=np.float64)
-        for a in acc
-    )
+    ax, ay, az = _scaled(acc, scale_to_g, time_s, private_acc)
     t = np.asarray(time_s, dtype=np.float64)
     n_rows = t.size
-    bad_acc = ~np.isfinite(ax + ay + az)  # NaN or inf on any axis (or absurdly large values)
-    if bad_acc.any():
+    # Each axis's extremes (reused for clipping) show in one pass without temporary arrays
+    # whether every row is usable; only otherwise is the row mask built.
+    extremes = [(a.max(), a.min()) if a.size else (0.0, 0.0) for a in (ax, ay, az)]
+    bound = np.abs(np.asarray(extremes, dtype=np.float64))
+    if bool(np.isfinite(bound).all()) and bool((bound < _SAFE_SUM).all()):
+        bad_acc = None
+    else:
+        bad_acc = ~np.isfinite(ax + ay + az)  # NaN or inf on any axis (or absurdly large values)
+        extremes = None
+    if bad_acc is not None and bad_acc.any():
         first = int(np.flatnonzero(bad_acc)[0])
         skips.add(
             "empty, NaN or unreadable acceleration", int(bad_acc.sum()), f"data row {first + 1}"
@@ -533,7 +601,8 @@ def _finish(
                 extra["repaired_stamps"] = int(bad.sum())
                 t, step, increasing = fixed, fixed_step, True
     if t.size > 1 and (bursty or not increasing):
-        rate = fitted_rate(t, stamp_at=stamp_at)
+        anchors = _anchors(t, stamp_at, step)
+        rate = fitted_rate(t, stamp_at=stamp_at, anchors=anchors)
         rate_source = "fitted to the stamps"
         if rate is None:
             rate, rate_source = nominal_rate_hz, "nominal"
@@ -543,7 +612,7 @@ def _finish(
             )
         repeats = int((step == 0).sum())
         backwards = int((step < 0).sum())
-        t, _ = grid_time(t, rate, stamp_at=stamp_at)
+        t, _ = grid_time(t, rate, stamp_at=stamp_at, anchors=anchors)
         rebuilt = True
         extra["rebuilt_rate_hz"] = round(rate, 6)
         why = (
@@ -577,7 +646,9 @@ def _finish(
             f"effective sample rate {effective:.1f} Hz is below {MIN_RATE_HZ:g} Hz: contact and "
             "flight times lose precision (tens of ms); record at 200 Hz or more"
         )
-    clipped, method = clipped_samples((ax, ay, az), range_g)
+    if extremes is None:
+        extremes = [(a.max(), a.min()) for a in (ax, ay, az)]
+    clipped, method = clipped_samples((ax, ay, az), range_g, extremes=extremes)
     extra.update(
         clipped_samples=clipped,
         clipped_share=round(clipped / ax.size, 6),

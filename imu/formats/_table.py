@@ -336,7 +336,10 @@ def _numpy(col: pa.ChunkedArray) -> np.ndarray:
     """Return a numeric column as one numpy array (nulls as NaN for floats)."""
     if col.num_chunks == 1:
         return col.chunk(0).to_numpy(zero_copy_only=False)
-    return col.to_numpy()
+    if col.num_chunks == 0:
+        return np.zeros(0, dtype=col.type.to_pandas_dtype())
+    # One copy into an array of its own (later steps may then work on it in place).
+    return np.concatenate([chunk.to_numpy(zero_copy_only=False) for chunk in col.chunks])
 
 
 def _padded(data: pa.Buffer, delimiter: str) -> bool:

@@ -91,6 +91,7 @@ def read(src: Source, options: Options) -> Recording:
         )
     return finish(
         src,
+        private_acc=True,
         fmt=NAME,
         time_s=t,
         acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]

@@ -144,6 +144,7 @@ def _read_csv(src: Source, *, meta: dict[str, object], extra: dict[str, object])
         extra["experiment"] = "Acceleration with g"
     return finish(
         src,
+        private_acc=True,
         fmt=NAME,
         time_s=table.float(time_col),
         acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]

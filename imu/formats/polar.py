@@ -113,6 +113,7 @@ def read(src: Source, options: Options) -> Recording:
         extra["file_start_local"] = f"{d[:4]}-{d[4:6]}-{d[6:]}T{t_[:2]}:{t_[2:4]}:{t_[4:]}"
     return finish(
         src,
+        private_acc=True,
         fmt=NAME,
         time_s=t,
         acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type]

@@ -164,6 +164,7 @@ def _read_csv(
             raise refuse_gravity_removed(src, f"this Sensor Logger file ({sensor})", ADVICE)
     return finish(
         src,
+        private_acc=True,
         fmt=NAME,
         time_s=t,
         acc=acc,

@@ -123,6 +123,7 @@ def read(src: Source, options: Options) -> Recording:
         )
     return finish(
         src,
+        private_acc=True,
         fmt=NAME,
         time_s=ms / 1e3,
         acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]

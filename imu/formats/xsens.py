@@ -117,6 +117,7 @@ def read(src: Source, options: Options) -> Recording:
             extra["packet_counter_gaps"] = int(np.sum(step > 1))
     return finish(
         src,
+        private_acc=True,
         fmt=NAME,
         time_s=t,
         acc=(ax, ay, az),
