@@ -76,7 +76,9 @@ def relative_seconds(clock: np.ndarray, ticks_per_second: float) -> np.ndarray:
     """
     if clock.size == 0:
         return clock.astype(np.float64)
-    return (clock - clock[0]).astype(np.float64) / ticks_per_second
+    seconds = (clock - clock[0]).astype(np.float64)
+    seconds /= ticks_per_second
+    return seconds
 
 
 def clock_seconds_or_nan(
@@ -578,7 +580,8 @@ def _finish(
                 "their neighbours"
             )
         extra["interpolated_timestamps"] = int(bad_t.sum())
-    t = t - t[0]
+    if t[0] != 0.0 or np.signbit(t[0]):  # times from a clock difference start at 0 already
+        t = t - t[0]
     step = np.diff(t)
     if not np.isfinite(t[-1]) or not np.isfinite(step).all():
         raise src.error("timestamps out of range: expected times that differ by a finite amount")

@@ -1,0 +1,171 @@
+"""The vectorised shortcuts of the readers give the same answers as plain reference loops."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imu.errors import HopscopeWarning, InvalidRecordingError
+from imu.formats import load
+from imu.formats._normalise import Skips, _anchors, clipped_samples, finish, grid_time
+from imu.formats._source import open_source
+from imu.recording import read_recording
+
+
+def _flat_tops_reference(acc: tuple[np.ndarray, ...]) -> int:
+    """Samples in runs of >= 3 equal values at an axis extreme beyond 1.5 g, one by one."""
+    n = acc[0].size
+    hit = [False] * n
+    for a in acc:
+        for extreme in (a.max(), a.min()):
+            if abs(extreme) < 1.5 or np.count_nonzero(a == extreme) < 3:
+                continue
+            i = 0
+            while i < n:
+                j = i
+                while j < n and a[j] == extreme:
+                    j += 1
+                if j - i >= 3:
+                    for k in range(i, j):
+                        hit[k] = True
+                i = max(j, i + 1)
+    return sum(hit)
+
+
+axis = st.lists(st.sampled_from([-2.0, -1.6, -0.5, 0.0, 1.0, 1.6, 2.0]), min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 40).flatmap(lambda n: st.tuples(*[axis.map(lambda v: v[:n])] * 3)))
+def test_flat_tops_match_reference(axes: tuple[list[float], ...]) -> None:
+    n = min(len(a) for a in axes)
+    acc = tuple(np.array(a[:n]) for a in axes)
+    count, rule = clipped_samples(acc, None)
+    assert count == _flat_tops_reference(acc)
+    assert rule.startswith("flat tops")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(-20, 20, allow_nan=False), min_size=3, max_size=60),
+    st.sampled_from([2.0, 4.0, 8.0, 16.0]),
+)
+def test_full_scale_clipping_matches_reference(values: list[float], range_g: float) -> None:
+    a = np.array(values)
+    acc = (a, a[::-1].copy(), np.roll(a, 1))
+    expected = int((np.abs(np.vstack(acc)) >= 0.98 * range_g).any(axis=0).sum())
+    assert clipped_samples(acc, range_g)[0] == expected
+
+
+def _grid_reference(time_s: np.ndarray, rate_hz: float, stamp_at: str) -> np.ndarray:
+    """Row times with each row given the lost-sample count of its burst by a gather."""
+    from scipy.ndimage import median_filter
+
+    n, p = time_s.size, 1.0 / rate_hz
+    index = np.arange(n, dtype=np.float64)
+    anchors = _anchors(time_s, stamp_at)
+    excess = (time_s[anchors] - time_s[anchors[0]]) / p - (anchors - anchors[0])
+    smooth = (
+        median_filter(excess, size=min(9, excess.size), mode="nearest")
+        if stamp_at == "end"
+        else excess
+    )
+    base = float(np.median(smooth[: min(9, smooth.size)]))
+    lost = np.maximum.accumulate(np.maximum(np.round(smooth - base), 0.0))
+    lost -= lost[0]
+    burst = [0]
+    for i in range(1, n):
+        burst.append(burst[-1] + int(time_s[i] != time_s[i - 1]))
+    return (index + lost[np.array(burst)]) * p
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 40), min_size=3, max_size=80),
+    st.booleans(),
+    st.sampled_from(["start", "end"]),
+)
+def test_grid_time_matches_reference(ticks: list[int], ordered: bool, stamp_at: str) -> None:
+    t = np.array(sorted(ticks) if ordered else ticks, dtype=np.float64) * 0.01
+    expected = _grid_reference(t, 100.0, stamp_at)
+    got, _ = grid_time(t, 100.0, stamp_at=stamp_at)
+    np.testing.assert_array_equal(got, expected)
+    given_anchors, _ = grid_time(t, 100.0, stamp_at=stamp_at, anchors=_anchors(t, stamp_at))
+    np.testing.assert_array_equal(given_anchors, expected)
+
+
+def test_finish_leaves_the_callers_arrays_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "x.csv"
+    path.write_text("t\n0\n")
+    n = 2000
+    t = np.arange(n) / 200.0
+    acc = (np.full(n, 0.5), np.zeros(n), np.full(n, 9.80665))
+    before = [a.copy() for a in acc]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        rec = finish(
+            open_source(path),
+            fmt="test",
+            time_s=t,
+            acc=acc,
+            scale_to_g=1 / 9.80665,
+            unit="m/s²",
+            skips=Skips(),
+            time_source="t",
+        )
+    for a, b in zip(acc, before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert rec.samples["az_g"].to_numpy() == pytest.approx(1.0)
+
+
+def test_finish_counts_rows_with_an_overflowing_axis_sum(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Values so large that their sum overflows are unusable rows, skipped and counted."""
+    path = tmp_path / "x.csv"
+    path.write_text("t\n0\n")
+    n = 400
+    ax = np.zeros(n)
+    ax[7] = 1.5e308
+    ay = np.zeros(n)
+    ay[7] = 1.5e308
+    with pytest.warns(HopscopeWarning, match="1 rows skipped"):
+        rec = finish(
+            open_source(path),
+            fmt="test",
+            time_s=np.arange(n) / 200.0,
+            acc=(ax, ay, np.ones(n)),
+            scale_to_g=1.0,
+            unit="g",
+            skips=Skips(),
+            time_source="t",
+        )
+    assert len(rec.samples) == n - 1
+    assert rec.meta.extra["skipped_rows"] == 1
+
+
+def test_recording_with_infinity_names_the_cell(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,0,1\n0.02,inf,0,1\n")
+    with pytest.raises(InvalidRecordingError, match=r"line 4, column 'ax_g'.*finite number"):
+        read_recording(path)
+    with pytest.raises(InvalidRecordingError, match=r"line 4, column 'ax_g'"):
+        load(path)
+
+
+def test_recording_columns_in_canonical_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "rec.csv"
+    rows = "\n".join(f"{i / 100},{i},0,1" for i in range(5))
+    path.write_text(
+        "ax_g,time_s,ay_g,az_g\n"
+        + "\n".join(
+            ",".join([r.split(",")[1], r.split(",")[0], "0", "1"]) for r in rows.split("\n")
+        )
+        + "\n"
+    )
+    rec = read_recording(path)
+    assert list(rec.samples.columns) == ["time_s", "ax_g", "ay_g", "az_g"]
+    np.testing.assert_array_equal(rec.samples["ax_g"].to_numpy(), np.arange(5.0))
+    np.testing.assert_allclose(rec.samples["time_s"].to_numpy(), np.arange(5) / 100)
