@@ -158,6 +158,13 @@ def clock_seconds(text: pa.ChunkedArray) -> np.ndarray:
     match = _CLOCK.match(sample) if sample else None
     if match is None or n == 0:
         return sec
+    fixed = _fixed_width_clock(text, sample, match)
+    if fixed is not None:
+        sec = fixed
+        if not match["date"] and sec.size > 1:
+            days = np.concatenate([[0], np.cumsum(np.diff(sec) < -43200)])
+            sec = sec + days * 86400.0
+        return sec
     text = pc.utf8_trim_whitespace(text.cast(pa.string()))
     # Parse each run of equal cells (a burst sharing one stamp) once.
     run, unique = _runs(text)
@@ -215,6 +222,95 @@ def clock_seconds(text: pa.ChunkedArray) -> np.ndarray:
         days = np.concatenate([[0], np.cumsum(np.diff(good_sec) < -43200)])
         sec[finite] = good_sec + days * 86400.0
     return sec
+
+
+#: Order of year, month and day in the dates :func:`_date_format` knows.
+_DATE_ORDER = {"%Y-%m-%d ": "ymd", "%Y/%m/%d ": "ymd", "%m/%d/%Y ": "mdy", "%d.%m.%Y ": "dmy"}
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (integer arrays)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _fixed_width_clock(
+    text: pa.ChunkedArray, sample: str, match: re.Match[str]
+) -> np.ndarray | None:
+    """Clock text to seconds when every cell has the first cell's layout, or None.
+
+    Logger clocks are usually written with a fixed width (``09:26:53.589``): then every
+    field sits at the same byte positions in every cell and is read from the column's bytes
+    at once. Any cell that differs from the first one's layout (other width, other
+    separators, a missing value) or holds an impossible date or time returns None, and the
+    general parser takes over. The result is the general parser's: whole seconds from the
+    earliest whole second, plus the fraction.
+    """
+    date_format = _date_format(match["date"])
+    if date_format is None or (match["date"] and date_format not in _DATE_ORDER):
+        return None
+    arr = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    if arr.null_count or not pa.types.is_string(arr.type) or not sample.isascii():
+        return None
+    n = len(arr)
+    width = len(sample)
+    buffers = arr.buffers()
+    if buffers[2] is None or width == 0:
+        return None
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
+    if not (np.diff(offsets) == width).all():
+        return None
+    raw = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, width)
+    template = np.frombuffer(sample.encode("ascii"), dtype=np.uint8)
+    if not (raw[0] == template).all():  # the first cell was padded with spaces
+        return None
+    digit = (template >= 48) & (template <= 57)
+    if not (raw[:, ~digit] == template[~digit]).all():
+        return None
+    values = raw[:, digit].astype(np.int64) - 48
+    if ((values < 0) | (values > 9)).any():
+        return None
+    # Column of each template digit within ``values``, by byte position.
+    column = np.cumsum(digit) - 1
+
+    def number(start: int, end: int) -> np.ndarray:
+        out = np.zeros(n, dtype=np.int64)
+        for pos in range(start, end):
+            out = out * 10 + values[:, column[pos]]
+        return out
+
+    h, m, s = (number(*match.span(g)) for g in ("h", "m", "s"))
+    ok = (h <= 23) & (m <= 59) & (s <= 59)
+    whole = h * 3600 + m * 60 + s
+    if match["date"]:
+        start = match.start("date")
+        runs = [(start + r.start(), start + r.end()) for r in re.finditer(r"\d+", match["date"])]
+        if len(runs) != 3:
+            return None
+        parts = dict(zip(_DATE_ORDER[date_format], (number(a, b) for a, b in runs), strict=True))
+        y, mo, d = parts["y"], parts["m"], parts["d"]
+        ok &= (mo >= 1) & (mo <= 12) & (d >= 1) & (y >= 1)
+        if not ok.all():
+            return None
+        month_days = _days_from_civil(y + (mo == 12), np.where(mo == 12, 1, mo + 1), 1)
+        day = _days_from_civil(y, mo, d)
+        if not (d <= month_days - _days_from_civil(y, mo, 1)).all():
+            return None
+        whole = whole + day * 86400
+    elif not ok.all():
+        return None
+    seconds = (whole - whole.min()).astype(np.float64)
+    if match["f"] is not None:
+        frac = number(*match.span("f")).astype(np.float64)
+        if match["sep"] == ":":
+            seconds = seconds + frac / 1000.0
+        else:
+            seconds = seconds + frac / np.power(10.0, float(len(match["f"])))
+    return seconds
 
 
 def _runs(text: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.ChunkedArray | pa.Array]:
