@@ -257,7 +257,13 @@ def _fixed_width_clock(
     if arr.null_count or not pa.types.is_string(arr.type) or not sample.isascii():
         return None
     n = len(arr)
-    width = len(sample)
+    if n == 0:
+        return None
+    first = arr[0].as_py()
+    lead = len(first) - len(first.lstrip())
+    if first.strip() != sample or not first.isascii():
+        return None
+    width = len(first)
     buffers = arr.buffers()
     if buffers[2] is None or width == 0:
         return None
@@ -265,9 +271,7 @@ def _fixed_width_clock(
     if not (np.diff(offsets) == width).all():
         return None
     raw = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, width)
-    template = np.frombuffer(sample.encode("ascii"), dtype=np.uint8)
-    if not (raw[0] == template).all():  # the first cell was padded with spaces
-        return None
+    template = raw[0].copy()
     digit = (template >= 48) & (template <= 57)
     if not (raw[:, ~digit] == template[~digit]).all():
         return None
@@ -279,7 +283,7 @@ def _fixed_width_clock(
 
     def number(start: int, end: int) -> np.ndarray:
         out = np.zeros(n, dtype=np.int64)
-        for pos in range(start, end):
+        for pos in range(start + lead, end + lead):
             out = out * 10 + values[:, column[pos]]
         return out
 
