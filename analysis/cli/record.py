@@ -269,6 +269,11 @@ def run(args: argparse.Namespace) -> int:
             live = LiveHopCounter(clock_ns=(clock.now_ns if clock else time.monotonic_ns))
         stop = asyncio.Event()
         installed = _install_stop(asyncio.get_running_loop(), stop)
+        target = settings.name or settings.address or device
+        print(
+            f"looking for {target} (up to {settings.scan_timeout_s:g} s); Ctrl-C stops",
+            flush=True,
+        )
         display = _Display(live=live, target_hz=3.0, enabled=True)
 
         def on_tick(status: Any) -> None:

@@ -299,7 +299,9 @@ def test_ctrl_c_while_scanning_writes_nothing(tmp_path):
         str(out),
     )
     try:
-        time.sleep(3.0)
+        # Interrupt only once the recorder has said it is scanning (its stop handler is in place).
+        assert "looking for" in proc.stdout.readline()
+        time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=20)
     finally:
