@@ -169,3 +169,61 @@ def test_recording_columns_in_canonical_order(tmp_path) -> None:  # type: ignore
     assert list(rec.samples.columns) == ["time_s", "ax_g", "ay_g", "az_g"]
     np.testing.assert_array_equal(rec.samples["ax_g"].to_numpy(), np.arange(5.0))
     np.testing.assert_allclose(rec.samples["time_s"].to_numpy(), np.arange(5) / 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 3 * 86400 * 1000), min_size=1, max_size=30),
+    st.sampled_from(["time", "ymd", "ymd_colon", "mdy", "dmy", "no_fraction"]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_fixed_width_clock_matches_general_parser(
+    ms: list[int], layout: str, padded: bool, damaged: bool
+) -> None:
+    import pyarrow as pa
+
+    import imu.formats._common as common
+
+    cells: list[str | None] = []
+    for value in ms:
+        sec, f = divmod(value, 1000)
+        day, sec = divmod(sec, 86400)
+        h, rest = divmod(sec, 3600)
+        m, s = divmod(rest, 60)
+        y, mo, d = 2026, 1 + day % 12, 1 + (day * 7) % 31  # some dates do not exist
+        clock = f"{h:02d}:{m:02d}:{s:02d}"
+        cell = {
+            "time": f"{clock}.{f:03d}",
+            "ymd": f"{y}-{mo:02d}-{d:02d} {clock}.{f:03d}",
+            "ymd_colon": f"{y}-{mo:02d}-{d:02d} {clock}:{f:03d}",
+            "mdy": f"{mo:02d}/{d:02d}/{y} {clock}.{f:03d}",
+            "dmy": f"{d:02d}.{mo:02d}.{y} {clock}.{f:03d}",
+            "no_fraction": f"{y}/{mo:02d}/{d:02d} {clock}",
+        }[layout]
+        cells.append((" " if padded else "") + cell)
+    if damaged:
+        cells[len(cells) // 2] = "25:61:00.000"
+    column = pa.chunked_array([pa.array(cells, pa.string())])
+    fast = common.clock_seconds(column)
+    original = common._fixed_width_clock
+    common._fixed_width_clock = lambda *args: None  # the general parser alone
+    try:
+        general = common.clock_seconds(column)
+    finally:
+        common._fixed_width_clock = original
+    np.testing.assert_array_equal(fast, general)
+
+
+def test_fixed_width_clock_is_taken_for_a_regular_column() -> None:
+    import pyarrow as pa
+
+    from imu.formats._common import _CLOCK, _fixed_width_clock
+
+    cells = [" 23:59:59.995", " 00:00:00.000", " 00:00:00.005"]
+    column = pa.chunked_array([pa.array(cells)])
+    seconds = _fixed_width_clock(column, cells[0].strip(), _CLOCK.match(cells[0].strip()))
+    assert seconds is not None
+    np.testing.assert_allclose(seconds, [86399.995, 0.0, 0.005])
+    ragged = pa.chunked_array([pa.array(["9:26:53.589", "10:26:53.589"])])
+    assert _fixed_width_clock(ragged, "9:26:53.589", _CLOCK.match("9:26:53.589")) is None
