@@ -29,6 +29,7 @@ FLIGHT_COLUMNS = (
     "impact_clipped",
     "flight_min_g",
     "landing_gap",
+    "takeoff_gap",
 )
 
 #: A step belongs to an edge while it is at least this fraction of the edge's steepest step.
@@ -469,7 +470,9 @@ def detect_flights(
         ``landing_s`` in s, ``impact_peak_g`` the impact after the landing (g),
         ``impact_clipped`` whether it was clipped, ``flight_min_g`` the lowest magnitude in
         the flight (g), ``landing_gap`` whether the landing's impact may have been lost in
-        a gap (:func:`_landing_gaps`; the landing is then not timed).
+        a gap (:func:`_landing_gaps`; the landing is then not timed), ``takeoff_gap``
+        whether the fall into the flight runs across a gap (the take-off, NaN, was lost in
+        it).
     rejected : pandas.DataFrame
         Columns :data:`CANDIDATE_COLUMNS`: impact peaks that did not end a flight, and why.
 
@@ -518,7 +521,7 @@ def detect_flights(
         raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
     n = len(m)
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in FLIGHT_COLUMNS}).astype(
-        {"impact_clipped": bool, "landing_gap": bool}
+        {"impact_clipped": bool, "landing_gap": bool, "takeoff_gap": bool}
     )
     no_rej = pd.DataFrame({"peak_s": [], "peak_g": [], "reason": pd.Series([], dtype=object)})
     if n < 8:
@@ -660,6 +663,7 @@ def detect_flights(
             "impact_clipped": peak_clipped[accept],
             "flight_min_g": flight_min[accept],
             "landing_gap": landing_gap[accept],
+            "takeoff_gap": (has_fall & gap_in_fall)[accept],
         }
     )
     # The recording may end in flight: a take-off after the last landing, then flight-level
@@ -685,6 +689,7 @@ def detect_flights(
                         "impact_clipped": [False],
                         "flight_min_g": [float(m[bottom_end[0] :].min())],
                         "landing_gap": [False],
+                        "takeoff_gap": [False],
                     }
                 )
                 flights = pd.concat([flights, end_row], ignore_index=True)

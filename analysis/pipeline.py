@@ -170,6 +170,8 @@ def analyze(
             next_landing_s=np.where(gap_next, np.nan, contacts["next_landing_s"].to_numpy())
         )
     at_gap = contacts["landing_gap"].to_numpy(dtype=bool)
+    # A take-off lost in a gap is not sought again: a later fall would be limb motion.
+    takeoff_lost = contacts["takeoff_gap"].to_numpy(dtype=bool) & ~at_gap
     rebound = settings.exercise == "rebound"
     if rebound:
         # One contact per jump: group the jumps into sets first, so that each contact is
@@ -182,7 +184,7 @@ def analyze(
         "period_tolerance": np.inf if rebound else settings.period_tolerance,
         "contact_tolerance": settings.contact_tolerance,
     }
-    reasons = _checked_contacts(contacts, at_gap, check)
+    reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops (implausible ones, and those more than retry_tolerance
     # from the set's median contact; a new take-off is kept only if it is closer to it).
@@ -218,17 +220,16 @@ def analyze(
         found = np.isfinite(new_takeoff) & ~(off_new >= np.nan_to_num(off_now[retry], nan=np.inf))
         takeoffs[np.flatnonzero(retry)[found]] = new_takeoff[found]
         contacts = contacts.assign(takeoff_s=takeoffs)
-        reasons = _checked_contacts(contacts, at_gap, check)
+        reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
-    # Landings for the set frequency: those of plausible contacts and of contacts whose
-    # take-off was not found or is late (too long a contact). A contact too short, an
-    # irregular contact or period may come from a wrong landing (an extra one, or one taken
-    # late), and landings at a gap are not timed; the frequency counts the whole hop periods
-    # between the landings it keeps, so leaving one out does not lower it.
-    all_landings = contacts.loc[
-        np.isin(reasons, ["", "take-off not found", "contact too long"]), ["set", "landing_s"]
-    ]
+    # Landings for the set frequency: those of plausible contacts and of contacts too long
+    # (a take-off found late). A contact too short, an irregular contact or period, or one
+    # without a take-off may come from a wrong landing (an extra one, one taken late, or one
+    # whose contact has no fall into flight), and landings at a gap are not timed; the
+    # frequency counts the whole hop periods between the landings it keeps, so leaving one
+    # out does not lower it.
+    all_landings = contacts.loc[np.isin(reasons, ["", "contact too long"]), ["set", "landing_s"]]
     contacts = contacts.loc[~bad].reset_index(drop=True)
     set_hz: dict[int, float] = {}
     if not rebound and len(contacts):
@@ -297,13 +298,16 @@ def _flight_has_gap(contacts: pd.DataFrame, gaps: list[tuple[float, float]]) -> 
 
 #: Reason given in ``info["rejected_contacts"]`` for a contact whose landing touches a gap.
 REASON_LANDING_GAP = "landing at a gap"
+#: Reason given in ``info["rejected_contacts"]`` for a contact whose take-off was lost in a gap.
+REASON_TAKEOFF_GAP = "take-off at a gap"
 
 
 def _checked_contacts(
-    contacts: pd.DataFrame, at_gap: np.ndarray, check: dict[str, Any]
+    contacts: pd.DataFrame, at_gap: np.ndarray, takeoff_lost: np.ndarray, check: dict[str, Any]
 ) -> np.ndarray:
-    """:func:`analysis.sets.check_contacts`, and contacts whose landing touches a gap rejected."""
+    """:func:`analysis.sets.check_contacts`, and contacts with an edge at a gap rejected."""
     reasons = check_contacts(contacts, **check)
+    reasons[takeoff_lost] = REASON_TAKEOFF_GAP
     reasons[at_gap] = REASON_LANDING_GAP
     return reasons
 

@@ -18,6 +18,7 @@ CONTACT_EVENT_COLUMNS = (
     "impact_clipped",
     "landing_gap",
     "next_landing_gap",
+    "takeoff_gap",
 )
 
 
@@ -91,14 +92,15 @@ def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
     flights : pandas.DataFrame
         Columns ``set``, ``takeoff_s``, ``landing_s`` (s), ``impact_peak_g`` (g) and
         ``impact_clipped`` (the impact at the end of the flight), sorted by time; optional
-        ``landing_gap`` (the landing touches a gap and is not timed; False when absent).
+        ``landing_gap`` (the landing touches a gap and is not timed) and ``takeoff_gap``
+        (the take-off was lost in a gap); False when absent.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`CONTACT_EVENT_COLUMNS`, one row per complete contact;
         ``landing_gap`` and ``next_landing_gap`` say whether its landing or the next one
-        touches a gap.
+        touches a gap, ``takeoff_gap`` whether its take-off was lost in one.
     """
     sets = flights["set"].to_numpy(dtype=np.int64)
     same = sets[1:] == sets[:-1]
@@ -108,10 +110,14 @@ def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
     land = flights["landing_s"].to_numpy(dtype=np.float64)
     peak = flights["impact_peak_g"].to_numpy(dtype=np.float64)
     clipped = flights["impact_clipped"].to_numpy(dtype=bool)
-    if "landing_gap" in flights:
-        at_gap = flights["landing_gap"].to_numpy(dtype=bool)
-    else:
-        at_gap = np.zeros(len(flights), dtype=bool)
+
+    def flag(name: str) -> np.ndarray:
+        if name in flights:
+            return flights[name].to_numpy(dtype=bool)
+        return np.zeros(len(flights), dtype=bool)
+
+    at_gap = flag("landing_gap")
+    takeoff_gap = flag("takeoff_gap")
     return pd.DataFrame(
         {
             "set": sets[first],
@@ -122,6 +128,7 @@ def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
             "impact_clipped": clipped[first],
             "landing_gap": at_gap[first],
             "next_landing_gap": at_gap[second],
+            "takeoff_gap": takeoff_gap[second],
         }
     )
 
