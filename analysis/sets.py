@@ -175,10 +175,11 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     """Return the hop frequency of a set from its landings, robust to a missing landing.
 
     ``(n − 1) / (last − first)`` counts the hop periods between the first and the last landing
-    as ``n − 1``; here each interval between landings counts as the whole number of median
-    intervals closest to it (at least one), and a landing less than half a median interval
-    after the previous one is ignored, so a landing lost in a gap (or an extra one) changes
-    nothing.
+    as ``n − 1``; here each interval between landings counts as the whole number of hop
+    periods closest to it (at least one), and a landing less than half a period after the
+    previous one is ignored, so a landing lost in a gap (or an extra one) changes nothing.
+    The hop period is the median of the intervals shorter than 1.5 times their lower
+    quartile (single periods), robust to several lost landings.
 
     Parameters
     ----------
@@ -199,7 +200,12 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     if len(landing_s) < 2:
         return float("nan")
     step = np.diff(landing_s)
-    period = float(np.median(step))
+    # The hop period: the median of the single-period intervals, those shorter than 1.5 times
+    # the lower quartile (an interval over a lost landing is two periods or more, and when
+    # several landings are left out the plain median would be such an interval).
+    quartile = float(np.percentile(step, 25))
+    single = step[step < 1.5 * quartile]
+    period = float(np.median(single)) if len(single) else float(np.median(step))
     if not period > 0:
         return float("nan")
     # Landings less than half a period after the last one kept are extra (limb motion).

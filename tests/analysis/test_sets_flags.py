@@ -162,6 +162,9 @@ def test_set_frequency_counts_periods_not_landings():
     # an extra landing in the middle of a flight does not raise it
     assert set_frequency_hz(np.sort(np.r_[landing, 2.5])) == pytest.approx(3.0)
     assert np.isnan(set_frequency_hz(np.array([1.0])))
+    # so many landings left out that the median interval spans two periods
+    sparse = np.delete(landing, [1, 3, 5, 7, 9, 11, 13])
+    assert set_frequency_hz(sparse) == pytest.approx(3.0)
 
 
 def test_a_gap_is_not_a_pause():
