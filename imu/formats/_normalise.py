@@ -264,14 +264,18 @@ def time_stats(time_s: np.ndarray, *, step: np.ndarray | None = None) -> dict[st
     sample = step[:: max(1, step.size // 20000)]
     med = float(np.median(sample))
     jitter = float(1.4826 * np.median(np.abs(sample - med))) * 1e3
-    gap = step > 2.0 * med
-    lost = int(np.sum(np.round(step[gap] / med) - 1)) if gap.any() else 0
+    if step.max() > 2.0 * med:
+        gap = step > 2.0 * med
+        lost = int(np.sum(np.round(step[gap] / med) - 1))
+        gap_count, gap_total = int(gap.sum()), float(np.sum(step[gap]))
+    else:  # no gap: nothing to select
+        lost, gap_count, gap_total = 0, 0, 0.0
     return {
         "effective_rate_hz": round(1.0 / med, 4),
         "median_period_s": med,
         "jitter_ms": round(jitter, 4),
-        "gap_count": int(gap.sum()),
-        "gap_total_s": round(float(np.sum(step[gap])), 6),
+        "gap_count": gap_count,
+        "gap_total_s": round(gap_total, 6),
         "gap_lost_samples": lost,
         "duration_s": float(time_s[-1] - time_s[0]),
     }
@@ -558,8 +562,8 @@ def _finish(
         raise src.error(
             f"no samples with acceleration: expected data rows after the header ({n_rows} rows read)"
         )
-    bad_t = ~np.isfinite(t)
-    if bad_t.any():
+    bad_t = None if np.isfinite(t.sum()) else ~np.isfinite(t)
+    if bad_t is not None and bad_t.any():
         good = np.flatnonzero(~bad_t)
         if good.size == 0:
             raise src.error("no readable timestamps: expected a time value in at least one row")
@@ -583,7 +587,7 @@ def _finish(
     if t[0] != 0.0 or np.signbit(t[0]):  # times from a clock difference start at 0 already
         t = t - t[0]
     step = np.diff(t)
-    if not np.isfinite(t[-1]) or not np.isfinite(step).all():
+    if not np.isfinite(t[-1]) or not (np.isfinite(step.sum()) or np.isfinite(step).all()):
         raise src.error("timestamps out of range: expected times that differ by a finite amount")
     rebuilt = False
     rate_source = "nominal" if nominal_rate_hz else "stamps"

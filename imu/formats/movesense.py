@@ -75,8 +75,10 @@ def read(src: Source, options: Options) -> Recording:
         stamps = (ms - ms[0]).astype(np.float64) / 1e3
         # Every row takes its packet's stamp; the grid rebuild then places the rows of each
         # packet one sample period apart after the stamp, with lost packets kept as gaps.
-        packet = np.maximum(np.cumsum(stamped) - 1, 0)
-        t = stamps[packet]
+        # (Rows before the first stamp take the first packet's.)
+        rows_per_packet = np.diff(idx, append=table.rows)
+        rows_per_packet[0] += idx[0]
+        t = np.repeat(stamps, rows_per_packet)
         per_packet = table.rows / idx.size
         extra.update(packets=int(idx.size), samples_per_packet=round(per_packet, 3))
         if per_packet < 1.5 and _ANDROID.match(head.first_line.strip()):
