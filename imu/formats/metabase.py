@@ -61,8 +61,6 @@ def read(src: Source, options: Options) -> Recording:
         )
     names = column_names(src, header, head.first_data_line(0), ",", line=2)
     columns = {epoch: INT, **dict.fromkeys(acc, FLOAT)}  # type: ignore[dict-item]
-    if elapsed is not None:
-        columns[elapsed] = FLOAT
     table = read_table(
         src, offset=head.offset_after(0), names=names, columns=columns, delimiter=","
     )
@@ -87,8 +85,21 @@ def read(src: Source, options: Options) -> Recording:
     good = np.flatnonzero(~missing)
     if table.bad_cells.get(epoch) or (good.size == 0 and table.rows > 0):
         row, text = table.bad_example.get(epoch, (0, ""))
-        if elapsed is not None and not table.missing[elapsed].all():
-            t = table.float(elapsed)
+        # The elapsed column is only needed now: read it on its own (the same rows are
+        # skipped, so it lines up with the first read).
+        backup = (
+            read_table(
+                src,
+                offset=head.offset_after(0),
+                names=names,
+                columns={elapsed: FLOAT},
+                delimiter=",",
+            )
+            if elapsed is not None
+            else None
+        )
+        if backup is not None and backup.rows == table.rows and not backup.missing[elapsed].all():
+            t = backup.float(elapsed)  # type: ignore[arg-type]
             time_source = "elapsed (s) (epoch damaged)"
         elif nominal is not None:
             t = np.arange(clock.size) / nominal

@@ -129,7 +129,7 @@ def _read_csv(
         src,
         offset=head.offset_after(0),
         names=names,
-        columns={"time": INT, "seconds_elapsed": FLOAT, "x": FLOAT, "y": FLOAT, "z": FLOAT},
+        columns={"time": INT, "x": FLOAT, "y": FLOAT, "z": FLOAT},
         delimiter=",",
     )
     skips = Skips()
@@ -143,7 +143,19 @@ def _read_csv(
             f"the 'time' column is damaged (e.g. {text!r} in data row {row + 1}, as after saving "
             "in a spreadsheet): times taken from 'seconds_elapsed'"
         )
-        t = table.float("seconds_elapsed")
+        # Only needed now: read on its own (the same rows are skipped, so it lines up).
+        backup = read_table(
+            src,
+            offset=head.offset_after(0),
+            names=names,
+            columns={"seconds_elapsed": FLOAT},
+            delimiter=",",
+        )
+        if backup.rows != table.rows:
+            raise src.error(
+                "the 'time' column is damaged and 'seconds_elapsed' does not line up with it"
+            )
+        t = backup.float("seconds_elapsed")
         time_source = "seconds_elapsed (time damaged)"
     else:
         t = clock_seconds_or_nan(clock, table.missing["time"], 1e9)
