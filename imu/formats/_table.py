@@ -296,7 +296,9 @@ def _read_arrow(
     try:
         table = pacsv.read_csv(
             pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=names),
+            # Blocks of 2 MiB: measurably faster than the default 1 MiB on exports of a few
+            # MB (fewer blocks to hand between the threads), no slower on large files.
+            read_options=pacsv.ReadOptions(column_names=names, block_size=2 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, quote_char='"', ignore_empty_lines=True
             ),
