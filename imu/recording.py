@@ -344,8 +344,14 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     return _read_recording(path)[0]
 
 
-def _read_recording(path: str | os.PathLike[str]) -> tuple[Recording, np.ndarray | None]:
-    """:func:`read_recording`, also returning the time steps it checked (None below 2 rows)."""
+def _read_recording(
+    path: str | os.PathLike[str],
+) -> tuple[Recording, np.ndarray | None, dict[str, tuple[float, float]]]:
+    """:func:`read_recording`, also returning what its checks computed on the way.
+
+    Returns the recording, the time steps (None below 2 rows) and the ``(max, min)`` of the
+    acceleration columns.
+    """
     path = Path(path)
     source = str(path)
     if not path.is_file():
@@ -360,7 +366,7 @@ def _read_recording(path: str | os.PathLike[str]) -> tuple[Recording, np.ndarray
     header = [h.strip() for h in header_line.split(",")]
     # Header problems first: they give the clearest message.
     validate_header(header, source=source)
-    columns, finite = _read_columns(path, header, source)
+    columns, finite, extremes = _read_columns(path, header, source)
     if not len(columns[header[0]]):
         raise InvalidRecordingError(source, "no samples: expected at least one data row")
     ordered = {c: columns[c] for c in KNOWN_COLUMNS if c in columns}
@@ -369,7 +375,7 @@ def _read_recording(path: str | os.PathLike[str]) -> tuple[Recording, np.ndarray
     meta = read_sidecar(sidecar_path(path)) if sidecar_path(path).is_file() else RecordingMeta()
     if meta.source_format is None:
         meta = meta.replace(source_format="hopscope")
-    return Recording(samples=samples, meta=meta, source=source), step
+    return Recording(samples=samples, meta=meta, source=source), step, extremes
 
 
 def validate_header(header: list[str], *, source: str) -> None:
@@ -382,10 +388,11 @@ def validate_header(header: list[str], *, source: str) -> None:
 
 def _read_columns(
     path: Path, header: list[str], source: str
-) -> tuple[dict[str, np.ndarray], frozenset[str]]:
+) -> tuple[dict[str, np.ndarray], frozenset[str], dict[str, tuple[float, float]]]:
     """Read the CSV fast with pyarrow, straight to numpy; on failure, find the first bad line.
 
-    Returns the columns (float64) and the names of those known to hold only finite values.
+    Returns the columns (float64), the names of those known to hold only finite values and
+    the ``(max, min)`` of the acceleration columns that hold only finite values.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -409,12 +416,20 @@ def _read_columns(
             columns[name] = np.zeros(0, dtype=np.float64)
         else:
             columns[name] = col.to_numpy()
-    # Empty cells arrive as NaN (null); report them with their place. A finite sum means
-    # every value is finite, so only a column with NaN or infinity is looked at cell by cell.
+    # Empty cells arrive as NaN (null); report them with their place. A finite sum (or
+    # finite extremes, which the clipping count needs anyway) means every value is finite,
+    # so only a column with NaN or infinity is looked at cell by cell.
     finite: set[str] = set()
+    extremes: dict[str, tuple[float, float]] = {}
     for name in header:
         col = columns[name]
-        if np.isfinite(col.sum()):
+        if name in ACC_COLUMNS and col.size:
+            high, low = col.max(), col.min()
+            if np.isfinite(high) and np.isfinite(low):
+                extremes[name] = (high, low)
+                finite.add(name)
+                continue
+        elif np.isfinite(col.sum()):
             finite.add(name)
             continue
         nan = np.isnan(col)
@@ -423,7 +438,7 @@ def _read_columns(
             raise InvalidRecordingError(
                 source, "expected a number, got an empty cell or NaN", line=bad + 2, column=name
             )
-    return columns, frozenset(finite)
+    return columns, frozenset(finite), extremes
 
 
 def _locate_bad_cell(path: Path, header: list[str], source: str) -> None:
