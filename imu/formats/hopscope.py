@@ -35,10 +35,10 @@ def read(src: Source, options: Options) -> Recording:
     """
     if src.path is None or src.member is not None:
         raise src.error("hopscope recordings are read from a file, not from inside an archive")
-    rec, step, extremes = _read_recording(src.path)
+    rec, longest_step, extremes = _read_recording(src.path)
     t = rec.samples["time_s"].to_numpy()
     acc = tuple(rec.samples[c].to_numpy() for c in ACC_COLUMNS)
-    stats = time_stats(t, step=step)
+    stats = time_stats(t, longest_step=longest_step)
     known = [extremes[c] for c in ACC_COLUMNS] if set(ACC_COLUMNS) <= set(extremes) else None
     clipped, rule = clipped_samples(acc, rec.meta.range_g, extremes=known)
     extra = {**rec.meta.extra, **stats, "clipped_samples": clipped, "clipping_rule": rule}

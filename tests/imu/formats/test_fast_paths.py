@@ -227,3 +227,18 @@ def test_fixed_width_clock_is_taken_for_a_regular_column() -> None:
     np.testing.assert_allclose(seconds, [86399.995, 0.0, 0.005])
     ragged = pa.chunked_array([pa.array(["9:26:53.589", "10:26:53.589"])])
     assert _fixed_width_clock(ragged, "9:26:53.589", _CLOCK.match("9:26:53.589")) is None
+
+
+@pytest.mark.parametrize("n", [2, 3, 1000, 50_001])
+@pytest.mark.parametrize("gaps", [False, True])
+def test_time_stats_from_the_longest_step_match_full_steps(n: int, gaps: bool) -> None:
+    from imu.formats._normalise import time_stats
+
+    rng = np.random.default_rng(n)
+    step = 0.005 + rng.normal(0, 1e-5, n - 1)
+    if gaps:
+        step[rng.integers(0, n - 1, 3)] = 0.05
+    t = np.concatenate([[0.0], np.cumsum(step)])
+    full = time_stats(t, step=np.diff(t))
+    assert time_stats(t, longest_step=float(np.diff(t).max())) == full
+    assert time_stats(t) == full
