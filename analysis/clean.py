@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 #: Fraction of the full scale from which a sample counts as clipped.
 CLIP_FRACTION = 0.995
 
+#: Samples per block in :func:`magnitude_g` (a block and its squares stay in the CPU cache).
+_BLOCK = 1 << 15
+
 
 @dataclass(frozen=True)
 class TimeBase:
@@ -90,13 +93,18 @@ def time_base(time_s: np.ndarray, *, max_gap_samples: float = 2.5) -> TimeBase:
     if not max_gap_samples > 1:
         raise ValueError(f"`max_gap_samples` must be greater than 1, got {max_gap_samples!r}")
     step = np.diff(time_s)
-    if not np.isfinite(step).all() or not (step > 0).all():
+    # Two reductions instead of two boolean arrays: the smallest step is NaN when any is
+    # (a NaN time makes its steps NaN) and must be positive; the largest must be finite.
+    shortest, longest = float(step.min()), float(step.max())
+    if not (shortest > 0 and np.isfinite(longest)):
         raise ValueError("`time_s` must be finite and strictly increasing")
     # Medians from at most ~200 000 evenly spread steps: as good, and fast on long recordings.
     sub = step[:: max(1, len(step) // 200_000)]
     period = float(np.median(sub))
-    is_gap = step > max_gap_samples * period
-    gap_index = np.flatnonzero(is_gap)
+    if longest > max_gap_samples * period:
+        gap_index = np.flatnonzero(step > max_gap_samples * period)
+    else:  # no gap: no full pass to look for one
+        gap_index = np.zeros(0, dtype=np.intp)
     n_regular = len(step) - len(gap_index)
     effective_period = (
         float(step.sum() - step[gap_index].sum()) / n_regular if n_regular else period
@@ -130,10 +138,21 @@ def magnitude_g(samples: pd.DataFrame) -> np.ndarray:
     ax = samples["ax_g"].to_numpy(dtype=np.float64)
     ay = samples["ay_g"].to_numpy(dtype=np.float64)
     az = samples["az_g"].to_numpy(dtype=np.float64)
-    out = ax * ax
-    out += ay * ay
-    out += az * az
-    np.sqrt(out, out=out)
+    n = len(ax)
+    out = np.empty(n, dtype=np.float64)
+    # Block by block into the one output array, so that each block's squares stay in the
+    # CPU cache: the same operations in the same order (the same values) as
+    # ``sqrt(ax * ax + ay * ay + az * az)``, with one pass over memory instead of five.
+    square = np.empty(min(n, _BLOCK), dtype=np.float64)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        o, sq = out[start:stop], square[: stop - start]
+        np.multiply(ax[start:stop], ax[start:stop], out=o)
+        np.multiply(ay[start:stop], ay[start:stop], out=sq)
+        np.add(o, sq, out=o)
+        np.multiply(az[start:stop], az[start:stop], out=sq)
+        np.add(o, sq, out=o)
+        np.sqrt(o, out=o)
     return out
 
 

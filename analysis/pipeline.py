@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.clean import clipped_samples, magnitude_g, time_base
+from analysis.clean import CLIP_FRACTION, clipped_samples, magnitude_g, time_base
 from analysis.detect import detect_flights, retime_takeoffs
 from analysis.flags import recording_flags, set_flags, union_flags
 from analysis.metrics import hop_metrics
@@ -135,10 +135,16 @@ def analyze(
             stacklevel=2,
         )
     mag = magnitude_g(samples)
-    if not np.isfinite(mag).all():
+    # The largest magnitude is NaN or infinite when any is (one reduction, no boolean array).
+    top_g = float(mag.max())
+    if not np.isfinite(top_g):
         validate_samples(samples, source=source)  # raises with the line and the column
         raise InvalidRecordingError(source, "expected finite acceleration values")
-    clipped = clipped_samples(samples, range_g=meta.range_g, magnitude=mag)
+    if meta.range_g is not None and meta.range_g > 0 and top_g < CLIP_FRACTION * meta.range_g:
+        # No axis can be at full scale when the magnitude never gets there.
+        clipped = np.zeros(len(mag), dtype=bool)
+    else:
+        clipped = clipped_samples(samples, range_g=meta.range_g, magnitude=mag)
 
     flights, candidates = detect_flights(
         t,
