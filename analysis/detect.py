@@ -53,7 +53,30 @@ def _min_after(m: np.ndarray, span: int) -> np.ndarray:
 def _windows(index: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
     """Return an (len(index), stop - start) array of sample indices ``index + k``, clipped."""
     k = np.arange(start, stop)
-    return np.clip(index[:, None] + k[None, :], 0, n - 1)
+    out = index[:, None] + k[None, :]
+    # In place (np.clip allocates and checks more): the same values.
+    np.maximum(out, 0, out=out)
+    np.minimum(out, n - 1, out=out)
+    return out
+
+
+def _range_min(m: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Return ``min(m[first[i] : last[i] + 1])`` for each ``i`` (inf when ``last < first``).
+
+    Indices beyond the signal are taken as its last sample. One pass over the ranges with
+    :meth:`numpy.ufunc.reduceat`, without a window array.
+    """
+    n = len(m)
+    first = np.minimum(np.asarray(first, dtype=np.int64), n - 1)
+    last = np.minimum(np.asarray(last, dtype=np.int64), n - 1)
+    empty = last < first
+    last = np.where(empty, first, last)
+    # reduceat over (first, last) pairs: the even results are min(m[first:last]) (m[first]
+    # when first == last); the sample at `last` is added separately.
+    pairs = np.column_stack([first, last]).ravel()
+    out = np.minimum(np.minimum.reduceat(m, pairs)[::2], m[last])
+    out[empty] = np.inf
+    return out
 
 
 def _bound_flights(
@@ -638,9 +661,7 @@ def detect_flights(
     flight_min = np.full(len(peaks), np.nan)
     if accept.any():
         ia = np.flatnonzero(accept)
-        span_idx = _windows(b[ia], 0, max_flight + 1, n)
-        inside = span_idx <= foot[ia, None]
-        flight_min[ia] = np.where(inside, m[span_idx], np.inf).min(axis=1)
+        flight_min[ia] = _range_min(m, b[ia], np.minimum(b[ia] + max_flight, foot[ia]))
 
     # An impact lost in a gap leaves its decay and ringing, whose next bump looks like an
     # impact (tens of ms late). Landings that may be such a bump end their flight (the walk
