@@ -426,29 +426,19 @@ def _read_columns(
         _locate_bad_cell(path, header, source)
         raise InvalidRecordingError(source, "cannot be read as a numeric CSV table") from None
     columns: dict[str, np.ndarray] = {}
-    for name in header:
-        col = table.column(name)
-        if col.num_chunks == 1:
-            columns[name] = col.chunk(0).to_numpy(zero_copy_only=False)
-        elif col.num_chunks == 0:
-            columns[name] = np.zeros(0, dtype=np.float64)
-        else:
-            columns[name] = col.to_numpy()
     # Empty cells arrive as NaN (null); report them with their place. A finite sum (or
     # finite extremes, which the clipping count needs anyway) means every value is finite,
-    # so only a column with NaN or infinity is looked at cell by cell.
+    # so only a column with NaN or infinity is looked at cell by cell. Sums and extremes are
+    # taken chunk by chunk while the chunks are joined, when each chunk is in the CPU cache.
     finite: set[str] = set()
     extremes: dict[str, tuple[float, float]] = {}
     for name in header:
-        col = columns[name]
-        if name in ACC_COLUMNS and col.size:
-            high, low = col.max(), col.min()
-            if np.isfinite(high) and np.isfinite(low):
-                extremes[name] = (high, low)
-                finite.add(name)
-                continue
-        elif np.isfinite(col.sum()):
+        col, ok, ext = _join_chunks(table.column(name), acc=name in ACC_COLUMNS)
+        columns[name] = col
+        if ok:
             finite.add(name)
+            if ext is not None:
+                extremes[name] = ext
             continue
         nan = np.isnan(col)
         if nan.any():
@@ -457,6 +447,45 @@ def _read_columns(
                 source, "expected a number, got an empty cell or NaN", line=bad + 2, column=name
             )
     return columns, frozenset(finite), extremes
+
+
+def _join_chunks(column: Any, *, acc: bool) -> tuple[np.ndarray, bool, tuple[float, float] | None]:
+    """Join a pyarrow column's chunks into one float64 array, checking them on the way.
+
+    Returns the array, whether every value is known to be finite (finite extremes for an
+    acceleration column, a finite sum for the others) and, for a finite acceleration column,
+    its ``(max, min)``.
+    """
+    chunks = [c.to_numpy(zero_copy_only=False) for c in column.chunks]
+    if not chunks:
+        return np.zeros(0, dtype=np.float64), True, None
+    if len(chunks) == 1:
+        out = chunks[0]
+    else:
+        out = np.empty(sum(len(c) for c in chunks), dtype=np.float64)
+    ok = True
+    highs, lows = [], []
+    pos = 0
+    for chunk in chunks:
+        if len(chunks) > 1:
+            out[pos : pos + len(chunk)] = chunk
+            pos += len(chunk)
+        if not ok or not len(chunk):
+            continue
+        if acc:
+            high, low = chunk.max(), chunk.min()
+            ok = bool(np.isfinite(high) and np.isfinite(low))
+            highs.append(high)
+            lows.append(low)
+        else:
+            ok = bool(np.isfinite(chunk.sum()))
+    if acc:
+        if not out.size:
+            # (An empty acceleration column: checked like any other below.)
+            return out, bool(np.isfinite(out.sum())), None
+        if ok:
+            return out, True, (max(highs), min(lows))
+    return out, ok, None
 
 
 def _locate_bad_cell(path: Path, header: list[str], source: str) -> None:
