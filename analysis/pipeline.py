@@ -241,8 +241,13 @@ def analyze(
     if not rebound and len(contacts):
         # Set frequency from the set's landings, rejected contacts included: a contact left
         # out (or lost in a gap) must not lower the set's rate.
-        for old_set, group in all_landings.groupby("set"):
-            set_hz[int(old_set)] = set_frequency_hz(group["landing_s"].to_numpy())
+        # (Grouped with numpy: sets in order, each set's landings in their order.)
+        set_of = all_landings["set"].to_numpy()
+        order = np.argsort(set_of, kind="stable")
+        keys, first = np.unique(set_of[order], return_index=True)
+        groups = np.split(all_landings["landing_s"].to_numpy()[order], first[1:])[: len(keys)]
+        for old_set, landings in zip(keys.tolist(), groups, strict=True):
+            set_hz[int(old_set)] = set_frequency_hz(landings)
     # Renumber sets 1.. over the sets that kept a contact.
     if len(contacts):
         old_sets, contacts["set"] = np.unique(contacts["set"].to_numpy(), return_inverse=True)
