@@ -87,12 +87,26 @@ def time_base(time_s: np.ndarray, *, max_gap_samples: float = 2.5) -> TimeBase:
     >>> round(tb.effective_rate_hz), tb.lost_samples, tb.gap_index.tolist()
     (100, 10, [99])
     """
+    return _time_base(time_s, max_gap_samples=max_gap_samples)
+
+
+def _time_base(
+    time_s: np.ndarray, *, max_gap_samples: float, scratch: np.ndarray | None = None
+) -> TimeBase:
+    """:func:`time_base`, with the time steps computed into ``scratch`` when it is given.
+
+    ``scratch`` (float64, at least ``len(time_s) - 1`` long) saves a large allocation when
+    the caller needs an array of that size next (its content is then overwritten).
+    """
     time_s = np.asarray(time_s, dtype=np.float64)
     if time_s.ndim != 1 or len(time_s) < 2:
         raise ValueError(f"`time_s` must be 1-D with at least 2 samples, got shape {time_s.shape}")
     if not max_gap_samples > 1:
         raise ValueError(f"`max_gap_samples` must be greater than 1, got {max_gap_samples!r}")
-    step = np.diff(time_s)
+    if scratch is None:
+        step = np.diff(time_s)
+    else:
+        step = np.subtract(time_s[1:], time_s[:-1], out=scratch[: len(time_s) - 1])
     # Two reductions instead of two boolean arrays: the smallest step is NaN when any is
     # (a NaN time makes its steps NaN) and must be positive; the largest must be finite.
     shortest, longest = float(step.min()), float(step.max())
@@ -135,11 +149,17 @@ def magnitude_g(samples: pd.DataFrame) -> np.ndarray:
     numpy.ndarray
         Magnitude per sample, in g (float64). Independent of how the sensor is mounted.
     """
+    return _magnitude_into(samples)
+
+
+def _magnitude_into(samples: pd.DataFrame, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`magnitude_g`, written into ``out`` (float64, one per sample) when given."""
     ax = samples["ax_g"].to_numpy(dtype=np.float64)
     ay = samples["ay_g"].to_numpy(dtype=np.float64)
     az = samples["az_g"].to_numpy(dtype=np.float64)
     n = len(ax)
-    out = np.empty(n, dtype=np.float64)
+    if out is None:
+        out = np.empty(n, dtype=np.float64)
     # Block by block into the one output array, so that each block's squares stay in the
     # CPU cache: the same operations in the same order (the same values) as
     # ``sqrt(ax * ax + ay * ay + az * az)``, with one pass over memory instead of five.

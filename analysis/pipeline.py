@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.clean import CLIP_FRACTION, clipped_samples, magnitude_g, time_base
+from analysis.clean import CLIP_FRACTION, _magnitude_into, _time_base, clipped_samples
 from analysis.detect import detect_flights, retime_takeoffs
 from analysis.flags import recording_flags, set_flags, union_flags
 from analysis.metrics import hop_metrics
@@ -123,7 +123,10 @@ def analyze(
 
     t = samples["time_s"].to_numpy(dtype=np.float64)
     try:
-        tb = time_base(t, max_gap_samples=settings.max_gap_samples)
+        # The steps go into the array the magnitude is written to next: one large
+        # allocation less.
+        mag = np.empty(len(t), dtype=np.float64)
+        tb = _time_base(t, max_gap_samples=settings.max_gap_samples, scratch=mag)
     except ValueError:
         validate_samples(samples, source=source)  # raises with the line and what is wrong
         raise
@@ -134,7 +137,7 @@ def analyze(
             HopscopeWarning,
             stacklevel=2,
         )
-    mag = magnitude_g(samples)
+    mag = _magnitude_into(samples, mag)
     # The largest magnitude is NaN or infinite when any is (one reduction, no boolean array).
     top_g = float(mag.max())
     if not np.isfinite(top_g):
