@@ -133,7 +133,8 @@ def analyze(
     if tb.effective_rate_hz < settings.min_sample_rate_hz:
         warnings.warn(
             f"sample rate {tb.effective_rate_hz:.0f} Hz is below {settings.min_sample_rate_hz:g} Hz:"
-            f" event timing is coarse (one sample = {1e3 / tb.effective_rate_hz:.1f} ms)",
+            f" event timing is coarse (one sample = {1e3 / tb.effective_rate_hz:.1f} ms);"
+            " record at 200 Hz or more",
             HopscopeWarning,
             stacklevel=2,
         )

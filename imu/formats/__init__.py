@@ -125,7 +125,8 @@ def load(
     Warns
     -----
     HopscopeWarning
-        Effective rate below 100 Hz, clipping, skipped rows, rebuilt or interpolated times.
+        Clipping, skipped rows, rebuilt or interpolated times. (A low sample rate is judged
+        by the analysis against its ``min_sample_rate_hz`` setting, not here.)
 
     Examples
     --------

@@ -22,8 +22,6 @@ from imu.recording import ACC_COLUMNS, TIME_COLUMN, Recording, RecordingMeta
 
 #: Standard gravity, m/s² per g.
 G0 = 9.80665
-#: Below this effective rate (Hz) contact times lose precision: warn.
-MIN_RATE_HZ = 100.0
 #: A sample within this fraction of the full scale counts as clipped.
 CLIP_FRACTION = 0.98
 #: A median magnitude below this (g) in the quietest second means gravity was removed.
@@ -668,11 +666,6 @@ def _finish(
     extra["time_rebuilt"] = rebuilt
     extra["time_source"] = time_source
     effective = stats.get("effective_rate_hz")
-    if effective is not None and effective < MIN_RATE_HZ:
-        messages.append(
-            f"effective sample rate {effective:.1f} Hz is below {MIN_RATE_HZ:g} Hz: contact and "
-            "flight times lose precision (tens of ms); record at 200 Hz or more"
-        )
     if extremes is None:
         extremes = [(a.max(), a.min()) for a in (ax, ay, az)]
     clipped, method = clipped_samples((ax, ay, az), range_g, extremes=extremes)

@@ -6,7 +6,7 @@ import warnings
 
 from imu.errors import HopscopeWarning
 from imu.formats._common import Options
-from imu.formats._normalise import MIN_RATE_HZ, clipped_samples, time_stats
+from imu.formats._normalise import clipped_samples, time_stats
 from imu.formats._source import Source
 from imu.recording import (
     ACC_COLUMNS,
@@ -43,9 +43,6 @@ def read(src: Source, options: Options) -> Recording:
     clipped, rule = clipped_samples(acc, rec.meta.range_g, extremes=known)
     extra = {**rec.meta.extra, **stats, "clipped_samples": clipped, "clipping_rule": rule}
     messages = []
-    rate = stats.get("effective_rate_hz")
-    if rate is not None and rate < MIN_RATE_HZ:
-        messages.append(f"effective sample rate {rate:.1f} Hz is below {MIN_RATE_HZ:g} Hz")
     if clipped:
         messages.append(f"{clipped} samples are clipped ({rule})")
     extra["warnings"] = messages
