@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analysis import analyze, analyze_file
 from analysis.cli.analyze import write_hops_csv, write_json
 from imu.errors import HopscopeWarning
+from imu.formats import load
 from imu.recording import read_recording
 from imu.simulate import SetSpec, simulate_session
 
@@ -94,11 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         write_json(result, out / "summary.json")
 
     # Interleaved, so that both see the same load of a shared machine.
-    read_times, e2e_times = [], []
+    read_times, load_times, e2e_times = [], [], []
     for _ in range(5):
         read_times.append(best_of(lambda: pd.read_csv(path, engine="pyarrow"), 1))
+        load_times.append(best_of(lambda: load(path), 1))
         e2e_times.append(best_of(end_to_end, 1))
-    read_s, e2e_s = min(read_times), min(e2e_times)
+    read_s, load_s, e2e_s = min(read_times), min(load_times), min(e2e_times)
     paired = sorted(e / r for e, r in zip(e2e_times, read_times, strict=True))
     exe = Path(sys.executable).with_name("hopscope")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "analysis.cli"]
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         ("samples", f"{n:,}", ""),
         ("hops found", f"{result.n_hops}", ""),
         ("pandas read_csv (pyarrow), s", f"{read_s:.2f}", ""),
+        ("hopscope load only (imu.formats.load), s", f"{load_s:.2f}", ""),
+        ("ratio load only / pandas read (best / best)", f"{load_s / read_s:.2f}", ""),
         ("end to end in process (load, analyse, write CSV + JSON), s", f"{e2e_s:.2f}", ""),
         ("ratio end to end / pandas read (best / best)", f"{e2e_s / read_s:.2f}", "<= 1.5"),
         ("ratio, median of 5 interleaved pairs", f"{paired[2]:.2f}", ""),
