@@ -243,8 +243,9 @@ def set_summaries(
     pandas.DataFrame
         One row per set with every column of :data:`analysis.result.SET_COLUMNS` except
         ``flags`` (added by :func:`analysis.flags.set_flags`). ``hop_hz`` is
-        ``(n − 1) / (last landing − first landing)`` over the set's complete contacts (NaN
-        for a single contact); medians, IQRs and CVs ignore NaN flights.
+        ``(n − 1) / (last landing − first landing)`` over the set's timed landings (NaN
+        for a single one); medians, IQRs, CVs and ``slow_share`` ignore NaN contacts and
+        flights (an edge lost in a gap of the data); ``hops`` counts every contact.
 
     Raises
     ------
@@ -266,17 +267,22 @@ def set_summaries(
         contact = cols["contact_ms"][idx]
         flight = cols["flight_ms"][idx]
         n = len(idx)
-        span = landing[-1] - landing[0]
+        # (A landing or take-off lost in a gap of the data is NaN.)
+        timed = landing[np.isfinite(landing)]
+        span = timed[-1] - timed[0] if len(timed) else float("nan")
+        # Every hop has at least one timed edge.
+        start = np.fmin(landing, cols["takeoff_s"][idx])
+        end = np.fmax(landing, cols["takeoff_s"][idx])
         rows.append(
             {
                 "set": int(set_ids[idx[0]]),
-                "start_s": float(landing[0]),
-                "end_s": float(cols["takeoff_s"][idx][-1]),
+                "start_s": float(start[np.isfinite(start)][0]),
+                "end_s": float(end[np.isfinite(end)][-1]),
                 "hops": n,
                 "hop_hz": (
                     set_hz[int(set_ids[idx[0]])]
                     if set_hz and int(set_ids[idx[0]]) in set_hz
-                    else ((n - 1) / span if n > 1 and span > 0 else float("nan"))
+                    else ((len(timed) - 1) / span if len(timed) > 1 and span > 0 else float("nan"))
                 ),
                 "contact_ms": _median(contact),
                 "contact_iqr_ms": _iqr(contact),
@@ -285,7 +291,11 @@ def set_summaries(
                 "contact_cv": _cv(contact),
                 "flight_cv": _cv(flight),
                 "duty_factor": _median(cols["duty_factor"][idx]),
-                "slow_share": float(np.mean(contact > slow_contact_ms)),
+                "slow_share": (
+                    float(np.mean(contact[np.isfinite(contact)] > slow_contact_ms))
+                    if np.isfinite(contact).any()
+                    else float("nan")
+                ),
                 "contact_trend_ms_per_hop": _slope(contact),
                 "hop_hz_trend_per_hop": _slope(cols["hop_hz"][idx]),
             }
