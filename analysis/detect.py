@@ -276,6 +276,73 @@ def _landing_gaps(
     return out
 
 
+def _lost_landings(
+    t: np.ndarray,
+    m: np.ndarray,
+    gap_index: np.ndarray,
+    q_idx: np.ndarray,
+    low_idx: np.ndarray,
+    *,
+    takeoff: np.ndarray,
+    bottom: np.ndarray,
+    foot: np.ndarray,
+    span: int,
+    need: int,
+    s: DetectionSettings,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Find flights that run over a whole contact whose landing was lost in a gap.
+
+    When the packets holding an impact are lost, the take-off before the gap and the landing
+    after the next flight look like the ends of one long flight. The contact shows after the
+    gap: the magnitude stays at ground level (never below ``stance_g``) from the end of the
+    gap up to a take-off fall (at least ``takeoff_fall_g`` within ``fall_span_ms``, to below
+    ``takeoff_bottom_g``), after which the flight holds at least ``need`` flight-level
+    samples (``low_idx``) before the landing's rise (``foot``). The flight before the gap
+    must last at least ``min_flight_ms`` up to the end of the gap.
+
+    Returns, per flight, whether it is split, the take-off after the gap (s, NaN when not
+    split) and the sample at the bottom of that take-off's fall.
+    """
+    k = len(foot)
+    split = np.zeros(k, dtype=bool)
+    new_takeoff = np.full(k, np.nan)
+    new_bottom = np.zeros(k, dtype=np.int64)
+    if not len(gap_index) or not k:
+        return split, new_takeoff, new_bottom
+    have = np.isfinite(takeoff)
+    crossing = have & _crosses_gap(gap_index, np.minimum(bottom, foot), foot)
+    if not crossing.any():
+        return split, new_takeoff, new_bottom
+    rows = np.flatnonzero(crossing)
+    # The last gap before each landing's rise, and the first sample after it.
+    g_last = gap_index[np.searchsorted(gap_index, foot[rows]) - 1]
+    g_end = g_last + 1
+    pos = np.searchsorted(q_idx, g_end)
+    kq = np.where(pos < len(q_idx), q_idx[np.minimum(pos, max(len(q_idx) - 1, 0))], len(m))
+    fall = kq < foot[rows]
+    rows, g_last, g_end, kq = rows[fall], g_last[fall], g_end[fall], kq[fall]
+    if not len(rows):
+        return split, new_takeoff, new_bottom
+    to, top, bot = _time_fall(t, m, kq, g_end, foot[rows], span=span, s=s)
+    ground = _range_min(m, g_end, top) >= s.stance_g
+    lows = np.searchsorted(low_idx, foot[rows], side="right") - np.searchsorted(low_idx, bot)
+    flight_ms = (t[foot[rows]] - to) * 1e3
+    before_ms = (t[g_end] - takeoff[rows]) * 1e3
+    ok = (
+        ground
+        & (top >= g_end)
+        & (bot > top)
+        & (lows >= need)
+        & (flight_ms >= s.min_flight_ms)
+        & (before_ms >= s.min_flight_ms)
+        & (to > t[g_last])
+    )
+    split[rows[ok]] = True
+    new_takeoff[rows[ok]] = to[ok]
+    new_bottom[rows[ok]] = bot[ok]
+    return split, new_takeoff, new_bottom
+
+
 def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) -> np.ndarray:
     """Mark candidates whose peak is below ``fraction`` of the running median accepted impact.
 
@@ -687,6 +754,39 @@ def detect_flights(
             "takeoff_gap": (has_fall & gap_in_fall)[accept],
         }
     )
+    # A flight over a whole contact whose landing was lost in a gap: two flights, the first
+    # ending in the gap (its landing unknown, NaN), the second from the take-off after it.
+    ia = np.flatnonzero(accept)
+    split, split_takeoff, split_bottom = _lost_landings(
+        t,
+        m,
+        gaps,
+        q_idx,
+        low_idx,
+        takeoff=takeoff[ia],
+        bottom=b[ia],
+        foot=foot[ia],
+        span=span,
+        need=need,
+        s=s,
+    )
+    if split.any():
+        # Each split flight's row appears twice: the first copy becomes the flight into the
+        # gap, the second the flight after the contact.
+        rows = np.repeat(np.arange(len(flights)), np.where(split, 2, 1))
+        first = np.flatnonzero(np.r_[rows[1:] == rows[:-1], False])
+        second = first + 1
+        js = rows[first]
+        flights = flights.iloc[rows].reset_index(drop=True)
+        col = flights.columns.get_loc
+        flights.iloc[first, col("landing_s")] = np.nan
+        flights.iloc[first, col("impact_peak_g")] = np.nan
+        flights.iloc[first, col("impact_clipped")] = False
+        flights.iloc[first, col("landing_gap")] = True
+        flights.iloc[first, col("flight_min_g")] = _range_min(m, b[ia[js]], split_bottom[js])
+        flights.iloc[second, col("takeoff_s")] = split_takeoff[js]
+        flights.iloc[second, col("takeoff_gap")] = False
+        flights.iloc[second, col("flight_min_g")] = _range_min(m, split_bottom[js], foot[ia[js]])
     # The recording may end in flight: a take-off after the last landing, then flight-level
     # samples to the end. That flight has no landing (NaN).
     if accept.any():

@@ -22,7 +22,7 @@ from analysis.result import (
     FLAG_TOO_FEW_HOPS,
     FLAGS,
 )
-from analysis.settings import AnalysisSettings
+from analysis.settings import AnalysisSettings, rate_below
 
 
 def set_flags(
@@ -109,7 +109,7 @@ def recording_flags(quality: Mapping[str, Any], *, settings: AnalysisSettings) -
     """
     found = set()
     rate = quality.get("effective_rate_hz")
-    if rate is not None and math.isfinite(rate) and rate < settings.min_sample_rate_hz:
+    if rate is not None and math.isfinite(rate) and rate_below(rate, settings.min_sample_rate_hz):
         found.add(FLAG_LOW_SAMPLE_RATE)
     if quality.get("clipped_impacts", 0) > 0:
         found.add(FLAG_CLIPPING)

@@ -139,6 +139,11 @@ def hop_metrics(
             "impact_peak_g": events["impact_peak_g"].to_numpy(dtype=np.float64),
             "impact_clipped": events["impact_clipped"].to_numpy(dtype=bool),
             "stiffness_kn_per_m": stiffness,
+            "edge_lost": (
+                events["edge_lost"].to_numpy(dtype=object)
+                if "edge_lost" in events
+                else np.full(len(events), "", dtype=object)
+            ),
         }
     )
     return table.loc[:, list(HOP_COLUMNS)]

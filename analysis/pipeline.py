@@ -23,7 +23,7 @@ from analysis.sets import (
     set_frequency_hz,
     set_summaries,
 )
-from analysis.settings import AnalysisSettings
+from analysis.settings import AnalysisSettings, rate_below
 from imu.errors import HopscopeWarning, InvalidRecordingError
 from imu.recording import Recording, RecordingMeta, validate_samples
 
@@ -54,7 +54,9 @@ def _checked(samples: pd.DataFrame, source: str) -> pd.DataFrame:
 
 def _empty_hops() -> pd.DataFrame:
     out = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in HOP_COLUMNS})
-    return out.astype({"set": np.int64, "hop": np.int64, "impact_clipped": bool})
+    return out.astype(
+        {"set": np.int64, "hop": np.int64, "impact_clipped": bool, "edge_lost": object}
+    )
 
 
 def analyze(
@@ -130,7 +132,7 @@ def analyze(
     except ValueError:
         validate_samples(samples, source=source)  # raises with the line and what is wrong
         raise
-    if tb.effective_rate_hz < settings.min_sample_rate_hz:
+    if rate_below(tb.effective_rate_hz, settings.min_sample_rate_hz):
         warnings.warn(
             f"sample rate {tb.effective_rate_hz:.0f} Hz is below {settings.min_sample_rate_hz:g} Hz:"
             f" event timing is coarse (one sample = {1e3 / tb.effective_rate_hz:.1f} ms);"
@@ -231,6 +233,16 @@ def analyze(
         takeoffs[np.flatnonzero(retry)[found]] = new_takeoff[found]
         contacts = contacts.assign(takeoff_s=takeoffs)
         reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
+    # A contact with an edge lost in a gap happened all the same: it is kept, counted and
+    # shown with the lost edge empty (NaN), and gives no contact time.
+    edge_lost = _lost_edges(contacts, reasons, at_gap, gaps, next_landing, settings)
+    if (edge_lost != "").any():
+        reasons = np.where(edge_lost != "", "", reasons)
+        contacts = contacts.assign(
+            landing_s=np.where(edge_lost == "landing", np.nan, contacts["landing_s"]),
+            takeoff_s=np.where(edge_lost == "takeoff", np.nan, contacts["takeoff_s"]),
+        )
+    contacts = contacts.assign(edge_lost=edge_lost)
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
     # Landings for the set frequency: those of plausible contacts and of contacts too long
@@ -240,6 +252,7 @@ def analyze(
     # frequency counts the whole hop periods between the landings it keeps, so leaving one
     # out does not lower it.
     all_landings = contacts.loc[np.isin(reasons, ["", "contact too long"]), ["set", "landing_s"]]
+    all_landings = all_landings.loc[np.isfinite(all_landings["landing_s"].to_numpy())]
     contacts = contacts.loc[~bad].reset_index(drop=True)
     set_hz: dict[int, float] = {}
     if not rebound and len(contacts):
@@ -325,6 +338,72 @@ def _checked_contacts(
     reasons[takeoff_lost] = REASON_TAKEOFF_GAP
     reasons[at_gap] = REASON_LANDING_GAP
     return reasons
+
+
+#: Retimed or not, these reasons may mean that the take-off was lost in a gap.
+_TAKEOFF_MISSING = ("take-off not found", "irregular contact", "contact too long")
+
+
+def _lost_edges(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    at_gap: np.ndarray,
+    gaps: list[tuple[float, float]],
+    next_landing: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Which edge of each contact was lost in a gap: ``"landing"``, ``"takeoff"`` or ``""``.
+
+    The landing is lost when it touches a gap (its impact may be in the gap) and the
+    take-off after it was timed; the contact is kept when it can have lasted
+    ``min_contact_ms`` (from the start of the gap to the take-off) and, for repeated hops,
+    when the previous landing and the next one are two hop periods apart (the set's median
+    period, within ``period_tolerance``): limb motion in a flight interrupted by a gap fails
+    both. The take-off is lost when the landing was timed and the fall into flight ran
+    across a gap, or when no plausible take-off was found and a gap lies between the landing
+    and the take-off found (or the next landing, or the longest plausible contact); for
+    repeated hops, its period must then be regular when the next landing is known.
+    """
+    out = np.full(len(contacts), "", dtype=object)
+    if not len(contacts) or not gaps:
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    takeoff_gap = contacts["takeoff_gap"].to_numpy(dtype=bool)
+    sets = contacts["set"].to_numpy()
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    gap_start = np.array([g[0] for g in gaps])
+    hops = settings.exercise != "rebound"
+    # The set's hop period: the median period of its plausible contacts.
+    ok = reasons == ""
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    tol = settings.period_tolerance
+
+    # Lost landings.
+    cand = at_gap & np.isfinite(takeoff) & ~takeoff_gap
+    g0 = gap_start[np.maximum(np.searchsorted(gap_start, takeoff) - 1, 0)]
+    cand &= (takeoff - g0) * 1e3 >= settings.min_contact_ms
+    if hops:
+        prev_landing = np.r_[np.nan, landing[:-1]]
+        prev_same = np.r_[False, sets[1:] == sets[:-1]]
+        with np.errstate(invalid="ignore"):
+            two = (nxt - prev_landing) / (2 * set_period)
+        cand &= prev_same & (np.abs(two - 1.0) <= tol)
+    out[cand] = "landing"
+
+    # Lost take-offs.
+    end = np.fmax(takeoff, nxt)
+    end = np.where(np.isfinite(end), end, landing + settings.contact_limit_ms / 1e3)
+    gap_in = np.searchsorted(gap_start, end) > np.searchsorted(gap_start, landing)
+    missing = (reasons == REASON_TAKEOFF_GAP) | (np.isin(reasons, _TAKEOFF_MISSING) & gap_in)
+    missing &= ~at_gap & np.isfinite(landing)
+    if hops:
+        with np.errstate(invalid="ignore"):
+            irregular = np.abs((nxt - landing) / set_period - 1.0) > tol
+        missing &= ~irregular
+    out[missing] = "takeoff"
+    return out
 
 
 def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarray:

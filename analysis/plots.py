@@ -191,8 +191,15 @@ def _break_at_gaps(
 
 
 def _spans(ax: Axes, starts: np.ndarray, ends: np.ndarray, **kwargs: object) -> PolyCollection:
-    """Shade vertical spans ``[start, end)`` over the full height of ``ax`` as one collection."""
-    verts = [[(s, 0.0), (s, 1.0), (e, 1.0), (e, 0.0)] for s, e in zip(starts, ends, strict=True)]
+    """Shade vertical spans ``[start, end)`` over the full height of ``ax`` as one collection.
+
+    A span with a missing end (NaN: an edge lost in a gap of the data) is left out.
+    """
+    verts = [
+        [(s, 0.0), (s, 1.0), (e, 1.0), (e, 0.0)]
+        for s, e in zip(starts, ends, strict=True)
+        if np.isfinite(s) and np.isfinite(e)
+    ]
     coll = PolyCollection(verts, transform=ax.get_xaxis_transform(), **kwargs)
     ax.add_collection(coll, autolim=False)
     return coll

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import TimeBase
+from analysis.settings import rate_below
 from imu.recording import RecordingMeta
 
 
@@ -70,5 +71,5 @@ def quality_report(
         "clipped_impact_share": clipped_impacts / len(hops) if len(hops) else 0.0,
         "rejected_contacts": int(rejected_contacts),
         "timing_resolution_ms": 1e3 / tb.effective_rate_hz,
-        "coarse_timing": bool(tb.effective_rate_hz < min_sample_rate_hz),
+        "coarse_timing": rate_below(tb.effective_rate_hz, min_sample_rate_hz),
     }

@@ -32,6 +32,7 @@ HOP_COLUMNS: tuple[str, ...] = (
     "impact_peak_g",  # largest |a| in the first part of the contact, g
     "impact_clipped",  # True when the impact reached the sensor's full scale
     "stiffness_kn_per_m",  # Dalleau et al. 2004 vertical stiffness, kN/m; NaN without body mass
+    "edge_lost",  # "landing" or "takeoff" when that edge fell in a gap of the data (then NaN), else ""
 )
 
 #: Per-set table, one row per set.

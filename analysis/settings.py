@@ -14,6 +14,23 @@ from typing import Any
 EXERCISES = ("hops", "rebound")
 
 
+#: A recording is sampled too slowly only when its effective rate is more than this share
+#: below ``min_sample_rate_hz``: a device clock runs up to about 1 % off its nominal rate,
+#: and lost samples make the measured rate a little lower still.
+RATE_TOLERANCE = 0.02
+
+
+def rate_below(rate_hz: float, min_sample_rate_hz: float) -> bool:
+    """Whether ``rate_hz`` (effective, Hz) is below ``min_sample_rate_hz`` beyond clock error.
+
+    Examples
+    --------
+    >>> rate_below(99.6, 100.0), rate_below(52.0, 100.0)
+    (False, True)
+    """
+    return bool(rate_hz < (1.0 - RATE_TOLERANCE) * min_sample_rate_hz)
+
+
 @dataclass(frozen=True)
 class DetectionSettings:
     """Settings of the flight detector, with documented defaults.
@@ -145,7 +162,8 @@ class AnalysisSettings:
     set_gap_s : float
         A pause longer than this without flights ends a set, in s.
     min_sample_rate_hz : float
-        Recordings sampled below this get the ``low_sample_rate`` flag, in Hz.
+        Recordings sampled below this (by more than :data:`RATE_TOLERANCE`, a device clock's
+        error) get the ``low_sample_rate`` flag, in Hz.
     max_gap_samples : float
         A time step longer than this many nominal sample periods is a gap (never bridged).
     body_mass_kg : float, optional

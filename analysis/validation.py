@@ -23,6 +23,7 @@ __all__ = [
     "agreement",
     "compare_hops",
     "detection_scores",
+    "match_hops",
     "match_landings",
 ]
 
@@ -110,6 +111,59 @@ def match_landings(
     pairs.sort()
     out = np.asarray(pairs, dtype=np.int64)
     return out[:, 0], out[:, 1]
+
+
+def match_hops(
+    reference: pd.DataFrame,
+    detected: pd.DataFrame,
+    *,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair reference and detected contacts one to one, by landing, else by take-off.
+
+    Contacts whose landings are both known are paired by landing (:func:`match_landings`).
+    A detected contact whose landing was lost in a gap of the data (``landing_s`` NaN, see
+    ``edge_lost`` in :data:`analysis.result.HOP_COLUMNS`) is then paired by take-off with
+    a reference contact not yet taken.
+
+    Parameters
+    ----------
+    reference, detected : pandas.DataFrame
+        Contacts with ``landing_s`` and ``takeoff_s`` (s) on the same time axis. A
+        reference row needs a finite landing; a detected row a finite landing or take-off.
+    tolerance_s : float
+        Largest time difference of a pair, in s (> 0).
+
+    Returns
+    -------
+    reference_index, detected_index : numpy.ndarray of int
+        Row positions of the matched pairs, sorted by reference position.
+
+    Raises
+    ------
+    ValueError
+        ``tolerance_s`` is not positive, a reference landing is not finite, or a detected
+        contact has neither a finite landing nor a finite take-off.
+    """
+    ref_land = _times("reference landing_s", reference["landing_s"].to_numpy())
+    det_land = np.asarray(detected["landing_s"].to_numpy(), dtype=float)
+    det_take = np.asarray(detected["takeoff_s"].to_numpy(), dtype=float)
+    by_landing = np.flatnonzero(np.isfinite(det_land))
+    by_takeoff = np.flatnonzero(~np.isfinite(det_land))
+    if not np.isfinite(det_take[by_takeoff]).all():
+        raise ValueError("every detected contact needs a finite landing_s or takeoff_s")
+    ri, di = match_landings(ref_land, det_land[by_landing], tolerance_s=tolerance_s)
+    di = by_landing[di]
+    if len(by_takeoff):
+        free = np.setdiff1d(np.arange(len(reference)), ri)
+        ref_take = np.asarray(reference["takeoff_s"].to_numpy(), dtype=float)[free]
+        ok = np.isfinite(ref_take)
+        rj, dj = match_landings(ref_take[ok], det_take[by_takeoff], tolerance_s=tolerance_s)
+        ri = np.r_[ri, free[ok][rj]]
+        di = np.r_[di, by_takeoff[dj]]
+        order = np.argsort(ri, kind="stable")
+        ri, di = ri[order], di[order]
+    return ri.astype(np.int64), di.astype(np.int64)
 
 
 def detection_scores(n_reference: int, n_detected: int, n_matched: int) -> dict[str, float]:
@@ -297,20 +351,19 @@ def compare_hops(
     Raises
     ------
     ValueError
-        A table lacks a required column or has a non-finite landing time, or ``tolerance_s``
-        is not positive.
+        A table lacks a required column, a reference landing is not finite, a detected
+        contact has neither landing nor take-off, or ``tolerance_s`` is not positive.
 
     Notes
     -----
-    Contacts are paired by landing time (:func:`match_landings`). A detected contact whose
+    Contacts are paired by landing time, or by take-off when the detected landing was lost in
+    a gap of the data (:func:`match_hops`). A detected contact whose
     ``flight_ms`` is NaN (no landing follows it in its set) keeps NaN in ``flight_ms`` and
     ``flight_ms_error``; :func:`agreement` leaves such pairs out. The inputs are not changed.
     """
     _check_table("reference", reference)
     _check_table("detected", detected)
-    ri, di = match_landings(
-        reference["landing_s"].to_numpy(), detected["landing_s"].to_numpy(), tolerance_s=tolerance_s
-    )
+    ri, di = match_hops(reference, detected, tolerance_s=tolerance_s)
     ref = reference.iloc[ri].reset_index(drop=True)
     det = detected.iloc[di].reset_index(drop=True)
     pairs = pd.DataFrame(index=range(len(ri)))

@@ -271,11 +271,12 @@ def _hop_table(result: HopAnalysis) -> str:
     rows = []
     for r in hops.itertuples(index=False):
         peak = fmt(r.impact_peak_g, 1) + (" (clipped)" if bool(r.impact_clipped) else "")
+        lost = getattr(r, "edge_lost", "")
         row = [
             str(int(r.set)),
             str(int(r.hop)),
-            fmt(r.landing_s, 3),
-            fmt(r.takeoff_s, 3),
+            _LOST_IN_GAP if lost == "landing" else fmt(r.landing_s, 3),
+            _LOST_IN_GAP if lost == "takeoff" else fmt(r.takeoff_s, 3),
             fmt(r.contact_ms, 0),
             fmt(r.flight_ms, 0),
             fmt(r.hop_hz, 2),
@@ -292,6 +293,10 @@ def _hop_table(result: HopAnalysis) -> str:
         f'<details id="hops"><summary>Every hop ({len(hops)} hops; click to open)</summary>'
         f'<div class="scroll">{table(rows, header)}</div></details>'
     )
+
+
+#: Table cell of an edge that fell in a gap of the data.
+_LOST_IN_GAP = '<span title="lost in a gap of the data: not timed">lost in gap</span>'
 
 
 def _quality_value(key: str, value: Any) -> str:

@@ -41,3 +41,80 @@ def test_gap_over_the_first_landing_gives_the_right_set_frequency(seed, rate_hz,
     tolerance_s = 0.015 if rate_hz >= 100 else 0.03
     assert np.abs(landings[:, None] - true[None, :]).min(axis=1).max() <= tolerance_s
     assert first not in landings
+
+
+def _set_with_lost_packets(seed, rate_hz, where):
+    """A 3 Hz set with the packets around one contact's landing or take-off removed.
+
+    ``where`` is ``"landing"`` (from 5 ms before the landing to 15 ms after the impact's
+    rise) or ``"takeoff"`` (25 ms either side of the take-off); the contact is the 8th.
+    """
+    sim = simulate_session(
+        seed,
+        sample_rate_hz=rate_hz,
+        sets=[SetSpec(hops=16, hop_hz=3.0, duty_factor=0.55, variability=0.02)],
+        artefacts=Artefacts(),
+    )
+    hop = sim.truth.iloc[7]
+    t = sim.samples["time_s"].to_numpy()
+    if where == "landing":
+        lost = (t > hop["landing_s"] - 0.005) & (t < hop["landing_s"] + 0.04)
+    else:
+        lost = (t > hop["takeoff_s"] - 0.025) & (t < hop["takeoff_s"] + 0.025)
+    samples = sim.samples.loc[~lost].reset_index(drop=True)
+    return sim, hop, analyze(samples, meta=sim.meta)
+
+
+@pytest.mark.parametrize("rate_hz", [100.0, 200.0, 800.0])
+def test_a_contact_whose_landing_is_lost_is_counted_with_its_take_off(rate_hz):
+    sim, hop, result = _set_with_lost_packets(21, rate_hz, "landing")
+    hops = result.hops
+    assert len(hops) == len(sim.truth)
+    lost = hops.loc[hops["edge_lost"] == "landing"]
+    assert len(lost) == 1
+    row = lost.iloc[0]
+    assert np.isnan(row["landing_s"]) and np.isnan(row["contact_ms"])
+    assert abs(row["takeoff_s"] - hop["takeoff_s"]) <= 0.01
+    # Its flight (take-off to the next landing) is measured; the hop before has none.
+    assert abs(row["flight_ms"] - hop["flight_ms"]) <= 10
+    before = hops.iloc[hops.index.get_loc(lost.index[0]) - 1]
+    assert np.isnan(before["flight_ms"]) and np.isfinite(before["contact_ms"])
+    assert (hops.loc[hops["edge_lost"] == "", ["landing_s", "takeoff_s"]].notna()).all().all()
+    assert result.sets["hops"].iloc[0] == len(sim.truth)
+    assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) <= 0.02
+
+
+@pytest.mark.parametrize("rate_hz", [100.0, 200.0])
+def test_a_contact_whose_take_off_is_lost_is_counted_with_its_landing(rate_hz):
+    sim, hop, result = _set_with_lost_packets(22, rate_hz, "takeoff")
+    hops = result.hops
+    assert len(hops) == len(sim.truth)
+    lost = hops.loc[hops["edge_lost"] == "takeoff"]
+    assert len(lost) == 1
+    row = lost.iloc[0]
+    assert np.isnan(row["takeoff_s"]) and np.isnan(row["contact_ms"])
+    assert np.isnan(row["flight_ms"])
+    assert abs(row["landing_s"] - hop["landing_s"]) <= 0.01
+    # The set's median contact comes from the timed contacts only.
+    timed = hops["contact_ms"].dropna()
+    assert result.sets["contact_ms"].iloc[0] == pytest.approx(timed.median())
+
+
+@pytest.mark.parametrize("seed", [23, 24, 25])
+def test_a_gap_inside_flights_adds_no_contact(seed):
+    # Packets lost in the middle of several flights: nothing to recover, nothing invented.
+    sim = simulate_session(
+        seed,
+        sample_rate_hz=800.0,
+        sets=[SetSpec(hops=16, hop_hz=2.8, duty_factor=0.5, variability=0.02)],
+        artefacts=Artefacts(messy_flight=0.8, pre_landing=0.5),
+    )
+    truth = sim.truth
+    t = sim.samples["time_s"].to_numpy()
+    lost = np.zeros(len(t), dtype=bool)
+    for _, hop in truth.iloc[2:14:3].iterrows():
+        middle = hop["takeoff_s"] + hop["flight_ms"] / 2e3
+        lost |= (t > middle - 0.007) & (t < middle + 0.007)
+    result = analyze(sim.samples.loc[~lost].reset_index(drop=True), meta=sim.meta)
+    assert len(result.hops) == len(truth)
+    assert (result.hops["edge_lost"] == "").all()

@@ -13,6 +13,7 @@ from analysis.validation import (
     agreement,
     compare_hops,
     detection_scores,
+    match_hops,
     match_landings,
 )
 from imu.errors import HopscopeWarning
@@ -190,3 +191,24 @@ def test_compare_hops_names_missing_columns():
     ref = pd.DataFrame({"landing_s": [1.0], "takeoff_s": [1.2], "contact_ms": [200.0]})
     with pytest.raises(ValueError, match=r"reference.*flight_ms"):
         compare_hops(ref, ref)
+
+
+def test_match_hops_pairs_a_lost_landing_by_its_take_off():
+    ref = pd.DataFrame({"landing_s": [1.0, 1.33, 1.66, 2.0], "takeoff_s": [1.15, 1.48, 1.81, 2.15]})
+    det = pd.DataFrame(
+        {
+            "landing_s": [1.004, np.nan, 1.663, np.nan],
+            "takeoff_s": [1.151, 1.482, np.nan, 5.0],
+        }
+    )
+    ri, di = match_hops(ref, det, tolerance_s=0.05)
+    # The second detection has no landing: paired by take-off; the last matches nothing.
+    assert ri.tolist() == [0, 1, 2]
+    assert di.tolist() == [0, 1, 2]
+
+
+def test_match_hops_refuses_a_contact_without_any_edge():
+    ref = pd.DataFrame({"landing_s": [1.0], "takeoff_s": [1.15]})
+    det = pd.DataFrame({"landing_s": [np.nan], "takeoff_s": [np.nan]})
+    with pytest.raises(ValueError, match="landing_s or takeoff_s"):
+        match_hops(ref, det)

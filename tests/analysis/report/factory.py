@@ -73,6 +73,7 @@ def make_result(
                     "impact_peak_g": 6.0 + rng.normal(0, 0.5),
                     "impact_clipped": False,
                     "stiffness_kn_per_m": np.nan,
+                    "edge_lost": "",
                 }
             )
         t = landings[-1] + period + rest_s

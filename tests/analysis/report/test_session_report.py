@@ -281,3 +281,14 @@ def test_rebound_rate_not_judged():
     assert "The set met the contact-time limit (250 ms)" in html
     assert "hop-rate target" not in html
     assert "hop rate over each set" not in html
+
+
+def test_an_edge_lost_in_a_gap_is_named_in_the_hop_table(result):
+    hops = result.hops.copy()
+    hops.loc[3, ["landing_s", "contact_ms"]] = float("nan")
+    hops.loc[3, "edge_lost"] = "landing"
+    hops.loc[7, ["takeoff_s", "contact_ms", "flight_ms"]] = float("nan")
+    hops.loc[7, "edge_lost"] = "takeoff"
+    page = render_session_report(dataclasses.replace(result, hops=hops))
+    table = page[page.index('<details id="hops">') :]
+    assert table.count("lost in gap</span>") == 2
