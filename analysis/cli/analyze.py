@@ -75,10 +75,14 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     if result.n_hops == 0:
         console.print("No hops found: no complete ground contact (landing then take-off).")
     else:
-        table = Table(
-            title=f"{result.n_hops} hops in {len(result.sets)} set(s)",
-            caption="Hz: set hop rate; contact and flight: set medians",
-        )
+        untimed = int((result.hops["edge_lost"] != "").sum())
+        caption = "Hz: set hop rate; contact and flight: set medians"
+        if untimed:
+            caption += (
+                f"; {untimed} hop(s) with a landing or take-off lost in a gap of the data"
+                " are counted but not timed"
+            )
+        table = Table(title=f"{result.n_hops} hops in {len(result.sets)} set(s)", caption=caption)
         table.add_column("set", justify="right")
         table.add_column("hops", justify="right")
         table.add_column(f"Hz (≥{s.target_hz - s.target_tolerance_hz:g})", justify="right")

@@ -207,3 +207,31 @@ def test_loader_options_for_a_generic_table(recording, tmp_path, capsys):
     code = main(["analyze", str(other), *args, "--time-units", "ms"])
     assert code == 0
     assert "24 hops in 2 set(s)" in capsys.readouterr().out
+
+
+def test_hops_with_an_edge_lost_in_a_gap_are_counted_and_left_untimed(tmp_path, capsys):
+    from imu.recording import write_recording
+    from imu.simulate import Artefacts
+
+    sim = simulate_session(
+        4002,
+        sample_rate_hz=200.0,
+        sets=[SetSpec(hops=14, hop_hz=3.0, duty_factor=0.55, variability=0.02)],
+        artefacts=Artefacts(),
+    )
+    hop = sim.truth.iloc[6]
+    t = sim.samples["time_s"].to_numpy()
+    lost = (t > hop["landing_s"] - 0.005) & (t < hop["landing_s"] + 0.04)
+    path = write_recording(
+        tmp_path / "gappy.csv", sim.samples.loc[~lost].reset_index(drop=True), sim.meta
+    )
+    hops_csv = tmp_path / "hops.csv"
+    assert main(["analyze", str(path), "--hops-csv", str(hops_csv)]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(sim.truth)} hops in 1 set(s)" in out
+    assert "1 hop(s) with a landing or take-off lost in a gap" in " ".join(out.split())
+    table = pd.read_csv(hops_csv, keep_default_na=False)
+    lost_rows = table.loc[table["edge_lost"] == "landing"]
+    assert len(lost_rows) == 1
+    assert lost_rows["landing_s"].iloc[0] == "" and lost_rows["contact_ms"].iloc[0] == ""
+    assert float(lost_rows["takeoff_s"].iloc[0]) == pytest.approx(hop["takeoff_s"], abs=0.01)
