@@ -385,13 +385,6 @@ def sniff_decimal(value: str | None, delimiter: str) -> str:
     return "," if re.fullmatch(r"\s*-?\d+,\d+([eE][-+]?\d+)?\s*", value) else "."
 
 
-def first_valid(values: np.ndarray, missing: np.ndarray) -> int | None:
-    """Index of the first value not missing."""
-    if missing.size == 0 or missing.all():
-        return None
-    return int(np.argmin(missing))
-
-
 def refuse_gravity_removed(src: Source, what: str, advice: str) -> Exception:
     """Build the error for a recognised gravity-removed export."""
     from imu.formats._normalise import GRAVITY_EXPLANATION

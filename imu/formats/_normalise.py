@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from imu.errors import HopscopeWarning
 from imu.formats._source import Source
+from imu.formats._table import Chunked, Table
 from imu.recording import ACC_COLUMNS, TIME_COLUMN, Recording, RecordingMeta
 
 #: Standard gravity, m/s² per g.
@@ -90,6 +92,64 @@ def clock_seconds_or_nan(
     if good.size:
         t[good] = relative_seconds(clock[good], ticks_per_second)
     return t
+
+
+def empty_float(n: int) -> np.ndarray:
+    """Return an uninitialised float64 array of ``n`` values from pyarrow's memory pool.
+
+    The pool keeps freed memory for reuse, while a large numpy allocation is usually mapped
+    fresh from the system and then faulted in page by page as it is first written: for the
+    columns of a file of a few MB that costs about a third of a millisecond per column. The
+    array is writable and keeps its buffer alive.
+    """
+    return np.frombuffer(pa.allocate_buffer(8 * n), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ClockTicks:
+    """An integer clock column still to be turned into seconds from its first value.
+
+    :func:`finish` converts it while filling the recording's time column (the same values as
+    :func:`relative_seconds`), without an intermediate array.
+
+    Parameters
+    ----------
+    parts : Chunked
+        The clock's values (int64), in pieces; none missing.
+    ticks_per_second : float
+        Clock ticks per second (1e9 for ns, 1e3 for ms).
+    """
+
+    parts: Chunked
+    ticks_per_second: float
+
+    def seconds(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Seconds from the first value (into ``out`` when given)."""
+        if out is None:
+            out = empty_float(self.parts.size)
+        origin = next((part[0] for part in self.parts if part.size), None)
+        pos = 0
+        for part in self.parts:
+            dst = out[pos : pos + part.size]
+            # The difference is taken in int64 (exact) and only then converted to float.
+            np.subtract(part, origin, out=dst, casting="unsafe")
+            np.divide(dst, self.ticks_per_second, out=dst)
+            pos += part.size
+        return out
+
+
+def table_clock_seconds(
+    table: Table, name: str, ticks_per_second: float
+) -> np.ndarray | ClockTicks:
+    """Return an integer clock column of a table as seconds from its first valid value.
+
+    Returns a :class:`ClockTicks` for :func:`finish` to convert when no value is missing,
+    otherwise the seconds with NaN where a value is missing (:func:`clock_seconds_or_nan`).
+    """
+    missing = table.missing[name]
+    if missing.any():
+        return clock_seconds_or_nan(table.int(name), missing, ticks_per_second)
+    return ClockTicks(table.parts(name), ticks_per_second)
 
 
 def unwrap_counter(counter: np.ndarray, bits: int) -> np.ndarray:
@@ -255,7 +315,8 @@ def time_stats(
     step : numpy.ndarray, optional
         ``numpy.diff(time_s)``, when computed already.
     longest_step : float, optional
-        The longest step, when known: the steps are then only computed when there are gaps.
+        The longest step, when known: without ``step``, the steps are then only computed when
+        there are gaps.
 
     Returns
     -------
@@ -276,7 +337,8 @@ def time_stats(
         if step is None:
             step = np.diff(time_s)
         sample = step[::stride]
-        longest_step = float(step.max())
+        if longest_step is None:
+            longest_step = float(step.max())
     # Median and spread from at most 20,000 evenly spaced steps (exact for regular sampling).
     med = float(np.median(sample))
     jitter = float(1.4826 * np.median(np.abs(sample - med))) * 1e3
@@ -412,8 +474,8 @@ def finish(
     src: Source,
     *,
     fmt: str,
-    time_s: np.ndarray,
-    acc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    time_s: np.ndarray | Chunked | ClockTicks,
+    acc: tuple[np.ndarray | Chunked, np.ndarray | Chunked, np.ndarray | Chunked],
     scale_to_g: float,
     unit: str,
     skips: Skips,
@@ -436,10 +498,12 @@ def finish(
         Where the data came from (for messages).
     fmt : str
         Format name (``RecordingMeta.source_format``).
-    time_s : numpy.ndarray
-        Sample times in s on any origin; NaN where a stamp is missing or unreadable.
-    acc : tuple of numpy.ndarray
-        Acceleration x, y, z in the source unit; NaN where missing.
+    time_s : numpy.ndarray, Chunked or ClockTicks
+        Sample times in s on any origin; NaN where a stamp is missing or unreadable. Or an
+        integer clock to convert (:class:`ClockTicks`), or a column in the parser's pieces.
+    acc : tuple of numpy.ndarray or Chunked
+        Acceleration x, y, z in the source unit; NaN where missing. Columns in the parser's
+        pieces are scaled straight into the recording's arrays.
     scale_to_g : float
         Factor from the source unit to g.
     unit : str
@@ -470,7 +534,7 @@ def finish(
 
     private_acc : bool
         The acceleration arrays belong to this call alone (made by the parser for it): they
-        may then be scaled in place.
+        may then be scaled in place. (Pieces are never changed.)
 
     Returns
     -------
@@ -508,20 +572,43 @@ _SAFE_SUM = 1e307
 
 
 def _scaled(
-    acc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    acc: tuple[np.ndarray | Chunked, ...],
     scale: float,
-    time_s: np.ndarray,
+    time_s: object,
     private: bool,
-) -> tuple[np.ndarray, ...]:
-    """Acceleration as float64 times ``scale``.
+) -> tuple[tuple[np.ndarray, ...], list[tuple[float, float]] | None]:
+    """Acceleration as float64 times ``scale``, and each axis's (max, min) when known.
 
-    When the reader says the arrays are its own (``private``), those that really are (own
-    their memory, writable, distinct from each other and from the time column) are scaled in
-    place, which saves an allocation per axis.
+    Columns in the parser's pieces are scaled piece by piece into an array of their own, and
+    each piece's extremes are taken while it is in the cache. When the reader says the arrays
+    are its own (``private``), those that really are (own their memory, writable, distinct
+    from each other and from the time column) are scaled in place, which saves an allocation
+    per axis.
     """
-    arrays = [np.asarray(a, dtype=np.float64) for a in acc]
+    if all(isinstance(a, Chunked) for a in acc):
+        axes, extremes = [], []
+        for column in acc:
+            out = empty_float(column.size)
+            highs, lows = [], []
+            pos = 0
+            for part in column:
+                if not part.size:
+                    continue
+                dst = out[pos : pos + part.size]
+                if scale == 1.0:
+                    np.copyto(dst, part, casting="unsafe")
+                else:
+                    np.multiply(part, scale, out=dst)
+                highs.append(dst.max())
+                lows.append(dst.min())
+                pos += part.size
+            axes.append(out)
+            # np.max / np.min keep a NaN of any piece (the builtins would drop it).
+            extremes.append((np.max(highs), np.min(lows)) if highs else (0.0, 0.0))
+        return tuple(axes), extremes
+    arrays = [a.join() if isinstance(a, Chunked) else np.asarray(a, dtype=np.float64) for a in acc]
     if scale == 1.0:
-        return tuple(arrays)
+        return tuple(arrays), None
     ids = {id(a) for a in arrays} | {id(time_s)}
     private = (
         private
@@ -529,18 +616,29 @@ def _scaled(
         and all(a.flags.owndata and a.flags.writeable and a.base is None for a in arrays)
     )
     if not private:
-        return tuple(a * scale for a in arrays)
+        return tuple(a * scale for a in arrays), None
     for a in arrays:
         np.multiply(a, scale, out=a)
-    return tuple(arrays)
+    return tuple(arrays), None
+
+
+def _steps(t: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Return the steps between consecutive times (``numpy.diff``), the smallest and the largest.
+
+    The extremes are NaN when there are no steps (a single time).
+    """
+    if t.size < 2:
+        return np.zeros(0), np.nan, np.nan
+    step = np.subtract(t[1:], t[:-1], out=empty_float(t.size - 1))
+    return step, float(step.min()), float(step.max())
 
 
 def _finish(
     src: Source,
     *,
     fmt: str,
-    time_s: np.ndarray,
-    acc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    time_s: np.ndarray | Chunked | ClockTicks,
+    acc: tuple[np.ndarray | Chunked, np.ndarray | Chunked, np.ndarray | Chunked],
     scale_to_g: float,
     unit: str,
     skips: Skips,
@@ -557,12 +655,20 @@ def _finish(
 ) -> Recording:
     messages = list(notes or [])
     extra = dict(extra or {})
-    ax, ay, az = _scaled(acc, scale_to_g, time_s, private_acc)
-    t = np.asarray(time_s, dtype=np.float64)
+    (ax, ay, az), extremes = _scaled(acc, scale_to_g, time_s, private_acc)
+    # Times converted or joined here are this call's own: they may be shifted in place.
+    own_t = isinstance(time_s, (ClockTicks, Chunked))
+    if isinstance(time_s, ClockTicks):
+        t = time_s.seconds()
+    elif isinstance(time_s, Chunked):
+        t = np.concatenate(time_s).astype(np.float64, copy=False)
+    else:
+        t = np.asarray(time_s, dtype=np.float64)
     n_rows = t.size
     # Each axis's extremes (reused for clipping) show in one pass without temporary arrays
     # whether every row is usable; only otherwise is the row mask built.
-    extremes = [(a.max(), a.min()) if a.size else (0.0, 0.0) for a in (ax, ay, az)]
+    if extremes is None:
+        extremes = [(a.max(), a.min()) if a.size else (0.0, 0.0) for a in (ax, ay, az)]
     bound = np.abs(np.asarray(extremes, dtype=np.float64))
     if bool(np.isfinite(bound).all()) and bool((bound < _SAFE_SUM).all()):
         bad_acc = None
@@ -603,13 +709,18 @@ def _finish(
             )
         extra["interpolated_timestamps"] = int(bad_t.sum())
     if t[0] != 0.0 or np.signbit(t[0]):  # times from a clock difference start at 0 already
-        t = t - t[0]
-    step = np.diff(t)
-    if not np.isfinite(t[-1]) or not (np.isfinite(step.sum()) or np.isfinite(step).all()):
+        if own_t and bad_t is None and t.base is None:
+            np.subtract(t, t[0], out=t)
+        else:
+            t = t - t[0]
+    step, shortest, longest = _steps(t)
+    # The extremes of the steps are NaN or infinite when any step is.
+    finite = step.size == 0 or bool(np.isfinite(shortest) and np.isfinite(longest))
+    if not np.isfinite(t[-1]) or not finite:
         raise src.error("timestamps out of range: expected times that differ by a finite amount")
     rebuilt = False
     rate_source = "nominal" if nominal_rate_hz else "stamps"
-    increasing = bool((step > 0).all())
+    increasing = step.size == 0 or bool(shortest > 0)
     if not bursty and not increasing and t.size > 2:
         # A regular clock with a few repeated or backward stamps: treat those stamps as
         # unreadable and interpolate them; many of them mean the clock is bursty.
@@ -625,6 +736,7 @@ def _finish(
                 )
                 extra["repaired_stamps"] = int(bad.sum())
                 t, step, increasing = fixed, fixed_step, True
+                longest = float(step.max())
     if t.size > 1 and (bursty or not increasing):
         anchors = _anchors(t, stamp_at, step)
         rate = fitted_rate(t, stamp_at=stamp_at, anchors=anchors)
@@ -654,14 +766,14 @@ def _finish(
         extra["time_note"] = note
         extra.update(repeated_stamps=repeats, backward_stamps=backwards)
     if rebuilt:
-        step = np.diff(t)
-        increasing = bool((step > 0).all())
+        step, shortest, longest = _steps(t)
+        increasing = step.size == 0 or bool(shortest > 0)
     if t.size > 1 and not increasing:
         raise src.error(
             "timestamps cannot be turned into strictly increasing times (values too large or "
             "too far apart for their resolution)"
         )
-    stats = time_stats(t, step=step)
+    stats = time_stats(t, step=step, longest_step=longest)
     extra.update(stats)
     extra["time_rebuilt"] = rebuilt
     extra["time_source"] = time_source

@@ -31,6 +31,25 @@ MAX_BAD_ROW_SHARE = 0.01
 _INT_PATTERN = r"^\s*[-+]?(\d{1,18}|[1-8]\d{18})\s*$"
 
 
+class Chunked(list):  # type: ignore[type-arg]
+    """One numeric column as the consecutive pieces the parser produced (numpy arrays).
+
+    The pieces are views of the parser's memory (read-only). :func:`~imu.formats._normalise.
+    finish` writes them straight into the recording's arrays, which saves joining them first.
+    """
+
+    @property
+    def size(self) -> int:
+        """Number of values in all pieces."""
+        return sum(part.size for part in self)
+
+    def join(self) -> np.ndarray:
+        """Return the column as one array (a view when there is a single piece)."""
+        if len(self) == 1:
+            return self[0]
+        return np.concatenate(self)
+
+
 @dataclass
 class Table:
     """Columns read from a delimited text file.
@@ -39,7 +58,8 @@ class Table:
     ----------
     values : dict
         Column name to a numpy array (float64 with NaN for missing, int64 with 0 for missing)
-        or, for text columns, a pyarrow ChunkedArray.
+        or, for text columns, a pyarrow ChunkedArray. Columns held in ``chunks`` are joined
+        into an array on first access.
     missing : dict
         Column name to a boolean array: the cell was empty, ``NaN`` or could not be converted.
     bad_cells : dict
@@ -52,6 +72,8 @@ class Table:
         Rows skipped because their field count differs from the header's.
     bad_row_example : str
         The text of the first such row.
+    chunks : dict
+        Numeric columns still in the parser's pieces (see :meth:`parts`).
     """
 
     values: dict[str, object]
@@ -61,8 +83,10 @@ class Table:
     rows: int = 0
     bad_rows: int = 0
     bad_row_example: str = ""
+    chunks: dict[str, Chunked] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.values = _JoinedMap(self.values, self.chunks)
         self.missing = _MissingMap(self.missing, self.values)
 
     def float(self, name: str) -> np.ndarray:
@@ -72,6 +96,43 @@ class Table:
     def int(self, name: str) -> np.ndarray:
         """Return an integer column as int64 (0 where missing; see :attr:`missing`)."""
         return self.values[name]  # type: ignore[return-value]
+
+    def parts(self, name: str) -> Chunked:
+        """Return a numeric column as pieces, without joining them (one piece once joined)."""
+        if name in self.chunks and not dict.__contains__(self.values, name):
+            return self.chunks[name]
+        return Chunked([self.values[name]])
+
+    def first_valid(self, name: str) -> object:
+        """Return the first value of a numeric column that is not missing, or None."""
+        missing = self.missing[name]
+        if missing.size == 0 or missing.all():
+            return None
+        return self.item(name, int(np.argmin(missing)))
+
+    def item(self, name: str, row: int) -> object:
+        """Return one value of a numeric column, without joining its pieces."""
+        for part in self.parts(name):
+            if row < part.size:
+                return part[row]
+            row -= part.size
+        raise IndexError(f"row {row} is beyond column {name!r}")
+
+
+class _JoinedMap(dict):  # type: ignore[type-arg]
+    """Column values; columns still in pieces are joined on first use."""
+
+    def __init__(self, values: dict[str, object], chunks: dict[str, Chunked]) -> None:
+        super().__init__(values)
+        self._chunks = chunks
+
+    def __missing__(self, name: str) -> object:
+        value = self._chunks[name].join()
+        self[name] = value
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self._chunks
 
 
 class _MissingMap(dict):  # type: ignore[type-arg]
@@ -322,16 +383,23 @@ def _read_arrow(
                 if col.null_count
                 else np.zeros(len(col), dtype=bool)
             )
-        elif kind == INT:
-            if col.null_count:
-                out.missing[name] = col.is_null().to_numpy(zero_copy_only=False)
-                col = col.fill_null(0)
-            else:
-                out.missing[name] = np.zeros(len(col), dtype=bool)
-            out.values[name] = _numpy(col)
+        elif kind == INT and col.null_count:
+            out.missing[name] = col.is_null().to_numpy(zero_copy_only=False)
+            out.values[name] = _numpy(col.fill_null(0))
         else:
-            out.values[name] = _numpy(col)
+            # Left in the parser's pieces: they are joined only if a reader needs one array,
+            # while the recording's columns are filled from them directly.
+            if kind == INT:
+                out.missing[name] = np.zeros(len(col), dtype=bool)
+            out.chunks[name] = _pieces(col)
     return out
+
+
+def _pieces(col: pa.ChunkedArray) -> Chunked:
+    """Return a numeric column's chunks as numpy arrays (nulls as NaN for floats)."""
+    if col.num_chunks == 0:
+        return Chunked([np.zeros(0, dtype=col.type.to_pandas_dtype())])
+    return Chunked(chunk.to_numpy(zero_copy_only=False) for chunk in col.chunks)
 
 
 def _numpy(col: pa.ChunkedArray) -> np.ndarray:

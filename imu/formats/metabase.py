@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from imu.formats._common import Options, find_column, iso_utc
-from imu.formats._normalise import Skips, clock_seconds_or_nan, finish
+from imu.formats._normalise import Skips, finish, table_clock_seconds
 from imu.formats._source import Source
 from imu.formats._table import FLOAT, INT, column_names, read_table
 from imu.recording import Recording
@@ -80,10 +80,8 @@ def read(src: Source, options: Options) -> Recording:
         )
         nominal = float(match["rate"])
         extra["sensor"] = match["sensor"]
-    clock = table.int(epoch)
-    missing = table.missing[epoch]
-    good = np.flatnonzero(~missing)
-    if table.bad_cells.get(epoch) or (good.size == 0 and table.rows > 0):
+    first = table.first_valid(epoch)
+    if table.bad_cells.get(epoch) or (first is None and table.rows > 0):
         row, text = table.bad_example.get(epoch, (0, ""))
         # The elapsed column is only needed now: read it on its own (the same rows are
         # skipped, so it lines up with the first read).
@@ -102,7 +100,7 @@ def read(src: Source, options: Options) -> Recording:
             t = backup.float(elapsed)  # type: ignore[arg-type]
             time_source = "elapsed (s) (epoch damaged)"
         elif nominal is not None:
-            t = np.arange(clock.size) / nominal
+            t = np.arange(table.rows) / nominal
             time_source = f"row index at the {nominal:g} Hz of the file name (epoch damaged)"
         else:
             raise src.error(
@@ -115,15 +113,15 @@ def read(src: Source, options: Options) -> Recording:
             f"in a spreadsheet): times taken from the {time_source.split(' (epoch')[0]}"
         )
     else:
-        t = clock_seconds_or_nan(clock, missing, 1e3)
+        t = table_clock_seconds(table, epoch, 1e3)
         time_source = "epoch (ms)"
-        if good.size:
-            meta.update(start_utc=iso_utc(clock[good[0]] / 1e3), time_zone="UTC")
+        if first is not None:
+            meta.update(start_utc=iso_utc(int(first) / 1e3), time_zone="UTC")
     return finish(
         src,
         fmt=NAME,
         time_s=t,
-        acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]
+        acc=tuple(table.parts(a) for a in acc),  # type: ignore[arg-type,misc]
         scale_to_g=1.0,
         unit="g",
         skips=skips,

@@ -96,7 +96,7 @@ def read(src: Source, options: Options) -> Recording:
         private_acc=True,
         fmt=NAME,
         time_s=t,
-        acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]
+        acc=tuple(table.parts(a) for a in acc),  # type: ignore[arg-type,misc]
         scale_to_g=1.0 / G0,
         unit="m/s²",
         skips=skips,

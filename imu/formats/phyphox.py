@@ -146,8 +146,8 @@ def _read_csv(src: Source, *, meta: dict[str, object], extra: dict[str, object])
         src,
         private_acc=True,
         fmt=NAME,
-        time_s=table.float(time_col),
-        acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]
+        time_s=table.parts(time_col),
+        acc=tuple(table.parts(a) for a in acc),  # type: ignore[arg-type,misc]
         scale_to_g=1.0 / G0,
         unit="m/s²",
         skips=skips,

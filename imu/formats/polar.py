@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from imu.formats._common import Options, first_valid
-from imu.formats._normalise import Skips, clock_seconds_or_nan, finish
+from imu.formats._common import Options
+from imu.formats._normalise import Skips, finish, table_clock_seconds
 from imu.formats._source import Source
 from imu.formats._table import FLOAT, INT, TEXT, column_names, read_table
 from imu.recording import Recording
@@ -75,8 +75,6 @@ def read(src: Source, options: Options) -> Recording:
     skips = Skips()
     skips.add_table(table, 2)
     notes: list[str] = []
-    clock = table.int(t_name)
-    bad_clock = table.missing[t_name]
     extra: dict[str, object] = {}
     if table.bad_cells.get(t_name):
         row, text = table.bad_example[t_name]
@@ -92,11 +90,11 @@ def read(src: Source, options: Options) -> Recording:
         time_source, bursty = "Phone timestamp (sensor clock damaged)", True
         start = None
     else:
-        t = clock_seconds_or_nan(clock, bad_clock, 1e9)
+        t = table_clock_seconds(table, t_name, 1e9)
         time_source, bursty = "sensor timestamp [ns]", False
-        first = first_valid(clock, bad_clock)
+        first = table.first_valid(t_name)
         start = (
-            (EPOCH_2000 + timedelta(microseconds=int(clock[first]) // 1000)).isoformat(
+            (EPOCH_2000 + timedelta(microseconds=int(first) // 1000)).isoformat(
                 timespec="milliseconds"
             )
             if first is not None
@@ -116,7 +114,7 @@ def read(src: Source, options: Options) -> Recording:
         private_acc=True,
         fmt=NAME,
         time_s=t,
-        acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type]
+        acc=tuple(table.parts(a) for a in acc),  # type: ignore[arg-type]
         scale_to_g=1e-3,
         unit="mg",
         skips=skips,

@@ -20,10 +20,11 @@ from imu.formats._common import Options, iso_utc, refuse_gravity_removed
 from imu.formats._normalise import (
     G0,
     GRAVITY_MISSING_G,
+    ClockTicks,
     Skips,
-    clock_seconds_or_nan,
     finish,
     quiet_magnitude,
+    table_clock_seconds,
 )
 from imu.formats._source import ZIP_ERRORS, Source, member_source, open_zip
 from imu.formats._table import FLOAT, INT, column_names, read_table
@@ -135,9 +136,8 @@ def _read_csv(
     skips = Skips()
     skips.add_table(table, 2)
     notes: list[str] = []
-    clock = table.int("time")
-    good = np.flatnonzero(~table.missing["time"])
-    if table.bad_cells.get("time") or good.size == 0:
+    first = table.first_valid("time")
+    if table.bad_cells.get("time") or first is None:
         row, text = table.bad_example.get("time", (0, ""))
         notes.append(
             f"the 'time' column is damaged (e.g. {text!r} in data row {row + 1}, as after saving "
@@ -158,22 +158,28 @@ def _read_csv(
         t = backup.float("seconds_elapsed")
         time_source = "seconds_elapsed (time damaged)"
     else:
-        t = clock_seconds_or_nan(clock, table.missing["time"], 1e9)
+        t = table_clock_seconds(table, "time", 1e9)
         time_source = "time (Unix ns)"
-        meta = {**meta, "start_utc": iso_utc(clock[good[0]] / 1e9), "time_zone": "UTC"}
-    acc = (table.float("x"), table.float("y"), table.float("z"))
+        meta = {**meta, "start_utc": iso_utc(int(first) / 1e9), "time_zone": "UTC"}
+    acc = (table.parts("x"), table.parts("y"), table.parts("z"))
     scale, unit = 1.0 / G0, "m/s²"
     kind = sensor.rsplit(".", 1)[0]
     if kind == "AccelerometerUncalibrated" and platform == "ios" and not standardised:
         scale, unit = -1.0, "g (iOS, signs flipped)"
-    ok = np.isfinite(acc[0]) & np.isfinite(acc[1]) & np.isfinite(acc[2])
-    if kind not in ("TotalAcceleration", "AccelerometerUncalibrated") and ok.any():
-        step = np.diff(t[ok]) if ok.sum() > 1 else np.array([0.01])
-        positive = step[step > 0]
-        rate = 1.0 / float(np.median(positive)) if positive.size else 100.0
-        mag = quiet_magnitude(tuple(a[ok] * scale for a in acc), rate)  # type: ignore[arg-type]
-        if mag < GRAVITY_MISSING_G:
-            raise refuse_gravity_removed(src, f"this Sensor Logger file ({sensor})", ADVICE)
+    if kind not in ("TotalAcceleration", "AccelerometerUncalibrated"):
+        # A sensor that may have gravity removed: look at the quietest second first.
+        acc = (table.float("x"), table.float("y"), table.float("z"))
+        if isinstance(t, ClockTicks):
+            t = t.seconds()
+        seconds = t
+        ok = np.isfinite(acc[0]) & np.isfinite(acc[1]) & np.isfinite(acc[2])
+        if ok.any():
+            step = np.diff(seconds[ok]) if ok.sum() > 1 else np.array([0.01])
+            positive = step[step > 0]
+            rate = 1.0 / float(np.median(positive)) if positive.size else 100.0
+            mag = quiet_magnitude(tuple(a[ok] * scale for a in acc), rate)  # type: ignore[arg-type]
+            if mag < GRAVITY_MISSING_G:
+                raise refuse_gravity_removed(src, f"this Sensor Logger file ({sensor})", ADVICE)
     return finish(
         src,
         private_acc=True,

@@ -126,7 +126,7 @@ def read(src: Source, options: Options) -> Recording:
         private_acc=True,
         fmt=NAME,
         time_s=ms / 1e3,
-        acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]
+        acc=tuple(table.parts(a) for a in acc),  # type: ignore[arg-type,misc]
         scale_to_g=scale,
         unit=unit,
         skips=skips,

@@ -176,7 +176,7 @@ def _read(
         src,
         fmt=fmt,
         time_s=t,
-        acc=tuple(table.float(a) for a in acc),  # type: ignore[arg-type,misc]
+        acc=tuple(table.parts(a) for a in acc),  # type: ignore[arg-type,misc]
         scale_to_g=1.0,
         unit="g",
         skips=skips,
