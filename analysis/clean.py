@@ -1,12 +1,20 @@
 """The time base and the raw signal: effective sample rate, gaps, clipping, magnitude.
 
-Everything here is vectorised; nothing loops over samples.
+Everything here is vectorised; nothing loops over samples. The whole-array passes of long
+recordings go block by block (each block stays in the CPU cache while it is worked on) and
+share the blocks out to a small pool of threads (numpy releases the interpreter lock in its
+loops); the results are the same as those of the plain whole-array expressions.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -16,8 +24,82 @@ logger = logging.getLogger(__name__)
 #: Fraction of the full scale from which a sample counts as clipped.
 CLIP_FRACTION = 0.995
 
-#: Samples per block in :func:`magnitude_g` (a block and its squares stay in the CPU cache).
+#: Largest block of the blocked passes, in samples (a block and its temporaries stay in the
+#: CPU cache).
 _BLOCK = 1 << 15
+
+#: Threads for the passes over long recordings.
+_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+#: Recordings shorter than this (samples) are worked on in the calling thread alone.
+_PARALLEL_MIN = 1 << 18
+
+_T = TypeVar("_T")
+
+
+def _in_parallel(tasks: Sequence[Callable[[], _T]]) -> list[_T]:
+    """Run tasks, spread over :data:`_WORKERS` threads; return their results in task order.
+
+    The calling thread runs the first task itself; the others go to a pool that lives only
+    as long as the call (no thread outlives it). An exception of any task is raised here.
+    """
+    if len(tasks) < 2 or _WORKERS < 2:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(tasks)) - 1) as pool:
+        others = [pool.submit(task) for task in tasks[1:]]
+        first = tasks[0]()
+        return [first, *(f.result() for f in others)]
+
+
+def _shares(n_blocks: int, n_samples: int) -> list[range]:
+    """Split block numbers ``0..n_blocks-1`` into one contiguous share per thread."""
+    parts = _WORKERS if n_samples >= _PARALLEL_MIN else 1
+    cuts = [round(i * n_blocks / parts) for i in range(parts + 1)]
+    return [range(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _pairwise_blocks(n: int, limit: int = _BLOCK) -> list[int]:
+    """Block boundaries that follow numpy's pairwise summation of ``n`` values.
+
+    numpy sums a contiguous float64 array by halving it (the first half rounded down to a
+    multiple of 8) until the pieces are small. Cut the same way down to at most ``limit``
+    values (``limit`` >= 128), each block's sum is that of its subtree, and
+    :func:`_pairwise_total` adds the blocks' sums up the same tree: the result equals
+    ``values.sum()`` bit for bit.
+
+    Returns
+    -------
+    list of int
+        ``[0, b1, ..., n]``: block ``j`` holds values ``bounds[j]`` to ``bounds[j + 1] - 1``.
+    """
+    bounds = [0]
+
+    def split(size: int) -> None:
+        if size <= limit:
+            bounds.append(bounds[-1] + size)
+            return
+        half = size // 2
+        half -= half % 8
+        split(half)
+        split(size - half)
+
+    split(n)
+    return bounds
+
+
+def _pairwise_total(block_sums: Sequence[float], n: int, limit: int = _BLOCK) -> float:
+    """Add the block sums of :func:`_pairwise_blocks` ``(n, limit)`` as numpy would."""
+    sums = iter(block_sums)
+
+    def node(size: int) -> float:
+        if size <= limit:
+            return next(sums)
+        half = size // 2
+        half -= half % 8
+        left = node(half)
+        return left + node(size - half)
+
+    return float(node(n))
 
 
 @dataclass(frozen=True)
@@ -93,39 +175,66 @@ def time_base(time_s: np.ndarray, *, max_gap_samples: float = 2.5) -> TimeBase:
 def _time_base(
     time_s: np.ndarray, *, max_gap_samples: float, scratch: np.ndarray | None = None
 ) -> TimeBase:
-    """:func:`time_base`, with the time steps computed into ``scratch`` when it is given.
+    """:func:`time_base`, in one blocked pass over the times without an array of steps.
 
-    ``scratch`` (float64, at least ``len(time_s) - 1`` long) saves a large allocation when
-    the caller needs an array of that size next (its content is then overwritten).
+    The steps are taken block by block (:func:`_pairwise_blocks`), each block's smallest,
+    largest and sum while it is in the CPU cache, the blocks shared out to threads for a long
+    recording; only blocks holding a gap are looked at again. The results equal those of the
+    plain expressions on ``numpy.diff(time_s)``. ``scratch`` is not needed any more and
+    ignored (callers that pass it need not change).
     """
     time_s = np.asarray(time_s, dtype=np.float64)
     if time_s.ndim != 1 or len(time_s) < 2:
         raise ValueError(f"`time_s` must be 1-D with at least 2 samples, got shape {time_s.shape}")
     if not max_gap_samples > 1:
         raise ValueError(f"`max_gap_samples` must be greater than 1, got {max_gap_samples!r}")
-    if scratch is None:
-        step = np.diff(time_s)
-    else:
-        step = np.subtract(time_s[1:], time_s[:-1], out=scratch[: len(time_s) - 1])
-    # Two reductions instead of two boolean arrays: the smallest step is NaN when any is
-    # (a NaN time makes its steps NaN) and must be positive; the largest must be finite.
-    shortest, longest = float(step.min()), float(step.max())
+    n_steps = len(time_s) - 1
+    bounds = _pairwise_blocks(n_steps)
+
+    def scan(blocks: range) -> np.ndarray:
+        """Smallest, largest and sum of the steps of each block (rows 0, 1, 2)."""
+        out = np.empty((3, len(blocks)), dtype=np.float64)
+        buffer = np.empty(_BLOCK, dtype=np.float64)
+        for k, j in enumerate(blocks):
+            a, b = bounds[j], bounds[j + 1]
+            step = np.subtract(time_s[a + 1 : b + 1], time_s[a:b], out=buffer[: b - a])
+            out[0, k] = np.minimum.reduce(step)
+            out[1, k] = np.maximum.reduce(step)
+            out[2, k] = np.add.reduce(step)
+        return out
+
+    found = np.concatenate(
+        _in_parallel(
+            [lambda blocks=blocks: scan(blocks) for blocks in _shares(len(bounds) - 1, n_steps)]
+        ),
+        axis=1,
+    )
+    # The smallest step is NaN when any is (a NaN time makes its steps NaN) and must be
+    # positive; the largest must be finite.
+    shortest, longest = float(found[0].min()), float(found[1].max())
     if not (shortest > 0 and np.isfinite(longest)):
         raise ValueError("`time_s` must be finite and strictly increasing")
     # Medians from at most ~200 000 evenly spread steps: as good, and fast on long recordings.
-    sub = step[:: max(1, len(step) // 200_000)]
+    stride = max(1, n_steps // 200_000)
+    sub = time_s[1::stride] - time_s[:-1:stride]
     period = float(np.median(sub))
-    if longest > max_gap_samples * period:
-        gap_index = np.flatnonzero(step > max_gap_samples * period)
-    else:  # no gap: no full pass to look for one
+    limit = max_gap_samples * period
+    if longest > limit:
+        # Only the blocks whose largest step is a gap are looked at again.
+        parts = []
+        for j in np.flatnonzero(found[1] > limit).tolist():
+            a, b = bounds[j], bounds[j + 1]
+            parts.append(a + np.flatnonzero(time_s[a + 1 : b + 1] - time_s[a:b] > limit))
+        gap_index = np.concatenate(parts)
+    else:  # no gap
         gap_index = np.zeros(0, dtype=np.intp)
-    n_regular = len(step) - len(gap_index)
-    effective_period = (
-        float(step.sum() - step[gap_index].sum()) / n_regular if n_regular else period
-    )
-    sub = sub[sub <= max_gap_samples * period]
+    gap_step = time_s[gap_index + 1] - time_s[gap_index]
+    n_regular = n_steps - len(gap_index)
+    total = _pairwise_total(found[2], n_steps)  # == numpy.diff(time_s).sum()
+    effective_period = float(total - gap_step.sum()) / n_regular if n_regular else period
+    sub = sub[sub <= limit]
     mad = float(np.median(np.abs(sub - period))) if len(sub) else 0.0
-    lost = int(np.maximum(np.rint(step[gap_index] / effective_period) - 1, 0).sum())
+    lost = int(np.maximum(np.rint(gap_step / effective_period) - 1, 0).sum())
     return TimeBase(
         effective_rate_hz=1.0 / effective_period,
         median_period_s=period,
@@ -154,26 +263,44 @@ def magnitude_g(samples: pd.DataFrame) -> np.ndarray:
 
 def _magnitude_into(samples: pd.DataFrame, out: np.ndarray | None = None) -> np.ndarray:
     """:func:`magnitude_g`, written into ``out`` (float64, one per sample) when given."""
+    return _magnitude_top(samples, out)[0]
+
+
+def _magnitude_top(
+    samples: pd.DataFrame, out: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """:func:`magnitude_g` (into ``out`` when given) and its largest value (NaN if any is)."""
     ax = samples["ax_g"].to_numpy(dtype=np.float64)
     ay = samples["ay_g"].to_numpy(dtype=np.float64)
     az = samples["az_g"].to_numpy(dtype=np.float64)
     n = len(ax)
     if out is None:
         out = np.empty(n, dtype=np.float64)
-    # Block by block into the one output array, so that each block's squares stay in the
-    # CPU cache: the same operations in the same order (the same values) as
-    # ``sqrt(ax * ax + ay * ay + az * az)``, with one pass over memory instead of five.
-    square = np.empty(min(n, _BLOCK), dtype=np.float64)
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        o, sq = out[start:stop], square[: stop - start]
-        np.multiply(ax[start:stop], ax[start:stop], out=o)
-        np.multiply(ay[start:stop], ay[start:stop], out=sq)
-        np.add(o, sq, out=o)
-        np.multiply(az[start:stop], az[start:stop], out=sq)
-        np.add(o, sq, out=o)
-        np.sqrt(o, out=o)
-    return out
+    if n == 0:
+        return out, float("nan")
+    n_blocks = -(-n // _BLOCK)
+
+    def fill(blocks: range) -> float:
+        # Block by block into the one output array, so that each block's squares stay in the
+        # CPU cache: the same operations in the same order (the same values) as
+        # ``sqrt(ax * ax + ay * ay + az * az)``, with one pass over memory instead of five.
+        square = np.empty(min(n, _BLOCK), dtype=np.float64)
+        top = np.empty(len(blocks), dtype=np.float64)
+        for k, j in enumerate(blocks):
+            start, stop = j * _BLOCK, min((j + 1) * _BLOCK, n)
+            o, sq = out[start:stop], square[: stop - start]
+            np.multiply(ax[start:stop], ax[start:stop], out=o)
+            np.multiply(ay[start:stop], ay[start:stop], out=sq)
+            np.add(o, sq, out=o)
+            np.multiply(az[start:stop], az[start:stop], out=sq)
+            np.add(o, sq, out=o)
+            np.sqrt(o, out=o)
+            top[k] = np.maximum.reduce(o)
+        return float(np.maximum.reduce(top))
+
+    tops = _in_parallel([lambda blocks=blocks: fill(blocks) for blocks in _shares(n_blocks, n)])
+    # (The largest is NaN when any block's is: the maximum propagates NaN.)
+    return out, float(np.maximum.reduce(np.asarray(tops)))
 
 
 def clipped_samples(

@@ -1,8 +1,17 @@
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.clean import clipped_samples, magnitude_g, time_base
+from analysis.clean import (
+    _magnitude_top,
+    _pairwise_blocks,
+    _pairwise_total,
+    clipped_samples,
+    magnitude_g,
+    time_base,
+)
 
 
 class TestTimeBase:
@@ -78,3 +87,76 @@ class TestClipped:
         df = pd.DataFrame({"ax_g": [0.0], "ay_g": [0.0], "az_g": [1.0]})
         with pytest.raises(ValueError, match="range_g"):
             clipped_samples(df, range_g=0)
+
+
+def _plain_time_base(time_s: np.ndarray, max_gap_samples: float = 2.5) -> tuple:
+    """The time base from the plain whole-array expressions (the reference)."""
+    step = np.diff(time_s)
+    sub = step[:: max(1, len(step) // 200_000)]
+    period = float(np.median(sub))
+    gap_index = np.flatnonzero(step > max_gap_samples * period)
+    n_regular = len(step) - len(gap_index)
+    effective = float(step.sum() - step[gap_index].sum()) / n_regular
+    sub = sub[sub <= max_gap_samples * period]
+    mad = float(np.median(np.abs(sub - period)))
+    lost = int(np.maximum(np.rint(step[gap_index] / effective) - 1, 0).sum())
+    return 1.0 / effective, period, 1.4826 * mad * 1e3, gap_index.tolist(), lost
+
+
+class TestBlockedPasses:
+    """The blocked, threaded passes give exactly what the plain expressions give."""
+
+    @pytest.mark.parametrize(
+        ("n", "rate_hz", "jitter", "gaps"),
+        [
+            (2, 100.0, 0.0, 0),
+            (129, 52.3, 0.1, 0),
+            (40_000, 100.0, 0.1, 3),
+            (300_001, 1000.0, 0.0, 0),  # long enough for the threads
+            (700_000, 416.0, 0.2, 5),
+        ],
+    )
+    def test_time_base_equals_plain_expressions(self, n, rate_hz, jitter, gaps):
+        rng = np.random.default_rng(n)
+        t = np.arange(n) / rate_hz + rng.normal(0, jitter / rate_hz, n)
+        t.sort()
+        for i in rng.integers(1, n, gaps) if n > 2 else []:
+            t[i:] += rng.uniform(3, 40) / rate_hz
+        tb = time_base(t)
+        got = (tb.effective_rate_hz, tb.median_period_s, tb.jitter_ms, tb.gap_index.tolist())
+        assert (*got, tb.lost_samples) == _plain_time_base(t)  # bit for bit
+        assert tb.gap_index.dtype == np.intp
+
+    @pytest.mark.parametrize("where", [5, 150_000, 299_998])
+    def test_time_going_back_found_in_any_block(self, where):
+        t = np.arange(300_000) / 1000.0
+        t[where] = t[where - 1]
+        with pytest.raises(ValueError, match="strictly increasing"):
+            time_base(t)
+        t[where] = np.nan
+        with pytest.raises(ValueError, match="finite"):
+            time_base(t)
+
+    @pytest.mark.parametrize("n", [1, 127, 128, 129, 40_000, 1_000_003])
+    def test_pairwise_blocks_sum_like_numpy(self, n):
+        values = np.random.default_rng(n).lognormal(size=n)
+        bounds = _pairwise_blocks(n, 1024)
+        assert bounds[0] == 0 and bounds[-1] == n
+        sums = [values[a:b].sum() for a, b in itertools.pairwise(bounds)]
+        assert _pairwise_total(sums, n, 1024) == values.sum()
+
+    @pytest.mark.parametrize("n", [0, 3, 70_000, 300_001])
+    def test_magnitude_equals_plain_expression(self, n):
+        rng = np.random.default_rng(n)
+        df = pd.DataFrame({c: rng.normal(0, 4, n) for c in ("ax_g", "ay_g", "az_g")})
+        ax, ay, az = (df[c].to_numpy() for c in ("ax_g", "ay_g", "az_g"))
+        plain = np.sqrt(ax * ax + ay * ay + az * az)
+        mag, top = _magnitude_top(df)
+        assert np.array_equal(mag, plain)
+        assert np.array_equal(magnitude_g(df), plain)
+        if not n:
+            assert np.isnan(top)
+            return
+        assert top == plain.max()
+        df.iloc[n // 2, 1] = np.nan  # NaN anywhere makes the largest NaN
+        assert np.isnan(_magnitude_top(df)[1])
