@@ -94,15 +94,38 @@ def clock_seconds_or_nan(
     return t
 
 
-def empty_float(n: int) -> np.ndarray:
-    """Return an uninitialised float64 array of ``n`` values from pyarrow's memory pool.
+def empty_array(n: int, dtype: type = np.float64) -> np.ndarray:
+    """Return an uninitialised array of ``n`` values from pyarrow's memory pool.
 
     The pool keeps freed memory for reuse, while a large numpy allocation is usually mapped
     fresh from the system and then faulted in page by page as it is first written: for the
     columns of a file of a few MB that costs about a third of a millisecond per column. The
     array is writable and keeps its buffer alive.
     """
-    return np.frombuffer(pa.allocate_buffer(8 * n), dtype=np.float64)
+    kind = np.dtype(dtype)
+    return np.frombuffer(pa.allocate_buffer(kind.itemsize * n), dtype=kind)
+
+
+def empty_float(n: int) -> np.ndarray:
+    """Return an uninitialised float64 array of ``n`` values (see :func:`empty_array`)."""
+    return empty_array(n, np.float64)
+
+
+def repeat_runs(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``numpy.repeat(values, counts)`` for counts of at least 1, in pooled memory.
+
+    Each row's run is numbered by a running sum of run starts, and the values are gathered
+    by that number: the same values as ``numpy.repeat``, without fresh pages.
+    """
+    counts = np.asarray(counts)
+    if counts.size == 0 or counts.min() < 1:
+        return np.repeat(values, counts)
+    n = int(counts.sum())
+    run = empty_array(n, np.int64)
+    run.fill(0)
+    run[np.cumsum(counts[:-1])] = 1
+    np.cumsum(run, out=run)
+    return np.take(values, run, out=empty_array(n, np.asarray(values).dtype))
 
 
 @dataclass(frozen=True)
@@ -161,8 +184,10 @@ def unwrap_counter(counter: np.ndarray, bits: int) -> np.ndarray:
     if c.size < 2:
         return c.copy()
     span = np.int64(1) << bits
-    step = np.diff(c)
-    wraps = np.concatenate([[0], np.cumsum(step < -(span // 2))])
+    back = np.diff(c) < -(span // 2)
+    if not back.any():  # nothing wrapped
+        return c.copy() if c is counter else c
+    wraps = np.concatenate([[0], np.cumsum(back)])
     return c + wraps * span
 
 
@@ -576,25 +601,26 @@ def _scaled(
     scale: float,
     time_s: object,
     private: bool,
+    out: list[np.ndarray] | None = None,
 ) -> tuple[tuple[np.ndarray, ...], list[tuple[float, float]] | None]:
     """Acceleration as float64 times ``scale``, and each axis's (max, min) when known.
 
-    Columns in the parser's pieces are scaled piece by piece into an array of their own, and
-    each piece's extremes are taken while it is in the cache. When the reader says the arrays
-    are its own (``private``), those that really are (own their memory, writable, distinct
-    from each other and from the time column) are scaled in place, which saves an allocation
-    per axis.
+    Columns in the parser's pieces are scaled piece by piece into an array of their own (or
+    into ``out``), and each piece's extremes are taken while it is in the cache. When the
+    reader says the arrays are its own (``private``), those that really are (own their
+    memory, writable, distinct from each other and from the time column) are scaled in
+    place, which saves an allocation per axis.
     """
     if all(isinstance(a, Chunked) for a in acc):
         axes, extremes = [], []
-        for column in acc:
-            out = empty_float(column.size)
+        for i, column in enumerate(acc):
+            dest = empty_float(column.size) if out is None else out[i]
             highs, lows = [], []
             pos = 0
             for part in column:
                 if not part.size:
                     continue
-                dst = out[pos : pos + part.size]
+                dst = dest[pos : pos + part.size]
                 if scale == 1.0:
                     np.copyto(dst, part, casting="unsafe")
                 else:
@@ -602,7 +628,7 @@ def _scaled(
                 highs.append(dst.max())
                 lows.append(dst.min())
                 pos += part.size
-            axes.append(out)
+            axes.append(dest)
             # np.max / np.min keep a NaN of any piece (the builtins would drop it).
             extremes.append((np.max(highs), np.min(lows)) if highs else (0.0, 0.0))
         return tuple(axes), extremes
@@ -620,6 +646,27 @@ def _scaled(
     for a in arrays:
         np.multiply(a, scale, out=a)
     return tuple(arrays), None
+
+
+def _new_block(time_s: object, acc: tuple[object, ...]) -> np.ndarray | None:
+    """Return a new (4, n) block for time and the axes, when all come in pieces (or a clock)."""
+    if not (isinstance(time_s, (ClockTicks, Chunked)) and all(isinstance(a, Chunked) for a in acc)):
+        return None
+    n = time_s.parts.size if isinstance(time_s, ClockTicks) else time_s.size
+    if any(a.size != n for a in acc):  # type: ignore[attr-defined]
+        return None
+    return empty_float(4 * n).reshape(4, n)
+
+
+def _joined(parts: Chunked, out: np.ndarray | None = None) -> np.ndarray:
+    """Pieces of a column joined into one float64 array (``out`` when given)."""
+    if out is None:
+        out = empty_float(parts.size)
+    pos = 0
+    for part in parts:
+        np.copyto(out[pos : pos + part.size], part, casting="unsafe")
+        pos += part.size
+    return out
 
 
 def _steps(t: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -655,13 +702,19 @@ def _finish(
 ) -> Recording:
     messages = list(notes or [])
     extra = dict(extra or {})
-    (ax, ay, az), extremes = _scaled(acc, scale_to_g, time_s, private_acc)
+    # Time and acceleration all in pieces (or a clock) go straight into the rows of one
+    # block, which becomes the sample table as it is.
+    block = _new_block(time_s, acc)
+    rows = None if block is None else [block[i] for i in range(4)]
+    (ax, ay, az), extremes = _scaled(
+        acc, scale_to_g, time_s, private_acc, out=None if rows is None else rows[1:]
+    )
     # Times converted or joined here are this call's own: they may be shifted in place.
     own_t = isinstance(time_s, (ClockTicks, Chunked))
     if isinstance(time_s, ClockTicks):
-        t = time_s.seconds()
+        t = time_s.seconds(out=None if rows is None else rows[0])
     elif isinstance(time_s, Chunked):
-        t = np.concatenate(time_s).astype(np.float64, copy=False)
+        t = _joined(time_s, out=None if rows is None else rows[0])
     else:
         t = np.asarray(time_s, dtype=np.float64)
     n_rows = t.size
@@ -682,6 +735,7 @@ def _finish(
         )
         keep = ~bad_acc
         ax, ay, az, t = ax[keep], ay[keep], az[keep], t[keep]
+        own_t = True
     if t.size == 0:
         raise src.error(
             f"no samples with acceleration: expected data rows after the header ({n_rows} rows read)"
@@ -701,7 +755,7 @@ def _finish(
         after = idx > good[-1]
         filled[before] = t[good[0]] - (good[0] - idx[before]) * slope
         filled[after] = t[good[-1]] + (idx[after] - good[-1]) * slope
-        t = filled
+        t, own_t = filled, True
         if not sparse_time:
             messages.append(
                 f"{int(bad_t.sum())} missing or unreadable timestamps were interpolated from "
@@ -709,7 +763,7 @@ def _finish(
             )
         extra["interpolated_timestamps"] = int(bad_t.sum())
     if t[0] != 0.0 or np.signbit(t[0]):  # times from a clock difference start at 0 already
-        if own_t and bad_t is None and t.base is None:
+        if own_t:
             np.subtract(t, t[0], out=t)
         else:
             t = t - t[0]
@@ -818,9 +872,13 @@ def _finish(
         fields["lost_samples"] = int(lost)
     fields = {k: v for k, v in fields.items() if v is not None}
     record = RecordingMeta(source_format=fmt, **fields, extra=extra)
-    samples = pd.DataFrame(
-        {TIME_COLUMN: t, ACC_COLUMNS[0]: ax, ACC_COLUMNS[1]: ay, ACC_COLUMNS[2]: az}, copy=False
-    )
+    if rows is not None and all(a is r for a, r in zip((t, ax, ay, az), rows, strict=True)):
+        samples = pd.DataFrame(block.T, columns=[TIME_COLUMN, *ACC_COLUMNS], copy=False)
+    else:
+        samples = pd.DataFrame(
+            {TIME_COLUMN: t, ACC_COLUMNS[0]: ax, ACC_COLUMNS[1]: ay, ACC_COLUMNS[2]: az},
+            copy=False,
+        )
     for message in messages:
         warnings.warn(f"{src.name}: {message}", HopscopeWarning, stacklevel=4)
     return Recording(samples, record, source=src.name)

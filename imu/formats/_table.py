@@ -396,10 +396,19 @@ def _read_arrow(
 
 
 def _pieces(col: pa.ChunkedArray) -> Chunked:
-    """Return a numeric column's chunks as numpy arrays (nulls as NaN for floats)."""
+    """Return a numeric column's chunks as numpy arrays (nulls as NaN for floats).
+
+    Floats with empty cells are filled with NaN by pyarrow (in its memory pool) so that the
+    arrays are views of pyarrow's memory like the others.
+    """
     if col.num_chunks == 0:
         return Chunked([np.zeros(0, dtype=col.type.to_pandas_dtype())])
-    return Chunked(chunk.to_numpy(zero_copy_only=False) for chunk in col.chunks)
+    parts = Chunked()
+    for chunk in col.chunks:
+        if chunk.null_count and pa.types.is_floating(chunk.type):
+            chunk = pc.fill_null(chunk, np.nan)
+        parts.append(chunk.to_numpy(zero_copy_only=False))
+    return parts
 
 
 def _numpy(col: pa.ChunkedArray) -> np.ndarray:

@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from imu.formats._common import Options, find_column
-from imu.formats._normalise import G0, Skips, finish, unwrap_counter
+from imu.formats._normalise import G0, Skips, finish, repeat_runs, unwrap_counter
 from imu.formats._source import Source
 from imu.formats._table import FLOAT, column_names, read_table
 from imu.recording import Recording
@@ -62,13 +62,20 @@ def read(src: Source, options: Options) -> Recording:
     )
     skips = Skips()
     skips.add_table(table, 2)
-    stamped = ~table.missing[t_col]
-    idx = np.flatnonzero(stamped)
-    t = np.full(table.rows, np.nan)
+    # The stamped rows and their stamps, piece by piece (most cells are empty).
+    idx_parts, raw_parts, pos = [], [], 0
+    for part in table.parts(t_col):
+        at = np.flatnonzero(~np.isnan(part))
+        idx_parts.append(at + pos)
+        raw_parts.append(part[at])
+        pos += part.size
+    idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, dtype=np.int64)
     extra: dict[str, object] = {}
     notes: list[str] = []
-    if idx.size:
-        raw = table.float(t_col)[idx]
+    if not idx.size:
+        t = np.full(table.rows, np.nan)
+    else:
+        raw = np.concatenate(raw_parts)
         if not (np.abs(raw) < 2**53).all():
             raise src.error("expected packet stamps in ms (whole numbers)", column=t_col)
         ms = unwrap_counter(np.round(raw).astype(np.int64), 32)
@@ -78,7 +85,7 @@ def read(src: Source, options: Options) -> Recording:
         # (Rows before the first stamp take the first packet's.)
         rows_per_packet = np.diff(idx, append=table.rows)
         rows_per_packet[0] += idx[0]
-        t = np.repeat(stamps, rows_per_packet)
+        t = repeat_runs(stamps, rows_per_packet)
         per_packet = table.rows / idx.size
         extra.update(packets=int(idx.size), samples_per_packet=round(per_packet, 3))
         if per_packet < 1.5 and _ANDROID.match(head.first_line.strip()):
