@@ -13,9 +13,10 @@ import json
 import math
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 import pandas as pd
@@ -266,7 +267,11 @@ def _all_finite(values: np.ndarray) -> bool:
 
 
 def _check_values(
-    columns: dict[str, np.ndarray], source: str, *, finite: frozenset[str] = frozenset()
+    columns: dict[str, np.ndarray],
+    source: str,
+    *,
+    finite: frozenset[str] = frozenset(),
+    step_range: tuple[float, float] | None = None,
 ) -> float | None:
     """Check that every value is finite and time strictly increases (columns in order).
 
@@ -278,6 +283,8 @@ def _check_values(
         Name used in error messages.
     finite : frozenset of str
         Columns already known to hold only finite values.
+    step_range : tuple of float, optional
+        The shortest and longest time step (:func:`_step_range`), when already taken.
 
     Returns
     -------
@@ -302,7 +309,7 @@ def _check_values(
     t = columns[TIME_COLUMN]
     if len(t) < 2:
         return None
-    shortest, longest = _step_range(t)
+    shortest, longest = _step_range(t) if step_range is None else step_range
     if not shortest > 0:
         step = np.diff(t)
         bad = int(np.flatnonzero(step <= 0)[0]) + 1
@@ -384,11 +391,11 @@ def _read_recording(
     header = [h.strip() for h in header_line.split(",")]
     # Header problems first: they give the clearest message.
     validate_header(header, source=source)
-    columns, finite, extremes = _read_columns(path, header, source)
+    columns, finite, extremes, step_range = _read_columns(path, header, source)
     if not len(columns[header[0]]):
         raise InvalidRecordingError(source, "no samples: expected at least one data row")
     ordered = {c: columns[c] for c in KNOWN_COLUMNS if c in columns}
-    longest = _check_values(ordered, source, finite=finite)
+    longest = _check_values(ordered, source, finite=finite, step_range=step_range)
     samples = pd.DataFrame(ordered, copy=False)
     meta = read_sidecar(sidecar_path(path)) if sidecar_path(path).is_file() else RecordingMeta()
     if meta.source_format is None:
@@ -404,13 +411,39 @@ def validate_header(header: list[str], *, source: str) -> None:
         raise InvalidRecordingError(source, f"column {dup!r} appears twice", line=1, column=dup)
 
 
+#: Threads that join and check the columns of a large file (numpy and pyarrow release the
+#: interpreter lock while they copy and reduce).
+_JOIN_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+#: Rows from which the columns are joined in parallel.
+_PARALLEL_ROWS = 1 << 18
+
+
+class _Column(NamedTuple):
+    """A column joined into one array, and what was learnt about it on the way."""
+
+    values: np.ndarray
+    #: Every value is known to be finite.
+    finite: bool
+    #: ``(max, min)`` of a finite acceleration column, else None.
+    extremes: tuple[float, float] | None
+    #: Shortest and longest step of a finite time column, else None.
+    step_range: tuple[float, float] | None
+
+
 def _read_columns(
     path: Path, header: list[str], source: str
-) -> tuple[dict[str, np.ndarray], frozenset[str], dict[str, tuple[float, float]]]:
+) -> tuple[
+    dict[str, np.ndarray],
+    frozenset[str],
+    dict[str, tuple[float, float]],
+    tuple[float, float] | None,
+]:
     """Read the CSV fast with pyarrow, straight to numpy; on failure, find the first bad line.
 
-    Returns the columns (float64), the names of those known to hold only finite values and
-    the ``(max, min)`` of the acceleration columns that hold only finite values.
+    Returns the columns (float64), the names of those known to hold only finite values, the
+    ``(max, min)`` of the acceleration columns that hold only finite values, and the shortest
+    and longest time step when the time column holds only finite values (else None).
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -425,40 +458,53 @@ def _read_columns(
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         _locate_bad_cell(path, header, source)
         raise InvalidRecordingError(source, "cannot be read as a numeric CSV table") from None
-    columns: dict[str, np.ndarray] = {}
+
+    def join(name: str) -> _Column:
+        return _join_chunks(table.column(name), acc=name in ACC_COLUMNS, time=name == TIME_COLUMN)
+
     # Empty cells arrive as NaN (null); report them with their place. A finite sum (or
     # finite extremes, which the clipping count needs anyway) means every value is finite,
     # so only a column with NaN or infinity is looked at cell by cell. Sums and extremes are
-    # taken chunk by chunk while the chunks are joined, when each chunk is in the CPU cache.
+    # taken chunk by chunk while the chunks are joined, when each chunk is in the CPU cache;
+    # the columns of a large file are joined in parallel.
+    if table.num_rows >= _PARALLEL_ROWS and _JOIN_WORKERS > 1:
+        with ThreadPoolExecutor(max_workers=_JOIN_WORKERS) as pool:
+            joined = list(pool.map(join, header))
+    else:
+        joined = [join(name) for name in header]
+    columns: dict[str, np.ndarray] = {}
     finite: set[str] = set()
     extremes: dict[str, tuple[float, float]] = {}
-    for name in header:
-        col, ok, ext = _join_chunks(table.column(name), acc=name in ACC_COLUMNS)
-        columns[name] = col
-        if ok:
+    step_range = None
+    for name, col in zip(header, joined, strict=True):
+        columns[name] = col.values
+        if col.finite:
             finite.add(name)
-            if ext is not None:
-                extremes[name] = ext
+            if col.extremes is not None:
+                extremes[name] = col.extremes
+            if col.step_range is not None:
+                step_range = col.step_range
             continue
-        nan = np.isnan(col)
+        nan = np.isnan(col.values)
         if nan.any():
             bad = int(np.flatnonzero(nan)[0])
             raise InvalidRecordingError(
                 source, "expected a number, got an empty cell or NaN", line=bad + 2, column=name
             )
-    return columns, frozenset(finite), extremes
+    return columns, frozenset(finite), extremes, step_range
 
 
-def _join_chunks(column: Any, *, acc: bool) -> tuple[np.ndarray, bool, tuple[float, float] | None]:
+def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
     """Join a pyarrow column's chunks into one float64 array, checking them on the way.
 
-    Returns the array, whether every value is known to be finite (finite extremes for an
-    acceleration column, a finite sum for the others) and, for a finite acceleration column,
-    its ``(max, min)``.
+    Every value is known to be finite when an acceleration column has finite extremes, or
+    another column a finite sum; the extremes are kept for an acceleration column, and the
+    shortest and longest step (:func:`_step_range`) taken for a finite time column
+    (``time``).
     """
     chunks = [c.to_numpy(zero_copy_only=False) for c in column.chunks]
     if not chunks:
-        return np.zeros(0, dtype=np.float64), True, None
+        return _Column(np.zeros(0, dtype=np.float64), True, None, None)
     if len(chunks) == 1:
         out = chunks[0]
     else:
@@ -482,10 +528,12 @@ def _join_chunks(column: Any, *, acc: bool) -> tuple[np.ndarray, bool, tuple[flo
     if acc:
         if not out.size:
             # (An empty acceleration column: checked like any other below.)
-            return out, bool(np.isfinite(out.sum())), None
+            return _Column(out, bool(np.isfinite(out.sum())), None, None)
         if ok:
-            return out, True, (max(highs), min(lows))
-    return out, ok, None
+            return _Column(out, True, (max(highs), min(lows)), None)
+    if time and ok and len(out) >= 2:
+        return _Column(out, ok, None, _step_range(out))
+    return _Column(out, ok, None, None)
 
 
 def _locate_bad_cell(path: Path, header: list[str], source: str) -> None:

@@ -147,3 +147,59 @@ class TestWriter:
         assert repair_recording(path) == len("0.01,0,0")
         assert len(read_recording(path).samples) == 1
         assert repair_recording(path) == 0
+
+
+@pytest.fixture(scope="module")
+def large_lines() -> list[str]:
+    """Lines of a recording of several 1 MB blocks (each column comes in many chunks)."""
+    n = 120_000
+    t = np.arange(n) / 1000.0
+    rng = np.random.default_rng(3)
+    acc = rng.normal(0, 2, (n, 3))
+    acc[5000, 2] = 15.5
+    table = np.column_stack([t, acc])
+    return ["time_s,ax_g,ay_g,az_g", *(",".join(f"{v:.6f}" for v in row) for row in table)]
+
+
+class TestLargeFile:
+    """Files of many pyarrow blocks: columns joined in parallel, chunk by chunk."""
+
+    @pytest.fixture(autouse=True)
+    def parallel(self, monkeypatch):
+        import imu.recording as recording
+
+        monkeypatch.setattr(recording, "_PARALLEL_ROWS", 1)
+
+    def test_values_and_checks_as_read_one_column_at_a_time(
+        self, tmp_path, large_lines, monkeypatch
+    ):
+        import imu.recording as recording
+
+        path = _write(tmp_path, "\n".join(large_lines) + "\n")
+        rec, longest, extremes = recording._read_recording(path)
+        monkeypatch.setattr(recording, "_JOIN_WORKERS", 1)
+        alone, longest_alone, extremes_alone = recording._read_recording(path)
+        pd.testing.assert_frame_equal(rec.samples, alone.samples, check_exact=True)
+        assert longest == longest_alone == pytest.approx(0.001)
+        assert extremes == extremes_alone
+        assert extremes["az_g"][0] == 15.5
+        expected = pd.read_csv(path)
+        pd.testing.assert_frame_equal(rec.samples, expected, check_exact=True)
+
+    @pytest.mark.parametrize("row", [10, 60_000, 119_990])
+    def test_time_going_back_found_in_any_chunk(self, tmp_path, large_lines, row):
+        bad = list(large_lines)
+        bad[row + 1] = bad[row].split(",")[0] + ",0,0,1"  # repeats the previous time
+        path = _write(tmp_path, "\n".join(bad) + "\n")
+        with pytest.raises(InvalidRecordingError, match=f"line {row + 2}.*repeats"):
+            read_recording(path)
+
+    @pytest.mark.parametrize(("row", "column"), [(70_000, 0), (90_000, 2)])
+    def test_empty_cell_found_in_any_chunk(self, tmp_path, large_lines, row, column):
+        bad = list(large_lines)
+        cells = bad[row + 1].split(",")
+        cells[column] = ""
+        bad[row + 1] = ",".join(cells)
+        path = _write(tmp_path, "\n".join(bad) + "\n")
+        with pytest.raises(InvalidRecordingError, match=f"line {row + 2}.*empty cell"):
+            read_recording(path)
