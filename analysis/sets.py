@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -171,6 +172,53 @@ def _median(x: np.ndarray) -> float:
     return _quantile(x, 0.5) if len(x) else float("nan")
 
 
+def _group_quantile(
+    sorted_x: np.ndarray, start: np.ndarray, count: np.ndarray, q: float
+) -> np.ndarray:
+    """:func:`_quantile` of many groups at once (NaN for an empty group).
+
+    Group ``g`` is ``sorted_x[start[g] : start[g] + count[g]]``, sorted; the arithmetic is
+    that of :func:`_quantile`, element by element (the same values).
+    """
+    out = np.full(len(start), np.nan)
+    have = count > 0
+    if not have.any():
+        return out
+    first, n = start[have], count[have]
+    pos = q * (n - 1).astype(np.float64)
+    lo = pos.astype(np.int64)  # (int() of a non-negative float)
+    hi = np.minimum(lo + 1, n - 1)
+    low, high = sorted_x[first + lo], sorted_x[first + hi]
+    out[have] = low + (pos - lo) * (high - low)
+    return out
+
+
+def _numpy_percentile(sorted_x: np.ndarray, q: float) -> float:
+    """``numpy.percentile(x, 100 * q)`` (method "linear") from the sorted finite values.
+
+    The same arithmetic as numpy's: the virtual index ``q (n − 1)`` and numpy's
+    interpolation ``a + (b − a) g``, taken from ``b`` for ``g`` >= 0.5.
+    """
+    n = len(sorted_x)
+    pos = (n - 1) * q
+    lo = int(np.floor(pos))
+    if lo >= n - 1:
+        return float(sorted_x[-1])
+    gamma = pos - lo
+    a, b = sorted_x[lo], sorted_x[lo + 1]
+    if gamma >= 0.5:
+        return float(b - (b - a) * (1 - gamma))
+    return float(a + (b - a) * gamma)
+
+
+def _numpy_median(sorted_x: np.ndarray) -> float:
+    """``numpy.median(x)`` from the sorted finite values (the mean of the middle two)."""
+    half = len(sorted_x) // 2
+    if len(sorted_x) % 2:
+        return float(sorted_x[half])
+    return float((sorted_x[half - 1] + sorted_x[half]) / 2)
+
+
 def set_frequency_hz(landing_s: np.ndarray) -> float:
     """Return the hop frequency of a set from its landings, robust to a missing landing.
 
@@ -191,6 +239,12 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     float
         Frequency in Hz; NaN with fewer than two landings.
 
+    Notes
+    -----
+    Quartile and median are taken from the sorted intervals with numpy's arithmetic (the
+    values of :func:`numpy.percentile` and :func:`numpy.median`), without their per-call
+    overhead: the function runs once per set.
+
     Examples
     --------
     >>> round(set_frequency_hz(np.array([0.0, 0.3, 0.6, 1.2, 1.5])), 6)  # 0.9 missing
@@ -203,21 +257,85 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     # The hop period: the median of the single-period intervals, those shorter than 1.5 times
     # the lower quartile (an interval over a lost landing is two periods or more, and when
     # several landings are left out the plain median would be such an interval).
-    quartile = float(np.percentile(step, 25))
-    single = step[step < 1.5 * quartile]
-    period = float(np.median(single)) if len(single) else float(np.median(step))
+    if np.isfinite(step).all():
+        ordered = np.sort(step)
+        quartile = _numpy_percentile(ordered, 0.25)
+        # The single intervals are the sorted ones below the limit.
+        n_single = int(np.searchsorted(ordered, 1.5 * quartile, side="left"))
+        period = _numpy_median(ordered[:n_single] if n_single else ordered)
+    else:  # (NaN landings: numpy's own NaN rules)
+        quartile = float(np.percentile(step, 25))
+        single = step[step < 1.5 * quartile]
+        period = float(np.median(single)) if len(single) else float(np.median(step))
     if not period > 0:
         return float("nan")
     # Landings less than half a period after the last one kept are extra (limb motion).
-    kept = [float(landing_s[0])]
-    for x in landing_s[1:].tolist():
-        if x - kept[-1] >= 0.5 * period:
-            kept.append(x)
-    steps = np.diff(np.asarray(kept))
+    if (step >= 0.5 * period).all():
+        kept = landing_s  # (none is extra: the usual case, without a loop)
+    else:
+        kept_list = [float(landing_s[0])]
+        for x in landing_s[1:].tolist():
+            if x - kept_list[-1] >= 0.5 * period:
+                kept_list.append(x)
+        kept = np.asarray(kept_list)
+    steps = np.diff(kept)
     # Each interval is a whole number of periods: 1, or more where landings were lost.
     periods = np.maximum(np.rint(steps / period), 1).sum()
-    span = kept[-1] - kept[0]
+    span = float(kept[-1] - kept[0])
     return float(periods / span) if periods > 0 and span > 0 else float("nan")
+
+
+def _set_cv(x: np.ndarray) -> float:
+    """Coefficient of variation of the finite values of one set (NaN below two).
+
+    The value of ``x.std(ddof=1) / x.mean()`` (the same sums in the same order), without the
+    per-call overhead of those methods: it runs for every set.
+    """
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 2:
+        return float("nan")
+    mean = np.add.reduce(x) / n
+    if mean == 0:
+        return float("nan")
+    dev = x - mean
+    return float(np.sqrt(np.add.reduce(dev * dev) / (n - 1)) / mean)
+
+
+def _set_slope(y: np.ndarray) -> float:
+    """Least-squares slope of ``y`` over its index, ignoring NaN; NaN with fewer than 3.
+
+    The value of :func:`_slope` (the same sums in the same order), without the per-call
+    overhead of ``ndarray.mean``: it runs for every set.
+    """
+    ok = np.isfinite(y)
+    yy = y[ok]
+    n = len(yy)
+    if n < 3:
+        return float("nan")
+    x = np.flatnonzero(ok).astype(np.float64)
+    dx = x - np.add.reduce(x) / n
+    return float(np.add.reduce(dx * (yy - np.add.reduce(yy) / n)) / np.add.reduce(dx * dx))
+
+
+#: Columns of :func:`set_summaries`' table.
+_SUMMARY_COLUMNS = (
+    "set",
+    "start_s",
+    "end_s",
+    "hops",
+    "hop_hz",
+    "contact_ms",
+    "contact_iqr_ms",
+    "flight_ms",
+    "flight_iqr_ms",
+    "contact_cv",
+    "flight_cv",
+    "duty_factor",
+    "slow_share",
+    "contact_trend_ms_per_hop",
+    "hop_hz_trend_per_hop",
+)
 
 
 def set_summaries(
@@ -246,79 +364,98 @@ def set_summaries(
         ``(n − 1) / (last landing − first landing)`` over the set's timed landings (NaN
         for a single one); medians, IQRs, CVs and ``slow_share`` ignore NaN contacts and
         flights (an edge lost in a gap of the data); ``hops`` counts every contact.
+        ``start_s`` and ``end_s`` are the first and last timed edge of the set.
 
     Raises
     ------
     ValueError
         ``slow_contact_ms`` is not positive.
+
+    Notes
+    -----
+    All sets are summarised at once: the hops are grouped by set (in their order) and the
+    medians and quartiles taken from the values sorted within each set; only the sums of the
+    coefficients of variation and trends are taken set by set, so that they add up in
+    numpy's order (the values of ``x.std(ddof=1) / x.mean()`` and of the least-squares
+    slope).
     """
     if not slow_contact_ms > 0:
         raise ValueError(f"`slow_contact_ms` must be greater than 0, got {slow_contact_ms!r}")
-    rows = []
     set_ids = hops["set"].to_numpy(dtype=np.int64)
+    if not len(set_ids):
+        empty = pd.DataFrame([], columns=list(_SUMMARY_COLUMNS))
+        return empty.astype({"set": np.int64, "hops": np.int64})
+    order = np.argsort(set_ids, kind="stable")
+    set_ids = set_ids[order]
+    # Each column grouped by set (stable: the hops of a set keep their order).
     cols = {
-        c: hops[c].to_numpy(dtype=np.float64)
+        c: hops[c].to_numpy(dtype=np.float64)[order]
         for c in ("landing_s", "takeoff_s", "contact_ms", "flight_ms", "duty_factor", "hop_hz")
     }
-    order = np.argsort(set_ids, kind="stable")
-    cuts = np.flatnonzero(np.diff(set_ids[order])) + 1
-    for idx in np.split(order, cuts) if len(order) else []:
-        landing = cols["landing_s"][idx]
-        contact = cols["contact_ms"][idx]
-        flight = cols["flight_ms"][idx]
-        n = len(idx)
-        # (A landing or take-off lost in a gap of the data is NaN.)
-        timed = landing[np.isfinite(landing)]
-        span = timed[-1] - timed[0] if len(timed) else float("nan")
-        # Every hop has at least one timed edge.
-        start = np.fmin(landing, cols["takeoff_s"][idx])
-        end = np.fmax(landing, cols["takeoff_s"][idx])
-        rows.append(
-            {
-                "set": int(set_ids[idx[0]]),
-                "start_s": float(start[np.isfinite(start)][0]),
-                "end_s": float(end[np.isfinite(end)][-1]),
-                "hops": n,
-                "hop_hz": (
-                    set_hz[int(set_ids[idx[0]])]
-                    if set_hz and int(set_ids[idx[0]]) in set_hz
-                    else ((len(timed) - 1) / span if len(timed) > 1 and span > 0 else float("nan"))
-                ),
-                "contact_ms": _median(contact),
-                "contact_iqr_ms": _iqr(contact),
-                "flight_ms": _median(flight),
-                "flight_iqr_ms": _iqr(flight),
-                "contact_cv": _cv(contact),
-                "flight_cv": _cv(flight),
-                "duty_factor": _median(cols["duty_factor"][idx]),
-                "slow_share": (
-                    float(np.mean(contact[np.isfinite(contact)] > slow_contact_ms))
-                    if np.isfinite(contact).any()
-                    else float("nan")
-                ),
-                "contact_trend_ms_per_hop": _slope(contact),
-                "hop_hz_trend_per_hop": _slope(cols["hop_hz"][idx]),
-            }
+    first = np.flatnonzero(np.r_[True, set_ids[1:] != set_ids[:-1]])
+    bounds = np.r_[first, len(order)]
+    group = np.repeat(np.arange(len(first)), np.diff(bounds))
+    out: dict[str, np.ndarray] = {"set": set_ids[first], "hops": np.diff(bounds)}
+
+    def first_last(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and last finite value of each set (NaN when it has none)."""
+        at = np.flatnonzero(np.isfinite(values))
+        lo = np.searchsorted(at, bounds[:-1])
+        hi = np.searchsorted(at, bounds[1:]) - 1
+        ok = hi >= lo
+        pick = values[at[np.where(ok, lo, 0)]] if len(at) else np.full(len(lo), np.nan)
+        end = values[at[np.where(ok, hi, 0)]] if len(at) else pick
+        return np.where(ok, pick, np.nan), np.where(ok, end, np.nan), hi - lo + 1
+
+    # (A landing or take-off lost in a gap of the data is NaN; every hop has a timed edge.)
+    landing, takeoff = cols["landing_s"], cols["takeoff_s"]
+    out["start_s"] = first_last(np.fmin(landing, takeoff))[0]
+    out["end_s"] = first_last(np.fmax(landing, takeoff))[1]
+    land_first, land_last, n_timed = first_last(landing)
+    span = land_last - land_first
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where((n_timed > 1) & (span > 0), (n_timed - 1) / span, np.nan)
+    if set_hz:
+        given = np.array([int(k) in set_hz for k in out["set"]], dtype=bool)
+        known = np.array([set_hz.get(int(k), np.nan) for k in out["set"]], dtype=np.float64)
+        rate = np.where(given, known, rate)
+    out["hop_hz"] = rate
+
+    def sorted_groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the finite values sorted within each set, and each set's start and count."""
+        ok = np.isfinite(values)
+        count = np.bincount(group[ok], minlength=len(first))
+        start = np.cumsum(count) - count
+        g, v = group[ok], values[ok]
+        return v[np.lexsort((v, g))], start, count
+
+    for name, column in (("contact", "contact_ms"), ("flight", "flight_ms")):
+        ordered, start, count = sorted_groups(cols[column])
+        out[column] = _group_quantile(ordered, start, count, 0.5)
+        out[f"{name}_iqr_ms"] = _group_quantile(ordered, start, count, 0.75) - _group_quantile(
+            ordered, start, count, 0.25
         )
-    columns = [
-        "set",
-        "start_s",
-        "end_s",
-        "hops",
-        "hop_hz",
-        "contact_ms",
-        "contact_iqr_ms",
-        "flight_ms",
-        "flight_iqr_ms",
-        "contact_cv",
-        "flight_cv",
-        "duty_factor",
-        "slow_share",
-        "contact_trend_ms_per_hop",
-        "hop_hz_trend_per_hop",
-    ]
-    out = pd.DataFrame(rows, columns=columns)
-    return out.astype({"set": np.int64, "hops": np.int64})
+    out["duty_factor"] = _group_quantile(*sorted_groups(cols["duty_factor"]), 0.5)
+    contact = cols["contact_ms"]
+    timed = np.isfinite(contact)
+    n_contact = np.bincount(group[timed], minlength=len(first))
+    slow = np.bincount(group[timed & (contact > slow_contact_ms)], minlength=len(first))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["slow_share"] = np.where(n_contact > 0, slow / n_contact, np.nan)
+    # Sums set by set, in numpy's order.
+    for key, column, fn in (
+        ("contact_cv", "contact_ms", _set_cv),
+        ("flight_cv", "flight_ms", _set_cv),
+        ("contact_trend_ms_per_hop", "contact_ms", _set_slope),
+        ("hop_hz_trend_per_hop", "hop_hz", _set_slope),
+    ):
+        values = cols[column]
+        out[key] = np.array(
+            [fn(values[a:b]) for a, b in itertools.pairwise(bounds.tolist())],
+            dtype=np.float64,
+        )
+    table = pd.DataFrame({c: out[c] for c in _SUMMARY_COLUMNS}, columns=list(_SUMMARY_COLUMNS))
+    return table.astype({"set": np.int64, "hops": np.int64})
 
 
 def check_contacts(

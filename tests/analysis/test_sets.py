@@ -1,0 +1,146 @@
+"""Set frequency and set summaries against their plain per-set formulations."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.sets import _cv, _iqr, _median, _slope, set_frequency_hz, set_summaries
+
+
+def _plain_frequency_hz(landing_s: np.ndarray) -> float:
+    """The set frequency with numpy's percentile and median and a loop (the reference)."""
+    step = np.diff(landing_s)
+    quartile = float(np.percentile(step, 25))
+    single = step[step < 1.5 * quartile]
+    period = float(np.median(single)) if len(single) else float(np.median(step))
+    kept = [float(landing_s[0])]
+    for x in landing_s[1:].tolist():
+        if x - kept[-1] >= 0.5 * period:
+            kept.append(x)
+    steps = np.diff(np.asarray(kept))
+    return float(np.maximum(np.rint(steps / period), 1).sum() / (kept[-1] - kept[0]))
+
+
+def _random_landings(rng: np.random.Generator, n: int) -> np.ndarray:
+    period = rng.uniform(0.25, 1.2)
+    landing = np.cumsum(rng.normal(period, period * rng.choice([0.01, 0.1, 0.3]), n))
+    if rng.random() < 0.3:  # landings left out
+        landing = np.delete(landing, rng.integers(1, n - 1, 2))
+    if rng.random() < 0.3:  # extra landings (limb motion)
+        landing = np.sort(np.r_[landing, rng.uniform(landing[0], landing[-1], 2)])
+    return np.round(landing, 3) if rng.random() < 0.5 else landing
+
+
+def test_set_frequency_equals_plain_formulation():
+    rng = np.random.default_rng(11)
+    for n in rng.integers(5, 60, 400):
+        landing = _random_landings(rng, int(n))
+        assert set_frequency_hz(landing) == _plain_frequency_hz(landing)  # bit for bit
+
+
+def test_set_frequency_even_and_odd_counts_and_ties():
+    assert set_frequency_hz(np.array([0.0, 0.5])) == 2.0
+    assert set_frequency_hz(np.array([0.0, 0.25, 0.5, 0.75])) == _plain_frequency_hz(
+        np.array([0.0, 0.25, 0.5, 0.75])
+    )
+    landing = np.array([0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8]) + 1e-9 * np.arange(7)
+    assert set_frequency_hz(landing) == pytest.approx(1 / 0.3)
+
+
+def _plain_summary(hops: pd.DataFrame, slow_contact_ms: float) -> pd.DataFrame:
+    """One set at a time with the per-set helpers (the reference)."""
+    rows = []
+    for set_no, g in hops.groupby("set", sort=True):
+        landing = g["landing_s"].to_numpy()
+        takeoff = g["takeoff_s"].to_numpy()
+        contact = g["contact_ms"].to_numpy()
+        flight = g["flight_ms"].to_numpy()
+        timed = landing[np.isfinite(landing)]
+        span = timed[-1] - timed[0] if len(timed) else np.nan
+        start, end = np.fmin(landing, takeoff), np.fmax(landing, takeoff)
+        rows.append(
+            {
+                "set": set_no,
+                "start_s": start[np.isfinite(start)][0],
+                "end_s": end[np.isfinite(end)][-1],
+                "hops": len(g),
+                "hop_hz": (len(timed) - 1) / span if len(timed) > 1 and span > 0 else np.nan,
+                "contact_ms": _median(contact),
+                "contact_iqr_ms": _iqr(contact),
+                "flight_ms": _median(flight),
+                "flight_iqr_ms": _iqr(flight),
+                "contact_cv": _cv(contact),
+                "flight_cv": _cv(flight),
+                "duty_factor": _median(g["duty_factor"].to_numpy()),
+                "slow_share": (
+                    np.mean(contact[np.isfinite(contact)] > slow_contact_ms)
+                    if np.isfinite(contact).any()
+                    else np.nan
+                ),
+                "contact_trend_ms_per_hop": _slope(contact),
+                "hop_hz_trend_per_hop": _slope(g["hop_hz"].to_numpy()),
+            }
+        )
+    return pd.DataFrame(rows).astype({"set": np.int64, "hops": np.int64})
+
+
+def _random_hops(rng: np.random.Generator, n_sets: int) -> pd.DataFrame:
+    parts = []
+    for k in range(n_sets):
+        m = int(rng.integers(1, 40))
+        landing = 60.0 * k + np.cumsum(rng.normal(0.33, 0.02, m))
+        contact = rng.normal(rng.choice([150.0, 245.0, 260.0]), 30.0, m)
+        flight = rng.normal(150.0, 20.0, m)
+        hop_hz = 1.0 / rng.normal(0.33, 0.02, m)
+        takeoff = landing + contact / 1e3
+        for values in (landing, contact, flight, hop_hz):
+            if rng.random() < 0.3:  # edges lost in gaps, last hops without a flight
+                values[rng.integers(0, m, 2)] = np.nan
+        takeoff[~np.isfinite(landing)] = 60.0 * k + 0.5  # every hop keeps a timed edge
+        parts.append(
+            pd.DataFrame(
+                {
+                    "set": n_sets - k if k % 2 else k + 1,
+                    "landing_s": landing,
+                    "takeoff_s": takeoff,
+                    "contact_ms": np.round(contact) if rng.random() < 0.5 else contact,
+                    "flight_ms": flight,
+                    "duty_factor": contact / (contact + flight),
+                    "hop_hz": hop_hz,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_set_summaries_equal_per_set_formulation(seed):
+    rng = np.random.default_rng(seed)
+    hops = _random_hops(rng, int(rng.integers(1, 7)))
+    if seed % 3 == 0:  # hops not grouped by set in the table
+        hops = hops.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    slow = float(rng.choice([200.0, 250.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (the reference's empty medians)
+        expected = _plain_summary(hops, slow)
+    got = set_summaries(hops, slow_contact_ms=slow)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_set_rates_given_replace_the_formula():
+    hops = _random_hops(np.random.default_rng(1), 3)
+    got = set_summaries(hops, set_hz={2: 3.05, 3: float("nan")})
+    plain = set_summaries(hops)
+    assert got["hop_hz"].iloc[1] == 3.05
+    assert np.isnan(got["hop_hz"].iloc[2])
+    assert got["hop_hz"].iloc[0] == plain["hop_hz"].iloc[0]
+
+
+def test_empty_table_keeps_the_columns():
+    hops = _random_hops(np.random.default_rng(2), 1).iloc[:0]
+    out = set_summaries(hops)
+    assert len(out) == 0
+    assert out["set"].dtype == np.int64 and out["hops"].dtype == np.int64
+    assert list(out.columns)[:5] == ["set", "start_s", "end_s", "hops", "hop_hz"]
