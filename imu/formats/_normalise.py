@@ -205,9 +205,15 @@ def _anchors(time_s: np.ndarray, stamp_at: str, step: np.ndarray | None = None) 
     """Rows a burst's stamp belongs to: the last row of each run of equal stamps, or the first."""
     if step is None:
         step = np.diff(time_s)
+    changes = np.flatnonzero(step)  # steps that are not 0 (NaN included)
+    out = empty_array(changes.size + 1, np.int64)
     if stamp_at == "start":
-        return np.concatenate([[0], np.flatnonzero(step != 0) + 1])
-    return np.concatenate([np.flatnonzero(step != 0), [time_s.size - 1]])
+        out[0] = 0
+        np.add(changes, 1, out=out[1:])
+    else:
+        out[:-1] = changes
+        out[-1] = time_s.size - 1
+    return out
 
 
 def grid_time(
@@ -251,8 +257,8 @@ def grid_time(
 
     n = time_s.size
     p = 1.0 / rate_hz
-    index = np.arange(n, dtype=np.float64)
     if n < 3:
+        index = np.arange(n, dtype=np.float64)
         return index * p, index
     if anchors is None:
         anchors = _anchors(time_s, stamp_at)
@@ -262,16 +268,25 @@ def grid_time(
     else:  # packet stamps from the device clock are exact up to their rounding
         smooth = excess
     base = float(np.median(smooth[: min(9, smooth.size)]))
-    lost = np.maximum.accumulate(np.maximum(np.round(smooth - base), 0.0))
+    lost = np.subtract(smooth, base, out=empty_float(smooth.size))
+    np.round(lost, out=lost)
+    np.maximum(lost, 0.0, out=lost)
+    np.maximum.accumulate(lost, out=lost)
     lost -= lost[0]
     # Each row takes its burst's count: the bursts are the runs between anchors.
     if stamp_at == "start":
         length = np.diff(np.append(anchors, n))
     else:
         length = np.diff(anchors, prepend=-1)
-    grid = np.repeat(lost, length)
-    grid += index
+    grid = _grid_index(lost, length, n)
     return grid * p, grid
+
+
+def _grid_index(lost: np.ndarray, length: np.ndarray, n: int) -> np.ndarray:
+    """Row index plus the lost samples of each row's burst (bursts of ``length`` rows)."""
+    grid = repeat_runs(lost, length)
+    grid += np.arange(n, dtype=np.float64)
+    return grid
 
 
 def fitted_rate(
@@ -306,25 +321,37 @@ def fitted_rate(
         anchors = _anchors(time_s, stamp_at)
     if anchors.size < 3:
         return None
-    x = anchors.astype(np.float64)
-    y = time_s[anchors]
-    dx, dy = np.diff(x), np.diff(y)
-    local = dy / dx
-    positive = local[local > 0]
+    # The arithmetic is the plain formula's, step for step, with fewer temporary arrays.
+    m = anchors.size
+    x = empty_float(m)
+    np.copyto(x, anchors, casting="unsafe")
+    y = np.take(time_s, anchors, out=empty_float(m))
+    dx = np.subtract(x[1:], x[:-1], out=empty_float(m - 1))
+    dy = np.subtract(y[1:], y[:-1], out=empty_float(m - 1))
+    local = np.divide(dy, dx, out=empty_float(m - 1))
+    up = local > 0
+    positive = np.compress(up, local, out=empty_float(int(np.count_nonzero(up))))
     if positive.size == 0:
         return None
-    period = float(np.median(positive))
-    excess = dy - dx * period
-    spread = 1.4826 * float(np.median(np.abs(excess - np.median(excess))))
+    period = float(np.median(positive, overwrite_input=True))
+    excess = np.multiply(dx, period, out=empty_float(m - 1))
+    np.subtract(dy, excess, out=excess)
+    deviation = np.subtract(excess, np.median(excess), out=local)
+    np.abs(deviation, out=deviation)
+    spread = 1.4826 * float(np.median(deviation, overwrite_input=True))
     split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
-    seg = np.concatenate([[0], np.cumsum(split)])
+    seg = empty_array(m, np.int64)
+    seg[0] = 0
+    np.cumsum(split, out=seg[1:])
     counts = np.bincount(seg).astype(np.float64)
-    xc = x - (np.bincount(seg, x) / counts)[seg]
-    yc = y - (np.bincount(seg, y) / counts)[seg]
-    denom = float((xc * xc).sum())  # not np.dot: BLAS threads stall on a busy machine
+    for values in (x, y):  # each stretch centred on its own mean
+        means = np.bincount(seg, values) / counts
+        np.subtract(values, means[0] if means.size == 1 else means[seg], out=values)
+    product = np.multiply(x, x, out=empty_float(m))
+    denom = float(product.sum())  # not np.dot: BLAS threads stall on a busy machine
     if denom <= 0:
         return 1.0 / period
-    slope = float((xc * yc).sum()) / denom
+    slope = float(np.multiply(x, y, out=product).sum()) / denom
     return 1.0 / slope if slope > 0 and np.isfinite(slope) else None
 
 

@@ -242,3 +242,80 @@ def test_time_stats_from_the_longest_step_match_full_steps(n: int, gaps: bool) -
     full = time_stats(t, step=np.diff(t))
     assert time_stats(t, longest_step=float(np.diff(t).max())) == full
     assert time_stats(t) == full
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=0, max_size=30),
+    st.lists(st.integers(0, 5), min_size=30, max_size=30),
+)
+def test_repeat_runs_matches_numpy_repeat(values: list[float], counts: list[int]) -> None:
+    from imu.formats._normalise import repeat_runs
+
+    v = np.array(values)
+    c = np.array(counts[: len(values)], dtype=np.int64)
+    np.testing.assert_array_equal(repeat_runs(v, c), np.repeat(v, c))
+
+
+def _fitted_rate_reference(time_s: np.ndarray, anchors: np.ndarray) -> float | None:
+    """The least-squares rate fit written plainly, one temporary array per step."""
+    if anchors.size < 3:
+        return None
+    x = anchors.astype(np.float64)
+    y = time_s[anchors]
+    dx, dy = np.diff(x), np.diff(y)
+    local = dy / dx
+    positive = local[local > 0]
+    if positive.size == 0:
+        return None
+    period = float(np.median(positive))
+    excess = dy - dx * period
+    spread = 1.4826 * float(np.median(np.abs(excess - np.median(excess))))
+    split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
+    seg = np.concatenate([[0], np.cumsum(split)])
+    counts = np.bincount(seg).astype(np.float64)
+    xc = x - (np.bincount(seg, x) / counts)[seg]
+    yc = y - (np.bincount(seg, y) / counts)[seg]
+    denom = float((xc * xc).sum())
+    if denom <= 0:
+        return 1.0 / period
+    slope = float((xc * yc).sum()) / denom
+    return 1.0 / slope if slope > 0 and np.isfinite(slope) else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 40), min_size=3, max_size=120),
+    st.booleans(),
+    st.sampled_from(["start", "end"]),
+    st.floats(0.0, 0.004),
+)
+def test_fitted_rate_matches_plain_formula(
+    ticks: list[int], ordered: bool, stamp_at: str, jitter: float
+) -> None:
+    from imu.formats._normalise import fitted_rate
+
+    rng = np.random.default_rng(len(ticks))
+    t = np.array(sorted(ticks) if ordered else ticks, dtype=np.float64) * 0.01
+    t += rng.uniform(0.0, jitter, t.size) * (np.diff(t, prepend=-1.0) != 0)
+    anchors = _anchors(t, stamp_at)
+    changes = np.flatnonzero(np.diff(t) != 0)
+    plain = (
+        np.concatenate([[0], changes + 1])
+        if stamp_at == "start"
+        else np.concatenate([changes, [t.size - 1]])
+    )
+    np.testing.assert_array_equal(anchors, plain)
+    assert fitted_rate(t, stamp_at=stamp_at) == _fitted_rate_reference(t, anchors)
+
+
+def test_unwrap_counter_without_wraps_is_a_new_array() -> None:
+    from imu.formats._normalise import unwrap_counter
+
+    counter = np.array([5, 9, 200, 4000], dtype=np.int64)
+    out = unwrap_counter(counter, 16)
+    np.testing.assert_array_equal(out, counter)
+    assert not np.shares_memory(out, counter)
+    np.testing.assert_array_equal(
+        unwrap_counter(np.array([65000, 65530, 10, 400]), 16), [65000, 65530, 65546, 65936]
+    )
