@@ -303,6 +303,30 @@ def _magnitude_top(
     return out, float(np.maximum.reduce(np.asarray(tops)))
 
 
+def _at_or_above(values: np.ndarray, level: float) -> np.ndarray:
+    """``numpy.flatnonzero(values >= level)``, looking only into blocks that get there.
+
+    A block's largest value is taken first; only the blocks that reach ``level`` are
+    compared value by value, so no boolean array of the whole length is made (a fresh large
+    array costs a page fault per page). The blocks of a long array are shared out to
+    threads. Meant for a level that few values reach (the full scale of a sensor).
+    """
+    n = len(values)
+    n_blocks = -(-n // _BLOCK)
+
+    def scan(blocks: range) -> list[np.ndarray]:
+        found = []
+        for j in blocks:
+            block = values[j * _BLOCK : (j + 1) * _BLOCK]
+            if np.fmax.reduce(block) >= level:  # (NaN, never at the level, is passed over)
+                found.append(j * _BLOCK + np.flatnonzero(block >= level))
+        return found
+
+    shares = _in_parallel([lambda blocks=blocks: scan(blocks) for blocks in _shares(n_blocks, n)])
+    parts = [part for share in shares for part in share]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+
+
 def clipped_samples(
     samples: pd.DataFrame,
     *,
@@ -343,7 +367,7 @@ def clipped_samples(
         # An axis at full scale makes the magnitude at least that large: check only there.
         level = CLIP_FRACTION * range_g
         mag = magnitude_g(samples) if magnitude is None else magnitude
-        near = np.flatnonzero(mag >= level)
+        near = _at_or_above(mag, level)
         if len(near):
             hit = np.zeros(len(near), dtype=bool)
             for a in axes:

@@ -160,3 +160,15 @@ class TestBlockedPasses:
         assert top == plain.max()
         df.iloc[n // 2, 1] = np.nan  # NaN anywhere makes the largest NaN
         assert np.isnan(_magnitude_top(df)[1])
+
+
+@pytest.mark.parametrize("n", [0, 7, 300_001])
+def test_clipped_with_range_equals_plain_comparison(n):
+    rng = np.random.default_rng(n)
+    df = pd.DataFrame(
+        {c: np.clip(rng.normal(0, 5, n), -8.0, 8.0) for c in ("ax_g", "ay_g", "az_g")}
+    )
+    ax, ay, az = (np.abs(df[c].to_numpy()) for c in ("ax_g", "ay_g", "az_g"))
+    plain = (ax >= 0.995 * 8.0) | (ay >= 0.995 * 8.0) | (az >= 0.995 * 8.0)
+    assert np.array_equal(clipped_samples(df, range_g=8.0), plain)
+    assert np.array_equal(clipped_samples(df, range_g=8.0, magnitude=magnitude_g(df)), plain)
