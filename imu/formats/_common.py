@@ -273,18 +273,26 @@ def _fixed_width_clock(
     raw = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(n, width)
     template = raw[0].copy()
     digit = (template >= 48) & (template <= 57)
-    if not (raw[:, ~digit] == template[~digit]).all():
+    # Each byte position is read as one strided column. Other bytes must equal the template;
+    # digit positions become one row each of digit values (any other byte there wraps
+    # around below 0 or lands above 9: both above 9 in uint8).
+    values = np.empty((int(digit.sum()), n), dtype=np.uint8)
+    row_of = {}
+    for pos in range(width):
+        if digit[pos]:
+            row_of[pos] = len(row_of)
+            np.subtract(raw[:, pos], 48, out=values[row_of[pos]])
+        elif not (raw[:, pos] == template[pos]).all():
+            return None
+    if values.size and values.max() > 9:
         return None
-    values = raw[:, digit].astype(np.int64) - 48
-    if ((values < 0) | (values > 9)).any():
-        return None
-    # Column of each template digit within ``values``, by byte position.
-    column = np.cumsum(digit) - 1
 
     def number(start: int, end: int) -> np.ndarray:
-        out = np.zeros(n, dtype=np.int64)
-        for pos in range(start + lead, end + lead):
-            out = out * 10 + values[:, column[pos]]
+        # At most 9 digits per field: int32 holds them exactly.
+        out = values[row_of[start + lead]].astype(np.int32)
+        for pos in range(start + lead + 1, end + lead):
+            out *= 10
+            out += values[row_of[pos]]
         return out
 
     h, m, s = (number(*match.span(g)) for g in ("h", "m", "s"))
@@ -304,7 +312,7 @@ def _fixed_width_clock(
         day = _days_from_civil(y, mo, d)
         if not (d <= month_days - _days_from_civil(y, mo, 1)).all():
             return None
-        whole = whole + day * 86400
+        whole = whole.astype(np.int64) + day.astype(np.int64) * 86400
     elif not ok.all():
         return None
     seconds = (whole - whole.min()).astype(np.float64)

@@ -619,6 +619,9 @@ def finish(
         )
 
 
+#: The sample table's columns (an Index is immutable: every table may share it).
+_SAMPLE_COLUMNS = pd.Index([TIME_COLUMN, *ACC_COLUMNS])
+
 #: Below this magnitude on every axis, the sum of three axes cannot overflow.
 _SAFE_SUM = 1e307
 
@@ -900,7 +903,7 @@ def _finish(
     fields = {k: v for k, v in fields.items() if v is not None}
     record = RecordingMeta(source_format=fmt, **fields, extra=extra)
     if rows is not None and all(a is r for a, r in zip((t, ax, ay, az), rows, strict=True)):
-        samples = pd.DataFrame(block.T, columns=[TIME_COLUMN, *ACC_COLUMNS], copy=False)
+        samples = pd.DataFrame(block.T, columns=_SAMPLE_COLUMNS, copy=False)
     else:
         samples = pd.DataFrame(
             {TIME_COLUMN: t, ACC_COLUMNS[0]: ax, ACC_COLUMNS[1]: ay, ACC_COLUMNS[2]: az},
