@@ -169,9 +169,8 @@ def table_clock_seconds(
     Returns a :class:`ClockTicks` for :func:`finish` to convert when no value is missing,
     otherwise the seconds with NaN where a value is missing (:func:`clock_seconds_or_nan`).
     """
-    missing = table.missing[name]
-    if missing.any():
-        return clock_seconds_or_nan(table.int(name), missing, ticks_per_second)
+    if table.has_missing(name):
+        return clock_seconds_or_nan(table.int(name), table.missing[name], ticks_per_second)
     return ClockTicks(table.parts(name), ticks_per_second)
 
 
@@ -392,8 +391,11 @@ def time_stats(
         if longest_step is None:
             longest_step = float(step.max())
     # Median and spread from at most 20,000 evenly spaced steps (exact for regular sampling).
-    med = float(np.median(sample))
-    jitter = float(1.4826 * np.median(np.abs(sample - med))) * 1e3
+    work = np.array(sample)  # one copy, reordered by each median in turn
+    med = float(np.median(work, overwrite_input=True))
+    np.subtract(sample, med, out=work)
+    np.abs(work, out=work)
+    jitter = float(1.4826 * np.median(work, overwrite_input=True)) * 1e3
     if longest_step > 2.0 * med:
         if step is None:
             step = np.diff(time_s)
@@ -452,7 +454,7 @@ def clipped_samples(
     delta: np.ndarray | None = None
     for a, pair in zip(acc_g, extremes, strict=True):
         for extreme in pair:
-            if abs(extreme) < 1.5:
+            if abs(extreme) < 1.5 or not _may_hold_run(a, extreme):
                 continue
             at = np.flatnonzero(a == extreme)
             if at.size < 3:
@@ -472,12 +474,36 @@ def clipped_samples(
     return count, "flat tops of 3 or more samples at an axis extreme"
 
 
+def _may_hold_run(a: np.ndarray, value: float) -> bool:
+    """Whether ``a`` may hold 3 or more consecutive samples equal to ``value``.
+
+    Any 3 consecutive indices include a multiple of 3: only the samples there are compared
+    with the value, and the neighbours of those that equal it. False rules such a run out.
+    """
+    hits = np.flatnonzero(a[::3] == value) * 3
+    if hits.size == 0:
+        return False
+    near = {}
+    for offset in (-2, -1, 1, 2):
+        j = hits + offset
+        inside = (j >= 0) & (j < a.size)
+        equal = np.zeros(hits.size, dtype=bool)
+        equal[inside] = a[j[inside]] == value
+        near[offset] = equal
+    return bool(((near[-2] & near[-1]) | (near[-1] & near[1]) | (near[1] & near[2])).any())
+
+
 def quiet_magnitude(acc_g: tuple[np.ndarray, ...], rate_hz: float) -> float:
     """Median |a| (g) in the quietest one-second block (smallest range of |a|)."""
     # About 25 samples per second are plenty to find the quietest second.
     step = max(1, int(rate_hz // 25)) if np.isfinite(rate_hz) and rate_hz > 0 else 1
     ax, ay, az = (a[::step] for a in acc_g)
-    mag = np.sqrt(ax * ax + ay * ay + az * az)
+    mag = ax * ax  # |a| summed in place, in the order ax² + ay² + az²
+    square = ay * ay
+    mag += square
+    np.multiply(az, az, out=square)
+    mag += square
+    np.sqrt(mag, out=mag)
     rate_hz = rate_hz / step
     block = max(1, round(rate_hz)) if np.isfinite(rate_hz) and rate_hz > 0 else mag.size
     count = mag.size // block

@@ -74,6 +74,8 @@ class Table:
         The text of the first such row.
     chunks : dict
         Numeric columns still in the parser's pieces (see :meth:`parts`).
+    complete : set
+        Columns known to have no missing cell (their masks are made only when asked for).
     """
 
     values: dict[str, object]
@@ -84,10 +86,11 @@ class Table:
     bad_rows: int = 0
     bad_row_example: str = ""
     chunks: dict[str, Chunked] = field(default_factory=dict)
+    complete: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.values = _JoinedMap(self.values, self.chunks)
-        self.missing = _MissingMap(self.missing, self.values)
+        self.missing = _MissingMap(self.missing, self)
 
     def float(self, name: str) -> np.ndarray:
         """Return a column as float64 (NaN where missing)."""
@@ -103,8 +106,14 @@ class Table:
             return self.chunks[name]
         return Chunked([self.values[name]])
 
+    def has_missing(self, name: str) -> bool:
+        """Whether a column has a missing cell."""
+        return name not in self.complete and bool(self.missing[name].any())
+
     def first_valid(self, name: str) -> object:
         """Return the first value of a numeric column that is not missing, or None."""
+        if name in self.complete:
+            return self.item(name, 0) if self.rows else None
         missing = self.missing[name]
         if missing.size == 0 or missing.all():
             return None
@@ -136,14 +145,22 @@ class _JoinedMap(dict):  # type: ignore[type-arg]
 
 
 class _MissingMap(dict):  # type: ignore[type-arg]
-    """Missing-cell masks, computed on first use for float columns (NaN = missing)."""
+    """Missing-cell masks, computed on first use.
 
-    def __init__(self, masks: dict[str, np.ndarray], values: dict[str, object]) -> None:
+    Complete columns get an all-False mask; in float columns NaN marks the missing cells.
+    """
+
+    def __init__(self, masks: dict[str, np.ndarray], table: Table) -> None:
         super().__init__(masks)
-        self._values = values
+        self._table = table
 
     def __missing__(self, name: str) -> np.ndarray:
-        mask = np.isnan(self._values[name])  # type: ignore[call-overload]
+        table = self._table
+        if name in table.complete:
+            size = table.chunks[name].size if name in table.chunks else table.rows
+            mask = np.zeros(size, dtype=bool)
+        else:
+            mask = np.isnan(table.values[name])  # type: ignore[call-overload]
         self[name] = mask
         return mask
 
@@ -390,7 +407,7 @@ def _read_arrow(
             # Left in the parser's pieces: they are joined only if a reader needs one array,
             # while the recording's columns are filled from them directly.
             if kind == INT:
-                out.missing[name] = np.zeros(len(col), dtype=bool)
+                out.complete.add(name)
             out.chunks[name] = _pieces(col)
     return out
 
