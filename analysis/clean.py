@@ -19,6 +19,8 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from imu.recording import _pooled_floats
+
 logger = logging.getLogger(__name__)
 
 #: Fraction of the full scale from which a sample counts as clipped.
@@ -269,13 +271,17 @@ def _magnitude_into(samples: pd.DataFrame, out: np.ndarray | None = None) -> np.
 def _magnitude_top(
     samples: pd.DataFrame, out: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
-    """:func:`magnitude_g` (into ``out`` when given) and its largest value (NaN if any is)."""
+    """:func:`magnitude_g` and its largest value (NaN if any value is NaN).
+
+    Written into ``out`` when it is given, else into memory from pyarrow's pool (reused
+    memory: a fresh large array would be faulted in page by page as it is written).
+    """
     ax = samples["ax_g"].to_numpy(dtype=np.float64)
     ay = samples["ay_g"].to_numpy(dtype=np.float64)
     az = samples["az_g"].to_numpy(dtype=np.float64)
     n = len(ax)
     if out is None:
-        out = np.empty(n, dtype=np.float64)
+        out = _pooled_floats(n)
     if n == 0:
         return out, float("nan")
     n_blocks = -(-n // _BLOCK)
