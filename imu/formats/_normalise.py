@@ -725,15 +725,34 @@ def _joined(parts: Chunked, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def _steps(t: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Return the steps between consecutive times (``numpy.diff``), the smallest and the largest.
+def _steps(t: np.ndarray) -> np.ndarray:
+    """Return the steps between consecutive times (``numpy.diff``), in pooled memory."""
+    if t.size < 2:
+        return np.zeros(0)
+    return np.subtract(t[1:], t[:-1], out=empty_float(t.size - 1))
 
-    The extremes are NaN when there are no steps (a single time).
+
+#: Steps computed at a time by :func:`_step_range` (a buffer that stays in the cache).
+_STEP_BLOCK = 1 << 14
+
+
+def _step_range(t: np.ndarray) -> tuple[float, float]:
+    """Return the smallest and the largest step between consecutive times.
+
+    The steps are computed block by block into one small buffer, without an array of all
+    of them. Both are NaN when there is no step (a single time) or when any step is NaN.
     """
     if t.size < 2:
-        return np.zeros(0), np.nan, np.nan
-    step = np.subtract(t[1:], t[:-1], out=empty_float(t.size - 1))
-    return step, float(step.min()), float(step.max())
+        return np.nan, np.nan
+    buffer = empty_float(min(_STEP_BLOCK, t.size - 1))
+    lows, highs = [], []
+    for start in range(0, t.size - 1, _STEP_BLOCK):
+        stop = min(start + _STEP_BLOCK, t.size - 1)
+        block = np.subtract(t[start + 1 : stop + 1], t[start:stop], out=buffer[: stop - start])
+        lows.append(block.min())
+        highs.append(block.max())
+    # np.min / np.max keep a NaN of any block (the builtins would drop it).
+    return float(np.min(lows)), float(np.max(highs))
 
 
 def _finish(
@@ -823,17 +842,20 @@ def _finish(
             np.subtract(t, t[0], out=t)
         else:
             t = t - t[0]
-    step, shortest, longest = _steps(t)
+    # The steps themselves are only made when something needs them.
+    step = None
+    shortest, longest = _step_range(t)
     # The extremes of the steps are NaN or infinite when any step is.
-    finite = step.size == 0 or bool(np.isfinite(shortest) and np.isfinite(longest))
+    finite = t.size < 2 or bool(np.isfinite(shortest) and np.isfinite(longest))
     if not np.isfinite(t[-1]) or not finite:
         raise src.error("timestamps out of range: expected times that differ by a finite amount")
     rebuilt = False
     rate_source = "nominal" if nominal_rate_hz else "stamps"
-    increasing = step.size == 0 or bool(shortest > 0)
+    increasing = t.size < 2 or bool(shortest > 0)
     if not bursty and not increasing and t.size > 2:
         # A regular clock with a few repeated or backward stamps: treat those stamps as
         # unreadable and interpolate them; many of them mean the clock is bursty.
+        step = _steps(t)
         bad = np.concatenate([[False], step <= 0])
         if bad.sum() <= max(1, 0.01 * t.size):
             good = np.flatnonzero(~bad)
@@ -848,6 +870,8 @@ def _finish(
                 t, step, increasing = fixed, fixed_step, True
                 longest = float(step.max())
     if t.size > 1 and (bursty or not increasing):
+        if step is None:
+            step = _steps(t)
         anchors = _anchors(t, stamp_at, step)
         rate = fitted_rate(t, stamp_at=stamp_at, anchors=anchors)
         rate_source = "fitted to the stamps"
@@ -876,8 +900,9 @@ def _finish(
         extra["time_note"] = note
         extra.update(repeated_stamps=repeats, backward_stamps=backwards)
     if rebuilt:
-        step, shortest, longest = _steps(t)
-        increasing = step.size == 0 or bool(shortest > 0)
+        step = None
+        shortest, longest = _step_range(t)
+        increasing = t.size < 2 or bool(shortest > 0)
     if t.size > 1 and not increasing:
         raise src.error(
             "timestamps cannot be turned into strictly increasing times (values too large or "

@@ -319,3 +319,25 @@ def test_unwrap_counter_without_wraps_is_a_new_array() -> None:
     np.testing.assert_array_equal(
         unwrap_counter(np.array([65000, 65530, 10, 400]), 16), [65000, 65530, 65546, 65936]
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.floats(-1e6, 1e6), st.just(np.nan), st.just(np.inf)), min_size=2, max_size=40
+    ),
+    st.integers(1, 7),
+)
+def test_step_range_by_blocks_matches_full_steps(times: list[float], block: int) -> None:
+    import imu.formats._normalise as normalise
+
+    t = np.array(times)
+    before = normalise._STEP_BLOCK
+    normalise._STEP_BLOCK = block
+    try:
+        with np.errstate(invalid="ignore"):  # inf - inf (as inside finish)
+            step = np.diff(t)
+            low, high = normalise._step_range(t)
+    finally:
+        normalise._STEP_BLOCK = before
+    np.testing.assert_array_equal([low, high], [step.min(), step.max()])
