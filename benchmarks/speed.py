@@ -5,15 +5,16 @@ Measures, on the same CSV file (simulated: 60 sets of 25 hops with rest and walk
 
 - the time pandas takes only to read it (``pandas.read_csv(engine="pyarrow")``);
 - the end-to-end time of the analysis in this process: load the CSV, analyse, write the
-  hops CSV and the JSON summary, and its ratio to the pandas read (5 runs of each,
-  interleaved so that both see the same load; best against best, and the median of the
-  paired ratios);
+  hops CSV and the JSON summary, and its ratio to the pandas read (5 runs of each by
+  default, ``--repeat``; interleaved so that both see the same load; best against best, and
+  the median of the paired ratios);
 - the ``hopscope analyze`` command in a fresh process (includes interpreter start-up);
 - in-memory analysis throughput (samples per second, best of 5);
 - peak memory of the in-memory analysis (tracemalloc) against the size of the sample table.
 
-Run: ``.venv/bin/python benchmarks/speed.py [--minutes 60] [--rate 1000]``. The recording is
-cached under the system temporary folder.
+Run: ``.venv/bin/python benchmarks/speed.py [--minutes 60] [--rate 1000] [--repeat 5]``. The
+recording is cached under the system temporary folder. On a machine shared with other work,
+more repeats give steadier figures.
 """
 
 from __future__ import annotations
@@ -75,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved runs of each (>= 1)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     folder = Path(tempfile.gettempdir()) / "hopscope-bench"
     folder.mkdir(exist_ok=True)
     path = folder / f"session_{args.minutes:g}min_{args.rate:g}hz.csv"
@@ -96,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Interleaved, so that both see the same load of a shared machine.
     read_times, load_times, e2e_times = [], [], []
-    for _ in range(5):
+    for _ in range(args.repeat):
         read_times.append(best_of(lambda: pd.read_csv(path, engine="pyarrow"), 1))
         load_times.append(best_of(lambda: load(path), 1))
         e2e_times.append(best_of(end_to_end, 1))
@@ -137,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         ("ratio load only / pandas read (best / best)", f"{load_s / read_s:.2f}", ""),
         ("end to end in process (load, analyse, write CSV + JSON), s", f"{e2e_s:.2f}", ""),
         ("ratio end to end / pandas read (best / best)", f"{e2e_s / read_s:.2f}", "<= 1.5"),
-        ("ratio, median of 5 interleaved pairs", f"{paired[2]:.2f}", ""),
+        (
+            f"ratio, median of {args.repeat} interleaved pairs",
+            f"{paired[len(paired) // 2]:.2f}",
+            "",
+        ),
         ("hopscope analyze command (fresh process), s", f"{cli_s:.2f}", ""),
         ("in-memory analysis, s", f"{analyse_s:.3f}", ""),
         ("in-memory throughput, million samples/s", f"{n / analyse_s / 1e6:.1f}", ">= 10"),
