@@ -204,7 +204,7 @@ def _anchors(time_s: np.ndarray, stamp_at: str, step: np.ndarray | None = None) 
     """Rows a burst's stamp belongs to: the last row of each run of equal stamps, or the first."""
     if step is None:
         step = np.diff(time_s)
-    changes = np.flatnonzero(step)  # steps that are not 0 (NaN included)
+    changes = np.flatnonzero(step != 0)  # NaN included
     out = empty_array(changes.size + 1, np.int64)
     if stamp_at == "start":
         out[0] = 0
@@ -277,15 +277,9 @@ def grid_time(
         length = np.diff(np.append(anchors, n))
     else:
         length = np.diff(anchors, prepend=-1)
-    grid = _grid_index(lost, length, n)
-    return grid * p, grid
-
-
-def _grid_index(lost: np.ndarray, length: np.ndarray, n: int) -> np.ndarray:
-    """Row index plus the lost samples of each row's burst (bursts of ``length`` rows)."""
     grid = repeat_runs(lost, length)
     grid += np.arange(n, dtype=np.float64)
-    return grid
+    return np.multiply(grid, p, out=empty_float(n)), grid
 
 
 def fitted_rate(
@@ -705,10 +699,15 @@ def _scaled(
 
 
 def _new_block(time_s: object, acc: tuple[object, ...]) -> np.ndarray | None:
-    """Return a new (4, n) block for time and the axes, when all come in pieces (or a clock)."""
-    if not (isinstance(time_s, (ClockTicks, Chunked)) and all(isinstance(a, Chunked) for a in acc)):
+    """Return a new (4, n) block for time and the axes, when the axes come in pieces."""
+    if not all(isinstance(a, Chunked) for a in acc):
         return None
-    n = time_s.parts.size if isinstance(time_s, ClockTicks) else time_s.size
+    if isinstance(time_s, ClockTicks):
+        n = time_s.parts.size
+    elif isinstance(time_s, Chunked):
+        n = time_s.size
+    else:
+        n = np.asarray(time_s).size
     if any(a.size != n for a in acc):  # type: ignore[attr-defined]
         return None
     return empty_float(4 * n).reshape(4, n)
@@ -953,7 +952,9 @@ def _finish(
         fields["lost_samples"] = int(lost)
     fields = {k: v for k, v in fields.items() if v is not None}
     record = RecordingMeta(source_format=fmt, **fields, extra=extra)
-    if rows is not None and all(a is r for a, r in zip((t, ax, ay, az), rows, strict=True)):
+    if rows is not None and all(a is r for a, r in zip((ax, ay, az), rows[1:], strict=True)):
+        if t is not rows[0]:  # times made apart (given, repaired or rebuilt): copied in
+            np.copyto(rows[0], t)
         samples = pd.DataFrame(block.T, columns=_SAMPLE_COLUMNS, copy=False)
     else:
         samples = pd.DataFrame(
