@@ -114,18 +114,33 @@ def empty_float(n: int) -> np.ndarray:
 def repeat_runs(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``numpy.repeat(values, counts)`` for counts of at least 1, in pooled memory.
 
-    Each row's run is numbered by a running sum of run starts, and the values are gathered
-    by that number: the same values as ``numpy.repeat``, without fresh pages.
+    When the runs between the first and the last are all as long, the values are broadcast
+    over them; otherwise each row's run is numbered by a running sum of run starts and the
+    values are gathered by that number. Either gives the values of ``numpy.repeat``, without
+    fresh pages.
     """
     counts = np.asarray(counts)
     if counts.size == 0 or counts.min() < 1:
         return np.repeat(values, counts)
+    values = np.asarray(values)
     n = int(counts.sum())
+    inner = counts[1:-1]
+    if inner.size == 0 or (inner == inner[0]).all():
+        # Runs all as long but the first and the last (packets of one size, the last one
+        # perhaps cut short): one broadcast copy.
+        out = empty_array(n, values.dtype)
+        first, last = int(counts[0]), int(counts[-1])
+        out[:first] = values[0]
+        if counts.size > 1:
+            out[n - last :] = values[-1]
+        if inner.size:
+            out[first : n - last].reshape(inner.size, -1)[:] = values[1:-1, None]
+        return out
     run = empty_array(n, np.int64)
     run.fill(0)
     run[np.cumsum(counts[:-1])] = 1
     np.cumsum(run, out=run)
-    return np.take(values, run, out=empty_array(n, np.asarray(values).dtype))
+    return np.take(values, run, out=empty_array(n, values.dtype))
 
 
 @dataclass(frozen=True)
@@ -278,8 +293,22 @@ def grid_time(
     else:
         length = np.diff(anchors, prepend=-1)
     grid = repeat_runs(lost, length)
-    grid += np.arange(n, dtype=np.float64)
+    _add_row_index(grid)
     return np.multiply(grid, p, out=empty_float(n)), grid
+
+
+def _add_row_index(a: np.ndarray) -> None:
+    """Add each row's index to a float array in place (``a += arange(a.size)``).
+
+    Done block by block with one small index array, so that no array of all the indices
+    is made; each row gets the same single addition.
+    """
+    base = np.arange(min(_STEP_BLOCK, a.size), dtype=np.float64)
+    index = np.empty_like(base)
+    for start in range(0, a.size, _STEP_BLOCK):
+        block = a[start : start + _STEP_BLOCK]
+        rows = np.add(base[: block.size], start, out=index[: block.size])  # whole numbers
+        block += rows
 
 
 def fitted_rate(

@@ -255,6 +255,10 @@ def test_repeat_runs_matches_numpy_repeat(values: list[float], counts: list[int]
     v = np.array(values)
     c = np.array(counts[: len(values)], dtype=np.int64)
     np.testing.assert_array_equal(repeat_runs(v, c), np.repeat(v, c))
+    same = np.full(v.size, max(1, counts[0]))  # runs all as long but the ends (a broadcast)
+    if v.size:
+        same[0], same[-1] = max(1, counts[1]), max(1, counts[2])
+    np.testing.assert_array_equal(repeat_runs(v, same), np.repeat(v, same))
 
 
 def _fitted_rate_reference(time_s: np.ndarray, anchors: np.ndarray) -> float | None:
