@@ -76,6 +76,8 @@ class Table:
         Numeric columns still in the parser's pieces (see :meth:`parts`).
     complete : set
         Columns known to have no missing cell (their masks are made only when asked for).
+    columns : dict
+        Numeric columns as the parser returned them; turned into ``chunks`` on first use.
     """
 
     values: dict[str, object]
@@ -87,8 +89,10 @@ class Table:
     bad_row_example: str = ""
     chunks: dict[str, Chunked] = field(default_factory=dict)
     complete: set[str] = field(default_factory=set)
+    columns: dict[str, pa.ChunkedArray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.chunks = _PieceMap(self.chunks, self.columns)
         self.values = _JoinedMap(self.values, self.chunks)
         self.missing = _MissingMap(self.missing, self)
 
@@ -105,6 +109,30 @@ class Table:
         if name in self.chunks and not dict.__contains__(self.values, name):
             return self.chunks[name]
         return Chunked([self.values[name]])
+
+    def present(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return the rows of a float column that hold a number, and those numbers.
+
+        Empty cells and ``NaN`` hold none. A column still as parsed is searched by pyarrow,
+        without first filling its empty cells in an array of all rows.
+        """
+        col = self.columns.get(name)
+        if col is not None and not dict.__contains__(self.chunks, name):
+            rows = np.flatnonzero(col.is_valid().to_numpy(zero_copy_only=False))
+            values = col.drop_null().to_numpy().astype(np.float64, copy=False)
+            number = ~np.isnan(values)
+            if not number.all():
+                rows, values = rows[number], values[number]
+            return rows, values
+        rows_parts, value_parts, pos = [], [], 0
+        for part in self.parts(name):
+            at = np.flatnonzero(~np.isnan(part))
+            rows_parts.append(at + pos)
+            value_parts.append(part[at])
+            pos += part.size
+        if not rows_parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(rows_parts), np.concatenate(value_parts)
 
     def has_missing(self, name: str) -> bool:
         """Whether a column has a missing cell."""
@@ -126,6 +154,22 @@ class Table:
                 return part[row]
             row -= part.size
         raise IndexError(f"row {row} is beyond column {name!r}")
+
+
+class _PieceMap(dict):  # type: ignore[type-arg]
+    """Columns in pieces; parsed columns are turned into numpy pieces on first use."""
+
+    def __init__(self, chunks: dict[str, Chunked], columns: dict[str, pa.ChunkedArray]) -> None:
+        super().__init__(chunks)
+        self._columns = columns
+
+    def __missing__(self, name: str) -> Chunked:
+        parts = _pieces(self._columns[name])
+        self[name] = parts
+        return parts
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self._columns
 
 
 class _JoinedMap(dict):  # type: ignore[type-arg]
@@ -408,7 +452,7 @@ def _read_arrow(
             # while the recording's columns are filled from them directly.
             if kind == INT:
                 out.complete.add(name)
-            out.chunks[name] = _pieces(col)
+            out.columns[name] = col
     return out
 
 

@@ -62,20 +62,13 @@ def read(src: Source, options: Options) -> Recording:
     )
     skips = Skips()
     skips.add_table(table, 2)
-    # The stamped rows and their stamps, piece by piece (most cells are empty).
-    idx_parts, raw_parts, pos = [], [], 0
-    for part in table.parts(t_col):
-        at = np.flatnonzero(~np.isnan(part))
-        idx_parts.append(at + pos)
-        raw_parts.append(part[at])
-        pos += part.size
-    idx = np.concatenate(idx_parts) if idx_parts else np.zeros(0, dtype=np.int64)
+    # The stamped rows and their stamps (most cells are empty).
+    idx, raw = table.present(t_col)
     extra: dict[str, object] = {}
     notes: list[str] = []
     if not idx.size:
         t = np.full(table.rows, np.nan)
     else:
-        raw = np.concatenate(raw_parts)
         if not (np.abs(raw) < 2**53).all():
             raise src.error("expected packet stamps in ms (whole numbers)", column=t_col)
         ms = unwrap_counter(np.round(raw).astype(np.int64), 32)
