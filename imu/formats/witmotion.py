@@ -132,7 +132,6 @@ def _read(
         )
     chip = find_column(header, [r"chip_?time\(\)", r"chip_?time", r"chiptime\(.*\)"])
     time_col = find_column(header, [r"time", r"时间", r"date_?time"]) or chip
-    date_col = find_column(header, [r"date"])
     device_col = find_column(header, [r"device_?name", r"devicename"])
     if time_col is None:
         raise src.error("expected a 'time' or 'Chip Time()' column", line=header_index + 1)
@@ -145,8 +144,6 @@ def _read(
         decimal = sniff_decimal(sample, delimiter)
     names = column_names(src, header, first, delimiter, line=header_index + 2)
     wanted = {time_col: TEXT, **dict.fromkeys(acc, FLOAT)}  # type: ignore[dict-item]
-    if date_col is not None and date_col != time_col:
-        wanted[date_col] = TEXT
     table = read_table(
         src,
         offset=head.offset_after(header_index),
