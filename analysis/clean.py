@@ -8,9 +8,9 @@ loops); the results are the same as those of the plain whole-array expressions.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,11 +53,28 @@ def _in_parallel(tasks: Sequence[Callable[[], _T]]) -> list[_T]:
         return [first, *(f.result() for f in others)]
 
 
-def _shares(n_blocks: int, n_samples: int) -> list[range]:
-    """Split block numbers ``0..n_blocks-1`` into one contiguous share per thread."""
-    parts = _WORKERS if n_samples >= _PARALLEL_MIN else 1
-    cuts = [round(i * n_blocks / parts) for i in range(parts + 1)]
-    return [range(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+def _each_block(n_blocks: int, n_samples: int, work: Callable[[int, np.ndarray], None]) -> None:
+    """Call ``work(j, buffer)`` for every block number ``j`` in ``0..n_blocks-1``.
+
+    For a long recording the blocks are taken one at a time by :data:`_WORKERS` threads from
+    one shared counter, so a thread that gets little CPU time (a busy machine) simply does
+    fewer blocks; each thread passes its own float64 ``buffer`` of :data:`_BLOCK` values.
+    ``work`` stores its results by block number.
+    """
+    counter = iter(range(n_blocks))
+    lock = threading.Lock()
+
+    def run() -> None:
+        buffer = np.empty(_BLOCK, dtype=np.float64)
+        while True:
+            with lock:
+                j = next(counter, None)
+            if j is None:
+                return
+            work(j, buffer)
+
+    threads = _WORKERS if n_samples >= _PARALLEL_MIN else 1
+    _in_parallel([run] * min(threads, max(n_blocks, 1)))
 
 
 def _pairwise_blocks(n: int, limit: int = _BLOCK) -> list[int]:
@@ -204,24 +221,17 @@ def _time_base(
     n_steps = len(time_s) - 1
     bounds = _pairwise_blocks(n_steps)
 
-    def scan(blocks: range) -> np.ndarray:
-        """Smallest, largest and sum of the steps of each block (rows 0, 1, 2)."""
-        out = np.empty((3, len(blocks)), dtype=np.float64)
-        buffer = np.empty(_BLOCK, dtype=np.float64)
-        for k, j in enumerate(blocks):
-            a, b = bounds[j], bounds[j + 1]
-            step = np.subtract(time_s[a + 1 : b + 1], time_s[a:b], out=buffer[: b - a])
-            out[0, k] = np.minimum.reduce(step)
-            out[1, k] = np.maximum.reduce(step)
-            out[2, k] = np.add.reduce(step)
-        return out
+    # Smallest, largest and sum of the steps of each block (rows 0, 1, 2).
+    found = np.empty((3, len(bounds) - 1), dtype=np.float64)
 
-    found = np.concatenate(
-        _in_parallel(
-            [lambda blocks=blocks: scan(blocks) for blocks in _shares(len(bounds) - 1, n_steps)]
-        ),
-        axis=1,
-    )
+    def scan(j: int, buffer: np.ndarray) -> None:
+        a, b = bounds[j], bounds[j + 1]
+        step = np.subtract(time_s[a + 1 : b + 1], time_s[a:b], out=buffer[: b - a])
+        found[0, j] = np.minimum.reduce(step)
+        found[1, j] = np.maximum.reduce(step)
+        found[2, j] = np.add.reduce(step)
+
+    _each_block(len(bounds) - 1, n_steps, scan)
     # The smallest step is NaN when any is (a NaN time makes its steps NaN) and must be
     # positive; the largest must be finite.
     shortest, longest = float(found[0].min()), float(found[1].max())
@@ -296,28 +306,25 @@ def _magnitude_top(
     if n == 0:
         return out, float("nan")
     n_blocks = -(-n // _BLOCK)
+    top = np.empty(n_blocks, dtype=np.float64)
 
-    def fill(blocks: range) -> float:
+    def fill(j: int, square: np.ndarray) -> None:
         # Block by block into the one output array, so that each block's squares stay in the
         # CPU cache: the same operations in the same order (the same values) as
         # ``sqrt(ax * ax + ay * ay + az * az)``, with one pass over memory instead of five.
-        square = np.empty(min(n, _BLOCK), dtype=np.float64)
-        top = np.empty(len(blocks), dtype=np.float64)
-        for k, j in enumerate(blocks):
-            start, stop = j * _BLOCK, min((j + 1) * _BLOCK, n)
-            o, sq = out[start:stop], square[: stop - start]
-            np.multiply(ax[start:stop], ax[start:stop], out=o)
-            np.multiply(ay[start:stop], ay[start:stop], out=sq)
-            np.add(o, sq, out=o)
-            np.multiply(az[start:stop], az[start:stop], out=sq)
-            np.add(o, sq, out=o)
-            np.sqrt(o, out=o)
-            top[k] = np.maximum.reduce(o)
-        return float(np.maximum.reduce(top))
+        start, stop = j * _BLOCK, min((j + 1) * _BLOCK, n)
+        o, sq = out[start:stop], square[: stop - start]
+        np.multiply(ax[start:stop], ax[start:stop], out=o)
+        np.multiply(ay[start:stop], ay[start:stop], out=sq)
+        np.add(o, sq, out=o)
+        np.multiply(az[start:stop], az[start:stop], out=sq)
+        np.add(o, sq, out=o)
+        np.sqrt(o, out=o)
+        top[j] = np.maximum.reduce(o)
 
-    tops = _in_parallel([lambda blocks=blocks: fill(blocks) for blocks in _shares(n_blocks, n)])
+    _each_block(n_blocks, n, fill)
     # (The largest is NaN when any block's is: the maximum propagates NaN.)
-    return out, float(np.maximum.reduce(np.asarray(tops)))
+    return out, float(np.maximum.reduce(top))
 
 
 def _at_or_above(values: np.ndarray, level: float) -> np.ndarray:
@@ -326,21 +333,19 @@ def _at_or_above(values: np.ndarray, level: float) -> np.ndarray:
     A block's largest value is taken first; only the blocks that reach ``level`` are
     compared value by value, so no boolean array of the whole length is made (a fresh large
     array costs a page fault per page). The blocks of a long array are shared out to
-    threads. Meant for a level that few values reach (the full scale of a sensor).
+    threads (:func:`_each_block`). Meant for a level that few values reach (the full scale of a sensor).
     """
     n = len(values)
     n_blocks = -(-n // _BLOCK)
+    found: list[np.ndarray | None] = [None] * n_blocks
 
-    def scan(blocks: range) -> list[np.ndarray]:
-        found = []
-        for j in blocks:
-            block = values[j * _BLOCK : (j + 1) * _BLOCK]
-            if np.fmax.reduce(block) >= level:  # (NaN, never at the level, is passed over)
-                found.append(j * _BLOCK + np.flatnonzero(block >= level))
-        return found
+    def scan(j: int, _buffer: np.ndarray) -> None:
+        block = values[j * _BLOCK : (j + 1) * _BLOCK]
+        if np.fmax.reduce(block) >= level:  # (NaN, never at the level, is passed over)
+            found[j] = j * _BLOCK + np.flatnonzero(block >= level)
 
-    shares = _in_parallel([lambda blocks=blocks: scan(blocks) for blocks in _shares(n_blocks, n)])
-    parts = [part for share in shares for part in share]
+    _each_block(n_blocks, n, scan)
+    parts = [part for part in found if part is not None]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
