@@ -219,20 +219,34 @@ def _numpy_median(sorted_x: np.ndarray) -> float:
     return float((sorted_x[half - 1] + sorted_x[half]) / 2)
 
 
-def set_frequency_hz(landing_s: np.ndarray) -> float:
-    """Return the hop frequency of a set from its landings, robust to a missing landing.
+def set_frequency_hz(landing_s: np.ndarray, *, rhythm_tolerance: float = 0.3) -> float:
+    """Return the hop frequency of a set from its landings, robust to missing and wrong ones.
 
     ``(n − 1) / (last − first)`` counts the hop periods between the first and the last landing
     as ``n − 1``; here each interval between landings counts as the whole number of hop
-    periods closest to it (at least one), and a landing less than half a period after the
-    previous one is ignored, so a landing lost in a gap (or an extra one) changes nothing.
-    The hop period is the median of the intervals shorter than 1.5 times their lower
-    quartile (single periods), robust to several lost landings.
+    periods closest to it (at least one), so a landing lost in a gap changes nothing. The hop
+    period is the median of the intervals shorter than 1.5 times their lower quartile (single
+    periods), robust to several lost landings.
+
+    A wrong landing (a heel touch, the push-off or limb motion taken for an impact) lies
+    inside a contact, off the set's rhythm. Of two landings less than half a period apart,
+    the one kept is the one nearer a whole number of periods from the landing kept before
+    them (at the start of the set: from the landing after them). Then a landing is left out
+    when its intervals to both neighbours are off the rhythm or, at either end of the set,
+    when its interval to its only neighbour is off the rhythm and that neighbour's other
+    interval is not; one at a time, the one furthest off first. An interval of about ``k``
+    periods is off the rhythm when it is more than ``rhythm_tolerance * sqrt(k)`` periods
+    from ``k`` (the spread of ``k`` independent hop periods grows as the square root of
+    ``k``), each interval measured against the local period (the median of the single
+    periods among the seven intervals around it: the period drifts with fatigue).
 
     Parameters
     ----------
     landing_s : numpy.ndarray
         Landings of the set's complete contacts, in s, increasing.
+    rhythm_tolerance : float
+        Largest distance of a one-period interval from one period, in periods (0.3, as
+        ``period_tolerance`` of :func:`check_contacts`).
 
     Returns
     -------
@@ -243,11 +257,15 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
     -----
     Quartile and median are taken from the sorted intervals with numpy's arithmetic (the
     values of :func:`numpy.percentile` and :func:`numpy.median`), without their per-call
-    overhead: the function runs once per set.
+    overhead: the function runs once per set. When every interval is within
+    ``rhythm_tolerance`` of one period (the usual case) nothing is left out and the result
+    is ``(n − 1) / (last − first)`` at once.
 
     Examples
     --------
     >>> round(set_frequency_hz(np.array([0.0, 0.3, 0.6, 1.2, 1.5])), 6)  # 0.9 missing
+    3.333333
+    >>> round(set_frequency_hz(np.array([0.0, 0.3, 0.6, 0.9, 1.2, 1.38])), 6)  # 1.38 extra
     3.333333
     """
     landing_s = np.asarray(landing_s, dtype=np.float64)
@@ -269,20 +287,88 @@ def set_frequency_hz(landing_s: np.ndarray) -> float:
         period = float(np.median(single)) if len(single) else float(np.median(step))
     if not period > 0:
         return float("nan")
-    # Landings less than half a period after the last one kept are extra (limb motion).
-    if (step >= 0.5 * period).all():
-        kept = landing_s  # (none is extra: the usual case, without a loop)
-    else:
-        kept_list = [float(landing_s[0])]
-        for x in landing_s[1:].tolist():
-            if x - kept_list[-1] >= 0.5 * period:
-                kept_list.append(x)
-        kept = np.asarray(kept_list)
-    steps = np.diff(kept)
+    span = float(landing_s[-1] - landing_s[0])
+    if (np.abs(step / period - 1.0) <= rhythm_tolerance).all():
+        # Every interval is one period on the rhythm: nothing lost, nothing extra.
+        return float((len(landing_s) - 1) / span) if span > 0 else float("nan")
+    kept = _drop_close_landings(landing_s, period)
+    kept = _drop_off_rhythm(kept, period, rhythm_tolerance)
+    if len(kept) < 2:
+        return float("nan")
     # Each interval is a whole number of periods: 1, or more where landings were lost.
-    periods = np.maximum(np.rint(steps / period), 1).sum()
+    periods = np.maximum(np.rint(np.diff(kept) / _local_periods(kept, period, rhythm_tolerance)), 1)
     span = float(kept[-1] - kept[0])
-    return float(periods / span) if periods > 0 and span > 0 else float("nan")
+    return float(periods.sum() / span) if span > 0 else float("nan")
+
+
+def _off_grid(a: float, b: float, period: float) -> float:
+    """Distance of ``b - a`` from the nearest whole number (at least 1) of periods, in periods."""
+    r = abs(b - a) / period
+    return abs(r - max(round(r), 1))
+
+
+def _drop_close_landings(landing_s: np.ndarray, period: float) -> np.ndarray:
+    """Of two landings less than half a period apart keep the one nearer the rhythm.
+
+    The rhythm is that of the landing kept before them, or at the start of the set of the
+    landing after them.
+    """
+    x = landing_s.tolist()
+    kept = [x[0]]
+    for i, t in enumerate(x[1:], start=1):
+        if t - kept[-1] >= 0.5 * period:
+            kept.append(t)
+            continue
+        if len(kept) >= 2:
+            ref = kept[-2]
+        elif i + 1 < len(x):
+            ref = x[i + 1]
+        else:
+            continue
+        if _off_grid(ref, t, period) < _off_grid(ref, kept[-1], period):
+            kept[-1] = t
+    return np.asarray(kept)
+
+
+def _local_periods(landing_s: np.ndarray, period: float, tolerance: float) -> np.ndarray:
+    """Per interval, the median of the single periods among the seven intervals around it.
+
+    An interval is a single period when it is within ``tolerance`` of ``period``; where
+    there is none nearby, ``period``.
+    """
+    d = np.diff(landing_s)
+    single = np.where(np.abs(d / period - 1.0) <= tolerance, d, np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(single, 3, constant_values=np.nan), 7)
+    has = np.isfinite(windows).any(axis=1)
+    out = np.full(len(d), period)
+    if has.any():
+        out[has] = np.nanmedian(windows[has], axis=1)
+    return out
+
+
+def _drop_off_rhythm(landing_s: np.ndarray, period: float, tolerance: float) -> np.ndarray:
+    """Leave out landings off the set's rhythm, one at a time, the furthest off first.
+
+    See :func:`set_frequency_hz`: inside the set both intervals must be off the rhythm; at
+    an end, the only interval off and the neighbour's other interval on it.
+    """
+    kept = landing_s
+    while len(kept) > 2:
+        r = np.diff(kept) / _local_periods(kept, period, tolerance)
+        k = np.maximum(np.rint(r), 1.0)
+        off = np.abs(r - k) / (tolerance * np.sqrt(k))
+        bad = off > 1.0
+        score = np.full(len(kept), -1.0)
+        score[1:-1] = np.where(bad[:-1] & bad[1:], np.minimum(off[:-1], off[1:]), -1.0)
+        if bad[0] and not bad[1]:
+            score[0] = off[0]
+        if bad[-1] and not bad[-2]:
+            score[-1] = off[-1]
+        worst = int(np.argmax(score))
+        if score[worst] < 0:
+            break
+        kept = np.delete(kept, worst)
+    return kept
 
 
 def _set_cv(x: np.ndarray) -> float:

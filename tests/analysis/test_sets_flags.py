@@ -167,6 +167,34 @@ def test_set_frequency_counts_periods_not_landings():
     assert set_frequency_hz(sparse) == pytest.approx(3.0)
 
 
+def test_set_frequency_leaves_out_landings_off_the_rhythm():
+    from analysis.sets import set_frequency_hz
+
+    landing = np.arange(12) / 3.0
+    # The last true landing not found and a heel touch 0.55 periods into the contact
+    # before it taken for a landing: that landing is off the rhythm and left out.
+    heel = np.r_[landing[:10], landing[10] + 0.55 / 3.0]
+    assert set_frequency_hz(heel) == pytest.approx(3.0)
+    # The same inside the set: 1.55 and 1.45 periods to its neighbours.
+    inner = np.sort(np.r_[np.delete(landing, 6), landing[6] + 0.55 / 3.0])
+    assert set_frequency_hz(inner) == pytest.approx(3.0)
+    # Of two landings less than half a period apart at the start, the one on the rhythm
+    # of the next landings is kept.
+    early = np.r_[landing[0] - 0.07, landing]
+    assert set_frequency_hz(early) == pytest.approx(3.0)
+
+
+def test_set_frequency_follows_a_drifting_period():
+    from analysis.sets import set_frequency_hz
+
+    # Fatigue: the period grows from 0.30 s to 0.39 s; three landings in a row lost near
+    # the end (an interval of four periods, 4.7 times the set's median period).
+    period = np.linspace(0.30, 0.39, 24)
+    landing = np.r_[0.0, np.cumsum(period)]
+    truth = (len(landing) - 1) / (landing[-1] - landing[0])
+    assert set_frequency_hz(np.delete(landing, [20, 21, 22])) == pytest.approx(truth)
+
+
 def test_a_gap_is_not_a_pause():
     takeoff = np.array([0.0, 0.35, 1.9, 2.25])
     landing = takeoff + 0.15
