@@ -40,41 +40,59 @@ _T = TypeVar("_T")
 
 
 def _in_parallel(tasks: Sequence[Callable[[], _T]]) -> list[_T]:
-    """Run tasks, spread over :data:`_WORKERS` threads; return their results in task order.
+    """Run tasks on up to :data:`_WORKERS` threads; return their results in task order.
 
-    The calling thread runs the first task itself; the others go to a pool that lives only
-    as long as the call (no thread outlives it). An exception of any task is raised here.
+    The calling thread and a pool that lives only as long as the call (no thread outlives
+    it) take the tasks one at a time, in order, from a shared counter: a thread that gets
+    little CPU time on a busy machine simply runs fewer. An exception of a task is raised
+    here (after the other threads have stopped).
     """
-    if len(tasks) < 2 or _WORKERS < 2:
+    n_threads = min(_WORKERS, len(tasks))
+    if n_threads < 2:
         return [task() for task in tasks]
-    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(tasks)) - 1) as pool:
-        others = [pool.submit(task) for task in tasks[1:]]
-        first = tasks[0]()
-        return [first, *(f.result() for f in others)]
+    results: list[_T | None] = [None] * len(tasks)
+    counter = iter(range(len(tasks)))
+    lock = threading.Lock()
+
+    def run() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            results[i] = tasks[i]()
+
+    with ThreadPoolExecutor(max_workers=n_threads - 1) as pool:
+        others = [pool.submit(run) for _ in range(n_threads - 1)]
+        try:
+            run()
+        finally:
+            for future in others:
+                future.result()
+    return results  # type: ignore[return-value]
 
 
 def _each_block(n_blocks: int, n_samples: int, work: Callable[[int, np.ndarray], None]) -> None:
     """Call ``work(j, buffer)`` for every block number ``j`` in ``0..n_blocks-1``.
 
-    For a long recording the blocks are taken one at a time by :data:`_WORKERS` threads from
-    one shared counter, so a thread that gets little CPU time (a busy machine) simply does
-    fewer blocks; each thread passes its own float64 ``buffer`` of :data:`_BLOCK` values.
-    ``work`` stores its results by block number.
+    For a long recording the blocks are taken one at a time by :data:`_WORKERS` threads
+    (:func:`_in_parallel`), so a thread that gets little CPU time (a busy machine) simply
+    does fewer blocks; each thread passes its own float64 ``buffer`` of :data:`_BLOCK`
+    values. ``work`` stores its results by block number.
     """
-    counter = iter(range(n_blocks))
-    lock = threading.Lock()
-
-    def run() -> None:
+    if n_samples < _PARALLEL_MIN or n_blocks < 2:
         buffer = np.empty(_BLOCK, dtype=np.float64)
-        while True:
-            with lock:
-                j = next(counter, None)
-            if j is None:
-                return
+        for j in range(n_blocks):
             work(j, buffer)
+        return
+    buffers = threading.local()
 
-    threads = _WORKERS if n_samples >= _PARALLEL_MIN else 1
-    _in_parallel([run] * min(threads, max(n_blocks, 1)))
+    def task(j: int) -> None:
+        if not hasattr(buffers, "value"):
+            buffers.value = np.empty(_BLOCK, dtype=np.float64)
+        work(j, buffers.value)
+
+    _in_parallel([lambda j=j: task(j) for j in range(n_blocks)])
 
 
 def _pairwise_blocks(n: int, limit: int = _BLOCK) -> list[int]:
