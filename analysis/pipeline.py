@@ -359,7 +359,9 @@ def _lost_edges(
     ``min_contact_ms`` (from the start of the gap to the take-off) and, for repeated hops,
     when the previous landing and the next one are two hop periods apart (the set's median
     period, within ``period_tolerance``): limb motion in a flight interrupted by a gap fails
-    both. The take-off is lost when the landing was timed and the fall into flight ran
+    both; for rebound jumps, instead, when the flight after it is within
+    ``contact_tolerance`` of the median flight of the set's other jumps. The take-off is lost
+    when the landing was timed and the fall into flight ran
     across a gap, or when no plausible take-off was found and a gap lies between the landing
     and the take-off found (or the next landing, or the longest plausible contact); for
     repeated hops, its period must then be regular when the next landing is known.
@@ -390,6 +392,12 @@ def _lost_edges(
         with np.errstate(invalid="ignore"):
             two = (nxt - prev_landing) / (2 * set_period)
         cand &= prev_same & (np.abs(two - 1.0) <= tol)
+    else:
+        # Rebound jumps have no rhythm: the jump's flight must look like the set's others.
+        flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()
+        set_flight = pd.Series(sets).map(flight).to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            cand &= np.abs((nxt - takeoff) / set_flight - 1.0) <= settings.contact_tolerance
     out[cand] = "landing"
 
     # Lost take-offs.
