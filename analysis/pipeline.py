@@ -359,8 +359,8 @@ def _lost_edges(
     ``min_contact_ms`` (from the start of the gap to the take-off) and, for repeated hops,
     when the previous landing and the next one are two hop periods apart (the set's median
     period, within ``period_tolerance``): limb motion in a flight interrupted by a gap fails
-    both; for rebound jumps, instead, when the flight after it is within
-    ``contact_tolerance`` of the median flight of the set's other jumps. The take-off is lost
+    both; for rebound jumps and the first contact of a set, instead, when the flight after
+    it is within ``contact_tolerance`` of the median flight of the set's other contacts. The take-off is lost
     when the landing was timed and the fall into flight ran
     across a gap, or when no plausible take-off was found and a gap lies between the landing
     and the take-off found (or the next landing, or the longest plausible contact); for
@@ -386,18 +386,20 @@ def _lost_edges(
     cand = at_gap & np.isfinite(takeoff) & ~takeoff_gap
     g0 = gap_start[np.maximum(np.searchsorted(gap_start, takeoff) - 1, 0)]
     cand &= (takeoff - g0) * 1e3 >= settings.min_contact_ms
+    # The flight after the contact like the set's other flights (rebound jumps, which have
+    # no rhythm, and the first contact of a set, which has no landing before it).
+    flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()
+    set_flight = pd.Series(sets).map(flight).to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        usual_flight = np.abs((nxt - takeoff) / set_flight - 1.0) <= settings.contact_tolerance
     if hops:
         prev_landing = np.r_[np.nan, landing[:-1]]
         prev_same = np.r_[False, sets[1:] == sets[:-1]]
         with np.errstate(invalid="ignore"):
             two = (nxt - prev_landing) / (2 * set_period)
-        cand &= prev_same & (np.abs(two - 1.0) <= tol)
+        cand &= np.where(prev_same, np.abs(two - 1.0) <= tol, usual_flight)
     else:
-        # Rebound jumps have no rhythm: the jump's flight must look like the set's others.
-        flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()
-        set_flight = pd.Series(sets).map(flight).to_numpy(dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            cand &= np.abs((nxt - takeoff) / set_flight - 1.0) <= settings.contact_tolerance
+        cand &= usual_flight
     out[cand] = "landing"
 
     # Lost take-offs.
