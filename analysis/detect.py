@@ -10,6 +10,7 @@ is a numpy operation on the whole signal or on a (candidates x window) array.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks, peak_prominences
 
+from analysis.clean import _PARALLEL_MIN, _in_parallel
 from analysis.settings import DetectionSettings
 
 logger = logging.getLogger(__name__)
@@ -215,16 +217,58 @@ def impact_peaks(
     hi = np.minimum(last + distance + 1, n)
     length = hi - lo
     offset = np.r_[0, np.cumsum(length)[:-1]]
-    idx = np.arange(int(length.sum())) + np.repeat(lo - offset, length)
-    peaks, props = find_peaks(m[idx], height=height_g, distance=distance, plateau_size=1)
-    left = idx[props["left_edges"]]
+    # The stretches' sample indices, laid end to end: steps of 1, and a jump at each
+    # stretch's start (a running sum; the values of ``arange + repeat``, faster).
+    idx = np.ones(int(length.sum()), dtype=np.int64)
+    idx[0] = lo[0]
+    idx[offset[1:]] = lo[1:] - hi[:-1] + 1
+    np.cumsum(idx, out=idx)
+    values = m[idx]
+
+    def peaks_in(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Peaks and flat-top starts of the stretches laid end to end in ``values[a:b]``."""
+        found, props = find_peaks(values[a:b], height=height_g, distance=distance, plateau_size=1)
+        return found + a, props["left_edges"] + a
+
+    # The stretches of a long recording in pieces shared out to threads (scipy's loops
+    # release the interpreter lock): the pieces meet between two stretches, so they find the
+    # same peaks as the whole.
+    pieces = _pieces(offset, len(idx))
+    found = _in_parallel([lambda a=a, b=b: peaks_in(a, b) for a, b in pieces])
+    peaks = np.concatenate([p for p, _ in found])
+    left = idx[np.concatenate([e for _, e in found])]
     if len(left) == 0:
         return left
+    at = idx[peaks]
+    # Each peak's prominence depends on the signal alone: the peaks in pieces too.
+    cuts = np.linspace(0, len(at), len(pieces) + 1).astype(np.int64).tolist()
     with warnings.catch_warnings():
         # (find_peaks' peaks always have a prominence; this only silences edge cases)
         warnings.simplefilter("ignore", RuntimeWarning)
-        prom = peak_prominences(m, idx[peaks], wlen=wlen)[0]
+        prom = np.concatenate(
+            _in_parallel(
+                [
+                    lambda a=a, b=b: peak_prominences(m, at[a:b], wlen=wlen)[0]
+                    for a, b in itertools.pairwise(cuts)
+                ]
+            )
+        )
     return left[prom >= prominence_g]
+
+
+def _pieces(starts: np.ndarray, total: int, count: int = 8) -> list[tuple[int, int]]:
+    """Cut ``0..total`` into up to ``count`` pieces, only at the given piece starts.
+
+    Each cut is a start close to an even share (the first at or after it, else the last);
+    one piece for a short total.
+    """
+    if total < _PARALLEL_MIN or len(starts) < 2:
+        return [(0, total)]
+    inner = np.asarray(starts[1:])
+    goals = np.arange(1, count) * total / count
+    near = np.clip(np.searchsorted(inner, goals), 1, len(inner)) - 1
+    cuts = np.unique(np.r_[0, inner[near], total]).tolist()
+    return list(itertools.pairwise(cuts))
 
 
 def _first_at_or_after(idx: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
@@ -623,14 +667,26 @@ def detect_flights(
     if gap_index is not None and len(gap_index):
         is_gap[np.asarray(gap_index, dtype=np.int64)] = True
 
-    # 1. Impact peaks.
-    peaks = impact_peaks(
-        m,
-        height_g=s.impact_min_g,
-        prominence_g=s.impact_prominence_g,
-        distance=max(1, int(s.peak_distance_ms * ms)),
-        wlen=2 * int(np.ceil(s.max_flight_ms * ms)) + 1,
-    )
+    # 1. Impact peaks; the take-off falls of step 3 need the magnitude alone and are sought
+    #    meanwhile in a second thread (a long recording).
+    span = max(2, int(np.ceil(s.fall_span_ms * ms)))
+
+    def falls() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _qualifying_falls(m, span=span, fall_g=s.takeoff_fall_g, bottom_g=s.takeoff_bottom_g)
+
+    def peaks_found() -> np.ndarray:
+        return impact_peaks(
+            m,
+            height_g=s.impact_min_g,
+            prominence_g=s.impact_prominence_g,
+            distance=max(1, int(s.peak_distance_ms * ms)),
+            wlen=2 * int(np.ceil(s.max_flight_ms * ms)) + 1,
+        )
+
+    if n >= _PARALLEL_MIN:
+        peaks, (q_idx, below, _) = _in_parallel([peaks_found, falls])
+    else:
+        peaks, (q_idx, below) = peaks_found(), (None, None)
     if len(peaks) == 0:
         return empty, no_rej
     ref = peaks  # the first sample of a flat (clipped) top, never its middle
@@ -676,10 +732,8 @@ def detect_flights(
     #    takeoff_fall_g within fall_span_ms, ending below flight_g. A heel-touch spike or
     #    stance wobble falls back to about 1 g, not to flight level; impact ringing is skipped
     #    by impact_guard_ms.
-    span = max(2, int(np.ceil(s.fall_span_ms * ms)))
-    q_idx, below, _ = _qualifying_falls(
-        m, span=span, fall_g=s.takeoff_fall_g, bottom_g=s.takeoff_bottom_g
-    )
+    if q_idx is None:
+        q_idx, below, _ = falls()
 
     def under(level: float) -> np.ndarray:
         if level <= s.takeoff_bottom_g:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.clean import CLIP_FRACTION, _magnitude_into, _time_base, clipped_samples
+from analysis.clean import CLIP_FRACTION, _magnitude_top, _time_base, clipped_samples
 from analysis.detect import detect_flights, retime_takeoffs
 from analysis.flags import recording_flags, set_flags, union_flags
 from analysis.metrics import hop_metrics
@@ -125,10 +125,7 @@ def analyze(
 
     t = samples["time_s"].to_numpy(dtype=np.float64)
     try:
-        # The steps go into the array the magnitude is written to next: one large
-        # allocation less.
-        mag = np.empty(len(t), dtype=np.float64)
-        tb = _time_base(t, max_gap_samples=settings.max_gap_samples, scratch=mag)
+        tb = _time_base(t, max_gap_samples=settings.max_gap_samples)
     except ValueError:
         validate_samples(samples, source=source)  # raises with the line and what is wrong
         raise
@@ -140,9 +137,8 @@ def analyze(
             HopscopeWarning,
             stacklevel=2,
         )
-    mag = _magnitude_into(samples, mag)
-    # The largest magnitude is NaN or infinite when any is (one reduction, no boolean array).
-    top_g = float(mag.max())
+    # The largest magnitude (taken block by block with it) is NaN or infinite when any is.
+    mag, top_g = _magnitude_top(samples)
     if not np.isfinite(top_g):
         validate_samples(samples, source=source)  # raises with the line and the column
         raise InvalidRecordingError(source, "expected finite acceleration values")

@@ -494,7 +494,7 @@ def _read_columns(
     return columns, frozenset(finite), extremes, step_range
 
 
-def _pooled_floats(n: int) -> np.ndarray:
+def pooled_floats(n: int) -> np.ndarray:
     """Return an uninitialised, writable float64 array of ``n`` values from pyarrow's pool.
 
     A large numpy allocation is mapped fresh from the system and faulted in page by page as
@@ -520,7 +520,7 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
     if len(chunks) == 1:
         out = chunks[0]
     else:
-        out = _pooled_floats(sum(len(c) for c in chunks))
+        out = pooled_floats(sum(len(c) for c in chunks))
     ok = True
     highs, lows = [], []
     pos = 0
