@@ -2,10 +2,12 @@
 
 One CSV per sensor, in a ZIP with ``Metadata.csv``, or a bare CSV. ``time`` is Unix ns (UTC),
 ``seconds_elapsed`` seconds from the Start tap; the axis order is z, y, x. ``TotalAcceleration``
-(Android) holds m/s² with gravity and is used; ``Accelerometer`` (the only one on iOS) has gravity
-removed and is refused; ``AccelerometerUncalibrated`` includes gravity (in g with flipped signs on
-iOS unless "Standardise Units & Frames" was on). Spreadsheets damage ``time``
-(``"1,70136286270131E+018"``): then ``seconds_elapsed`` gives the times.
+(Android) holds m/s² with gravity and is used; ``AccelerometerUncalibrated`` includes gravity
+(in g with flipped signs on iOS unless "Standardise Units & Frames" was on). ``Accelerometer``
+(the only acceleration file on iOS) has gravity removed: with ``Gravity.csv`` from the same
+recording (in the ZIP, or next to a bare file) the two are added on their ``time`` column,
+otherwise it is refused. Spreadsheets damage ``time`` (``"1,70136286270131E+018"``): then
+``seconds_elapsed`` gives the times.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 
 import numpy as np
+import pyarrow as pa
 
 from imu.formats._common import Options, iso_utc, refuse_gravity_removed
 from imu.formats._normalise import (
@@ -26,18 +30,23 @@ from imu.formats._normalise import (
     quiet_magnitude,
     table_clock_seconds,
 )
-from imu.formats._source import ZIP_ERRORS, Source, member_source, open_zip
-from imu.formats._table import FLOAT, INT, column_names, read_table
+from imu.formats._source import ZIP_ERRORS, Source, member_source, open_source, open_zip
+from imu.formats._table import FLOAT, INT, Table, column_names, read_table
 from imu.recording import Recording
 
 NAME = "sensor_logger"
 SIGNATURE = "time,seconds_elapsed,"
 EXAMPLE = "time,seconds_elapsed,z,y,x"
 PREFERRED = ("TotalAcceleration.csv", "AccelerometerUncalibrated.csv", "Accelerometer.csv")
+GRAVITY_FILE = "Gravity.csv"
 ADVICE = (
-    "Sensor Logger's 'Accelerometer' has gravity removed: on Android export 'Total "
-    "Acceleration'; on iOS enable 'Accelerometer (Uncalibrated)' or record with another app."
+    "Sensor Logger's 'Accelerometer' has gravity removed: export 'Gravity' with it (kept in the "
+    "same ZIP or folder, the two are added back together on their time column), or on Android "
+    "export 'Total Acceleration', or on iOS enable 'Accelerometer (Uncalibrated)'."
 )
+
+#: The columns read from every Sensor Logger acceleration file.
+_COLUMNS = {"time": INT, "x": FLOAT, "y": FLOAT, "z": FLOAT}
 
 
 def sniff(src: Source) -> bool:
@@ -48,21 +57,42 @@ def sniff(src: Source) -> bool:
 def sniff_zip(names: list[str]) -> bool:
     """Whether an archive's members look like a Sensor Logger export."""
     base = {n.rsplit("/", 1)[-1] for n in names}
-    return "Metadata.csv" in base and bool(base & {*PREFERRED, "Gravity.csv"})
+    return "Metadata.csv" in base and bool(base & {*PREFERRED, GRAVITY_FILE})
 
 
 def read(src: Source, options: Options) -> Recording:
     """Read a bare Sensor Logger CSV (the file name tells which sensor it is).
 
+    A bare ``Accelerometer.csv`` of an unpacked export takes its gravity from the
+    ``Gravity.csv`` (and its platform from the ``Metadata.csv``) in the same folder.
+
     Returns
     -------
     Recording
     """
+    if src.member is None and src.path is not None and src.file_name == "Accelerometer.csv":
+        folder = src.path.parent
+        if (folder / GRAVITY_FILE).is_file():
+            info: dict[str, str] = {}
+            if (folder / "Metadata.csv").is_file():
+                try:
+                    info = _metadata_text((folder / "Metadata.csv").read_bytes())
+                except OSError:
+                    info = {}
+            return _read_csv(
+                src,
+                sensor=src.file_name,
+                **_described(info),
+                gravity=lambda: open_source(folder / GRAVITY_FILE),
+            )
     return _read_csv(src, sensor=src.file_name, meta={}, extra={}, platform=None, standardised=None)
 
 
 def read_zip(src: Source, options: Options) -> Recording:
     """Read a Sensor Logger ZIP export: the best acceleration file and ``Metadata.csv``.
+
+    ``TotalAcceleration.csv`` is preferred, then ``AccelerometerUncalibrated.csv``, then
+    ``Accelerometer.csv`` with ``Gravity.csv`` added back to it.
 
     Returns
     -------
@@ -74,25 +104,17 @@ def read_zip(src: Source, options: Options) -> Recording:
         info: dict[str, str] = {}
         if "Metadata.csv" in by_base:
             info = _metadata(zf, by_base["Metadata.csv"])
-        platform = info.get("platform", "").lower() or None
-        standardised = info.get("standardisation", "").lower() == "true" if info else None
-        meta: dict[str, object] = {}
-        if info.get("device name"):
-            meta["device"] = f"{info['device name']} (Sensor Logger)"
-        if info.get("device id"):
-            meta["device_id"] = info["device id"]
-        extra: dict[str, object] = {f"metadata {k}": v for k, v in info.items() if k and v}
+        described = _described(info)
+        gravity = None
+        if GRAVITY_FILE in by_base:
+
+            def gravity() -> Source:
+                return member_source(src, zf, by_base[GRAVITY_FILE])
+
         for name in PREFERRED:
             if name in by_base:
                 member = member_source(src, zf, by_base[name])
-                return _read_csv(
-                    member,
-                    sensor=name,
-                    meta=meta,
-                    extra=extra,
-                    platform=platform,
-                    standardised=standardised,
-                )
+                return _read_csv(member, sensor=name, **described, gravity=gravity)
         raise src.error(
             "expected TotalAcceleration.csv, AccelerometerUncalibrated.csv or Accelerometer.csv "
             f"in the Sensor Logger archive; it holds {', '.join(sorted(by_base))}"
@@ -101,13 +123,73 @@ def read_zip(src: Source, options: Options) -> Recording:
 
 def _metadata(zf: zipfile.ZipFile, member: str) -> dict[str, str]:
     try:
-        text = zf.read(member).decode("utf-8", errors="replace")
-        rows = list(csv.reader(io.StringIO(text)))
-    except (*ZIP_ERRORS, csv.Error):
+        raw = zf.read(member)
+    except ZIP_ERRORS:
+        return {}
+    return _metadata_text(raw)
+
+
+def _metadata_text(raw: bytes) -> dict[str, str]:
+    """Return the first row of ``Metadata.csv`` by lower-case column name (empty when unreadable)."""
+    try:
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"))))
+    except csv.Error:
         return {}
     if len(rows) < 2:
         return {}
     return {k.strip().lower(): v.strip() for k, v in zip(rows[0], rows[1], strict=False)}
+
+
+def _described(info: dict[str, str]) -> dict[str, object]:
+    """Platform, standardisation and recording metadata from ``Metadata.csv``'s row."""
+    meta: dict[str, object] = {}
+    if info.get("device name"):
+        meta["device"] = f"{info['device name']} (Sensor Logger)"
+    if info.get("device id"):
+        meta["device_id"] = info["device id"]
+    return {
+        "meta": meta,
+        "extra": {f"metadata {k}": v for k, v in info.items() if k and v},
+        "platform": info.get("platform", "").lower() or None,
+        "standardised": info.get("standardisation", "").lower() == "true" if info else None,
+    }
+
+
+def _parse(src: Source, columns: dict[str, pa.DataType]) -> tuple[Table, list[str]]:
+    """Check a Sensor Logger header and parse the data rows (the columns asked for)."""
+    head = src.head
+    if not sniff(src):
+        raise src.error(f"expected the Sensor Logger header {EXAMPLE!r}", line=1)
+    header = [h.strip() for h in head.first_line.split(",")]
+    if not {"x", "y", "z"} <= set(header):
+        raise src.error("expected columns x, y and z (in any order)", line=1)
+    names = column_names(src, header, head.first_data_line(0), ",", line=2)
+    table = read_table(
+        src, offset=head.offset_after(0), names=names, columns=columns, delimiter=","
+    )
+    return table, names
+
+
+def _time_damaged(table: Table) -> bool:
+    """Whether a table's ``time`` column is unusable (spreadsheet damage or no value)."""
+    return bool(table.bad_cells.get("time")) or table.first_valid("time") is None
+
+
+def _elapsed(src: Source, table: Table, names: list[str]) -> np.ndarray:
+    """Return the ``seconds_elapsed`` column of a parsed file, row for row with ``table``."""
+    # Only needed now: read on its own (the same rows are skipped, so it lines up).
+    backup = read_table(
+        src,
+        offset=src.head.offset_after(0),
+        names=names,
+        columns={"seconds_elapsed": FLOAT},
+        delimiter=",",
+    )
+    if backup.rows != table.rows:
+        raise src.error(
+            "the 'time' column is damaged and 'seconds_elapsed' does not line up with it"
+        )
+    return backup.float("seconds_elapsed")
 
 
 def _read_csv(
@@ -118,53 +200,31 @@ def _read_csv(
     extra: dict[str, object],
     platform: str | None,
     standardised: bool | None,
+    gravity: Callable[[], Source] | None = None,
 ) -> Recording:
-    head = src.head
-    if not sniff(src):
-        raise src.error(f"expected the Sensor Logger header {EXAMPLE!r}", line=1)
-    header = [h.strip() for h in head.first_line.split(",")]
-    if not {"x", "y", "z"} <= set(header):
-        raise src.error("expected columns x, y and z (in any order)", line=1)
-    names = column_names(src, header, head.first_data_line(0), ",", line=2)
-    table = read_table(
-        src,
-        offset=head.offset_after(0),
-        names=names,
-        columns={"time": INT, "x": FLOAT, "y": FLOAT, "z": FLOAT},
-        delimiter=",",
-    )
+    table, names = _parse(src, _COLUMNS)
     skips = Skips()
     skips.add_table(table, 2)
     notes: list[str] = []
-    first = table.first_valid("time")
-    if table.bad_cells.get("time") or first is None:
+    damaged = _time_damaged(table)
+    if damaged:
         row, text = table.bad_example.get("time", (0, ""))
         notes.append(
             f"the 'time' column is damaged (e.g. {text!r} in data row {row + 1}, as after saving "
             "in a spreadsheet): times taken from 'seconds_elapsed'"
         )
-        # Only needed now: read on its own (the same rows are skipped, so it lines up).
-        backup = read_table(
-            src,
-            offset=head.offset_after(0),
-            names=names,
-            columns={"seconds_elapsed": FLOAT},
-            delimiter=",",
-        )
-        if backup.rows != table.rows:
-            raise src.error(
-                "the 'time' column is damaged and 'seconds_elapsed' does not line up with it"
-            )
-        t = backup.float("seconds_elapsed")
+        t = _elapsed(src, table, names)
         time_source = "seconds_elapsed (time damaged)"
     else:
         t = table_clock_seconds(table, "time", 1e9)
         time_source = "time (Unix ns)"
-        meta = {**meta, "start_utc": iso_utc(int(first) / 1e9), "time_zone": "UTC"}
+        first = table.first_valid("time")
+        meta = {**meta, "start_utc": iso_utc(int(first) / 1e9), "time_zone": "UTC"}  # type: ignore[call-overload]
     acc = (table.parts("x"), table.parts("y"), table.parts("z"))
     scale, unit = 1.0 / G0, "m/s²"
     kind = sensor.rsplit(".", 1)[0]
-    if kind == "AccelerometerUncalibrated" and platform == "ios" and not standardised:
+    ios_frame = platform == "ios" and not standardised
+    if kind == "AccelerometerUncalibrated" and ios_frame:
         scale, unit = -1.0, "g (iOS, signs flipped)"
     if kind not in ("TotalAcceleration", "AccelerometerUncalibrated"):
         # A sensor that may have gravity removed: look at the quietest second first.
@@ -179,7 +239,31 @@ def _read_csv(
             rate = 1.0 / float(np.median(positive)) if positive.size else 100.0
             mag = quiet_magnitude(tuple(a[ok] * scale for a in acc), rate)  # type: ignore[arg-type]
             if mag < GRAVITY_MISSING_G:
-                raise refuse_gravity_removed(src, f"this Sensor Logger file ({sensor})", ADVICE)
+                what = f"this Sensor Logger file ({sensor})"
+                if gravity is None:
+                    raise refuse_gravity_removed(src, what, ADVICE)
+                acc, t, added = _add_gravity(
+                    src,
+                    gravity(),
+                    acc=acc,  # type: ignore[arg-type]
+                    t=t,
+                    keys=_keys(table, "time") if not damaged else _keys_from_seconds(t),
+                    elapsed=lambda: _keys_from_seconds(_elapsed(src, table, names)),
+                    use_time=not damaged,
+                    skips=skips,
+                    what=what,
+                )
+                kind = f"{kind}+Gravity"
+                if ios_frame:
+                    scale, unit = -1.0 / G0, "m/s² (Accelerometer + Gravity; iOS, signs flipped)"
+                else:
+                    unit = "m/s² (Accelerometer + Gravity)"
+                note = added.pop("gravity_note")
+                first_ns = added.pop("first_time_ns")
+                extra = {**extra, **added}
+                meta = {**meta, "notes": note}
+                if first_ns is not None:
+                    meta["start_utc"] = iso_utc(first_ns / 1e9)  # type: ignore[operator]
     return finish(
         src,
         private_acc=True,
@@ -194,3 +278,124 @@ def _read_csv(
         extra={**extra, "sensor": kind},
         notes=notes,
     )
+
+
+def _keys(table: Table, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return an integer ns clock column as matching keys, and which rows have one."""
+    return table.int(name), ~table.missing[name]
+
+
+def _keys_from_seconds(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds as integer ns matching keys, and which rows have one."""
+    seconds = np.asarray(seconds, dtype=np.float64)
+    valid = np.isfinite(seconds) & (np.abs(seconds) < 9e9)
+    keys = np.zeros(seconds.size, dtype=np.int64)
+    keys[valid] = np.round(seconds[valid] * 1e9).astype(np.int64)
+    return keys, valid
+
+
+def _add_gravity(
+    src: Source,
+    gsrc: Source,
+    *,
+    acc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    t: np.ndarray,
+    keys: tuple[np.ndarray, np.ndarray],
+    elapsed: Callable[[], tuple[np.ndarray, np.ndarray]],
+    use_time: bool,
+    skips: Skips,
+    what: str,
+) -> tuple[tuple[np.ndarray, ...], np.ndarray, dict[str, object]]:
+    """Add ``Gravity.csv`` back to gravity-removed acceleration, matched on time.
+
+    Rows are matched on ``time`` (Unix ns; on ``seconds_elapsed`` when either file's
+    ``time`` is damaged). Equal times take Gravity's row as it is; other rows take Gravity
+    linearly interpolated between its two neighbouring rows. Acceleration rows outside
+    Gravity's time span (or without a time) have no gravity to add: they are left out and
+    counted in ``skips``.
+
+    Returns
+    -------
+    acc : tuple of numpy.ndarray
+        x, y, z with gravity added (the unit of the files, m/s²), for the rows kept.
+    t : numpy.ndarray
+        The times of the rows kept.
+    added : dict
+        What was done, for the recording's ``extra`` (``gravity_note`` for its notes,
+        ``first_time_ns`` the Unix ns of the first row kept, or None).
+
+    Raises
+    ------
+    InvalidRecordingError
+        Gravity.csv is not a Sensor Logger file, holds no usable row, or covers none of the
+        acceleration rows.
+    """
+    grav, _ = _parse(
+        gsrc, {"time": INT, "seconds_elapsed": FLOAT, "x": FLOAT, "y": FLOAT, "z": FLOAT}
+    )
+    if use_time and not _time_damaged(grav):
+        gkeys, gvalid = _keys(grav, "time")
+        basis = "time"
+    else:
+        if use_time:  # the accelerometer's clock is intact but Gravity's is not
+            keys = elapsed()
+        gkeys, gvalid = _keys_from_seconds(grav.float("seconds_elapsed"))
+        basis = "seconds_elapsed"
+    gxyz = [grav.float(axis) for axis in ("x", "y", "z")]
+    for values in gxyz:
+        gvalid = gvalid & np.isfinite(values)
+    if not gvalid.any():
+        raise refuse_gravity_removed(
+            src,
+            what,
+            f"{gsrc.file_name} holds no usable rows to add back (expected "
+            f"'{EXAMPLE}' rows with numbers). {ADVICE}",
+        )
+    order = np.flatnonzero(gvalid)[np.argsort(gkeys[gvalid], kind="stable")]
+    gk = gkeys[order]
+    first_of_time = np.concatenate([[True], np.diff(gk) > 0])  # a repeated time: its first row
+    order, gk = order[first_of_time], gk[first_of_time]
+    akeys, has_key = keys
+    inside = has_key & (akeys >= gk[0]) & (akeys <= gk[-1])
+    no_key = int((~has_key).sum())
+    if no_key:
+        first = int(np.flatnonzero(~has_key)[0])
+        skips.add(f"no time to match with {GRAVITY_FILE}", no_key, f"data row {first + 1}")
+    outside = has_key & ~inside
+    if outside.any():
+        first = int(np.flatnonzero(outside)[0])
+        skips.add(
+            f"outside the time span of {GRAVITY_FILE} (no gravity to add back)",
+            int(outside.sum()),
+            f"data row {first + 1}",
+        )
+    kept = akeys[inside]
+    if kept.size == 0:
+        raise src.error(
+            f"no acceleration row lies within the times of {gsrc.file_name}: expected "
+            "Accelerometer.csv and Gravity.csv of the same recording"
+        )
+    # Relative ns are exact in float64 for recordings of up to about 100 days.
+    origin = gk[0]
+    at = (kept - origin).astype(np.float64)
+    knots = (gk - origin).astype(np.float64)
+    pos = np.minimum(np.searchsorted(gk, kept), gk.size - 1)
+    exact = int((gk[pos] == kept).sum())
+    out = tuple(a[inside] + np.interp(at, knots, g[order]) for a, g in zip(acc, gxyz, strict=True))
+    interpolated = kept.size - exact
+    note = (
+        f"gravity added back from {GRAVITY_FILE} (matched on {basis}: {exact} rows at equal "
+        f"times, {interpolated} interpolated"
+        + (f", {int((~inside).sum())} outside its span left out" if (~inside).any() else "")
+        + ")"
+    )
+    added: dict[str, object] = {
+        "gravity_added_from": gsrc.name,
+        "gravity_note": note,
+        "gravity_matched_on": basis,
+        "gravity_exact_rows": exact,
+        "gravity_interpolated_rows": interpolated,
+        "gravity_rows_unusable": int(grav.rows - gvalid.sum()) + grav.bad_rows,
+        "first_time_ns": int(kept[0]) if basis == "time" else None,
+    }
+    return out, t[inside], added

@@ -332,10 +332,15 @@ SENSOR_LOGGER_METADATA = (
 
 def _sensor_logger_text(samples: pd.DataFrame, *, linear: bool = False, excel: bool = False) -> str:
     t, ax, ay, az = _cols(samples)
-    ns = round(START_UNIX_S * 1e3) * 1_000_000 + np.round(t * 1e9).astype(np.int64)
     acc = [a * G0 for a in (ax, ay, az)]
     if linear:
         acc = [a - float(np.median(a)) for a in acc]
+    return _sensor_logger_csv(t, acc, excel=excel)
+
+
+def _sensor_logger_csv(t: np.ndarray, acc: list[np.ndarray], *, excel: bool = False) -> str:
+    """One Sensor Logger sensor file: ``time`` (Unix ns), ``seconds_elapsed``, then z, y, x."""
+    ns = round(START_UNIX_S * 1e3) * 1_000_000 + np.round(t * 1e9).astype(np.int64)
     time_col = _fmt(ns, "%d")
     if excel:
         time_col = np.array(
@@ -377,6 +382,66 @@ def sensor_logger(samples: pd.DataFrame, folder: Path, *, archive: bool = True, 
         if platform == "android":
             zf.writestr("TotalAcceleration.csv", total)
         zf.writestr("Gravity.csv", "time,seconds_elapsed,z,y,x\n")
+    return path
+
+
+SENSOR_LOGGER_IOS_METADATA = (
+    SENSOR_LOGGER_METADATA.split("\n", 1)[0] + "\n"
+    "3,iPhone 15,{epoch_ms},2026-03-14_09-26-53,Europe/Berlin,ios,1.60.0,"
+    "5E0C1A7B-93D2-4F8E-A6B1-2C4D6E8F0A1B,Accelerometer|Gravity,10,{standardisation},17.5"
+)
+
+
+def _gravity_ms2(
+    t: np.ndarray, acc_ms2: list[np.ndarray], window_s: float = 1.0
+) -> list[np.ndarray]:
+    """A phone's gravity estimate: the total acceleration averaged over about ``window_s``,
+    scaled to 9.80665 m/s² (a slowly turning vector, as the phone's sensor fusion reports)."""
+    step = float(np.median(np.diff(t))) if t.size > 1 else 0.01
+    width = max(1, round(window_s / step) | 1)
+    kernel = np.ones(width) / width
+    smooth = [
+        np.convolve(np.pad(a, width // 2, mode="edge"), kernel, mode="valid") for a in acc_ms2
+    ]
+    norm = np.sqrt(sum(a * a for a in smooth))
+    return [a / norm * G0 for a in smooth]
+
+
+def sensor_logger_ios(samples: pd.DataFrame, folder: Path, *, archive: bool = True,
+                      standardised: bool = False, gravity_shift_s: float = 0.0,
+                      gravity_trim_s: tuple[float, float] = (0.0, 0.0)) -> Path:  # fmt: skip
+    """Sensor Logger on iOS: ``Accelerometer.csv`` (gravity removed) and ``Gravity.csv``, in m/s²,
+    with every sign flipped (iOS frame) unless "Standardise Units & Frames" is on; a ZIP with
+    ``Metadata.csv`` (platform ios) or the unpacked folder (the path of ``Accelerometer.csv``).
+
+    ``Gravity.csv`` is stamped like ``Accelerometer.csv`` (both come from one motion update)
+    unless ``gravity_shift_s`` moves its stamps; ``gravity_trim_s`` cuts that many seconds of
+    Gravity rows at the start and at the end."""
+    t, ax, ay, az = _cols(samples)
+    total = [a * G0 for a in (ax, ay, az)]
+    gravity = _gravity_ms2(t, total)
+    sign = 1.0 if standardised else -1.0
+    linear = [sign * (a - g) for a, g in zip(total, gravity, strict=True)]
+    t_g = t + gravity_shift_s
+    keep = (t_g >= t[0] + gravity_trim_s[0]) & (t_g <= t[-1] - gravity_trim_s[1])
+    t_g = t_g[keep]
+    gravity_rows = [sign * np.interp(t_g, t, g) for g in gravity]
+    files = {
+        "Metadata.csv": SENSOR_LOGGER_IOS_METADATA.format(
+            epoch_ms=int(START_UNIX_S * 1000), standardisation=str(standardised).lower()
+        ),
+        "Accelerometer.csv": _sensor_logger_csv(t, linear),
+        "Gravity.csv": _sensor_logger_csv(t_g, gravity_rows),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    if not archive:
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        return folder / "Accelerometer.csv"
+    path = folder / f"{START:%Y-%m-%d_%H-%M-%S}.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
     return path
 
 
@@ -509,6 +574,8 @@ VARIANTS = {
     "phyphox_zip": lambda s, f: phyphox(s, f, archive=True),
     "sensor_logger_zip": lambda s, f: sensor_logger(s, f),
     "sensor_logger_csv": lambda s, f: sensor_logger(s, f, archive=False),
+    "sensor_logger_ios_zip": lambda s, f: sensor_logger_ios(s, f),
+    "sensor_logger_ios_folder": lambda s, f: sensor_logger_ios(s, f, archive=False),
     "movesense": lambda s, f: movesense(s, f),
     "xsens_dot": lambda s, f: xsens_dot(s, f),
     "shimmer_tab": lambda s, f: shimmer(s, f),
@@ -525,6 +592,8 @@ EXPECTED_FORMAT = {
     "phyphox_zip": "phyphox_zip",
     "sensor_logger_zip": "sensor_logger_zip",
     "sensor_logger_csv": "sensor_logger",
+    "sensor_logger_ios_zip": "sensor_logger_zip",
+    "sensor_logger_ios_folder": "sensor_logger",
     "movesense": "movesense_showcase",
     "xsens_dot": "xsens_dot",
     "shimmer_tab": "shimmer_consensys",
