@@ -92,7 +92,8 @@ def read_zip(src: Source, options: Options) -> Recording:
     """Read a Sensor Logger ZIP export: the best acceleration file and ``Metadata.csv``.
 
     ``TotalAcceleration.csv`` is preferred, then ``AccelerometerUncalibrated.csv``, then
-    ``Accelerometer.csv`` with ``Gravity.csv`` added back to it.
+    ``Accelerometer.csv`` with ``Gravity.csv`` added back to it; a preferred file without a
+    data row is passed over.
 
     Returns
     -------
@@ -105,16 +106,20 @@ def read_zip(src: Source, options: Options) -> Recording:
         if "Metadata.csv" in by_base:
             info = _metadata(zf, by_base["Metadata.csv"])
         described = _described(info)
-        gravity = None
-        if GRAVITY_FILE in by_base:
 
-            def gravity() -> Source:
-                return member_source(src, zf, by_base[GRAVITY_FILE])
+        def gravity_member() -> Source:
+            return member_source(src, zf, by_base[GRAVITY_FILE])
 
-        for name in PREFERRED:
-            if name in by_base:
-                member = member_source(src, zf, by_base[name])
-                return _read_csv(member, sensor=name, **described, gravity=gravity)
+        gravity = gravity_member if GRAVITY_FILE in by_base else None
+
+        candidates = [name for name in PREFERRED if name in by_base]
+        for i, name in enumerate(candidates):
+            member = member_source(src, zf, by_base[name])
+            if i + 1 < len(candidates) and member.head.first_data_line(0) is None:
+                # A sensor enabled but never delivered: the next file is used.
+                described["extra"]["empty files passed over"] = ", ".join(candidates[: i + 1])
+                continue
+            return _read_csv(member, sensor=name, **described, gravity=gravity)
         raise src.error(
             "expected TotalAcceleration.csv, AccelerometerUncalibrated.csv or Accelerometer.csv "
             f"in the Sensor Logger archive; it holds {', '.join(sorted(by_base))}"

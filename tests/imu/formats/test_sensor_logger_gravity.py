@@ -201,3 +201,29 @@ def test_accelerometer_holding_gravity_is_not_given_gravity_twice(head, tmp_path
     assert rec.meta.extra["sensor"] == "Accelerometer"
     assert rec.meta.notes is None
     _assert_same_samples(rec, head)
+
+
+def _uncalibrated_ios(samples) -> str:  # type: ignore[no-untyped-def]
+    """AccelerometerUncalibrated.csv as iOS writes it by default: g, every sign flipped."""
+    t = samples["time_s"].to_numpy()
+    return exporters._sensor_logger_csv(
+        t, [-samples[c].to_numpy() for c in ("ax_g", "ay_g", "az_g")]
+    )
+
+
+def test_usable_uncalibrated_accelerometer_stays_preferred(head, tmp_path):
+    members = _members(exporters.sensor_logger_ios(head, tmp_path / "ios"))
+    members["AccelerometerUncalibrated.csv"] = _uncalibrated_ios(head)
+    rec = load(_zip(tmp_path / "uncalibrated.zip", members))
+    assert rec.meta.extra["sensor"] == "AccelerometerUncalibrated"
+    assert "gravity_added_from" not in rec.meta.extra
+    _assert_same_samples(rec, head)
+
+
+def test_empty_uncalibrated_accelerometer_is_passed_over(head, tmp_path):
+    members = _members(exporters.sensor_logger_ios(head, tmp_path / "ios"))
+    members["AccelerometerUncalibrated.csv"] = "time,seconds_elapsed,z,y,x\n"
+    rec = load(_zip(tmp_path / "uncalibrated_empty.zip", members))
+    assert rec.meta.extra["sensor"] == "Accelerometer+Gravity"
+    assert rec.meta.extra["empty files passed over"] == "AccelerometerUncalibrated.csv"
+    _assert_same_samples(rec, head)
