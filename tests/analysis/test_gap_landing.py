@@ -68,15 +68,21 @@ def _set_with_lost_packets(seed, rate_hz, where):
     return sim, hop, analyze(samples, meta=sim.meta)
 
 
+def _the_one_lost(sim, hops, edge):
+    """Every true contact is counted; exactly one has ``edge`` lost, untimed (NaN)."""
+    assert len(hops) == len(sim.truth)
+    lost = hops.loc[hops["edge_lost"] == edge]
+    assert len(lost) == 1
+    row = lost.iloc[0]
+    assert np.isnan(row[f"{edge}_s"]) and np.isnan(row["contact_ms"])
+    return lost, row
+
+
 @pytest.mark.parametrize("rate_hz", [100.0, 200.0, 800.0])
 def test_a_contact_whose_landing_is_lost_is_counted_with_its_take_off(rate_hz):
     sim, hop, result = _set_with_lost_packets(21, rate_hz, "landing")
     hops = result.hops
-    assert len(hops) == len(sim.truth)
-    lost = hops.loc[hops["edge_lost"] == "landing"]
-    assert len(lost) == 1
-    row = lost.iloc[0]
-    assert np.isnan(row["landing_s"]) and np.isnan(row["contact_ms"])
+    lost, row = _the_one_lost(sim, hops, "landing")
     assert abs(row["takeoff_s"] - hop["takeoff_s"]) <= 0.01
     # Its flight (take-off to the next landing) is measured; the hop before has none.
     assert abs(row["flight_ms"] - hop["flight_ms"]) <= 10
@@ -91,11 +97,7 @@ def test_a_contact_whose_landing_is_lost_is_counted_with_its_take_off(rate_hz):
 def test_a_contact_whose_take_off_is_lost_is_counted_with_its_landing(rate_hz):
     sim, hop, result = _set_with_lost_packets(22, rate_hz, "takeoff")
     hops = result.hops
-    assert len(hops) == len(sim.truth)
-    lost = hops.loc[hops["edge_lost"] == "takeoff"]
-    assert len(lost) == 1
-    row = lost.iloc[0]
-    assert np.isnan(row["takeoff_s"]) and np.isnan(row["contact_ms"])
+    _, row = _the_one_lost(sim, hops, "takeoff")
     assert np.isnan(row["flight_ms"])
     assert abs(row["landing_s"] - hop["landing_s"]) <= 0.01
     # The set's median contact comes from the timed contacts only.
