@@ -663,9 +663,18 @@ def detect_flights(
     fs = float(sampling_rate_hz)
     ms = fs / 1e3  # samples per ms
     clipped = np.zeros(n, dtype=bool) if clipped is None else np.asarray(clipped, dtype=bool)
-    is_gap = np.zeros(n, dtype=bool)  # is_gap[i]: step i -> i+1 is a gap
+    # The gaps (step i -> i+1), sorted; looked up where needed, never as a whole-signal mask.
+    gaps = np.zeros(0, dtype=np.int64)
     if gap_index is not None and len(gap_index):
-        is_gap[np.asarray(gap_index, dtype=np.int64)] = True
+        gaps = np.unique(np.asarray(gap_index, dtype=np.int64))
+        gaps = gaps[(gaps >= 0) & (gaps < n)]
+
+    def is_gap(index: np.ndarray) -> np.ndarray:
+        """Whether the step from each sample of ``index`` to the next is a gap."""
+        if not len(gaps):
+            return np.zeros(np.shape(index), dtype=bool)
+        pos = np.minimum(np.searchsorted(gaps, index), len(gaps) - 1)
+        return gaps[pos] == index
 
     # 1. Impact peaks; the take-off falls of step 3 need the magnitude alone and are sought
     #    meanwhile in a second thread (a long recording).
@@ -702,7 +711,7 @@ def detect_flights(
     idx = _windows(ref, -w_on, 1, n)  # columns: ref - w_on ... ref
     seg = m[idx]
     step = np.diff(seg, axis=1)  # step[:, j] = seg[:, j+1] - seg[:, j]
-    step = np.where(is_gap[idx[:, :-1]] | (idx[:, :-1] + 1 != idx[:, 1:]), -np.inf, step)
+    step = np.where(is_gap(idx[:, :-1]) | (idx[:, :-1] + 1 != idx[:, 1:]), -np.inf, step)
     j_star = np.argmax(step, axis=1)
     ok_onset = step[rows, j_star] >= min(s.onset_slope_g_per_ms * dt_ms, s.onset_step_g)
     ks = idx[rows, j_star]  # the rise's steepest step runs from ks to ks + 1
@@ -764,7 +773,6 @@ def detect_flights(
     has_fall = kq < foot
     kq = np.minimum(kq, n - 1)
     takeoff, top, bottom = _time_fall(t, m, kq, start, foot, span=span, s=s)
-    gaps = np.flatnonzero(is_gap)
     gap_in_fall = _crosses_gap(gaps, top, bottom)
     ok_takeoff = has_fall & ~gap_in_fall & (bottom > top)
 
@@ -773,7 +781,7 @@ def detect_flights(
     #    (else NaN, e.g. a step off a box).
     flight_ms = (landing - takeoff) * 1e3
     ok_takeoff &= (flight_ms >= s.min_flight_ms) & (flight_ms <= s.max_flight_ms)
-    accept &= ~is_gap[foot]
+    accept &= ~is_gap(foot)
     ev_start = start
     takeoff = np.where(ok_takeoff, takeoff, np.nan)
     b = np.where(ok_takeoff, bottom, ev_start)
