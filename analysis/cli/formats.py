@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     console.print("Aliases: " + ", ".join(aliases) + ".", highlight=False)
     console.print(
         "Refused: gravity-removed exports (phyphox 'without g'/Linear Acceleration, Sensor Logger "
-        "Accelerometer.csv, DOT FreeAcc_*, MetaBase Linear Acceleration), Excel workbooks, "
-        "HDF5, FIT and WitMotion SD binaries.",
+        "Accelerometer.csv without Gravity.csv, DOT FreeAcc_*, MetaBase Linear Acceleration), "
+        "Excel workbooks, HDF5, FIT and WitMotion SD binaries.",
         highlight=False,
     )
     console.print(GENERIC_HELP[0].upper() + GENERIC_HELP[1:] + ".", highlight=False)

@@ -123,7 +123,7 @@ FORMATS: tuple[FormatSpec, ...] = (
         phyphox.read_zip, sniff_zip=phyphox.sniff_zip,
     ),
     FormatSpec(
-        "sensor_logger_zip", "Sensor Logger ZIP export", "ZIP archive with Metadata.csv and TotalAcceleration.csv",
+        "sensor_logger_zip", "Sensor Logger ZIP export", "ZIP archive with Metadata.csv and TotalAcceleration.csv, AccelerometerUncalibrated.csv or Accelerometer.csv + Gravity.csv",
         "(archive) TotalAcceleration.csv, Metadata.csv, …", "m/s²; Unix ns",
         sensor_logger.read_zip, sniff_zip=sensor_logger.sniff_zip,
     ),
