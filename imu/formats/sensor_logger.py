@@ -242,7 +242,8 @@ def _read_csv(
             step = np.diff(seconds[ok]) if ok.sum() > 1 else np.array([0.01])
             positive = step[step > 0]
             rate = 1.0 / float(np.median(positive)) if positive.size else 100.0
-            mag = quiet_magnitude(tuple(a[ok] * scale for a in acc), rate)  # type: ignore[arg-type]
+            with np.errstate(over="ignore", invalid="ignore"):  # finish() reports absurd values
+                mag = quiet_magnitude(tuple(a[ok] * scale for a in acc), rate)  # type: ignore[arg-type]
             if mag < GRAVITY_MISSING_G:
                 what = f"this Sensor Logger file ({sensor})"
                 if gravity is None:
@@ -386,7 +387,10 @@ def _add_gravity(
     knots = (gk - origin).astype(np.float64)
     pos = np.minimum(np.searchsorted(gk, kept), gk.size - 1)
     exact = int((gk[pos] == kept).sum())
-    out = tuple(a[inside] + np.interp(at, knots, g[order]) for a, g in zip(acc, gxyz, strict=True))
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd values: finish() skips them
+        out = tuple(
+            a[inside] + np.interp(at, knots, g[order]) for a, g in zip(acc, gxyz, strict=True)
+        )
     interpolated = kept.size - exact
     note = (
         f"gravity added back from {GRAVITY_FILE} (matched on {basis}: {exact} rows at equal "

@@ -409,15 +409,16 @@ def _gravity_ms2(
 
 def sensor_logger_ios(samples: pd.DataFrame, folder: Path, *, archive: bool = True,
                       standardised: bool = False, gravity_shift_s: float = 0.0,
-                      gravity_trim_s: tuple[float, float] = (0.0, 0.0), excel: bool = False) -> Path:  # fmt: skip
+                      gravity_trim_s: tuple[float, float] = (0.0, 0.0), excel: bool = False,
+                      excel_gravity: bool = False) -> Path:  # fmt: skip
     """Sensor Logger on iOS: ``Accelerometer.csv`` (gravity removed) and ``Gravity.csv``, in m/s²,
     with every sign flipped (iOS frame) unless "Standardise Units & Frames" is on; a ZIP with
     ``Metadata.csv`` (platform ios) or the unpacked folder (the path of ``Accelerometer.csv``).
 
     ``Gravity.csv`` is stamped like ``Accelerometer.csv`` (both come from one motion update)
     unless ``gravity_shift_s`` moves its stamps; ``gravity_trim_s`` cuts that many seconds of
-    Gravity rows at the start and at the end; ``excel`` writes Accelerometer's ``time`` as a
-    spreadsheet leaves it."""
+    Gravity rows at the start and at the end; ``excel`` (``excel_gravity``) writes the ``time``
+    of Accelerometer.csv (Gravity.csv) as a spreadsheet leaves it."""
     t, ax, ay, az = _cols(samples)
     total = [a * G0 for a in (ax, ay, az)]
     gravity = _gravity_ms2(t, total)
@@ -432,7 +433,7 @@ def sensor_logger_ios(samples: pd.DataFrame, folder: Path, *, archive: bool = Tr
             epoch_ms=int(START_UNIX_S * 1000), standardisation=str(standardised).lower()
         ),
         "Accelerometer.csv": _sensor_logger_csv(t, linear, excel=excel),
-        "Gravity.csv": _sensor_logger_csv(t_g, gravity_rows),
+        "Gravity.csv": _sensor_logger_csv(t_g, gravity_rows, excel=excel_gravity),
     }
     folder.mkdir(parents=True, exist_ok=True)
     if not archive:

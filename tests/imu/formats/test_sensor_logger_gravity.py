@@ -3,19 +3,26 @@ added back on the time column; alone it is still refused."""
 
 from __future__ import annotations
 
+import functools
 import io
+import random
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.cli import main
 from imu.errors import HopscopeWarning, InvalidRecordingError
 from imu.formats import detect_format, load
 from tests.imu.formats import exporters
+from tests.imu.formats.conftest import short_session
 from tests.imu.formats.exporters import G0
+from tests.imu.formats.fuzzing import check_file, mutate
 
 GRAVITY = "gravity removed.*free fall"
 
@@ -179,6 +186,17 @@ def test_damaged_time_matches_gravity_on_seconds_elapsed(head, tmp_path):
     _assert_same_samples(rec, head)
 
 
+def test_damaged_gravity_time_matches_both_files_on_seconds_elapsed(head, tmp_path):
+    # The accelerometer keeps its own clock (and start time); only the matching falls back.
+    path = exporters.sensor_logger_ios(head, tmp_path, excel_gravity=True)
+    rec = load(path)
+    assert rec.meta.extra["gravity_matched_on"] == "seconds_elapsed"
+    assert rec.meta.extra["gravity_exact_rows"] == len(head)
+    assert rec.meta.extra["time_source"] == "time (Unix ns)"
+    assert rec.meta.start_utc == "2026-03-14T09:26:53.589Z"
+    _assert_same_samples(rec, head)
+
+
 def test_total_acceleration_stays_preferred_over_accelerometer_with_gravity(head, tmp_path):
     members = _members(exporters.sensor_logger_ios(head, tmp_path / "ios"))
     android = _members(exporters.sensor_logger(head, tmp_path / "android"))
@@ -227,3 +245,25 @@ def test_empty_uncalibrated_accelerometer_is_passed_over(head, tmp_path):
     assert rec.meta.extra["sensor"] == "Accelerometer+Gravity"
     assert rec.meta.extra["empty files passed over"] == "AccelerometerUncalibrated.csv"
     _assert_same_samples(rec, head)
+
+
+@functools.cache
+def _ios_members() -> dict[str, bytes]:
+    import tempfile
+
+    samples = short_session(3).samples.iloc[:60].reset_index(drop=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        return _members(exporters.sensor_logger_ios(samples, Path(tmp)))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**32 - 1), target=st.sampled_from(["Gravity.csv", "Accelerometer.csv"]))
+def test_damaged_ios_exports_load_or_are_refused_cleanly(seed, target, tmp_path_factory):
+    # One member damaged the ways real files get damaged (bytes cut, swapped, repeated, ...):
+    # the result is a recording or an InvalidRecordingError naming the file, never a traceback.
+    rnd = random.Random(seed)
+    members = dict(_ios_members())
+    members[target] = mutate(members[target], rnd)
+    path = _zip(tmp_path_factory.mktemp("fuzz") / "ios.zip", members)
+    problem = check_file(path)
+    assert problem is None, problem
