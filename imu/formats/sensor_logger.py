@@ -40,9 +40,9 @@ EXAMPLE = "time,seconds_elapsed,z,y,x"
 PREFERRED = ("TotalAcceleration.csv", "AccelerometerUncalibrated.csv", "Accelerometer.csv")
 GRAVITY_FILE = "Gravity.csv"
 ADVICE = (
-    "Sensor Logger's 'Accelerometer' has gravity removed: export 'Gravity' with it (kept in the "
-    "same ZIP or folder, the two are added back together on their time column), or on Android "
-    "export 'Total Acceleration', or on iOS enable 'Accelerometer (Uncalibrated)'."
+    "Export 'Gravity' with it (in the same ZIP or folder: the two are added together on their "
+    "time column), or export 'Total Acceleration' (Android) or 'Accelerometer (Uncalibrated)' "
+    "(iOS) instead."
 )
 
 #: The columns read from every Sensor Logger acceleration file.

@@ -133,7 +133,7 @@ def test_lone_ios_accelerometer_csv_is_refused_with_a_one_line_error(head, tmp_p
         load(path)
     message = str(info.value)
     assert info.value.file == str(path)
-    assert "Accelerometer.csv" in message and "export 'Gravity' with it" in message
+    assert "Accelerometer.csv" in message and "Export 'Gravity' with it" in message
     assert main(["analyze", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(path) in err and "Gravity" in err
@@ -146,7 +146,7 @@ def test_ios_zip_without_gravity_is_refused_naming_the_member(head, tmp_path):
     with pytest.raises(InvalidRecordingError, match=GRAVITY) as info:
         load(path)
     assert info.value.file == f"{path}:Accelerometer.csv"
-    assert "export 'Gravity' with it" in str(info.value)
+    assert "Export 'Gravity' with it" in str(info.value)
 
 
 def test_unpacked_folder_reads_gravity_and_metadata_next_to_accelerometer(head, tmp_path):
