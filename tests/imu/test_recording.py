@@ -203,3 +203,18 @@ class TestLargeFile:
         path = _write(tmp_path, "\n".join(bad) + "\n")
         with pytest.raises(InvalidRecordingError, match=f"line {row + 2}.*empty cell"):
             read_recording(path)
+
+
+def test_integer_and_mixed_columns_load_as_float64(tmp_path):
+    # Whole numbers are read as integers by pyarrow's inference, and a column can turn from
+    # whole numbers to decimals far down a long file: both load as the same float64 values.
+    n = 300_000
+    rows = ["time_s,ax_g,ay_g,az_g"]
+    rows += [f"{i / 100:.2f},0,{i % 3},1" for i in range(n - 1)]
+    rows.append(f"{(n - 1) / 100:.2f},0.5,2,1.25")
+    path = tmp_path / "ints.csv"
+    path.write_text("\n".join(rows) + "\n")
+    rec = read_recording(path)
+    assert all(rec.samples[c].dtype == np.float64 for c in rec.samples.columns)
+    assert rec.samples["ax_g"].iloc[-1] == 0.5 and rec.samples["az_g"].iloc[-1] == 1.25
+    assert rec.samples["ay_g"].iloc[:6].tolist() == [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]
