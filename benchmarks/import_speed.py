@@ -56,6 +56,9 @@ PANDAS = {
     "phyphox_zip": {"member": "Raw Data.csv", "sep": ","},
     "sensor_logger_zip": {"member": "TotalAcceleration.csv", "sep": ","},
     "sensor_logger_csv": {"sep": ","},
+    # iOS: the two files hopscope adds together (pandas only reads them).
+    "sensor_logger_ios_zip": {"member": ["Accelerometer.csv", "Gravity.csv"], "sep": ","},
+    "sensor_logger_ios_folder": {"sibling": "Gravity.csv", "sep": ","},
     "movesense": {"sep": ","},
     "xsens_dot": {"sep": ",", "skiprows": 11},
     "shimmer_tab": {"sep": "\t", "skiprows": [0, 2], "index_col": False},
@@ -66,12 +69,20 @@ PANDAS = {
 def _pandas_reader(path: Path, options: dict, engine: str):  # type: ignore[no-untyped-def]
     options = dict(options)
     member = options.pop("member", None)
+    sibling = options.pop("sibling", None)
+    members = [member] if isinstance(member, str) else member
 
     def read() -> pd.DataFrame:
-        if member is not None:
+        if members is not None:
             with zipfile.ZipFile(path) as zf:
-                return pd.read_csv(io.BytesIO(zf.read(member)), engine=engine, **options)
-        return pd.read_csv(path, engine=engine, **options)
+                frames = [
+                    pd.read_csv(io.BytesIO(zf.read(m)), engine=engine, **options) for m in members
+                ]
+            return frames[0]
+        frame = pd.read_csv(path, engine=engine, **options)
+        if sibling is not None:
+            pd.read_csv(path.parent / sibling, engine=engine, **options)
+        return frame
 
     return read
 
