@@ -387,6 +387,39 @@ def _lost_landings(
     return split, new_takeoff, new_bottom
 
 
+def _limb_bumps(
+    peaks: np.ndarray,
+    peak_g: np.ndarray,
+    foot: np.ndarray,
+    accept: np.ndarray,
+    low_idx: np.ndarray,
+    *,
+    within: int,
+    need: int,
+) -> np.ndarray:
+    """Mark accepted candidates followed by a stronger impact after a return to flight level.
+
+    A candidate is marked when the next candidate peaks within ``within`` samples, higher,
+    and at least ``need`` flight-level samples (``low_idx``) lie between this peak and the
+    next one's rise (``foot``): a landing's contact never falls back to flight level that
+    soon, limb motion in the flight does.
+    """
+    out = np.zeros(len(peaks), dtype=bool)
+    if len(peaks) < 2:
+        return out
+    nxt = np.arange(1, len(peaks))
+    lows = np.searchsorted(low_idx, foot[nxt], side="right") - np.searchsorted(
+        low_idx, peaks[:-1], side="right"
+    )
+    out[:-1] = (
+        accept[:-1]
+        & (peaks[nxt] - peaks[:-1] <= within)
+        & (peak_g[nxt] > peak_g[:-1])
+        & (lows >= need)
+    )
+    return out
+
+
 def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) -> np.ndarray:
     """Mark candidates whose peak is below ``fraction`` of the running median accepted impact.
 
@@ -766,6 +799,9 @@ def detect_flights(
     # A landing's impact stands out among its neighbours' impacts; a weak "impact" between
     # strong ones is limb motion in flight. Drop such candidates and walk the flights again.
     weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
+    # Limb motion late in a flight can look like an impact; the real impact then follows
+    # soon, stronger, after the magnitude has fallen back to flight level.
+    weak |= _limb_bumps(peaks, peak_g, foot, accept, low_idx, within=bound["stance"], need=need)
     if (weak & accept).any():
         ok_onset = ok_onset & ~weak
         start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)

@@ -119,3 +119,25 @@ def test_impact_peaks_equal_find_peaks(range_g):
     assert len(impact_peaks(np.ones(100), height_g=1.5, prominence_g=0.5, distance=5)) == 0
     with pytest.raises(ValueError, match="distance"):
         impact_peaks(m, height_g=1.5, prominence_g=0.5, distance=0)
+
+
+def test_limb_motion_bump_late_in_a_flight_is_not_the_landing():
+    # 100 Hz: 60 ms before each landing a sharp 2.2 g bump of limb motion; the magnitude
+    # falls back to flight level, then leg extension lifts it before the real, stronger
+    # impact. The bump's guard (40 ms, for an impact's ringing) hides the return to flight
+    # level, so the real impact shows no flight before it unless the bump is recognised.
+    rate_hz = 100.0
+    samples, truth = hop_table(rate_hz=rate_hz, flight_s=0.16)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy().copy()
+    shape = {-6: 2.2, -5: 1.0, -4: 0.05, -3: 0.05, -2: 0.6, -1: 0.9}
+    for landing in truth["next_landing_s"].to_numpy():
+        at = int(np.searchsorted(t, landing))
+        for k, value in shape.items():
+            m[at + k] = value
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz)
+    landing = flights["landing_s"].to_numpy()
+    expected = truth["next_landing_s"].to_numpy()
+    found = np.abs(landing[:, None] - expected[None, :]).min(axis=0)
+    assert (found <= 1 / rate_hz + 0.002).all()
+    assert len(flights) == len(expected) + 1  # no bump taken for a landing
