@@ -669,11 +669,16 @@ def detect_flights(
     4. Evidence: a landing needs at least ``min_flight_evidence_ms`` (one sample at least)
        below ``flight_g`` in the flight before it and no sample below ``stance_g`` from
        ``impact_guard_ms`` to ``stance_check_ms`` after its peak; candidates whose peak is
-       below ``impact_relative_min`` of the running median accepted impact are dropped and
-       the flights walked again (:func:`_bound_flights`). Flight edges come from the impact
-       and the take-off fall, never from a free-fall threshold: limb motion can hold the
-       magnitude up for much of a flight and leg extension lifts it before landing.
+       below ``impact_relative_min`` of the running median accepted impact, and those
+       followed within ``stance_check_ms`` by a stronger impact after a return to flight
+       level (:func:`_limb_bumps`), are dropped and the flights walked again
+       (:func:`_bound_flights`). Flight edges come from the impact and the take-off fall,
+       never from a free-fall threshold: limb motion can hold the magnitude up for much of
+       a flight and leg extension lifts it before landing.
     5. A recording that ends in flight gets a last flight with a take-off and no landing.
+    6. A flight that runs over a whole contact whose impact was lost in a gap is split in
+       two where the contact shows after the gap (:func:`_lost_landings`): the first ends
+       in the gap (``landing_s`` NaN, ``landing_gap`` True).
 
     Fails when impacts are too soft to stand out from stance (below ``impact_min_g``), when the
     take-off fall is slower than ``fall_span_ms`` or smaller than ``takeoff_fall_g``, and at
