@@ -637,7 +637,8 @@ def detect_flights(
         ``landing_s`` in s, ``impact_peak_g`` the impact after the landing (g),
         ``impact_clipped`` whether it was clipped, ``flight_min_g`` the lowest magnitude in
         the flight (g), ``landing_gap`` whether the landing's impact may have been lost in
-        a gap (:func:`_landing_gaps`; the landing is then not timed), ``takeoff_gap``
+        a gap (:func:`_landing_gaps`, or ``landing_s`` NaN when the whole impact was; the
+        landing is then not timed), ``takeoff_gap``
         whether the fall into the flight runs across a gap (the take-off, NaN, was lost in
         it).
     rejected : pandas.DataFrame
