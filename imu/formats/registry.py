@@ -188,7 +188,8 @@ def detect(src: Source) -> FormatSpec:
         shown = ", ".join(names[:6]) + (" …" if len(names) > 6 else "")
         raise src.error(
             f"a ZIP archive of unknown origin ({shown}); expected a phyphox export "
-            "(meta/time.csv) or a Sensor Logger export (Metadata.csv + TotalAcceleration.csv)"
+            "(meta/time.csv) or a Sensor Logger export (Metadata.csv + TotalAcceleration.csv,"
+            " or Accelerometer.csv + Gravity.csv)"
         )
     if raw.startswith(OLE2_MAGIC):
         raise src.error(

@@ -122,8 +122,12 @@ def test_unusable_containers_are_refused_with_the_reason(data, expected, tmp_pat
 
 def test_unknown_zip_lists_its_members(tmp_path):
     path = _zip(tmp_path / "a.zip", {"notes.txt": "hello", "data/run.csv": "a,b\n1,2\n"})
-    with pytest.raises(InvalidRecordingError, match=r"unknown origin \(notes.txt, data/run.csv\)"):
+    with pytest.raises(
+        InvalidRecordingError, match=r"unknown origin \(notes.txt, data/run.csv\)"
+    ) as info:
         load(path)
+    # It names what a known export holds, both Sensor Logger layouts included.
+    assert "Accelerometer.csv + Gravity.csv" in str(info.value)
 
 
 def test_corrupt_zip_is_an_invalid_recording(tmp_path):
