@@ -19,7 +19,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from imu.recording import pooled_floats
+from imu.recording import pooled_array
 
 logger = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ def _magnitude_top(
     az = samples["az_g"].to_numpy(dtype=np.float64)
     n = len(ax)
     if out is None:
-        out = pooled_floats(n)
+        out = pooled_array(n)
     if n == 0:
         return out, float("nan")
     n_blocks = -(-n // _BLOCK)

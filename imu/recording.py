@@ -271,7 +271,7 @@ def _check_values(
     source: str,
     *,
     finite: frozenset[str] = frozenset(),
-    step_range: tuple[float, float] | None = None,
+    steps: tuple[float, float] | None = None,
 ) -> float | None:
     """Check that every value is finite and time strictly increases (columns in order).
 
@@ -283,8 +283,8 @@ def _check_values(
         Name used in error messages.
     finite : frozenset of str
         Columns already known to hold only finite values.
-    step_range : tuple of float, optional
-        The shortest and longest time step (:func:`_step_range`), when already taken.
+    steps : tuple of float, optional
+        The shortest and longest time step (:func:`step_range`), when already taken.
 
     Returns
     -------
@@ -309,7 +309,7 @@ def _check_values(
     t = columns[TIME_COLUMN]
     if len(t) < 2:
         return None
-    shortest, longest = _step_range(t) if step_range is None else step_range
+    shortest, longest = step_range(t) if steps is None else steps
     if not shortest > 0:
         step = np.diff(t)
         bad = int(np.flatnonzero(step <= 0)[0]) + 1
@@ -328,17 +328,23 @@ def _check_values(
 _STEP_BLOCK = 1 << 16
 
 
-def _step_range(t: np.ndarray) -> tuple[float, float]:
-    """Shortest and longest step of a time column, without a full array of steps."""
-    n = len(t) - 1
-    buffer = np.empty(min(n, _STEP_BLOCK))
-    shortest, longest = np.inf, -np.inf
-    for start in range(0, n, _STEP_BLOCK):
-        stop = min(start + _STEP_BLOCK, n)
-        step = np.subtract(t[start + 1 : stop + 1], t[start:stop], out=buffer[: stop - start])
-        shortest = min(shortest, float(step.min()))
-        longest = max(longest, float(step.max()))
-    return shortest, longest
+def step_range(t: np.ndarray) -> tuple[float, float]:
+    """Return the shortest and the longest step between consecutive times.
+
+    The steps are computed block by block into one small buffer, without an array of all
+    of them. Both are NaN when there is no step (a single time) or when any step is NaN.
+    """
+    if t.size < 2:
+        return np.nan, np.nan
+    buffer = pooled_array(min(_STEP_BLOCK, t.size - 1))
+    lows, highs = [], []
+    for start in range(0, t.size - 1, _STEP_BLOCK):
+        stop = min(start + _STEP_BLOCK, t.size - 1)
+        block = np.subtract(t[start + 1 : stop + 1], t[start:stop], out=buffer[: stop - start])
+        lows.append(block.min())
+        highs.append(block.max())
+    # np.min / np.max keep a NaN of any block (the builtins would drop it).
+    return float(np.min(lows)), float(np.max(highs))
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
@@ -391,11 +397,11 @@ def _read_recording(
     header = [h.strip() for h in header_line.split(",")]
     # Header problems first: they give the clearest message.
     validate_header(header, source=source)
-    columns, finite, extremes, step_range = _read_columns(path, header, source)
+    columns, finite, extremes, steps = _read_columns(path, header, source)
     if not len(columns[header[0]]):
         raise InvalidRecordingError(source, "no samples: expected at least one data row")
     ordered = {c: columns[c] for c in KNOWN_COLUMNS if c in columns}
-    longest = _check_values(ordered, source, finite=finite, step_range=step_range)
+    longest = _check_values(ordered, source, finite=finite, steps=steps)
     samples = pd.DataFrame(ordered, copy=False)
     meta = read_sidecar(sidecar_path(path)) if sidecar_path(path).is_file() else RecordingMeta()
     if meta.source_format is None:
@@ -503,7 +509,7 @@ def _read_columns(
     columns: dict[str, np.ndarray] = {}
     finite: set[str] = set()
     extremes: dict[str, tuple[float, float]] = {}
-    step_range = None
+    steps = None
     for name, col in zip(header, joined, strict=True):
         columns[name] = col.values
         if col.finite:
@@ -511,7 +517,7 @@ def _read_columns(
             if col.extremes is not None:
                 extremes[name] = col.extremes
             if col.step_range is not None:
-                step_range = col.step_range
+                steps = col.step_range
             continue
         nan = np.isnan(col.values)
         if nan.any():
@@ -519,19 +525,21 @@ def _read_columns(
             raise InvalidRecordingError(
                 source, "expected a number, got an empty cell or NaN", line=bad + 2, column=name
             )
-    return columns, frozenset(finite), extremes, step_range
+    return columns, frozenset(finite), extremes, steps
 
 
-def pooled_floats(n: int) -> np.ndarray:
-    """Return an uninitialised, writable float64 array of ``n`` values from pyarrow's pool.
+def pooled_array(n: int, dtype: type = np.float64) -> np.ndarray:
+    """Return an uninitialised, writable array of ``n`` values from pyarrow's memory pool.
 
-    A large numpy allocation is mapped fresh from the system and faulted in page by page as
-    it is first written (several milliseconds for a column of an hour at 1 kHz); the pool
-    keeps freed memory and hands it out again.
+    The pool keeps freed memory for reuse, while a large numpy allocation is usually mapped
+    fresh from the system and then faulted in page by page as it is first written (about a
+    third of a millisecond per column of a file of a few MB, several milliseconds for a
+    column of an hour at 1 kHz). The array keeps its buffer alive.
     """
     import pyarrow as pa
 
-    return np.frombuffer(pa.allocate_buffer(8 * n), dtype=np.float64)
+    kind = np.dtype(dtype)
+    return np.frombuffer(pa.allocate_buffer(kind.itemsize * n), dtype=kind)
 
 
 def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
@@ -539,7 +547,7 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
 
     Every value is known to be finite when an acceleration column has finite extremes, or
     another column a finite sum; the extremes are kept for an acceleration column, and the
-    shortest and longest step (:func:`_step_range`) taken for a finite time column
+    shortest and longest step (:func:`step_range`) taken for a finite time column
     (``time``).
     """
     chunks = [c.to_numpy(zero_copy_only=False) for c in column.chunks]
@@ -548,7 +556,7 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
     if len(chunks) == 1:
         out = chunks[0]
     else:
-        out = pooled_floats(sum(len(c) for c in chunks))
+        out = pooled_array(sum(len(c) for c in chunks))
     ok = True
     highs, lows = [], []
     pos = 0
@@ -572,7 +580,7 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
         if ok:
             return _Column(out, True, (max(highs), min(lows)), None)
     if time and ok and len(out) >= 2:
-        return _Column(out, ok, None, _step_range(out))
+        return _Column(out, ok, None, step_range(out))
     return _Column(out, ok, None, None)
 
 

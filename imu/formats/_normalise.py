@@ -15,12 +15,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from imu.errors import HopscopeWarning
 from imu.formats._source import Source
 from imu.formats._table import Chunked, Table
-from imu.recording import ACC_COLUMNS, TIME_COLUMN, Recording, RecordingMeta
+from imu.recording import (
+    ACC_COLUMNS,
+    TIME_COLUMN,
+    Recording,
+    RecordingMeta,
+    pooled_array,
+    step_range,
+)
 
 #: Standard gravity, m/s² per g.
 G0 = 9.80665
@@ -94,23 +100,6 @@ def clock_seconds_or_nan(
     return t
 
 
-def empty_array(n: int, dtype: type = np.float64) -> np.ndarray:
-    """Return an uninitialised array of ``n`` values from pyarrow's memory pool.
-
-    The pool keeps freed memory for reuse, while a large numpy allocation is usually mapped
-    fresh from the system and then faulted in page by page as it is first written: for the
-    columns of a file of a few MB that costs about a third of a millisecond per column. The
-    array is writable and keeps its buffer alive.
-    """
-    kind = np.dtype(dtype)
-    return np.frombuffer(pa.allocate_buffer(kind.itemsize * n), dtype=kind)
-
-
-def empty_float(n: int) -> np.ndarray:
-    """Return an uninitialised float64 array of ``n`` values (see :func:`empty_array`)."""
-    return empty_array(n, np.float64)
-
-
 def repeat_runs(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``numpy.repeat(values, counts)`` for counts of at least 1, in pooled memory.
 
@@ -128,7 +117,7 @@ def repeat_runs(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     if inner.size == 0 or (inner == inner[0]).all():
         # Runs all as long but the first and the last (packets of one size, the last one
         # perhaps cut short): one broadcast copy.
-        out = empty_array(n, values.dtype)
+        out = pooled_array(n, values.dtype)
         first, last = int(counts[0]), int(counts[-1])
         out[:first] = values[0]
         if counts.size > 1:
@@ -136,11 +125,11 @@ def repeat_runs(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
         if inner.size:
             out[first : n - last].reshape(inner.size, -1)[:] = values[1:-1, None]
         return out
-    run = empty_array(n, np.int64)
+    run = pooled_array(n, np.int64)
     run.fill(0)
     run[np.cumsum(counts[:-1])] = 1
     np.cumsum(run, out=run)
-    return np.take(values, run, out=empty_array(n, values.dtype))
+    return np.take(values, run, out=pooled_array(n, values.dtype))
 
 
 @dataclass(frozen=True)
@@ -164,7 +153,7 @@ class ClockTicks:
     def seconds(self, out: np.ndarray | None = None) -> np.ndarray:
         """Seconds from the first value (into ``out`` when given)."""
         if out is None:
-            out = empty_float(self.parts.size)
+            out = pooled_array(self.parts.size)
         origin = next((part[0] for part in self.parts if part.size), None)
         pos = 0
         for part in self.parts:
@@ -220,7 +209,7 @@ def _anchors(time_s: np.ndarray, stamp_at: str, step: np.ndarray | None = None) 
     if step is None:
         step = np.diff(time_s)
     changes = np.flatnonzero(step != 0)  # NaN included
-    out = empty_array(changes.size + 1, np.int64)
+    out = pooled_array(changes.size + 1, np.int64)
     if stamp_at == "start":
         out[0] = 0
         np.add(changes, 1, out=out[1:])
@@ -282,7 +271,7 @@ def grid_time(
     else:  # packet stamps from the device clock are exact up to their rounding
         smooth = excess
     base = float(np.median(smooth[: min(9, smooth.size)]))
-    lost = np.subtract(smooth, base, out=empty_float(smooth.size))
+    lost = np.subtract(smooth, base, out=pooled_array(smooth.size))
     np.round(lost, out=lost)
     np.maximum(lost, 0.0, out=lost)
     np.maximum.accumulate(lost, out=lost)
@@ -294,7 +283,11 @@ def grid_time(
         length = np.diff(anchors, prepend=-1)
     grid = repeat_runs(lost, length)
     _add_row_index(grid)
-    return np.multiply(grid, p, out=empty_float(n)), grid
+    return np.multiply(grid, p, out=pooled_array(n)), grid
+
+
+#: Rows indexed at a time by :func:`_add_row_index` (a block that stays in the CPU cache).
+_ROW_BLOCK = 1 << 14
 
 
 def _add_row_index(a: np.ndarray) -> None:
@@ -303,10 +296,10 @@ def _add_row_index(a: np.ndarray) -> None:
     Done block by block with one small index array, so that no array of all the indices
     is made; each row gets the same single addition.
     """
-    base = np.arange(min(_STEP_BLOCK, a.size), dtype=np.float64)
+    base = np.arange(min(_ROW_BLOCK, a.size), dtype=np.float64)
     index = np.empty_like(base)
-    for start in range(0, a.size, _STEP_BLOCK):
-        block = a[start : start + _STEP_BLOCK]
+    for start in range(0, a.size, _ROW_BLOCK):
+        block = a[start : start + _ROW_BLOCK]
         rows = np.add(base[: block.size], start, out=index[: block.size])  # whole numbers
         block += rows
 
@@ -345,31 +338,31 @@ def fitted_rate(
         return None
     # The arithmetic is the plain formula's, step for step, with fewer temporary arrays.
     m = anchors.size
-    x = empty_float(m)
+    x = pooled_array(m)
     np.copyto(x, anchors, casting="unsafe")
-    y = np.take(time_s, anchors, out=empty_float(m))
-    dx = np.subtract(x[1:], x[:-1], out=empty_float(m - 1))
-    dy = np.subtract(y[1:], y[:-1], out=empty_float(m - 1))
-    local = np.divide(dy, dx, out=empty_float(m - 1))
+    y = np.take(time_s, anchors, out=pooled_array(m))
+    dx = np.subtract(x[1:], x[:-1], out=pooled_array(m - 1))
+    dy = np.subtract(y[1:], y[:-1], out=pooled_array(m - 1))
+    local = np.divide(dy, dx, out=pooled_array(m - 1))
     up = local > 0
-    positive = np.compress(up, local, out=empty_float(int(np.count_nonzero(up))))
+    positive = np.compress(up, local, out=pooled_array(int(np.count_nonzero(up))))
     if positive.size == 0:
         return None
     period = float(np.median(positive, overwrite_input=True))
-    excess = np.multiply(dx, period, out=empty_float(m - 1))
+    excess = np.multiply(dx, period, out=pooled_array(m - 1))
     np.subtract(dy, excess, out=excess)
     deviation = np.subtract(excess, np.median(excess), out=local)
     np.abs(deviation, out=deviation)
     spread = 1.4826 * float(np.median(deviation, overwrite_input=True))
     split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
-    seg = empty_array(m, np.int64)
+    seg = pooled_array(m, np.int64)
     seg[0] = 0
     np.cumsum(split, out=seg[1:])
     counts = np.bincount(seg).astype(np.float64)
     for values in (x, y):  # each stretch centred on its own mean
         means = np.bincount(seg, values) / counts
         np.subtract(values, means[0] if means.size == 1 else means[seg], out=values)
-    product = np.multiply(x, x, out=empty_float(m))
+    product = np.multiply(x, x, out=pooled_array(m))
     denom = float(product.sum())  # not np.dot: BLAS threads stall on a busy machine
     if denom <= 0:
         return 1.0 / period
@@ -693,7 +686,7 @@ def _scaled(
     if all(isinstance(a, Chunked) for a in acc):
         axes, extremes = [], []
         for i, column in enumerate(acc):
-            dest = empty_float(column.size) if out is None else out[i]
+            dest = pooled_array(column.size) if out is None else out[i]
             highs, lows = [], []
             pos = 0
             for part in column:
@@ -739,13 +732,13 @@ def _new_block(time_s: object, acc: tuple[object, ...]) -> np.ndarray | None:
         n = np.asarray(time_s).size
     if any(a.size != n for a in acc):  # type: ignore[attr-defined]
         return None
-    return empty_float(4 * n).reshape(4, n)
+    return pooled_array(4 * n).reshape(4, n)
 
 
 def _joined(parts: Chunked, out: np.ndarray | None = None) -> np.ndarray:
     """Pieces of a column joined into one float64 array (``out`` when given)."""
     if out is None:
-        out = empty_float(parts.size)
+        out = pooled_array(parts.size)
     pos = 0
     for part in parts:
         np.copyto(out[pos : pos + part.size], part, casting="unsafe")
@@ -757,30 +750,7 @@ def _steps(t: np.ndarray) -> np.ndarray:
     """Return the steps between consecutive times (``numpy.diff``), in pooled memory."""
     if t.size < 2:
         return np.zeros(0)
-    return np.subtract(t[1:], t[:-1], out=empty_float(t.size - 1))
-
-
-#: Steps computed at a time by :func:`_step_range` (a buffer that stays in the cache).
-_STEP_BLOCK = 1 << 14
-
-
-def _step_range(t: np.ndarray) -> tuple[float, float]:
-    """Return the smallest and the largest step between consecutive times.
-
-    The steps are computed block by block into one small buffer, without an array of all
-    of them. Both are NaN when there is no step (a single time) or when any step is NaN.
-    """
-    if t.size < 2:
-        return np.nan, np.nan
-    buffer = empty_float(min(_STEP_BLOCK, t.size - 1))
-    lows, highs = [], []
-    for start in range(0, t.size - 1, _STEP_BLOCK):
-        stop = min(start + _STEP_BLOCK, t.size - 1)
-        block = np.subtract(t[start + 1 : stop + 1], t[start:stop], out=buffer[: stop - start])
-        lows.append(block.min())
-        highs.append(block.max())
-    # np.min / np.max keep a NaN of any block (the builtins would drop it).
-    return float(np.min(lows)), float(np.max(highs))
+    return np.subtract(t[1:], t[:-1], out=pooled_array(t.size - 1))
 
 
 def _finish(
@@ -872,7 +842,7 @@ def _finish(
             t = t - t[0]
     # The steps themselves are only made when something needs them.
     step = None
-    shortest, longest = _step_range(t)
+    shortest, longest = step_range(t)
     # The extremes of the steps are NaN or infinite when any step is.
     finite = t.size < 2 or bool(np.isfinite(shortest) and np.isfinite(longest))
     if not np.isfinite(t[-1]) or not finite:
@@ -929,7 +899,7 @@ def _finish(
         extra.update(repeated_stamps=repeats, backward_stamps=backwards)
     if rebuilt:
         step = None
-        shortest, longest = _step_range(t)
+        shortest, longest = step_range(t)
         increasing = t.size < 2 or bool(shortest > 0)
     if t.size > 1 and not increasing:
         raise src.error(

@@ -13,7 +13,7 @@ from imu.errors import HopscopeWarning, InvalidRecordingError
 from imu.formats import load
 from imu.formats._normalise import Skips, _anchors, clipped_samples, finish, grid_time
 from imu.formats._source import open_source
-from imu.recording import read_recording
+from imu.recording import read_recording, step_range
 
 
 def _flat_tops_reference(acc: tuple[np.ndarray, ...]) -> int:
@@ -333,15 +333,15 @@ def test_unwrap_counter_without_wraps_is_a_new_array() -> None:
     st.integers(1, 7),
 )
 def test_step_range_by_blocks_matches_full_steps(times: list[float], block: int) -> None:
-    import imu.formats._normalise as normalise
+    import imu.recording as recording
 
     t = np.array(times)
-    before = normalise._STEP_BLOCK
-    normalise._STEP_BLOCK = block
+    before = recording._STEP_BLOCK
+    recording._STEP_BLOCK = block
     try:
         with np.errstate(invalid="ignore"):  # inf - inf (as inside finish)
             step = np.diff(t)
-            low, high = normalise._step_range(t)
+            low, high = step_range(t)
     finally:
-        normalise._STEP_BLOCK = before
+        recording._STEP_BLOCK = before
     np.testing.assert_array_equal([low, high], [step.min(), step.max()])
