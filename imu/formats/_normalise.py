@@ -564,103 +564,6 @@ def check_gravity(src: Source, magnitude_g: float, *, unit_note: str) -> str | N
     return None
 
 
-def finish(
-    src: Source,
-    *,
-    fmt: str,
-    time_s: np.ndarray | Chunked | ClockTicks,
-    acc: tuple[np.ndarray | Chunked, np.ndarray | Chunked, np.ndarray | Chunked],
-    scale_to_g: float,
-    unit: str,
-    skips: Skips,
-    time_source: str,
-    nominal_rate_hz: float | None = None,
-    bursty: bool = False,
-    range_g: float | None = None,
-    meta: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-    notes: list[str] | None = None,
-    sparse_time: bool = False,
-    stamp_at: str = "end",
-    private_acc: bool = False,
-) -> Recording:
-    """Normalise parsed columns into a checked recording and report on its quality.
-
-    Parameters
-    ----------
-    src : Source
-        Where the data came from (for messages).
-    fmt : str
-        Format name (``RecordingMeta.source_format``).
-    time_s : numpy.ndarray, Chunked or ClockTicks
-        Sample times in s on any origin; NaN where a stamp is missing or unreadable. Or an
-        integer clock to convert (:class:`ClockTicks`), or a column in the parser's pieces.
-    acc : tuple of numpy.ndarray or Chunked
-        Acceleration x, y, z in the source unit; NaN where missing. Columns in the parser's
-        pieces are scaled straight into the recording's arrays.
-    scale_to_g : float
-        Factor from the source unit to g.
-    unit : str
-        The source unit, for messages and metadata.
-    skips : Skips
-        Rows already skipped while parsing.
-    time_source : str
-        Which column or rule gave the times (metadata).
-    nominal_rate_hz : float, optional
-        The configured rate, when the file states it (Hz).
-    bursty : bool
-        Whether the stamps are reception times that arrive in bursts: then times are rebuilt
-        from the sample index.
-    range_g : float, optional
-        The accelerometer full scale (± g), when known.
-    meta : dict, optional
-        Further :class:`RecordingMeta` fields.
-    extra : dict, optional
-        Further metadata for ``RecordingMeta.extra``.
-    notes : list of str, optional
-        Warnings found by the reader, issued and recorded with the others.
-    sparse_time : bool
-        Stamps are missing by design (only packet starts are stamped): interpolating them is
-        normal and not warned about.
-    stamp_at : {"end", "start"}
-        For bursty stamps: whether a stamp belongs to the last row of its burst (reception
-        time, the default) or the first (a packet stamped with its first sample).
-
-    private_acc : bool
-        The acceleration arrays belong to this call alone (made by the parser for it): they
-        may then be scaled in place. (Pieces are never changed.)
-
-    Returns
-    -------
-    Recording
-
-    Raises
-    ------
-    InvalidRecordingError
-        No usable sample, gravity missing or acceleration in the wrong unit.
-    """
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        return _finish(
-            src,
-            fmt=fmt,
-            time_s=time_s,
-            acc=acc,
-            scale_to_g=scale_to_g,
-            unit=unit,
-            skips=skips,
-            time_source=time_source,
-            nominal_rate_hz=nominal_rate_hz,
-            bursty=bursty,
-            range_g=range_g,
-            meta=meta,
-            extra=extra,
-            notes=notes,
-            sparse_time=sparse_time,
-            stamp_at=stamp_at,
-            private_acc=private_acc,
-        )
-
-
 #: The sample table's columns (an Index is immutable: every table may share it).
 _SAMPLE_COLUMNS = pd.Index([TIME_COLUMN, *ACC_COLUMNS])
 
@@ -753,7 +656,8 @@ def _steps(t: np.ndarray) -> np.ndarray:
     return np.subtract(t[1:], t[:-1], out=pooled_array(t.size - 1))
 
 
-def _finish(
+@np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+def finish(
     src: Source,
     *,
     fmt: str,
@@ -763,16 +667,71 @@ def _finish(
     unit: str,
     skips: Skips,
     time_source: str,
-    nominal_rate_hz: float | None,
-    bursty: bool,
-    range_g: float | None,
-    meta: dict[str, Any] | None,
-    extra: dict[str, Any] | None,
-    notes: list[str] | None,
-    sparse_time: bool,
-    stamp_at: str,
-    private_acc: bool,
+    nominal_rate_hz: float | None = None,
+    bursty: bool = False,
+    range_g: float | None = None,
+    meta: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+    sparse_time: bool = False,
+    stamp_at: str = "end",
+    private_acc: bool = False,
 ) -> Recording:
+    """Normalise parsed columns into a checked recording and report on its quality.
+
+    Parameters
+    ----------
+    src : Source
+        Where the data came from (for messages).
+    fmt : str
+        Format name (``RecordingMeta.source_format``).
+    time_s : numpy.ndarray, Chunked or ClockTicks
+        Sample times in s on any origin; NaN where a stamp is missing or unreadable. Or an
+        integer clock to convert (:class:`ClockTicks`), or a column in the parser's pieces.
+    acc : tuple of numpy.ndarray or Chunked
+        Acceleration x, y, z in the source unit; NaN where missing. Columns in the parser's
+        pieces are scaled straight into the recording's arrays.
+    scale_to_g : float
+        Factor from the source unit to g.
+    unit : str
+        The source unit, for messages and metadata.
+    skips : Skips
+        Rows already skipped while parsing.
+    time_source : str
+        Which column or rule gave the times (metadata).
+    nominal_rate_hz : float, optional
+        The configured rate, when the file states it (Hz).
+    bursty : bool
+        Whether the stamps are reception times that arrive in bursts: then times are rebuilt
+        from the sample index.
+    range_g : float, optional
+        The accelerometer full scale (± g), when known.
+    meta : dict, optional
+        Further :class:`RecordingMeta` fields.
+    extra : dict, optional
+        Further metadata for ``RecordingMeta.extra``.
+    notes : list of str, optional
+        Warnings found by the reader, issued and recorded with the others.
+    sparse_time : bool
+        Stamps are missing by design (only packet starts are stamped): interpolating them is
+        normal and not warned about.
+    stamp_at : {"end", "start"}
+        For bursty stamps: whether a stamp belongs to the last row of its burst (reception
+        time, the default) or the first (a packet stamped with its first sample).
+
+    private_acc : bool
+        The acceleration arrays belong to this call alone (made by the parser for it): they
+        may then be scaled in place. (Pieces are never changed.)
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    InvalidRecordingError
+        No usable sample, gravity missing or acceleration in the wrong unit.
+    """
     messages = list(notes or [])
     extra = dict(extra or {})
     # Time and acceleration all in pieces (or a clock) go straight into the rows of one
