@@ -95,61 +95,6 @@ def _each_block(n_blocks: int, n_samples: int, work: Callable[[int, np.ndarray],
     _in_parallel([lambda j=j: task(j) for j in range(n_blocks)])
 
 
-def _pairwise_blocks(n: int, limit: int = _BLOCK) -> list[int]:
-    """Block boundaries that follow numpy's pairwise summation of ``n`` values.
-
-    numpy sums a contiguous float64 array by halving it (the first half rounded down to a
-    multiple of 8) until the pieces are small. Cut the same way down to at most ``limit``
-    values (``limit`` >= 128), each block's sum is that of its subtree, and
-    :func:`_pairwise_total` adds the blocks' sums up the same tree: the result equals
-    ``values.sum()`` bit for bit.
-
-    Returns
-    -------
-    list of int
-        ``[0, b1, ..., n]``: block ``j`` holds values ``bounds[j]`` to ``bounds[j + 1] - 1``.
-
-    Notes
-    -----
-    The cut follows numpy's implementation of the sum (``pairwise_sum`` in its loops, blocks
-    of 128 summed with eight accumulators), not a documented promise; the tests compare the
-    result with ``numpy.sum`` so that a change in numpy shows.
-
-    References
-    ----------
-    N. J. Higham, "The accuracy of floating point summation", SIAM Journal on Scientific
-    Computing 14(4), 783-799 (1993).
-    """
-    bounds = [0]
-
-    def split(size: int) -> None:
-        if size <= limit:
-            bounds.append(bounds[-1] + size)
-            return
-        half = size // 2
-        half -= half % 8
-        split(half)
-        split(size - half)
-
-    split(n)
-    return bounds
-
-
-def _pairwise_total(block_sums: Sequence[float], n: int, limit: int = _BLOCK) -> float:
-    """Add the block sums of :func:`_pairwise_blocks` ``(n, limit)`` as numpy would."""
-    sums = iter(block_sums)
-
-    def node(size: int) -> float:
-        if size <= limit:
-            return next(sums)
-        half = size // 2
-        half -= half % 8
-        left = node(half)
-        return left + node(size - half)
-
-    return float(node(n))
-
-
 @dataclass(frozen=True)
 class TimeBase:
     """What the timestamps of a recording say about its sampling.
@@ -225,11 +170,11 @@ def _time_base(
 ) -> TimeBase:
     """:func:`time_base`, in one blocked pass over the times without an array of steps.
 
-    The steps are taken block by block (:func:`_pairwise_blocks`), each block's smallest,
-    largest and sum while it is in the CPU cache, the blocks shared out to threads for a long
-    recording; only blocks holding a gap are looked at again. The results equal those of the
-    plain expressions on ``numpy.diff(time_s)``. ``scratch`` is not needed any more and
-    ignored (callers that pass it need not change).
+    The steps are taken block by block, each block's smallest and largest while it is in
+    the CPU cache, the blocks shared out to threads for a long recording; only blocks
+    holding a gap are looked at again. The steps' sum is the time spanned, ``time_s[-1] -
+    time_s[0]``. ``scratch`` is not needed any more and ignored (callers that pass it need
+    not change).
     """
     time_s = np.asarray(time_s, dtype=np.float64)
     if time_s.ndim != 1 or len(time_s) < 2:
@@ -237,19 +182,18 @@ def _time_base(
     if not max_gap_samples > 1:
         raise ValueError(f"`max_gap_samples` must be greater than 1, got {max_gap_samples!r}")
     n_steps = len(time_s) - 1
-    bounds = _pairwise_blocks(n_steps)
+    n_blocks = -(-n_steps // _BLOCK)
 
-    # Smallest, largest and sum of the steps of each block (rows 0, 1, 2).
-    found = np.empty((3, len(bounds) - 1), dtype=np.float64)
+    # Smallest and largest step of each block (rows 0, 1).
+    found = np.empty((2, n_blocks), dtype=np.float64)
 
     def scan(j: int, buffer: np.ndarray) -> None:
-        a, b = bounds[j], bounds[j + 1]
+        a, b = j * _BLOCK, min((j + 1) * _BLOCK, n_steps)
         step = np.subtract(time_s[a + 1 : b + 1], time_s[a:b], out=buffer[: b - a])
         found[0, j] = np.minimum.reduce(step)
         found[1, j] = np.maximum.reduce(step)
-        found[2, j] = np.add.reduce(step)
 
-    _each_block(len(bounds) - 1, n_steps, scan)
+    _each_block(n_blocks, n_steps, scan)
     # The smallest step is NaN when any is (a NaN time makes its steps NaN) and must be
     # positive; the largest must be finite.
     shortest, longest = float(found[0].min()), float(found[1].max())
@@ -264,15 +208,15 @@ def _time_base(
         # Only the blocks whose largest step is a gap are looked at again.
         parts = []
         for j in np.flatnonzero(found[1] > limit).tolist():
-            a, b = bounds[j], bounds[j + 1]
+            a, b = j * _BLOCK, min((j + 1) * _BLOCK, n_steps)
             parts.append(a + np.flatnonzero(time_s[a + 1 : b + 1] - time_s[a:b] > limit))
         gap_index = np.concatenate(parts)
     else:  # no gap
         gap_index = np.zeros(0, dtype=np.intp)
     gap_step = time_s[gap_index + 1] - time_s[gap_index]
     n_regular = n_steps - len(gap_index)
-    total = _pairwise_total(found[2], n_steps)  # == numpy.diff(time_s).sum()
-    effective_period = float(total - gap_step.sum()) / n_regular if n_regular else period
+    span = float(time_s[-1] - time_s[0])  # the sum of all the steps
+    effective_period = (span - float(gap_step.sum())) / n_regular if n_regular else period
     sub = sub[sub <= limit]
     mad = float(np.median(np.abs(sub - period))) if len(sub) else 0.0
     lost = int(np.maximum(np.rint(gap_step / effective_period) - 1, 0).sum())
