@@ -134,51 +134,13 @@ def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _slope(y: np.ndarray) -> float:
-    """Least-squares slope of ``y`` over its index, ignoring NaN; NaN with fewer than 3."""
-    ok = np.isfinite(y)
-    if ok.sum() < 3:
-        return float("nan")
-    x = np.arange(len(y), dtype=np.float64)[ok]
-    yy = y[ok]
-    dx = x - x.mean()
-    return float((dx * (yy - yy.mean())).sum() / (dx * dx).sum())
-
-
-def _cv(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    if len(x) < 2 or x.mean() == 0:
-        return float("nan")
-    return float(x.std(ddof=1) / x.mean())
-
-
-def _quantile(sorted_x: np.ndarray, q: float) -> float:
-    """Quantile of sorted values with linear interpolation (numpy's default method)."""
-    pos = q * (len(sorted_x) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_x) - 1)
-    return float(sorted_x[lo] + (pos - lo) * (sorted_x[hi] - sorted_x[lo]))
-
-
-def _iqr(x: np.ndarray) -> float:
-    x = np.sort(x[np.isfinite(x)])
-    if len(x) == 0:
-        return float("nan")
-    return _quantile(x, 0.75) - _quantile(x, 0.25)
-
-
-def _median(x: np.ndarray) -> float:
-    x = np.sort(x[np.isfinite(x)])
-    return _quantile(x, 0.5) if len(x) else float("nan")
-
-
 def _group_quantile(
     sorted_x: np.ndarray, start: np.ndarray, count: np.ndarray, q: float
 ) -> np.ndarray:
-    """:func:`_quantile` of many groups at once (NaN for an empty group).
+    """Quantile of many groups of sorted values at once, linear interpolation (NaN when empty).
 
-    Group ``g`` is ``sorted_x[start[g] : start[g] + count[g]]``, sorted; the arithmetic is
-    that of :func:`_quantile`, element by element (the same values).
+    Group ``g`` is ``sorted_x[start[g] : start[g] + count[g]]``, sorted; the quantile is
+    ``x[lo] + (pos - lo) (x[hi] - x[lo])`` at ``pos = q (n - 1)`` (numpy's default method).
     """
     out = np.full(len(start), np.nan)
     have = count > 0
@@ -391,8 +353,8 @@ def _set_cv(x: np.ndarray) -> float:
 def _set_slope(y: np.ndarray) -> float:
     """Least-squares slope of ``y`` over its index, ignoring NaN; NaN with fewer than 3.
 
-    The value of :func:`_slope` (the same sums in the same order), without the per-call
-    overhead of ``ndarray.mean``: it runs for every set.
+    Plain numpy reductions, without the per-call overhead of ``ndarray.mean``: it runs for
+    every set.
     """
     ok = np.isfinite(y)
     yy = y[ok]

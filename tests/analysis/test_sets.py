@@ -6,7 +6,47 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sets import _cv, _iqr, _median, _slope, set_frequency_hz, set_summaries
+from analysis.sets import set_frequency_hz, set_summaries
+
+# The plain per-set formulations the set summaries are checked against.
+
+
+def _slope(y: np.ndarray) -> float:
+    """Least-squares slope of ``y`` over its index, ignoring NaN; NaN with fewer than 3."""
+    ok = np.isfinite(y)
+    if ok.sum() < 3:
+        return float("nan")
+    x = np.arange(len(y), dtype=np.float64)[ok]
+    yy = y[ok]
+    dx = x - x.mean()
+    return float((dx * (yy - yy.mean())).sum() / (dx * dx).sum())
+
+
+def _cv(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    if len(x) < 2 or x.mean() == 0:
+        return float("nan")
+    return float(x.std(ddof=1) / x.mean())
+
+
+def _quantile(sorted_x: np.ndarray, q: float) -> float:
+    """Quantile of sorted values with linear interpolation (numpy's default method)."""
+    pos = q * (len(sorted_x) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_x) - 1)
+    return float(sorted_x[lo] + (pos - lo) * (sorted_x[hi] - sorted_x[lo]))
+
+
+def _iqr(x: np.ndarray) -> float:
+    x = np.sort(x[np.isfinite(x)])
+    if len(x) == 0:
+        return float("nan")
+    return _quantile(x, 0.75) - _quantile(x, 0.25)
+
+
+def _median(x: np.ndarray) -> float:
+    x = np.sort(x[np.isfinite(x)])
+    return _quantile(x, 0.5) if len(x) else float("nan")
 
 
 def _regular_landings(rng: np.random.Generator, n: int) -> np.ndarray:
