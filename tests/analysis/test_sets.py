@@ -1,4 +1,5 @@
-"""Set frequency against the plain formula and with wrong landings; set summaries against\ntheir plain per-set formulations."""
+"""Set frequency against the plain formula and with wrong landings; set summaries against
+their plain per-set formulations."""
 
 import warnings
 
