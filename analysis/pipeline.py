@@ -193,6 +193,33 @@ def analyze(
         "contact_tolerance": settings.contact_tolerance,
     }
     reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
+    split_off = contacts.iloc[:0]
+    if not rebound:
+        # A push-off peak or a limb bump taken for a landing splits one contact in two; the
+        # two are joined and the take-off sought again below.
+        extra = _split_contacts(contacts, reasons, at_gap, settings)
+        if extra.any():
+            first = np.flatnonzero(np.r_[extra[1:], False])
+            joined = contacts["next_landing_s"].to_numpy().copy()
+            joined_gap = contacts["next_landing_gap"].to_numpy().copy()
+            joined[first] = joined[first + 1]
+            joined_gap[first] = joined_gap[first + 1]
+            next_landing = next_landing.copy()
+            next_landing[first] = next_landing[first + 1]
+            takeoffs = contacts["takeoff_s"].to_numpy().copy()
+            takeoffs[first] = np.nan
+            contacts = contacts.assign(
+                takeoff_s=takeoffs, next_landing_s=joined, next_landing_gap=joined_gap
+            )
+            split_off = contacts.loc[extra]
+            keep = ~extra
+            contacts = contacts.loc[keep].reset_index(drop=True)
+            next_landing, at_gap, takeoff_lost = (
+                next_landing[keep],
+                at_gap[keep],
+                takeoff_lost[keep],
+            )
+            reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops (implausible ones, and those more than retry_tolerance
     # from the set's median contact; a new take-off is kept only if it is closer to it).
@@ -239,8 +266,22 @@ def analyze(
             takeoff_s=np.where(edge_lost == "takeoff", np.nan, contacts["takeoff_s"]),
         )
     contacts = contacts.assign(edge_lost=edge_lost)
+    if not rebound:
+        # A regular contact whose next landing comes a whole number of hop periods later:
+        # the flight after it hides contacts that left no impact and is not measured.
+        spans = _spans_missed_hops(contacts, reasons, settings)
+        if spans.any():
+            reasons = np.where(spans, "", reasons)
+            contacts = contacts.assign(
+                next_landing_s=np.where(spans, np.nan, contacts["next_landing_s"].to_numpy())
+            )
     bad = reasons != ""
-    rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad]).reset_index(drop=True)
+    rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad])
+    if len(split_off):
+        rejected_contacts = pd.concat(
+            [rejected_contacts, split_off.assign(edge_lost="", reason=REASON_SPLIT)]
+        ).sort_values("landing_s", kind="stable")
+    rejected_contacts = rejected_contacts.reset_index(drop=True)
     # Landings for the set frequency: those of plausible contacts and of contacts too long
     # (a take-off found late). A contact too short, an irregular contact or period, or one
     # without a take-off may come from a wrong landing (an extra one, one taken late, or one
@@ -336,6 +377,60 @@ def _checked_contacts(
     return reasons
 
 
+#: Reason given in ``info["rejected_contacts"]`` for a landing found inside a contact.
+REASON_SPLIT = "landing inside a contact"
+
+
+#: What a contact split in two by a landing inside it is rejected for.
+_SPLIT_REASONS = (
+    "irregular period",
+    "irregular contact",
+    "contact too short",
+    "take-off not found",
+)
+
+
+def _split_contacts(
+    contacts: pd.DataFrame, reasons: np.ndarray, at_gap: np.ndarray, settings: AnalysisSettings
+) -> np.ndarray:
+    """Landings that split one contact in two (repeated hops): True for the second contact.
+
+    A push-off peak, or limb motion right after take-off, can end a short dip of the magnitude
+    within a contact and be taken for a landing. Two consecutive contacts of a set are then
+    both implausible (:data:`_SPLIT_REASONS`) and too short in period (by more than
+    ``period_tolerance``), and together they last one hop period: their periods add up to
+    the set's median period (of its plausible contacts) within ``period_tolerance``. The first
+    contact's own landing must be in rhythm with the landing before it (when that is known),
+    and no landing involved may touch a gap.
+    """
+    n = len(contacts)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    ok = reasons == ""
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    tol = settings.period_tolerance
+    gap = at_gap | contacts["next_landing_gap"].to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        short = np.isin(reasons, _SPLIT_REASONS) & ((nxt - landing) < (1 - tol) * set_period)
+        short &= ~gap
+        pair = short[:-1] & short[1:] & (sets[:-1] == sets[1:])
+        whole = np.abs((nxt[1:] - landing[:-1]) / set_period[:-1] - 1.0) <= tol
+        prev = np.r_[np.nan, landing[:-2]]
+        prev_same = np.r_[False, sets[1:-1] == sets[:-2]]
+        in_rhythm = ~prev_same | (np.abs((landing[:-1] - prev) / set_period[:-1] - 1.0) <= tol)
+    pair &= whole & in_rhythm
+    # A contact joined to the one before cannot also be joined to the one after.
+    for i in np.flatnonzero(pair):
+        if i == 0 or not out[i]:
+            out[i + 1] = True
+    return out
+
+
 #: Retimed or not, these reasons may mean that the take-off was lost in a gap.
 _TAKEOFF_MISSING = ("take-off not found", "irregular contact", "contact too long")
 
@@ -410,6 +505,35 @@ def _lost_edges(
         missing &= ~irregular
     out[missing] = "takeoff"
     return out
+
+
+def _spans_missed_hops(
+    contacts: pd.DataFrame, reasons: np.ndarray, settings: AnalysisSettings
+) -> np.ndarray:
+    """Contacts rejected only for their period, whose period spans two or more hops.
+
+    A contact is regular (within ``contact_tolerance`` of its set's median contact) and its
+    period, to the next landing, is a whole number k >= 2 of its set's median period (within
+    ``period_tolerance`` periods): the landings between were not seen (a soft landing in a
+    messy flight), but the contact itself was timed. Such a contact is kept without a flight.
+    """
+    cand = (reasons == "irregular period") & (contacts["edge_lost"].to_numpy() == "")
+    if not cand.any():
+        return cand
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    ok = reasons == ""
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    expected = _expected_contact_ms(contacts, contacts.loc[ok])
+    contact_ms = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - landing) * 1e3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (nxt - landing) / set_period
+        k = np.round(ratio)
+        regular = np.abs(contact_ms / expected - 1.0) <= settings.contact_tolerance
+        whole = (k >= 2) & (np.abs(ratio - k) <= settings.period_tolerance)
+    return cand & regular & whole
 
 
 def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,86 @@
+"""Contacts the magnitude hides or splits: the hop period still tells what happened."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from analysis import analyze
+from analysis.pipeline import REASON_SPLIT
+from analysis.validation import match_hops
+from imu.errors import HopscopeWarning
+from imu.simulate import SetSpec, simulate_session
+from tests.analysis.signals import hop_table
+
+AXES = ["ax_g", "ay_g", "az_g"]
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_session(
+        4321, sample_rate_hz=200.0, sets=[SetSpec(hops=20, hop_hz=3.0, duty_factor=0.55)]
+    )
+
+
+def _scaled(samples, start_s, end_s, magnitude_g):
+    """Samples with the magnitude set to ``magnitude_g`` in [start_s, end_s) (same direction)."""
+    out = samples.copy()
+    t = out["time_s"].to_numpy()
+    sel = (t >= start_s) & (t < end_s)
+    acc = out.loc[sel, AXES].to_numpy()
+    norm = np.linalg.norm(acc, axis=1, keepdims=True)
+    out.loc[sel, AXES] = acc / np.maximum(norm, 1e-9) * magnitude_g
+    return out
+
+
+def _analyze(samples):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        return analyze(samples)
+
+
+def test_contact_without_a_trace_leaves_its_neighbours_timed(sim):
+    truth = sim.truth
+    k = 10
+    hidden = truth.iloc[k]
+    # The whole contact at flight level, as if the foot had never touched the ground.
+    samples = _scaled(sim.samples, hidden["landing_s"] - 0.01, hidden["takeoff_s"] + 0.01, 0.1)
+    result = _analyze(samples)
+    ti, hi = match_hops(truth, result.hops, tolerance_s=0.05)
+    assert len(result.hops) == len(truth) - 1
+    assert sorted(set(range(len(truth))) - set(ti.tolist())) == [k]
+    before = result.hops.iloc[hi[ti == k - 1][0]]
+    # The contact before the hidden one is timed; its flight (over the hidden contact) is not.
+    assert abs(before["contact_ms"] - truth.iloc[k - 1]["contact_ms"]) < 10
+    assert np.isnan(before["flight_ms"]) and np.isnan(before["hop_hz"])
+    # The set's rate counts the hidden hop's period.
+    assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) < 0.02
+
+
+def test_dip_and_push_off_peak_inside_a_contact_do_not_split_it():
+    samples, truth = hop_table(n=16)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy().copy()
+    k = 8
+    land = truth["landing_s"].iloc[k]
+
+    def level(start_s: float, end_s: float, value_g: float) -> None:
+        m[(t >= land + start_s - 1e-9) & (t < land + end_s - 1e-9)] = value_g
+
+    # Mid-stance the magnitude dips to flight level for 25 ms and comes back with a 5 g
+    # peak; limb motion then holds it up for 45 ms after the take-off (truth: 180 ms).
+    level(0.085, 0.110, 0.05)
+    level(0.110, 0.115, 2.5)
+    level(0.115, 0.120, 5.0)
+    level(0.120, 0.140, 1.1)
+    level(0.180, 0.185, 0.3)
+    level(0.185, 0.230, 1.2)
+    result = _analyze(samples.assign(az_g=m))
+    ti, hi = match_hops(truth, result.hops, tolerance_s=0.05)
+    assert len(result.hops) == len(truth) == len(ti)
+    got = result.hops.iloc[hi[ti == k][0]]
+    assert abs(got["contact_ms"] - 180.0) < 5
+    assert abs(got["flight_ms"] - 150.0) < 5
+    rejected = result.info["rejected_contacts"]
+    split = rejected.loc[rejected["reason"] == REASON_SPLIT, "landing_s"].to_numpy()
+    assert len(split) == 1 and land + 0.1 < split[0] < land + 0.13
