@@ -275,6 +275,10 @@ def analyze(
             contacts = contacts.assign(
                 next_landing_s=np.where(spans, np.nan, contacts["next_landing_s"].to_numpy())
             )
+        # A gap over a whole flight joins the contacts before and after it into one.
+        joined = _flight_in_gap(contacts, reasons, gaps, next_landing, settings)
+        if joined.any():
+            contacts, reasons = _split_at_gap(contacts, reasons, joined)
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad])
     if len(split_off):
@@ -534,6 +538,84 @@ def _spans_missed_hops(
         regular = np.abs(contact_ms / expected - 1.0) <= settings.contact_tolerance
         whole = (k >= 2) & (np.abs(ratio - k) <= settings.period_tolerance)
     return cand & regular & whole
+
+
+def _flight_in_gap(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    gaps: list[tuple[float, float]],
+    next_landing: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Rejected contacts that are two contacts joined by a gap over the flight between them.
+
+    When the gap swallows a take-off, the whole flight after it and the next landing, the
+    landing before the gap and the take-off after it look like one long contact. It is two
+    when (repeated hops) the landing before the gap and the landing after the take-off lie
+    two hop periods apart (the set's median period, within ``period_tolerance``), each of
+    the two contacts can have lasted the set's median contact (within ``contact_tolerance``)
+    with its lost edge somewhere in the gap, and the flight after the take-off is within
+    ``contact_tolerance`` of the set's median flight.
+    """
+    out = np.zeros(len(contacts), dtype=bool)
+    cand = np.isin(reasons, (*_TAKEOFF_MISSING, "irregular period"))
+    cand &= contacts["edge_lost"].to_numpy() == ""
+    if not gaps or not cand.any():
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    ok = reasons == ""
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    median_contact = _expected_contact_ms(contacts, contacts.loc[ok]) / 1e3
+    gap_start = np.array([g[0] for g in gaps])
+    gap_end = np.array([g[1] for g in gaps])
+    # The first gap starting after the landing; it must end before the take-off.
+    j = np.minimum(np.searchsorted(gap_start, landing, side="right"), len(gaps) - 1)
+    g0, g1 = gap_start[j], gap_end[j]
+    lo = median_contact * (1 - settings.contact_tolerance)
+    hi = median_contact * (1 + settings.contact_tolerance)
+    with np.errstate(invalid="ignore"):
+        inside = (g0 > landing) & (g1 < takeoff)
+        two = np.abs((nxt - landing) / (2 * set_period) - 1.0) <= settings.period_tolerance
+        # Contact before the gap: from the landing to a take-off within the gap.
+        before = (g1 - landing >= lo) & (g0 - landing <= hi)
+        # Contact after it: from a landing within the gap to the take-off.
+        after = (takeoff - g0 >= lo) & (takeoff - g1 <= hi)
+        # ... and its flight like the set's other flights.
+        flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()
+        set_flight = pd.Series(sets).map(flight).to_numpy(dtype=np.float64)
+        after &= np.abs((nxt - takeoff) / set_flight - 1.0) <= settings.contact_tolerance
+    return cand & inside & two & before & after
+
+
+def _split_at_gap(
+    contacts: pd.DataFrame, reasons: np.ndarray, joined: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each ``joined`` contact as two: its take-off and the next landing lost in the gap."""
+    rows = np.repeat(np.arange(len(contacts)), np.where(joined, 2, 1))
+    first = np.flatnonzero(np.r_[rows[1:] == rows[:-1], False])
+    second = first + 1
+    out = contacts.iloc[rows].reset_index(drop=True)
+    col = out.columns.get_loc
+    # The contact before the gap: its take-off, and so its flight, are unknown.
+    out.iloc[first, col("takeoff_s")] = np.nan
+    out.iloc[first, col("next_landing_s")] = np.nan
+    out.iloc[first, col("takeoff_gap")] = True
+    out.iloc[first, col("next_landing_gap")] = True
+    out.iloc[first, col("edge_lost")] = "takeoff"
+    # The contact after it: its landing (and impact) are unknown.
+    out.iloc[second, col("landing_s")] = np.nan
+    out.iloc[second, col("impact_peak_g")] = np.nan
+    out.iloc[second, col("impact_clipped")] = False
+    out.iloc[second, col("landing_gap")] = True
+    out.iloc[second, col("edge_lost")] = "landing"
+    new_reasons = reasons[rows].copy()
+    new_reasons[first] = ""
+    new_reasons[second] = ""
+    return out, new_reasons
 
 
 def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarray:

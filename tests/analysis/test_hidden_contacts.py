@@ -84,3 +84,24 @@ def test_dip_and_push_off_peak_inside_a_contact_do_not_split_it():
     rejected = result.info["rejected_contacts"]
     split = rejected.loc[rejected["reason"] == REASON_SPLIT, "landing_s"].to_numpy()
     assert len(split) == 1 and land + 0.1 < split[0] < land + 0.13
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 100.0, 200.0])
+def test_gap_over_a_whole_flight_leaves_two_contacts(rate_hz):
+    samples, truth = hop_table(n=16, rate_hz=rate_hz)
+    k = 8
+    t = samples["time_s"].to_numpy()
+    # Lost packets from the end of contact k to just after the next landing.
+    lost = (t > truth["takeoff_s"].iloc[k] - 0.03) & (t < truth["landing_s"].iloc[k + 1] + 0.02)
+    result = _analyze(samples.loc[~lost].reset_index(drop=True))
+    hops = result.hops
+    assert len(hops) == len(truth)
+    before, after = hops.iloc[k], hops.iloc[k + 1]
+    period = 1.0 / rate_hz
+    assert before["edge_lost"] == "takeoff" and np.isnan(before["takeoff_s"])
+    assert abs(before["landing_s"] - truth["landing_s"].iloc[k]) < period
+    assert np.isnan(before["contact_ms"]) and np.isnan(before["flight_ms"])
+    assert after["edge_lost"] == "landing" and np.isnan(after["landing_s"])
+    assert abs(after["takeoff_s"] - truth["takeoff_s"].iloc[k + 1]) < period
+    assert abs(after["flight_ms"] - 150.0) < 1e3 * period
+    assert (hops["edge_lost"] == "").sum() == len(truth) - 2
