@@ -10,8 +10,11 @@ and converted with vectorised coercion; every cell that fails is counted, never 
 from __future__ import annotations
 
 import csv
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -302,19 +305,18 @@ def read_table(
             },
             missing={name: np.zeros(0, dtype=bool) for name in columns},
         )
-    fast = _read_arrow(data, names=names, columns=columns, delimiter=delimiter, decimal=decimal)
-    if fast is not None:
-        return fast
-    fast = _read_fast(
-        data,
-        names=names,
-        columns=columns,
-        delimiter=delimiter,
-        decimal=decimal,
-        path=_file_and_lines(src, offset),
-    )
-    if fast is not None:
-        return fast
+    # Numbers only: pandas' C reader first (on two busy cores it needs the least CPU time of
+    # the parsers), pyarrow's multi-threaded reader when it gives up. With text columns the
+    # order is the other way round (pyarrow makes the text column pandas would have to copy).
+    numeric = TEXT not in columns.values()
+    readers = [_read_arrow, _read_fast] if not numeric else [_read_fast, _read_arrow]
+    where = _file_and_lines(src, offset)
+    for reader in readers:
+        fast = reader(
+            data, names=names, columns=columns, delimiter=delimiter, decimal=decimal, path=where
+        )
+        if fast is not None:
+            return fast
     if delimiter == " ":
         data = pa.py_buffer(_squeeze_spaces(data.to_pybytes()))
         delimiter = "\t"
@@ -406,6 +408,7 @@ def _read_arrow(
     columns: dict[str, pa.DataType],
     delimiter: str,
     decimal: str,
+    path: tuple[str, int] | None = None,
 ) -> Table | None:
     """Parse clean data with pyarrow's multi-threaded reader, only the wanted columns.
 
@@ -501,22 +504,139 @@ def _read_fast(
 ) -> Table | None:
     """Parse clean data with pandas' C tokenizer; None when the data need the tolerant path.
 
-    On two cores the C tokenizer is the fastest parser available. Any surprise (a row with
-    too many fields, an unreadable cell, an integer clock with gaps) returns None and the
-    tolerant pyarrow path takes over, which counts and reports what it skips.
+    The C tokenizer needs the least CPU time of the parsers on most layouts, and it lets go
+    of the interpreter while it works: numeric data of a few MB are cut at line ends into
+    one part per core, parsed side by side and kept as the column's pieces. Any surprise (a
+    row with too many fields, an unreadable cell, an integer clock with gaps) returns None
+    and the next path takes over, which counts and reports what it skips.
     """
-    # Types are left to inference (asking for str costs more than it saves): only a column
-    # of plain integers comes out as int64, so Excel's "1.54747E+12" or a gap in an integer
-    # clock makes it float and sends it to the strict path.
-    dtype: dict[str, object] = {}
+    # Float columns are asked for as float64: the same values as pyarrow's (a lone "-0"
+    # stays -0.0) and text in them fails at once. Integer columns are left to inference:
+    # only a column of plain integers comes out as int64, so Excel's "1.54747E+12" or a gap
+    # in an integer clock makes it float and sends it to the strict path.
+    dtype: dict[str, object] = {n: np.float64 for n, kind in columns.items() if kind == FLOAT}
+    usecols = _used_columns(names, columns, delimiter)
+    numeric = TEXT not in columns.values()
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # Unconvertible values are detected from the dtypes below, not from warnings.
             warnings.simplefilter("ignore")
-            frame = _read_csv_c(data, names, dtype, delimiter, decimal, path)
+            frames = None
+            if numeric and delimiter != " ":
+                frames = _read_parts(data, names, dtype, delimiter, decimal, usecols)
+            if frames is None:
+                frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path, usecols)]
+            if usecols is not None and not _field_count_fits(frames, data, names, delimiter):
+                # A row may have more fields than the header (the reader drops the extra
+                # ones of a row when it reads some columns only): read every column.
+                frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path)]
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
-    return _fast_table(frame, data, names=names, columns=columns, delimiter=delimiter)
+    return _fast_table(frames, data, names=names, columns=columns, delimiter=delimiter)
+
+
+#: Data of at least this size are parsed in parts side by side (one per core).
+_PART_BYTES = 1 << 20
+#: Files above this size are parsed by the C reader in chunks (bounded memory).
+_ONE_PASS_BYTES = 64 << 20
+_pool: list[ThreadPoolExecutor] = []
+
+
+def _read_parts(data, names, dtype, delimiter, decimal, usecols):  # type: ignore[no-untyped-def]
+    """Parse the data cut at line ends into one part per core, side by side; None if not cut.
+
+    A cut inside a quoted field leaves the part before it ending in an open quote, which the
+    reader refuses: then the caller reads the data in one piece.
+    """
+    cores = min(os.cpu_count() or 1, 4, data.size // _PART_BYTES)
+    if cores < 2:
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)
+    cuts = [0]
+    for k in range(1, cores):
+        at = int(data.size * k // cores)
+        # The first line feed at or after the even split point (searched in a small window).
+        window = raw[at : at + 65536]
+        found = np.flatnonzero(window == 10)
+        if found.size == 0:
+            return None
+        cuts.append(at + int(found[0]) + 1)
+    cuts.append(data.size)
+    if any(b <= a for a, b in pairwise(cuts)):
+        return None
+    parts = [data.slice(a, b - a) for a, b in pairwise(cuts)]
+
+    def read(part: pa.Buffer) -> pd.DataFrame:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return _read_csv_c(part, names, dtype, delimiter, decimal, None, usecols)
+
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(max_workers=3, thread_name_prefix="hopscope-csv"))
+    pending = [_pool[0].submit(read, part) for part in parts[1:]]
+    try:
+        first = read(parts[0])
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        for job in pending:
+            job.cancel()
+        wait(pending)
+        return None
+    try:
+        return [first, *(job.result() for job in pending)]
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        wait(pending)
+        return None
+
+
+def _used_columns(
+    names: list[str], columns: dict[str, pa.DataType], delimiter: str
+) -> list[str] | None:
+    """Columns the C reader must convert: the wanted ones and the last named one.
+
+    None (all of them) when that is every column, for whitespace-separated data, and when
+    the header ends with unnamed columns (a trailing delimiter some rows may lack).
+    """
+    if delimiter == " " or names[-1].startswith(("_unnamed_", "_trailing_delimiter")):
+        return None
+    used = set(columns) | {names[-1]}
+    if len(used) == len(names):
+        return None
+    return [n for n in names if n in used]
+
+
+#: Bytes compared at a time when counting delimiters (a buffer that stays in the cache).
+_COUNT_BLOCK = 1 << 16
+
+
+def _field_count_fits(
+    frames: list[pd.DataFrame], data: pa.Buffer, names: list[str], delimiter: str
+) -> bool:
+    """Whether the delimiters in the data are exactly those of the rows read.
+
+    Rows with fewer fields show as empty cells in the last column (checked later); then no
+    row has more fields either. A cut last line (dropped later) is allowed its own count.
+    Quoted delimiters also make the count differ: then every column is read.
+    """
+    rows = sum(len(f) for f in frames)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    code = ord(delimiter)
+    hits = np.empty(min(_COUNT_BLOCK, raw.size), dtype=bool)
+    count = 0
+    for start in range(0, raw.size, _COUNT_BLOCK):
+        block = raw[start : start + _COUNT_BLOCK]
+        count += int(np.count_nonzero(np.equal(block, code, out=hits[: block.size])))
+    expected = rows * (len(names) - 1)
+    if count == expected:
+        return True
+    last = _last_line(data)
+    fields = len(split_fields(last, delimiter))
+    return bool(last.strip()) and fields < len(names) and count == expected - (len(names) - fields)
+
+
+def _last_line(data: pa.Buffer) -> str:
+    """Return the last non-empty line of the data (from its last 4 KiB)."""
+    tail = data[max(0, data.size - 4096) :].to_pybytes().rstrip(b"\r\n")
+    return tail[tail.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")
 
 
 def _file_and_lines(src: Source, offset: int) -> tuple[str, int] | None:
@@ -539,7 +659,7 @@ def _file_and_lines(src: Source, offset: int) -> tuple[str, int] | None:
     return str(src.path), lines
 
 
-def _read_csv_c(data, names, dtype, delimiter, decimal, path=None):  # type: ignore[no-untyped-def]
+def _read_csv_c(data, names, dtype, delimiter, decimal, path=None, usecols=None):  # type: ignore[no-untyped-def]
     source, skip = (pa.BufferReader(data), 0) if path is None else path
     # On a file, the line before the data is read as a header and replaced by `names`:
     # measurably cheaper than skipping it (a negative count: skip them all unread).
@@ -554,13 +674,16 @@ def _read_csv_c(data, names, dtype, delimiter, decimal, path=None):  # type: ign
         decimal=decimal,
         quotechar='"',
         index_col=False,
+        usecols=usecols,
         engine="c",
+        # One pass (no chunks to join) unless the file is large.
+        low_memory=data.size > _ONE_PASS_BYTES,
         on_bad_lines="error",
     )
 
 
 def _fast_table(
-    frame: pd.DataFrame,
+    frames: list[pd.DataFrame],
     data: pa.Buffer,
     *,
     names: list[str],
@@ -569,12 +692,11 @@ def _fast_table(
 ) -> Table | None:
     bad_rows = 0
     example = ""
-    if len(frame):
-        tail = data[max(0, data.size - 4096) :].to_pybytes().rstrip(b"\r\n")
-        last = tail[tail.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")
+    if len(frames[-1]):
+        last = _last_line(data)
         fields = len(split_fields(last, delimiter))
         if last.strip() and fields < len(names):
-            frame = frame.iloc[:-1]
+            frames = [*frames[:-1], frames[-1].iloc[:-1]]
             bad_rows, example = 1, last
     # Every row must have had exactly the header's fields. The C reader stops at a row with
     # too many, but pads a short row with empty cells at the end: an empty cell in the last
@@ -587,11 +709,29 @@ def _fast_table(
         unnamed += 1
     if unnamed == len(names):
         return None
-    if any(frame[n].notna().any() for n in names[len(names) - unnamed :]):
-        return None
-    if frame[names[len(names) - 1 - unnamed]].isna().any():
-        return None
-    out = Table(values={}, missing={}, rows=len(frame), bad_rows=bad_rows, bad_row_example=example)
+    for frame in frames:
+        if any(frame[n].notna().any() for n in names[len(names) - unnamed :]):
+            return None
+        if frame[names[len(names) - 1 - unnamed]].isna().any():
+            return None
+    rows = sum(len(frame) for frame in frames)
+    out = Table(values={}, missing={}, rows=rows, bad_rows=bad_rows, bad_row_example=example)
+    if len(frames) > 1:
+        # Numeric columns in parts: kept as the column's pieces.
+        for name, kind in columns.items():
+            pieces = Chunked()
+            for frame in frames:
+                col = frame[name]
+                if kind == INT and col.dtype != np.int64:
+                    return None
+                if kind == FLOAT and col.dtype != np.float64:
+                    return None
+                pieces.append(col.to_numpy())
+            out.chunks[name] = pieces
+            if kind == INT:
+                out.complete.add(name)
+        return out
+    frame = frames[0]
     for name, kind in columns.items():
         col = frame[name]
         if kind == TEXT:
