@@ -215,6 +215,28 @@ def validate_samples(samples: pd.DataFrame, *, source: str = "<samples>") -> pd.
         or time does not strictly increase. Line numbers assume one header line.
     """
     cols = [str(c) for c in samples.columns]
+    _check_columns(cols, source)
+    if len(samples) == 0:
+        raise InvalidRecordingError(source, "no samples: expected at least one data row")
+    order = [c for c in KNOWN_COLUMNS if c in cols]
+    out: dict[str, np.ndarray] = {}
+    for name in order:
+        col = samples[name]
+        try:
+            values = col.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+            bad = int(np.flatnonzero(np.isnan(values))[0])
+            raise InvalidRecordingError(
+                source, f"expected a number, got {col.iloc[bad]!r}", line=bad + 2, column=name
+            ) from None
+        out[name] = values
+    _check_values(out, source)
+    return pd.DataFrame(out, copy=False)
+
+
+def _check_columns(cols: list[str], source: str) -> None:
+    """Check column names: the required ones present, none unknown, gyroscope all or none."""
     unknown = [c for c in cols if c not in KNOWN_COLUMNS]
     if unknown:
         raise InvalidRecordingError(
@@ -238,23 +260,6 @@ def validate_samples(samples: pd.DataFrame, *, source: str = "<samples>") -> pd.
             f"gyroscope columns come as a set of three; {absent!r} is missing",
             column=absent,
         )
-    if len(samples) == 0:
-        raise InvalidRecordingError(source, "no samples: expected at least one data row")
-    order = [c for c in KNOWN_COLUMNS if c in cols]
-    out: dict[str, np.ndarray] = {}
-    for name in order:
-        col = samples[name]
-        try:
-            values = col.to_numpy(dtype=np.float64)
-        except (TypeError, ValueError):
-            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
-            bad = int(np.flatnonzero(np.isnan(values))[0])
-            raise InvalidRecordingError(
-                source, f"expected a number, got {col.iloc[bad]!r}", line=bad + 2, column=name
-            ) from None
-        out[name] = values
-    _check_values(out, source)
-    return pd.DataFrame(out, copy=False)
 
 
 def _all_finite(values: np.ndarray) -> bool:
@@ -411,7 +416,7 @@ def _read_recording(
 
 def validate_header(header: list[str], *, source: str) -> None:
     """Check a recording header, raising :class:`InvalidRecordingError` when it is wrong."""
-    validate_samples(pd.DataFrame({h: [0.0] for h in header}), source=source)
+    _check_columns(header, source)
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         raise InvalidRecordingError(source, f"column {dup!r} appears twice", line=1, column=dup)
@@ -442,15 +447,23 @@ def _read_inferred(path: Path, header: list[str]) -> Any:
 
     pyarrow parses columns it infers as double faster than columns it is told are float64
     (about a third faster on a long recording), so the file is read that way first; integer
-    and empty columns are cast to float64. Anything else (text in a column, a column whose
-    type changes down the file, a header that is not exactly ``header``) returns None, and
-    the caller reads the file as float64 columns, which finds the bad cell.
+    and empty columns are cast to float64. This first read also skips work a file of plain
+    numbers does not need: quotes are not looked for and no cell is compared with pyarrow's
+    list of null spellings (``NA``, ``null``, ...; ``nan`` still parses as NaN), a few per
+    cent of the parse. Anything else (text, a quoted or empty cell, a column whose type
+    changes down the file, a header that is not exactly ``header``) returns None, and the
+    caller reads the file as float64 columns with pyarrow's usual options, which reads
+    quoted numbers and finds the bad cell.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     try:
-        table = pacsv.read_csv(path)
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(quote_char=False),
+            convert_options=pacsv.ConvertOptions(null_values=[], strings_can_be_null=False),
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         return None
     types = table.schema.types
@@ -545,10 +558,11 @@ def pooled_array(n: int, dtype: type = np.float64) -> np.ndarray:
 def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
     """Join a pyarrow column's chunks into one float64 array, checking them on the way.
 
-    Every value is known to be finite when an acceleration column has finite extremes, or
-    another column a finite sum; the extremes are kept for an acceleration column, and the
-    shortest and longest step (:func:`step_range`) taken for a finite time column
-    (``time``).
+    Each chunk is checked right after it is copied, while it is in the CPU cache. Every
+    value is known to be finite when an acceleration column has finite extremes (kept, for
+    the clipping count), the time column (``time``) a finite first value and finite steps
+    (whose shortest and longest, :func:`step_range`, are kept for the time checks: a step
+    from or to a NaN or an infinity is not finite), or another column a finite sum.
     """
     chunks = [c.to_numpy(zero_copy_only=False) for c in column.chunks]
     if not chunks:
@@ -559,6 +573,9 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
         out = pooled_array(sum(len(c) for c in chunks))
     ok = True
     highs, lows = [], []
+    if time:
+        steps = pooled_array(max(len(c) for c in chunks))
+        previous = None  # the last time of the chunk before
     pos = 0
     for chunk in chunks:
         if len(chunks) > 1:
@@ -571,6 +588,17 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
             ok = bool(np.isfinite(high) and np.isfinite(low))
             highs.append(high)
             lows.append(low)
+        elif time:
+            if previous is None:  # the first chunk: the first time must be finite
+                ok = bool(np.isfinite(chunk[0]))
+            else:  # the step from the chunk before
+                lows.append(chunk[0] - previous)
+                highs.append(chunk[0] - previous)
+            block = np.subtract(chunk[1:], chunk[:-1], out=steps[: len(chunk) - 1])
+            if len(block):
+                lows.append(np.minimum.reduce(block))
+                highs.append(np.maximum.reduce(block))
+            previous = chunk[-1]
         else:
             ok = bool(np.isfinite(chunk.sum()))
     if acc:
@@ -580,7 +608,11 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
         if ok:
             return _Column(out, True, (max(highs), min(lows)), None)
     if time and ok and len(out) >= 2:
-        return _Column(out, ok, None, step_range(out))
+        # np.min / np.max keep a NaN (the builtins would drop it).
+        shortest, longest = float(np.min(lows)), float(np.max(highs))
+        if np.isfinite(shortest) and np.isfinite(longest):
+            return _Column(out, True, None, (shortest, longest))
+        ok = False
     return _Column(out, ok, None, None)
 
 

@@ -116,6 +116,20 @@ class TestBadInput:
         with pytest.raises(InvalidRecordingError, match=r"rec\.json.*expected JSON"):
             read_recording(path)
 
+    @pytest.mark.parametrize("cell", ["NA", "null", "N/A", "nan", "-nan", '""'])
+    def test_null_spellings_are_an_empty_cell_or_nan(self, tmp_path, cell):
+        # The first read skips pyarrow's null spellings and quotes; such a file is read
+        # again with pyarrow's usual options and gives the same error.
+        path = _write(tmp_path, f"time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,{cell},1\n")
+        with pytest.raises(InvalidRecordingError, match=r"line 3, column 'ay_g'.*empty cell"):
+            read_recording(path)
+
+    @pytest.mark.parametrize("cell", ["inf", "-Infinity", "1e400"])
+    def test_infinite_cell(self, tmp_path, cell):
+        path = _write(tmp_path, f"time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,0,{cell}\n")
+        with pytest.raises(InvalidRecordingError, match=r"line 3, column 'az_g'.*finite number"):
+            read_recording(path)
+
     def test_validate_rejects_infinite(self):
         df = _samples()
         df.loc[2, "ax_g"] = np.inf
@@ -185,6 +199,53 @@ class TestLargeFile:
         assert extremes["az_g"][0] == 15.5
         expected = pd.read_csv(path)
         pd.testing.assert_frame_equal(rec.samples, expected, check_exact=True)
+
+    @pytest.fixture()
+    def chunk_starts(self, tmp_path, large_lines) -> list[int]:
+        """Data rows (0-based) at which pyarrow starts a new chunk of the large file."""
+        import pyarrow.csv as pacsv
+
+        path = _write(tmp_path, "\n".join(large_lines) + "\n", name="probe.csv")
+        lengths = [len(c) for c in pacsv.read_csv(path).column(0).chunks]
+        assert len(lengths) > 2
+        return np.cumsum(lengths)[:-1].tolist()
+
+    def test_time_steps_across_chunks(self, tmp_path, large_lines, chunk_starts):
+        # The longest step (a gap) is the one from the last time of a chunk to the first of
+        # the next.
+        import imu.recording as recording
+
+        row = chunk_starts[1]
+        lines = list(large_lines)
+        for i in range(row, len(lines) - 1):
+            cells = lines[i + 1].split(",")
+            lines[i + 1] = ",".join([f"{float(cells[0]) + 0.5:.6f}", *cells[1:]])
+        path = _write(tmp_path, "\n".join(lines) + "\n")
+        _, longest, _ = recording._read_recording(path)
+        assert longest == pytest.approx(0.501)
+        lines[row + 1] = lines[row].split(",")[0] + ",0,0,1"  # the first time repeats the last
+        path = _write(tmp_path, "\n".join(lines) + "\n")
+        with pytest.raises(InvalidRecordingError, match=f"line {row + 2}.*repeats"):
+            read_recording(path)
+
+    @pytest.mark.parametrize(("cell", "what"), [("nan", "empty cell"), ("inf", "finite number")])
+    @pytest.mark.parametrize("at", [-1, 0])
+    def test_bad_time_at_a_chunk_edge(self, tmp_path, large_lines, chunk_starts, cell, what, at):
+        row = chunk_starts[0] + at  # the last row of the first chunk, or the first of the next
+        lines = list(large_lines)
+        lines[row + 1] = ",".join([cell, *lines[row + 1].split(",")[1:]])
+        path = _write(tmp_path, "\n".join(lines) + "\n")
+        with pytest.raises(InvalidRecordingError, match=f"line {row + 2}, column 'time_s'.*{what}"):
+            read_recording(path)
+
+    def test_quoted_numbers_read_as_numbers(self, tmp_path, large_lines):
+        quoted = [
+            large_lines[0],
+            *(",".join(f'"{c}"' for c in x.split(",")) for x in large_lines[1:]),
+        ]
+        plain = read_recording(_write(tmp_path, "\n".join(large_lines) + "\n")).samples
+        path = _write(tmp_path, "\n".join(quoted) + "\n", name="quoted.csv")
+        pd.testing.assert_frame_equal(read_recording(path).samples, plain, check_exact=True)
 
     @pytest.mark.parametrize("row", [10, 60_000, 119_990])
     def test_time_going_back_found_in_any_chunk(self, tmp_path, large_lines, row):
