@@ -502,8 +502,10 @@ def set_summaries(
             [fn(values[a:b]) for a, b in itertools.pairwise(bounds.tolist())],
             dtype=np.float64,
         )
-    table = pd.DataFrame({c: out[c] for c in _SUMMARY_COLUMNS}, columns=list(_SUMMARY_COLUMNS))
-    return table.astype({"set": np.int64, "hops": np.int64})
+    # (Built with its dtypes, in column order: an astype or reindex of the frame copies it.)
+    for c in ("set", "hops"):
+        out[c] = out[c].astype(np.int64, copy=False)
+    return pd.DataFrame({c: out[c] for c in _SUMMARY_COLUMNS})
 
 
 def check_contacts(
