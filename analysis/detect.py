@@ -38,7 +38,7 @@ FLIGHT_COLUMNS = (
 EDGE_FRACTION = 0.3
 
 #: Columns of the table of impact candidates that were not accepted as landings.
-CANDIDATE_COLUMNS = ("peak_s", "peak_g", "reason")
+CANDIDATE_COLUMNS = ("peak_s", "peak_g", "peak_clipped", "landing_s", "reason")
 
 
 def _min_after(m: np.ndarray, span: int) -> np.ndarray:
@@ -642,7 +642,9 @@ def detect_flights(
         whether the fall into the flight runs across a gap (the take-off, NaN, was lost in
         it).
     rejected : pandas.DataFrame
-        Columns :data:`CANDIDATE_COLUMNS`: impact peaks that did not end a flight, and why.
+        Columns :data:`CANDIDATE_COLUMNS`: impact peaks that did not end a flight (time in s,
+        magnitude in g, whether clipped), the landing their rise would give (s, step 2; NaN
+        without a rise), and why.
 
     Raises
     ------
@@ -696,7 +698,15 @@ def detect_flights(
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in FLIGHT_COLUMNS}).astype(
         {"impact_clipped": bool, "landing_gap": bool, "takeoff_gap": bool}
     )
-    no_rej = pd.DataFrame({"peak_s": [], "peak_g": [], "reason": pd.Series([], dtype=object)})
+    no_rej = pd.DataFrame(
+        {
+            "peak_s": pd.Series([], dtype=float),
+            "peak_g": pd.Series([], dtype=float),
+            "peak_clipped": pd.Series([], dtype=bool),
+            "landing_s": pd.Series([], dtype=float),
+            "reason": pd.Series([], dtype=object),
+        }
+    )
     if n < 8:
         return empty, no_rej
     fs = float(sampling_rate_hz)
@@ -924,6 +934,12 @@ def detect_flights(
         "no flight before the impact",
     )
     rejected = pd.DataFrame(
-        {"peak_s": t[peaks][~accept], "peak_g": peak_g[~accept], "reason": reason[~accept]}
+        {
+            "peak_s": t[peaks][~accept],
+            "peak_g": peak_g[~accept],
+            "peak_clipped": peak_clipped[~accept],
+            "landing_s": np.where(rise > 0, landing, np.nan)[~accept],
+            "reason": reason[~accept],
+        }
     )
     return flights, rejected

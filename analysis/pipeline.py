@@ -269,11 +269,23 @@ def analyze(
     if not rebound:
         # A regular contact whose next landing comes a whole number of hop periods later:
         # the flight after it hides contacts that left no impact and is not measured.
-        spans = _spans_missed_hops(contacts, reasons, settings)
-        if spans.any():
-            reasons = np.where(spans, "", reasons)
-            contacts = contacts.assign(
-                next_landing_s=np.where(spans, np.nan, contacts["next_landing_s"].to_numpy())
+        periods = _spans_missed_hops(contacts, reasons, settings)
+        spans = periods > 0
+        reasons = np.where(spans, "", reasons)
+        contacts = contacts.assign(
+            next_landing_s=np.where(spans, np.nan, contacts["next_landing_s"].to_numpy())
+        )
+        # One hop hidden in a flight two hop periods long (seen, or with a gap in it): sought
+        # where the rhythm puts it.
+        periods = np.maximum(
+            periods, _gap_flight_periods(contacts, reasons, next_landing, settings)
+        )
+        hidden = _hidden_contacts(
+            contacts, periods, next_landing, reasons, t, mag, candidates, gaps, tb, settings
+        )
+        if len(hidden):
+            contacts, reasons, next_landing = _insert_hidden(
+                contacts, reasons, hidden, next_landing, gaps
             )
         # A gap over a whole flight joins the contacts before and after it into one.
         joined = _flight_in_gap(contacts, reasons, gaps, next_landing, settings)
@@ -514,7 +526,7 @@ def _lost_edges(
 def _spans_missed_hops(
     contacts: pd.DataFrame, reasons: np.ndarray, settings: AnalysisSettings
 ) -> np.ndarray:
-    """Contacts rejected only for their period, whose period spans two or more hops.
+    """Contacts rejected only for their period, whose period spans k >= 2 hops (k; else 0).
 
     A contact is regular (within ``contact_tolerance`` of its set's median contact) and its
     period, to the next landing, is a whole number k >= 2 of its set's median period (within
@@ -537,7 +549,171 @@ def _spans_missed_hops(
         k = np.round(ratio)
         regular = np.abs(contact_ms / expected - 1.0) <= settings.contact_tolerance
         whole = (k >= 2) & (np.abs(ratio - k) <= settings.period_tolerance)
-    return cand & regular & whole
+    return np.where(cand & regular & whole, k, 0).astype(np.int64)
+
+
+def _gap_flight_periods(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    next_landing: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Hop periods k >= 2 spanned by each plausible flight with a gap in it (else 0).
+
+    A flight with a gap inside is not measured (``next_landing_s`` NaN, though the detector
+    found the next landing); its period, to that landing, is compared with the set's median
+    period as in :func:`_spans_missed_hops`.
+    """
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    cand = (reasons == "") & (contacts["edge_lost"].to_numpy() == "")
+    cand &= ~np.isfinite(contacts["next_landing_s"].to_numpy(dtype=np.float64))
+    cand &= ~contacts["next_landing_gap"].to_numpy(dtype=bool) & np.isfinite(landing)
+    if not cand.any():
+        return np.zeros(len(contacts), dtype=np.int64)
+    sets = contacts["set"].to_numpy()
+    ok = (reasons == "") & np.isfinite(contacts["next_landing_s"].to_numpy(dtype=np.float64))
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (nxt - landing) / set_period
+        k = np.round(ratio)
+        whole = (k >= 2) & (np.abs(ratio - k) <= settings.period_tolerance)
+    return np.where(cand & whole, k, 0).astype(np.int64)
+
+
+def _hidden_contacts(
+    contacts: pd.DataFrame,
+    periods: np.ndarray,
+    next_landing: np.ndarray,
+    reasons: np.ndarray,
+    t: np.ndarray,
+    mag: np.ndarray,
+    candidates: pd.DataFrame,
+    gaps: list[tuple[float, float]],
+    tb: Any,
+    settings: AnalysisSettings,
+) -> pd.DataFrame:
+    """Find the one contact hidden in each flight that spans two hop periods, where it shows.
+
+    ``periods`` is the number of hop periods each contact's flight spans, up to the next
+    landing the detector found (``next_landing``); 0 for a usual flight. The hidden landing
+    is expected half-way between the landings around the flight (within
+    ``period_tolerance`` of a period). It is either
+
+    - an impact candidate the detector set aside (too soft an onset, or no flight-level
+      sample before it) whose landing lies there, after a flight whose magnitude fell below
+      ``takeoff_bottom_g``; or
+    - lost in a gap that covers the expected time, the contact showing after the gap.
+
+    Its take-off is the fall nearest to the set's median contact after that landing
+    (:func:`analysis.detect.retime_takeoffs`, within ``contact_tolerance``), and after the
+    gap. Returns the new contacts (columns of ``contacts``, plus ``after``: the row each
+    follows).
+    """
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    usual = (reasons == "") & (periods == 0)
+    median_contact = _expected_contact_ms(contacts, contacts.loc[usual])
+    rows = np.flatnonzero((periods == 2) & np.isfinite(takeoff) & np.isfinite(median_contact))
+    out: list[dict[str, Any]] = []
+    tol = settings.period_tolerance
+    ctol = settings.contact_tolerance
+    next_gap = contacts["next_landing_gap"].to_numpy(dtype=bool)
+    cand_land = candidates["landing_s"].to_numpy(dtype=np.float64)
+    gap_start = np.array([g[0] for g in gaps]) if gaps else np.zeros(0)
+    gap_end = np.array([g[1] for g in gaps]) if gaps else np.zeros(0)
+    for i in rows:
+        period = (nxt[i] - landing[i]) / 2
+        expected = landing[i] + period
+        lo, hi = expected - tol * period, expected + tol * period
+        contact_s = median_contact[i] / 1e3
+        new_landing, peak_g, clipped, after_gap = np.nan, np.nan, False, np.nan
+        # The flight before the hidden landing, and its contact, free of gaps.
+        in_flight = (gap_end > takeoff[i]) & (gap_start < nxt[i])
+        near = np.flatnonzero((cand_land > max(lo, takeoff[i])) & (cand_land < hi))
+        if len(near):
+            j = near[np.argmin(np.abs(cand_land[near] - expected))]
+            a, b = np.searchsorted(t, [takeoff[i], cand_land[j]])
+            clear = not (in_flight & (gap_start < cand_land[j] + contact_s)).any()
+            if clear and b > a and mag[a:b].min() < settings.detection.takeoff_bottom_g:
+                new_landing = float(cand_land[j])
+                peak_g = float(candidates["peak_g"].iloc[j])
+                clipped = bool(candidates["peak_clipped"].iloc[j])
+        if np.isnan(new_landing):
+            g = np.flatnonzero(in_flight & (gap_start < hi) & (gap_end > lo))
+            if len(g) != 1 or gap_end[g[0]] > nxt[i] - contact_s * (1 - ctol):
+                continue
+            after_gap = float(gap_end[g[0]])
+        lost = np.isfinite(after_gap)
+        new_takeoff = retime_takeoffs(
+            t,
+            mag,
+            sampling_rate_hz=tb.effective_rate_hz,
+            landing_s=np.array([expected if lost else new_landing]),
+            expected_contact_ms=np.array([median_contact[i]]),
+            next_landing_s=np.array([nxt[i]]),
+            tolerance=ctol,
+            gap_index=tb.gap_index,
+            settings=settings.detection,
+        )[0]
+        if not np.isfinite(new_takeoff) or (lost and not new_takeoff > after_gap):
+            continue
+        if not lost and abs((new_takeoff - new_landing) / contact_s - 1.0) > ctol:
+            continue
+        out.append(
+            {
+                "set": sets[i],
+                "landing_s": np.nan if lost else new_landing,
+                "takeoff_s": new_takeoff,
+                "next_landing_s": np.nan if next_gap[i] else nxt[i],
+                "impact_peak_g": peak_g,
+                "impact_clipped": clipped,
+                "landing_gap": lost,
+                "next_landing_gap": bool(next_gap[i]),
+                "takeoff_gap": False,
+                "edge_lost": "landing" if lost else "",
+                "after": i,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def _insert_hidden(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    hidden: pd.DataFrame,
+    next_landing: np.ndarray,
+    gaps: list[tuple[float, float]],
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Insert each hidden contact after the contact whose flight it was in.
+
+    Returns the contacts, their reasons and their next landings as found by the detector
+    (``next_landing``, extended). A flight with a gap inside stays unmeasured.
+    """
+    after = hidden["after"].to_numpy()
+    found = hidden["landing_s"].to_numpy(dtype=np.float64)
+    nxt = contacts["next_landing_s"].to_numpy().copy()
+    detected = np.asarray(next_landing, dtype=np.float64).copy()
+    hidden_next = detected[after]
+    # The flight before a hidden contact whose landing was found is measured again.
+    nxt[after] = found
+    detected[after] = np.where(np.isfinite(found), found, detected[after])
+    contacts = contacts.assign(next_landing_s=nxt)
+    src = pd.concat(
+        [contacts, hidden.drop(columns="after").astype(contacts.dtypes.to_dict())],
+        ignore_index=True,
+    )
+    order = np.argsort(np.r_[np.arange(len(contacts)), after + 0.5], kind="stable")
+    out = src.iloc[order].reset_index(drop=True)
+    gap_inside = _flight_has_gap(out, gaps)
+    if gap_inside.any():
+        out = out.assign(
+            next_landing_s=np.where(gap_inside, np.nan, out["next_landing_s"].to_numpy())
+        )
+    return out, np.r_[reasons, [""] * len(hidden)][order], np.r_[detected, hidden_next][order]
 
 
 def _flight_in_gap(

@@ -105,3 +105,49 @@ def test_gap_over_a_whole_flight_leaves_two_contacts(rate_hz):
     assert abs(after["takeoff_s"] - truth["takeoff_s"].iloc[k + 1]) < period
     assert abs(after["flight_ms"] - 150.0) < 1e3 * period
     assert (hops["edge_lost"] == "").sum() == len(truth) - 2
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 200.0])
+def test_landing_after_a_flight_held_up_by_limb_motion_is_found_in_rhythm(rate_hz):
+    samples, truth = hop_table(n=16, rate_hz=rate_hz)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy().copy()
+    k = 8
+    # Limb motion holds the whole flight before landing k at 0.4 g: no flight-level sample.
+    m[(t >= truth["takeoff_s"].iloc[k - 1]) & (t < truth["landing_s"].iloc[k])] = 0.4
+    result = _analyze(samples.assign(az_g=m))
+    hops = result.hops
+    period = 1.0 / rate_hz
+    assert len(hops) == len(truth)
+    assert (hops["edge_lost"] == "").all()
+    np.testing.assert_allclose(hops["landing_s"], truth["landing_s"], atol=period)
+    np.testing.assert_allclose(hops["takeoff_s"], truth["takeoff_s"], atol=period)
+    # The flight before it is measured again.
+    assert abs(hops["flight_ms"].iloc[k - 1] - 150.0) < 1e3 * period
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 200.0])
+def test_landing_lost_in_a_gap_is_found_in_rhythm_when_its_take_off_is_slow(rate_hz):
+    samples, truth = hop_table(n=16, rate_hz=rate_hz)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy().copy()
+    k = 8
+    land, takeoff = truth["landing_s"].iloc[k], truth["takeoff_s"].iloc[k]
+    # A slow fall into flight (1.5 g to flight level over 30 ms) ...
+    before = takeoff - t
+    falling = (before > 0) & (before < 0.03)
+    m[falling] = 0.05 + 1.45 * before[falling] / 0.03
+    m[(before >= 0.03) & (before < 0.07)] = 1.5
+    # ... after a landing lost in a gap.
+    lost = (t > land - 0.03) & (t < land + 0.04)
+    result = _analyze(samples.assign(az_g=m).loc[~lost].reset_index(drop=True))
+    hops = result.hops
+    period = 1.0 / rate_hz
+    assert len(hops) == len(truth)
+    found = hops.iloc[k]
+    assert found["edge_lost"] == "landing" and np.isnan(found["landing_s"])
+    assert abs(found["takeoff_s"] - takeoff) < 0.015 + period
+    assert abs(found["flight_ms"] - 150.0) < 15 + 1e3 * period
+    # The flight before the gap is not measured.
+    assert np.isnan(hops["flight_ms"].iloc[k - 1])
+    assert (hops["edge_lost"] == "").sum() == len(truth) - 1
