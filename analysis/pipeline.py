@@ -421,7 +421,8 @@ def _split_contacts(
     """
     n = len(contacts)
     out = np.zeros(n, dtype=bool)
-    if n < 2:
+    maybe = np.isin(reasons, _SPLIT_REASONS)
+    if n < 2 or not (maybe[:-1] & maybe[1:]).any():
         return out
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
     nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
@@ -432,7 +433,7 @@ def _split_contacts(
     tol = settings.period_tolerance
     gap = at_gap | contacts["next_landing_gap"].to_numpy(dtype=bool)
     with np.errstate(invalid="ignore"):
-        short = np.isin(reasons, _SPLIT_REASONS) & ((nxt - landing) < (1 - tol) * set_period)
+        short = maybe & ((nxt - landing) < (1 - tol) * set_period)
         short &= ~gap
         pair = short[:-1] & short[1:] & (sets[:-1] == sets[1:])
         whole = np.abs((nxt[1:] - landing[:-1]) / set_period[:-1] - 1.0) <= tol
@@ -611,6 +612,8 @@ def _hidden_contacts(
     gap. Returns the new contacts (columns of ``contacts``, plus ``after``: the row each
     follows).
     """
+    if not (periods == 2).any():
+        return pd.DataFrame()
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
     takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
     nxt = np.asarray(next_landing, dtype=np.float64)
