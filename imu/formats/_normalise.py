@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 from imu.errors import HopscopeWarning
 from imu.formats._source import Source
 from imu.formats._table import Chunked, Table
+from imu.formats._threads import cores, executor
 from imu.recording import (
     ACC_COLUMNS,
     TIME_COLUMN,
@@ -225,6 +227,7 @@ def grid_time(
     *,
     stamp_at: str = "end",
     anchors: np.ndarray | None = None,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rebuild sample times on a uniform grid from the sample index, keeping real gaps.
 
@@ -239,6 +242,8 @@ def grid_time(
         packet stamped with its first sample).
     anchors : numpy.ndarray, optional
         The anchor rows, when known already (see :func:`fitted_rate`).
+    out : numpy.ndarray, optional
+        Where to write the times (``time_s`` itself may be given: it is read before).
 
     Returns
     -------
@@ -262,7 +267,7 @@ def grid_time(
     p = 1.0 / rate_hz
     if n < 3:
         index = np.arange(n, dtype=np.float64)
-        return index * p, index
+        return np.multiply(index, p, out=out), index
     if anchors is None:
         anchors = _anchors(time_s, stamp_at)
     excess = (time_s[anchors] - time_s[anchors[0]]) / p - (anchors - anchors[0])
@@ -283,7 +288,7 @@ def grid_time(
         length = np.diff(anchors, prepend=-1)
     grid = repeat_runs(lost, length)
     _add_row_index(grid)
-    return np.multiply(grid, p, out=pooled_array(n)), grid
+    return np.multiply(grid, p, out=pooled_array(n) if out is None else out), grid
 
 
 #: Rows indexed at a time by :func:`_add_row_index` (a block that stays in the CPU cache).
@@ -302,6 +307,10 @@ def _add_row_index(a: np.ndarray) -> None:
         block = a[start : start + _ROW_BLOCK]
         rows = np.add(base[: block.size], start, out=index[: block.size])  # whole numbers
         block += rows
+
+
+#: Up to this many gap-free stretches, their means are taken stretch by stretch.
+_FEW_STRETCHES = 64
 
 
 def fitted_rate(
@@ -355,13 +364,24 @@ def fitted_rate(
     np.abs(deviation, out=deviation)
     spread = 1.4826 * float(np.median(deviation, overwrite_input=True))
     split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
-    seg = pooled_array(m, np.int64)
-    seg[0] = 0
-    np.cumsum(split, out=seg[1:])
-    counts = np.bincount(seg).astype(np.float64)
-    for values in (x, y):  # each stretch centred on its own mean
-        means = np.bincount(seg, values) / counts
-        np.subtract(values, means[0] if means.size == 1 else means[seg], out=values)
+    starts = np.flatnonzero(split) + 1
+    if starts.size <= _FEW_STRETCHES:
+        # Each stretch's sum added up value by value from its first (as ``numpy.bincount``
+        # does, the same bits), by a running sum into one scratch buffer.
+        bounds = [0, *starts.tolist(), m]
+        scratch = pooled_array(m)
+        for values in (x, y):  # each stretch centred on its own mean
+            for a, b in pairwise(bounds):
+                total = np.add.accumulate(values[a:b], out=scratch[: b - a])[-1]
+                np.subtract(values[a:b], total / np.float64(b - a), out=values[a:b])
+    else:
+        seg = pooled_array(m, np.int64)
+        seg[0] = 0
+        np.cumsum(split, out=seg[1:])
+        counts = np.bincount(seg).astype(np.float64)
+        for values in (x, y):  # each stretch centred on its own mean
+            means = np.bincount(seg, values) / counts
+            np.subtract(values, means[seg], out=values)
     product = np.multiply(x, x, out=pooled_array(m))
     denom = float(product.sum())  # not np.dot: BLAS threads stall on a busy machine
     if denom <= 0:
@@ -732,6 +752,182 @@ def finish(
     InvalidRecordingError
         No usable sample, gravity missing or acceleration in the wrong unit.
     """
+    recording = None
+    if _parallel(time_s, acc):
+        recording = _finish_parallel(
+            src,
+            fmt=fmt,
+            time_s=time_s,
+            acc=acc,
+            scale_to_g=scale_to_g,
+            unit=unit,
+            skips=skips,
+            time_source=time_source,
+            nominal_rate_hz=nominal_rate_hz,
+            bursty=bursty,
+            range_g=range_g,
+            meta=meta,
+            extra=extra,
+            notes=notes,
+            sparse_time=sparse_time,
+            stamp_at=stamp_at,
+        )
+    if recording is None:
+        recording = _finish_serial(
+            src,
+            fmt=fmt,
+            time_s=time_s,
+            acc=acc,
+            scale_to_g=scale_to_g,
+            unit=unit,
+            skips=skips,
+            time_source=time_source,
+            nominal_rate_hz=nominal_rate_hz,
+            bursty=bursty,
+            range_g=range_g,
+            meta=meta,
+            extra=extra,
+            notes=notes,
+            sparse_time=sparse_time,
+            stamp_at=stamp_at,
+            private_acc=private_acc,
+        )
+    for message in recording.meta.extra["warnings"]:
+        warnings.warn(f"{src.name}: {message}", HopscopeWarning, stacklevel=4)
+    return recording
+
+
+#: From this many rows on, acceleration is scaled and checked in a worker thread while the
+#: time base is worked out (below, the thread costs more than it saves).
+PARALLEL_ROWS = 40_000
+
+
+def _parallel(time_s: object, acc: tuple[object, ...]) -> bool:
+    """Whether :func:`finish` may work on the axes and the times side by side."""
+    if cores() < 2 or not all(isinstance(a, Chunked) for a in acc):
+        return False
+    return acc[0].size >= PARALLEL_ROWS  # type: ignore[attr-defined]
+
+
+def _scale_and_clip(
+    acc: tuple[Chunked, Chunked, Chunked],
+    scale: float,
+    time_s: object,
+    out: list[np.ndarray],
+    range_g: float | None,
+) -> tuple[tuple[np.ndarray, ...], list[tuple[float, float]] | None, tuple[int, str] | None]:
+    """Scale the axes into ``out`` and count clipped samples; no count if a row is unusable."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        axes, extremes = _scaled(acc, scale, time_s, False, out=out)
+        if extremes is None:
+            extremes = [(a.max(), a.min()) if a.size else (0.0, 0.0) for a in axes]
+        bound = np.abs(np.asarray(extremes, dtype=np.float64))
+        if not (bool(np.isfinite(bound).all()) and bool((bound < _SAFE_SUM).all())):
+            return axes, extremes, None
+        return axes, extremes, clipped_samples(axes, range_g, extremes=extremes)
+
+
+def _finish_parallel(
+    src: Source,
+    *,
+    fmt: str,
+    time_s: np.ndarray | Chunked | ClockTicks,
+    acc: tuple[Chunked, Chunked, Chunked],
+    scale_to_g: float,
+    unit: str,
+    skips: Skips,
+    time_source: str,
+    nominal_rate_hz: float | None,
+    bursty: bool,
+    range_g: float | None,
+    meta: dict[str, Any] | None,
+    extra: dict[str, Any] | None,
+    notes: list[str] | None,
+    sparse_time: bool,
+    stamp_at: str,
+) -> Recording | None:
+    """:func:`finish` with the axes scaled and checked in a worker thread.
+
+    The time base is worked out here meanwhile, on every row. Returns None when a row has
+    no usable acceleration (then :func:`finish` starts again step by step, leaving those
+    rows out first) or the block of rows cannot be made.
+    """
+    block = _new_block(time_s, acc)
+    if block is None:
+        return None
+    rows = [block[i] for i in range(4)]
+    job = executor().submit(_scale_and_clip, acc, scale_to_g, time_s, rows[1:], range_g)
+    messages = list(notes or [])
+    extra = dict(extra or {})
+    try:
+        if isinstance(time_s, ClockTicks):
+            t, own_t = time_s.seconds(out=rows[0]), True
+        elif isinstance(time_s, Chunked):
+            t, own_t = _joined(time_s, out=rows[0]), True
+        else:
+            t, own_t = np.asarray(time_s, dtype=np.float64), False
+        timing: tuple[np.ndarray, dict[str, Any]] | BaseException = _time_base(
+            src,
+            t,
+            own_t,
+            rows,
+            messages,
+            extra,
+            time_source=time_source,
+            nominal_rate_hz=nominal_rate_hz,
+            bursty=bursty,
+            sparse_time=sparse_time,
+            stamp_at=stamp_at,
+        )
+    except BaseException as exc:  # raised only once every row is known to be usable
+        timing = exc
+    axes, extremes, clip = job.result()
+    if clip is None:
+        return None
+    if isinstance(timing, BaseException):
+        raise timing
+    t, stats = timing
+    return _complete(
+        src,
+        t,
+        axes,  # type: ignore[arg-type]
+        extremes,
+        clip,
+        stats,
+        block,
+        rows,
+        messages,
+        extra,
+        fmt=fmt,
+        unit=unit,
+        skips=skips,
+        nominal_rate_hz=nominal_rate_hz,
+        range_g=range_g,
+        meta=meta,
+    )
+
+
+def _finish_serial(
+    src: Source,
+    *,
+    fmt: str,
+    time_s: np.ndarray | Chunked | ClockTicks,
+    acc: tuple[np.ndarray | Chunked, np.ndarray | Chunked, np.ndarray | Chunked],
+    scale_to_g: float,
+    unit: str,
+    skips: Skips,
+    time_source: str,
+    nominal_rate_hz: float | None = None,
+    bursty: bool = False,
+    range_g: float | None = None,
+    meta: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+    sparse_time: bool = False,
+    stamp_at: str = "end",
+    private_acc: bool = False,
+) -> Recording:
+    """:func:`finish` step by step (see there)."""
     messages = list(notes or [])
     extra = dict(extra or {})
     # Time and acceleration all in pieces (or a clock) go straight into the rows of one
@@ -772,6 +968,58 @@ def finish(
         raise src.error(
             f"no samples with acceleration: expected data rows after the header ({n_rows} rows read)"
         )
+    t, stats = _time_base(
+        src,
+        t,
+        own_t,
+        rows,
+        messages,
+        extra,
+        time_source=time_source,
+        nominal_rate_hz=nominal_rate_hz,
+        bursty=bursty,
+        sparse_time=sparse_time,
+        stamp_at=stamp_at,
+    )
+    return _complete(
+        src,
+        t,
+        (ax, ay, az),
+        extremes,
+        None,
+        stats,
+        block,
+        rows,
+        messages,
+        extra,
+        fmt=fmt,
+        unit=unit,
+        skips=skips,
+        nominal_rate_hz=nominal_rate_hz,
+        range_g=range_g,
+        meta=meta,
+    )
+
+
+def _time_base(
+    src: Source,
+    t: np.ndarray,
+    own_t: bool,
+    rows: list[np.ndarray] | None,
+    messages: list[str],
+    extra: dict[str, Any],
+    *,
+    time_source: str,
+    nominal_rate_hz: float | None,
+    bursty: bool,
+    sparse_time: bool,
+    stamp_at: str,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Work out the times from the first sample (rebuilt or repaired if needed) and their stats.
+
+    Part of :func:`finish`: appends its warnings to ``messages`` and its metadata to
+    ``extra``; returns the times and :func:`time_stats`.
+    """
     bad_t = None if np.isfinite(t.sum()) else ~np.isfinite(t)
     if bad_t is not None and bad_t.any():
         good = np.flatnonzero(~bad_t)
@@ -838,9 +1086,14 @@ def finish(
             raise src.error(
                 "timestamps do not advance: expected increasing time or a known sample rate"
             )
-        repeats = int((step == 0).sum())
-        backwards = int((step < 0).sum())
-        t, _ = grid_time(t, rate, stamp_at=stamp_at, anchors=anchors)
+        # Every step that is not zero (or is NaN) starts a burst: the other steps repeat a
+        # stamp, and only the bursts' first steps can go backwards.
+        repeats = t.size - anchors.size
+        changes = anchors[1:] - 1 if stamp_at == "start" else anchors[:-1]
+        backwards = int(np.count_nonzero(step[changes] < 0))
+        # Rebuilt times go straight into the block's time row when the rows are all kept.
+        into = rows[0] if rows is not None and rows[0].size == t.size else None
+        t, _ = grid_time(t, rate, stamp_at=stamp_at, anchors=anchors, out=into)
         rebuilt = True
         extra["rebuilt_rate_hz"] = round(rate, 6)
         why = (
@@ -869,10 +1122,39 @@ def finish(
     extra.update(stats)
     extra["time_rebuilt"] = rebuilt
     extra["time_source"] = time_source
+    return t, stats
+
+
+def _complete(
+    src: Source,
+    t: np.ndarray,
+    acc_g: tuple[np.ndarray, np.ndarray, np.ndarray],
+    extremes: list[tuple[float, float]] | None,
+    clip: tuple[int, str] | None,
+    stats: dict[str, Any],
+    block: np.ndarray | None,
+    rows: list[np.ndarray] | None,
+    messages: list[str],
+    extra: dict[str, Any],
+    *,
+    fmt: str,
+    unit: str,
+    skips: Skips,
+    nominal_rate_hz: float | None,
+    range_g: float | None,
+    meta: dict[str, Any] | None,
+) -> Recording:
+    """Clipping, gravity check, metadata and the sample table (the end of :func:`finish`).
+
+    ``clip`` is the result of :func:`clipped_samples` when known already.
+    """
+    ax, ay, az = acc_g
     effective = stats.get("effective_rate_hz")
-    if extremes is None:
-        extremes = [(a.max(), a.min()) for a in (ax, ay, az)]
-    clipped, method = clipped_samples((ax, ay, az), range_g, extremes=extremes)
+    if clip is None:
+        if extremes is None:
+            extremes = [(a.max(), a.min()) for a in (ax, ay, az)]
+        clip = clipped_samples((ax, ay, az), range_g, extremes=extremes)
+    clipped, method = clip
     extra.update(
         clipped_samples=clipped,
         clipped_share=round(clipped / ax.size, 6),
@@ -919,6 +1201,4 @@ def finish(
             {TIME_COLUMN: t, ACC_COLUMNS[0]: ax, ACC_COLUMNS[1]: ay, ACC_COLUMNS[2]: az},
             copy=False,
         )
-    for message in messages:
-        warnings.warn(f"{src.name}: {message}", HopscopeWarning, stacklevel=4)
     return Recording(samples, record, source=src.name)

@@ -10,9 +10,8 @@ and converted with vectorised coercion; every cell that fails is counted, never 
 from __future__ import annotations
 
 import csv
-import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -23,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from imu.formats._source import Source
+from imu.formats._threads import cores, executor
 
 FLOAT = pa.float64()
 INT = pa.int64()
@@ -265,6 +265,7 @@ def read_table(
     delimiter: str,
     decimal: str = ".",
     first_line: int = 2,
+    parser: str = "arrow",
 ) -> Table:
     """Parse the data part of a delimited file.
 
@@ -284,6 +285,10 @@ def read_table(
         Decimal mark, ``"."`` or ``","``.
     first_line : int
         1-based line number of the first data row, for messages.
+    parser : {"arrow", "c"}
+        The parser tried first on clean data: pyarrow's multi-threaded reader, or pandas' C
+        reader (the least CPU time on some layouts: short numbers, columns left unread).
+        The results are the same; the other parser takes over when the first gives up.
 
     Returns
     -------
@@ -305,11 +310,9 @@ def read_table(
             },
             missing={name: np.zeros(0, dtype=bool) for name in columns},
         )
-    # Numbers only: pandas' C reader first (on two busy cores it needs the least CPU time of
-    # the parsers), pyarrow's multi-threaded reader when it gives up. With text columns the
-    # order is the other way round (pyarrow makes the text column pandas would have to copy).
+    # The layout's faster parser first (see ``parser``), the other one when it gives up.
     numeric = TEXT not in columns.values()
-    readers = [_read_arrow, _read_fast] if not numeric else [_read_fast, _read_arrow]
+    readers = [_read_fast, _read_arrow] if parser == "c" and numeric else [_read_arrow, _read_fast]
     where = _file_and_lines(src, offset)
     for reader in readers:
         fast = reader(
@@ -521,12 +524,12 @@ def _read_fast(
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # Unconvertible values are detected from the dtypes below, not from warnings.
             warnings.simplefilter("ignore")
-            frames = None
+            frames, count = None, None
             if numeric and delimiter != " ":
-                frames = _read_parts(data, names, dtype, delimiter, decimal, usecols)
+                frames, count = _read_parts(data, names, dtype, delimiter, decimal, usecols)
             if frames is None:
                 frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path, usecols)]
-            if usecols is not None and not _field_count_fits(frames, data, names, delimiter):
+            if usecols is not None and not _field_count_fits(frames, data, names, delimiter, count):
                 # A row may have more fields than the header (the reader drops the extra
                 # ones of a row when it reads some columns only): read every column.
                 frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path)]
@@ -539,53 +542,49 @@ def _read_fast(
 _PART_BYTES = 1 << 20
 #: Files above this size are parsed by the C reader in chunks (bounded memory).
 _ONE_PASS_BYTES = 64 << 20
-_pool: list[ThreadPoolExecutor] = []
 
 
 def _read_parts(data, names, dtype, delimiter, decimal, usecols):  # type: ignore[no-untyped-def]
-    """Parse the data cut at line ends into one part per core, side by side; None if not cut.
+    """Parse the data cut at line ends into one part per core, side by side.
 
-    A cut inside a quoted field leaves the part before it ending in an open quote, which the
-    reader refuses: then the caller reads the data in one piece.
+    Returns the frames and, when only some columns are read (``usecols``), the delimiters
+    counted in the parts as they are parsed (see :func:`_field_count_fits`); ``(None,
+    None)`` when the data are not cut. A cut inside a quoted field leaves the part before it
+    ending in an open quote, which the reader refuses: then the caller reads the data in
+    one piece. The caller holds the warning filters (they are process-wide) until this
+    returns, with every part done.
     """
-    cores = min(os.cpu_count() or 1, 4, data.size // _PART_BYTES)
-    if cores < 2:
-        return None
+    parts_wanted = min(cores(), data.size // _PART_BYTES)
+    if parts_wanted < 2:
+        return None, None
     raw = np.frombuffer(data, dtype=np.uint8)
     cuts = [0]
-    for k in range(1, cores):
-        at = int(data.size * k // cores)
+    for k in range(1, parts_wanted):
+        at = int(data.size * k // parts_wanted)
         # The first line feed at or after the even split point (searched in a small window).
-        window = raw[at : at + 65536]
-        found = np.flatnonzero(window == 10)
+        found = np.flatnonzero(raw[at : at + 65536] == 10)
         if found.size == 0:
-            return None
+            return None, None
         cuts.append(at + int(found[0]) + 1)
     cuts.append(data.size)
     if any(b <= a for a, b in pairwise(cuts)):
-        return None
+        return None, None
     parts = [data.slice(a, b - a) for a, b in pairwise(cuts)]
 
-    def read(part: pa.Buffer) -> pd.DataFrame:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return _read_csv_c(part, names, dtype, delimiter, decimal, None, usecols)
+    def read(part: pa.Buffer) -> tuple[pd.DataFrame, int]:
+        with np.errstate(all="ignore"):  # per thread
+            frame = _read_csv_c(part, names, dtype, delimiter, decimal, None, usecols)
+            return frame, 0 if usecols is None else _count_byte(part, delimiter)
 
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(max_workers=3, thread_name_prefix="hopscope-csv"))
-    pending = [_pool[0].submit(read, part) for part in parts[1:]]
+    pending = [executor().submit(read, part) for part in parts[1:]]
     try:
-        first = read(parts[0])
+        done = [read(parts[0]), *(job.result() for job in pending)]
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
         for job in pending:
             job.cancel()
         wait(pending)
-        return None
-    try:
-        return [first, *(job.result() for job in pending)]
-    except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        wait(pending)
-        return None
+        return None, None
+    return [frame for frame, _ in done], sum(count for _, count in done)
 
 
 def _used_columns(
@@ -608,8 +607,24 @@ def _used_columns(
 _COUNT_BLOCK = 1 << 16
 
 
+def _count_byte(data: pa.Buffer, char: str) -> int:
+    """Count the occurrences of a one-byte character in the data, block by block."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    code = ord(char)
+    hits = np.empty(min(_COUNT_BLOCK, raw.size), dtype=bool)
+    count = 0
+    for start in range(0, raw.size, _COUNT_BLOCK):
+        block = raw[start : start + _COUNT_BLOCK]
+        count += int(np.count_nonzero(np.equal(block, code, out=hits[: block.size])))
+    return count
+
+
 def _field_count_fits(
-    frames: list[pd.DataFrame], data: pa.Buffer, names: list[str], delimiter: str
+    frames: list[pd.DataFrame],
+    data: pa.Buffer,
+    names: list[str],
+    delimiter: str,
+    count: int | None = None,
 ) -> bool:
     """Whether the delimiters in the data are exactly those of the rows read.
 
@@ -618,13 +633,8 @@ def _field_count_fits(
     Quoted delimiters also make the count differ: then every column is read.
     """
     rows = sum(len(f) for f in frames)
-    raw = np.frombuffer(data, dtype=np.uint8)
-    code = ord(delimiter)
-    hits = np.empty(min(_COUNT_BLOCK, raw.size), dtype=bool)
-    count = 0
-    for start in range(0, raw.size, _COUNT_BLOCK):
-        block = raw[start : start + _COUNT_BLOCK]
-        count += int(np.count_nonzero(np.equal(block, code, out=hits[: block.size])))
+    if count is None:
+        count = _count_byte(data, delimiter)
     expected = rows * (len(names) - 1)
     if count == expected:
         return True

@@ -134,6 +134,7 @@ def _read_csv(src: Source, *, meta: dict[str, object], extra: dict[str, object])
         columns={time_col: FLOAT, **dict.fromkeys(acc, FLOAT)},  # type: ignore[dict-item]
         delimiter=delim,
         decimal=decimal,
+        parser="c",  # the least CPU time on phyphox's numbers (e.g. 3.352406400E-2)
     )
     skips = Skips()
     skips.add_table(table, 2)
