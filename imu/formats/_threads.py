@@ -1,7 +1,9 @@
 """One small pool of worker threads shared by the readers.
 
 Parsing and the column passes of numpy let go of the interpreter while they work, so two
-threads really run side by side on two cores. The pool is made on first use and kept.
+threads really run side by side on two cores. The pool is made on first use and kept; a
+process forked after that (a process pool's worker) makes its own, since the parent's
+threads do not exist in the child.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-_pool: list[ThreadPoolExecutor] = []
+_pool: dict[int, ThreadPoolExecutor] = {}
 
 
 def cores() -> int:
@@ -18,7 +20,10 @@ def cores() -> int:
 
 
 def executor() -> ThreadPoolExecutor:
-    """Return the shared pool of worker threads."""
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(max_workers=3, thread_name_prefix="hopscope-io"))
-    return _pool[0]
+    """Return this process's pool of worker threads."""
+    pid = os.getpid()
+    pool = _pool.get(pid)
+    if pool is None:
+        _pool.clear()  # a parent's pool, inherited by a fork: its threads are not here
+        pool = _pool[pid] = ThreadPoolExecutor(max_workers=3, thread_name_prefix="hopscope-io")
+    return pool
