@@ -387,6 +387,77 @@ def _lost_landings(
     return split, new_takeoff, new_bottom
 
 
+def _flights_into_gaps(
+    t: np.ndarray,
+    m: np.ndarray,
+    gap_index: np.ndarray,
+    q_idx: np.ndarray,
+    low_idx: np.ndarray,
+    *,
+    peaks: np.ndarray,
+    accept: np.ndarray,
+    flight_start: np.ndarray,
+    span: int,
+    need: int,
+    guard: int,
+    stance: int,
+    s: DetectionSettings,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Find flights whose landing was lost in a gap with no take-off after it.
+
+    After a landing (an accepted candidate, ``peaks``), a take-off fall (at least
+    ``takeoff_fall_g`` within ``fall_span_ms``, to below ``takeoff_bottom_g``) is followed by
+    at least ``need`` flight-level samples (``low_idx``), the last sample before a gap is
+    below ``stance_g``, and from the end of the gap the magnitude stays at ground level (never
+    below ``stance_g``) for ``stance`` samples: the landing was in the gap. This is the end of
+    a set (or a rebound jump's final landing); a contact after the gap that ends in a
+    take-off is found by :func:`_lost_landings` instead. A gap inside an accepted flight
+    (``flight_start`` to the landing's rise) is left alone. The flight must last at least
+    ``min_flight_ms`` up to the end of the gap and at most ``max_flight_ms`` up to its start.
+
+    Returns the take-off (s), the sample at the bottom of its fall and the last sample
+    before the gap, one row per flight found.
+    """
+    none = np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    acc = np.flatnonzero(accept)
+    if not len(gap_index) or not len(acc):
+        return none
+    n = len(m)
+    g = gap_index[gap_index < n - 1]
+    # The last accepted landing before each gap.
+    j = np.searchsorted(peaks[acc], g, side="right") - 1
+    g, j = g[j >= 0], j[j >= 0]
+    # Not inside an accepted flight: the next accepted flight starts after the gap.
+    nxt = j + 1
+    inside = np.zeros(len(g), dtype=bool)
+    has_next = nxt < len(acc)
+    inside[has_next] = flight_start[acc[nxt[has_next]]] <= g[has_next]
+    g, j = g[~inside], j[~inside]
+    if not len(g):
+        return none
+    st = np.minimum(peaks[acc[j]] + guard, n - 1)
+    pos = np.searchsorted(q_idx, st)
+    kq = np.where(pos < len(q_idx), q_idx[np.minimum(pos, max(len(q_idx) - 1, 0))], n)
+    ok = kq < g
+    g, st, kq = g[ok], st[ok], kq[ok]
+    if not len(g):
+        return none
+    to, top, bot = _time_fall(t, m, kq, st, g + 1, span=span, s=s)
+    ground = _range_min(m, g + 1, np.minimum(g + max(stance, 1), n - 1)) >= s.stance_g
+    lows = np.searchsorted(low_idx, g, side="right") - np.searchsorted(low_idx, bot)
+    ok = (
+        ground
+        & (bot > top)
+        & (bot <= g)
+        & (lows >= need)
+        & (m[g] < s.stance_g)
+        & ~_crosses_gap(gap_index, top, bot)
+        & ((t[g + 1] - to) * 1e3 >= s.min_flight_ms)
+        & ((t[g] - to) * 1e3 <= s.max_flight_ms)
+    )
+    return to[ok], bot[ok], g[ok]
+
+
 def _limb_bumps(
     peaks: np.ndarray,
     peak_g: np.ndarray,
@@ -901,6 +972,41 @@ def detect_flights(
         flights.iloc[second, col("takeoff_s")] = split_takeoff[js]
         flights.iloc[second, col("takeoff_gap")] = False
         flights.iloc[second, col("flight_min_g")] = _range_min(m, split_bottom[js], foot[ia[js]])
+    # A flight whose landing was lost in a gap, with no take-off after the gap (the end of a
+    # set): a flight without a landing (NaN), marked as ending at a gap.
+    into_to, into_bottom, into_gap = _flights_into_gaps(
+        t,
+        m,
+        gaps,
+        q_idx,
+        low_idx,
+        peaks=peaks,
+        accept=accept,
+        flight_start=b,
+        span=span,
+        need=need,
+        guard=guard,
+        stance=bound["stance"],
+        s=s,
+    )
+    if len(into_to):
+        into = pd.DataFrame(
+            {
+                "takeoff_s": into_to,
+                "landing_s": np.nan,
+                "impact_peak_g": np.nan,
+                "impact_clipped": False,
+                "flight_min_g": _range_min(m, into_bottom, into_gap),
+                "landing_gap": True,
+                "takeoff_gap": False,
+            }
+        )
+        order = np.argsort(
+            np.r_[flights["takeoff_s"].fillna(flights["landing_s"]).to_numpy(), into_to],
+            kind="stable",
+        )
+        flights = pd.concat([flights, into], ignore_index=True).iloc[order]
+        flights = flights.reset_index(drop=True)
     # The recording may end in flight: a take-off after the last landing, then flight-level
     # samples to the end. That flight has no landing (NaN).
     if accept.any():

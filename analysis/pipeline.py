@@ -464,7 +464,8 @@ def _lost_edges(
 
     The landing is lost when it touches a gap (its impact may be in the gap) and the
     take-off after it was timed; the contact is kept when it can have lasted
-    ``min_contact_ms`` (from the start of the gap to the take-off) and, for repeated hops,
+    ``min_contact_ms`` (from the start of the gap to the take-off), no longer than the
+    exercise's contact limit (from the end of the gap) and, for repeated hops,
     when the previous landing and the next one are two hop periods apart (the set's median
     period, within ``period_tolerance``): limb motion in a flight interrupted by a gap fails
     both; for rebound jumps and the first contact of a set, instead, when the flight after
@@ -492,8 +493,11 @@ def _lost_edges(
 
     # Lost landings.
     cand = at_gap & np.isfinite(takeoff) & ~takeoff_gap
-    g0 = gap_start[np.maximum(np.searchsorted(gap_start, takeoff) - 1, 0)]
+    g = np.maximum(np.searchsorted(gap_start, takeoff) - 1, 0)
+    g0 = gap_start[g]
+    g1 = np.array([gap[1] for gap in gaps])[g]
     cand &= (takeoff - g0) * 1e3 >= settings.min_contact_ms
+    cand &= (takeoff - g1) * 1e3 <= settings.contact_limit_ms
     # The flight after the contact like the set's other flights (rebound jumps, which have
     # no rhythm, and the first contact of a set, which has no landing before it).
     flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()

@@ -3,10 +3,11 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from analysis import analyze
-from analysis.pipeline import REASON_SPLIT
+from analysis import AnalysisSettings, analyze
+from analysis.pipeline import REASON_SPLIT, _lost_edges
 from analysis.validation import match_hops
 from imu.errors import HopscopeWarning
 from imu.simulate import SetSpec, simulate_session
@@ -151,3 +152,83 @@ def test_landing_lost_in_a_gap_is_found_in_rhythm_when_its_take_off_is_slow(rate
     # The flight before the gap is not measured.
     assert np.isnan(hops["flight_ms"].iloc[k - 1])
     assert (hops["edge_lost"] == "").sum() == len(truth) - 1
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 200.0])
+def test_last_contact_is_kept_when_the_landing_into_standing_is_lost(rate_hz):
+    samples, truth = hop_table(n=12, rate_hz=rate_hz)
+    t = samples["time_s"].to_numpy()
+    final = truth["next_landing_s"].iloc[-1]
+    lost = (t > final - 0.03) & (t < final + 0.03)
+    hops = _analyze(samples.loc[~lost].reset_index(drop=True)).hops
+    period = 1.0 / rate_hz
+    assert len(hops) == len(truth)
+    np.testing.assert_allclose(hops["landing_s"], truth["landing_s"], atol=period)
+    np.testing.assert_allclose(hops["takeoff_s"], truth["takeoff_s"], atol=period)
+    assert (hops["edge_lost"] == "").all()
+    # The last flight ends in the gap: not measured.
+    assert np.isnan(hops["flight_ms"].iloc[-1]) and hops["flight_ms"].iloc[:-1].notna().all()
+
+
+def test_standing_after_a_gap_in_standing_adds_no_flight():
+    samples, truth = hop_table(n=12, rate_hz=100.0)
+    t = samples["time_s"].to_numpy()
+    # A gap in the standing after the set, long after the final landing.
+    lost = (t > truth["next_landing_s"].iloc[-1] + 0.6) & (
+        t < truth["next_landing_s"].iloc[-1] + 0.9
+    )
+    result = _analyze(samples.loc[~lost].reset_index(drop=True))
+    assert len(result.hops) == len(truth)
+    assert result.info["flights"]["landing_s"].isna().sum() == 0
+
+
+def test_rebound_jump_whose_final_landing_is_lost_is_kept_and_standing_is_no_contact():
+    spec = SetSpec(exercise="rebound", hops=4, contact_ms=420.0, flight_ms=420.0, jump_rest_s=4.0)
+    sim = simulate_session(3402, sample_rate_hz=200.0, sets=[spec])
+    truth = sim.truth
+    k = 1
+    final = truth["takeoff_s"].iloc[k] + truth["flight_ms"].iloc[k] / 1e3
+    t = sim.samples["time_s"].to_numpy()
+    lost = (t > final - 0.03) & (t < final + 0.03)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        result = analyze(
+            sim.samples.loc[~lost].reset_index(drop=True),
+            settings=AnalysisSettings(exercise="rebound"),
+        )
+    hops = result.hops
+    ti, hi = match_hops(truth, hops, tolerance_s=0.05)
+    # Every jump, and nothing for the standing and the step off the box after the gap.
+    assert len(hops) == len(truth) == len(ti)
+    assert (hops["edge_lost"] == "").all()
+    jump = hops.iloc[hi[ti == k][0]]
+    assert abs(jump["contact_ms"] - truth["contact_ms"].iloc[k]) < 8
+    assert np.isnan(jump["flight_ms"])
+
+
+@pytest.mark.parametrize(("after_gap_s", "kept"), [(0.4, True), (1.2, False)])
+def test_lost_landing_contact_lasts_no_longer_than_the_contact_limit(after_gap_s, kept):
+    # Rebound jumps: the second contact's landing touches the gap (10.0-10.1 s); its
+    # take-off comes after_gap_s after the gap (a step off a box after standing, when
+    # longer than the 1000 ms rebound contact limit).
+    takeoff = 10.1 + after_gap_s
+    contacts = pd.DataFrame(
+        {
+            "set": [1, 1, 1],
+            "landing_s": [8.0, 10.05, takeoff + 0.45],
+            "takeoff_s": [8.4, takeoff, takeoff + 0.85],
+            "next_landing_s": [8.85, takeoff + 0.45, np.nan],
+            "takeoff_gap": [False, False, False],
+        }
+    )
+    reasons = np.array(["", "landing at a gap", ""], dtype=object)
+    at_gap = np.array([False, True, False])
+    edge = _lost_edges(
+        contacts,
+        reasons,
+        at_gap,
+        [(10.0, 10.1)],
+        contacts["next_landing_s"].to_numpy(),
+        AnalysisSettings(exercise="rebound"),
+    )
+    assert edge.tolist() == ["", "landing" if kept else "", ""]
