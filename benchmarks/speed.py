@@ -7,7 +7,7 @@ Measures, on the same CSV file (simulated: 60 sets of 25 hops with rest and walk
 - the end-to-end time of the analysis in this process: load the CSV, analyse, write the
   hops CSV and the JSON summary, and its ratio to the pandas read (5 runs of each by
   default, ``--repeat``; interleaved so that both see the same load; best against best, and
-  the median of the paired ratios);
+  the median and the range of the paired ratios);
 - the ``hopscope analyze`` command in a fresh process (includes interpreter start-up);
 - in-memory analysis throughput (samples per second, best of 5);
 - peak memory of the in-memory analysis (tracemalloc) against the size of the sample table.
@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{paired[len(paired) // 2]:.2f}",
             "",
         ),
+        ("ratio, lowest and highest pair", f"{paired[0]:.2f} - {paired[-1]:.2f}", ""),
         ("hopscope analyze command (fresh process), s", f"{cli_s:.2f}", ""),
         ("in-memory analysis, s", f"{analyse_s:.3f}", ""),
         ("in-memory throughput, million samples/s", f"{n / analyse_s / 1e6:.1f}", ">= 10"),
