@@ -508,7 +508,7 @@ def _read_fast(
     """Parse clean data with pandas' C tokenizer; None when the data need the tolerant path.
 
     The C tokenizer needs the least CPU time of the parsers on most layouts, and it lets go
-    of the interpreter while it works: numeric data of a few MB are cut at line ends into
+    of the interpreter while it works: data of a few MB are cut at line ends into
     one part per core, parsed side by side and kept as the column's pieces. Any surprise (a
     row with too many fields, an unreadable cell, an integer clock with gaps) returns None
     and the next path takes over, which counts and reports what it skips.
@@ -519,14 +519,15 @@ def _read_fast(
     # in an integer clock makes it float and sends it to the strict path.
     dtype: dict[str, object] = {n: np.float64 for n, kind in columns.items() if kind == FLOAT}
     usecols = _used_columns(names, columns, delimiter)
-    numeric = TEXT not in columns.values()
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # Unconvertible values are detected from the dtypes below, not from warnings.
             warnings.simplefilter("ignore")
-            frames, count = None, None
-            if numeric and delimiter != " ":
-                frames, count = _read_parts(data, names, dtype, delimiter, decimal, usecols)
+            frames, count = _read_parts(data, names, dtype, delimiter, decimal, usecols)
+            if frames is not None and not _text_stays_text(frames, columns):
+                # A part inferred a text column as numbers: what the whole would give
+                # depends on the other parts, so the data are read in one piece.
+                frames, count = None, None
             if frames is None:
                 frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path, usecols)]
             if usecols is not None and not _field_count_fits(frames, data, names, delimiter, count):
@@ -536,6 +537,16 @@ def _read_fast(
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
     return _fast_table(frames, data, names=names, columns=columns, delimiter=delimiter)
+
+
+def _text_stays_text(frames: list[pd.DataFrame], columns: dict[str, pa.DataType]) -> bool:
+    """Whether every part read the text columns as text (not inferred as numbers)."""
+    return all(
+        frame[name].dtype.kind not in "iufb"
+        for name, kind in columns.items()
+        if kind == TEXT
+        for frame in frames
+    )
 
 
 #: Data of at least this size are parsed in parts side by side (one per core).
@@ -727,8 +738,20 @@ def _fast_table(
     rows = sum(len(frame) for frame in frames)
     out = Table(values={}, missing={}, rows=rows, bad_rows=bad_rows, bad_row_example=example)
     if len(frames) > 1:
-        # Numeric columns in parts: kept as the column's pieces.
+        # Columns in parts: numbers kept as the column's pieces, text as its chunks.
         for name, kind in columns.items():
+            if kind == TEXT:
+                chunks, masks = [], []
+                for frame in frames:
+                    col = frame[name]
+                    arr = pa.array(col)  # zero-copy from pandas' Arrow-backed strings
+                    if isinstance(arr, pa.ChunkedArray):
+                        arr = arr.combine_chunks()
+                    chunks.append(arr.cast(TEXT))
+                    masks.append(col.isna().to_numpy())
+                out.values[name] = pa.chunked_array(chunks, type=TEXT)
+                out.missing[name] = np.concatenate(masks)
+                continue
             pieces = Chunked()
             for frame in frames:
                 col = frame[name]
