@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -292,6 +291,25 @@ def _drop_close_landings(landing_s: np.ndarray, period: float) -> np.ndarray:
     return np.asarray(kept)
 
 
+def _nanmedian_rows(values: np.ndarray) -> np.ndarray:
+    """``numpy.nanmedian(values, axis=1)`` of a 2-D array (NaN for a row without values).
+
+    The same arithmetic as numpy's (the mean ``(low + high) / 2`` of the middle two of the
+    sorted values that are not NaN, the middle one twice for an odd count), without the
+    masked arrays numpy uses for short rows (four times faster on the running medians of
+    :func:`check_contacts`), and without numpy's warning for a row of NaN.
+    """
+    ordered = np.sort(values, axis=1)  # NaN last
+    count = np.count_nonzero(~np.isnan(ordered), axis=1)
+    high = count // 2
+    low = np.where(count % 2 == 1, high, high - 1)
+    rows = np.arange(len(ordered))
+    last = ordered.shape[1] - 1
+    out = (ordered[rows, np.clip(low, 0, last)] + ordered[rows, np.minimum(high, last)]) / 2.0
+    out[count == 0] = np.nan
+    return out
+
+
 def _local_periods(landing_s: np.ndarray, period: float, tolerance: float) -> np.ndarray:
     """Per interval, the median of the single periods among the seven intervals around it.
 
@@ -304,7 +322,7 @@ def _local_periods(landing_s: np.ndarray, period: float, tolerance: float) -> np
     has = np.isfinite(windows).any(axis=1)
     out = np.full(len(d), period)
     if has.any():
-        out[has] = np.nanmedian(windows[has], axis=1)
+        out[has] = _nanmedian_rows(windows[has])
     return out
 
 
@@ -556,9 +574,7 @@ def check_contacts(
         """Median of the finite values among the hops within ``half`` of each, same set."""
         if not len(x):
             return np.zeros(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a window with no finite value
-            return np.nanmedian(np.where(same, x[near], np.nan), axis=1)
+        return _nanmedian_rows(np.where(same, x[near], np.nan))  # (NaN: no finite value)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         off = np.abs(period / running_median(period) - 1.0)

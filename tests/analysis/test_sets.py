@@ -183,3 +183,20 @@ def test_empty_table_keeps_the_columns():
     assert len(out) == 0
     assert out["set"].dtype == np.int64 and out["hops"].dtype == np.int64
     assert list(out.columns)[:5] == ["set", "start_s", "end_s", "hops", "hop_hz"]
+
+
+@pytest.mark.parametrize("width", [1, 2, 7, 8])
+def test_row_medians_equal_numpy_nanmedian(width):
+    from analysis.sets import _nanmedian_rows
+
+    rng = np.random.default_rng(width)
+    values = np.round(rng.normal(0.3, 0.05, (400, width)), 3)  # ties too
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:5] = np.nan  # rows without a value
+    values[5, 0] = np.inf
+    values[6, -1] = -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy warns on the all-NaN rows
+        expected = np.nanmedian(values, axis=1)
+    got = _nanmedian_rows(values)
+    np.testing.assert_array_equal(got, expected)  # bit for bit, NaN where numpy's is
