@@ -167,6 +167,52 @@ class ClockTicks:
         return out
 
 
+@dataclass(frozen=True)
+class PacketTimes:
+    """Times given per packet: each row takes the stamp of the packet it belongs to.
+
+    :func:`finish` rebuilds the sample times of bursty packet stamps from the packets alone
+    (the same times as from the rows, see :func:`grid_time`), without a time for every row
+    first. Packet ``k`` holds the rows from ``starts[k]`` to ``starts[k + 1]``.
+
+    Parameters
+    ----------
+    stamps : numpy.ndarray
+        Each packet's stamp (float64, s).
+    starts : numpy.ndarray
+        Each packet's first row (int64, increasing, the first 0).
+    rows : int
+        The number of rows.
+    """
+
+    stamps: np.ndarray
+    starts: np.ndarray
+    rows: int
+
+    def expand(self) -> np.ndarray:
+        """Return every row's time (its packet's stamp)."""
+        return repeat_runs(self.stamps, np.diff(self.starts, append=self.rows))
+
+    def regular(self, *, bursty: bool, stamp_at: str) -> bool:
+        """Whether the times may be rebuilt from the packets alone.
+
+        That is, bursts stamped at their first row, at least 3 rows, finite stamps and the
+        first one 0 (the times need no shift and no repair).
+        """
+        stamps = self.stamps
+        return (
+            bursty
+            and stamp_at == "start"
+            and self.rows >= 3
+            and stamps.size > 0
+            and self.starts.size == stamps.size
+            and int(self.starts[0]) == 0
+            and bool(np.isfinite(stamps).all())
+            and stamps[0] == 0.0
+            and not np.signbit(stamps[0])
+        )
+
+
 def table_clock_seconds(
     table: Table, name: str, ticks_per_second: float
 ) -> np.ndarray | ClockTicks:
@@ -228,6 +274,8 @@ def grid_time(
     stamp_at: str = "end",
     anchors: np.ndarray | None = None,
     out: np.ndarray | None = None,
+    anchor_times: np.ndarray | None = None,
+    rows: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rebuild sample times on a uniform grid from the sample index, keeping real gaps.
 
@@ -244,6 +292,9 @@ def grid_time(
         The anchor rows, when known already (see :func:`fitted_rate`).
     out : numpy.ndarray, optional
         Where to write the times (``time_s`` itself may be given: it is read before).
+    anchor_times, rows : numpy.ndarray and int, optional
+        ``time_s[anchors]`` and ``time_s.size``, when known already (with ``anchors``):
+        ``time_s`` may then be None.
 
     Returns
     -------
@@ -263,14 +314,16 @@ def grid_time(
     """
     from scipy.ndimage import median_filter
 
-    n = time_s.size
+    n = time_s.size if rows is None else rows
     p = 1.0 / rate_hz
     if n < 3:
         index = np.arange(n, dtype=np.float64)
         return np.multiply(index, p, out=out), index
     if anchors is None:
         anchors = _anchors(time_s, stamp_at)
-    excess = (time_s[anchors] - time_s[anchors[0]]) / p - (anchors - anchors[0])
+    if anchor_times is None:
+        anchor_times = time_s[anchors]
+    excess = (anchor_times - anchor_times[0]) / p - (anchors - anchors[0])
     if stamp_at == "end":  # reception stamps carry latency jitter: smooth it out
         smooth = median_filter(excess, size=min(9, excess.size), mode="nearest")
     else:  # packet stamps from the device clock are exact up to their rounding
@@ -314,7 +367,11 @@ _FEW_STRETCHES = 64
 
 
 def fitted_rate(
-    time_s: np.ndarray, *, stamp_at: str = "end", anchors: np.ndarray | None = None
+    time_s: np.ndarray | None,
+    *,
+    stamp_at: str = "end",
+    anchors: np.ndarray | None = None,
+    anchor_times: np.ndarray | None = None,
 ) -> float | None:
     """Sample rate from burst stamps by a least-squares fit within gap-free stretches.
 
@@ -326,6 +383,9 @@ def fitted_rate(
         Whether a burst's stamp belongs to its last or its first row.
     anchors : numpy.ndarray, optional
         The row each burst's stamp belongs to, when known already.
+    anchor_times : numpy.ndarray, optional
+        The stamps of those rows (``time_s[anchors]``), when known already; ``time_s`` may
+        then be None.
 
     Returns
     -------
@@ -349,7 +409,11 @@ def fitted_rate(
     m = anchors.size
     x = pooled_array(m)
     np.copyto(x, anchors, casting="unsafe")
-    y = np.take(time_s, anchors, out=pooled_array(m))
+    y = pooled_array(m)
+    if anchor_times is None:
+        np.take(time_s, anchors, out=y)
+    else:
+        np.copyto(y, anchor_times)
     dx = np.subtract(x[1:], x[:-1], out=pooled_array(m - 1))
     dy = np.subtract(y[1:], y[:-1], out=pooled_array(m - 1))
     local = np.divide(dy, dx, out=pooled_array(m - 1))
@@ -649,6 +713,8 @@ def _new_block(time_s: object, acc: tuple[object, ...]) -> np.ndarray | None:
         return None
     if isinstance(time_s, ClockTicks):
         n = time_s.parts.size
+    elif isinstance(time_s, PacketTimes):
+        n = time_s.rows
     elif isinstance(time_s, Chunked):
         n = time_s.size
     else:
@@ -681,7 +747,7 @@ def finish(
     src: Source,
     *,
     fmt: str,
-    time_s: np.ndarray | Chunked | ClockTicks,
+    time_s: np.ndarray | Chunked | ClockTicks | PacketTimes,
     acc: tuple[np.ndarray | Chunked, np.ndarray | Chunked, np.ndarray | Chunked],
     scale_to_g: float,
     unit: str,
@@ -705,9 +771,10 @@ def finish(
         Where the data came from (for messages).
     fmt : str
         Format name (``RecordingMeta.source_format``).
-    time_s : numpy.ndarray, Chunked or ClockTicks
+    time_s : numpy.ndarray, Chunked, ClockTicks or PacketTimes
         Sample times in s on any origin; NaN where a stamp is missing or unreadable. Or an
-        integer clock to convert (:class:`ClockTicks`), or a column in the parser's pieces.
+        integer clock to convert (:class:`ClockTicks`), a column in the parser's pieces, or
+        one stamp per packet of rows (:class:`PacketTimes`).
     acc : tuple of numpy.ndarray or Chunked
         Acceleration x, y, z in the source unit; NaN where missing. Columns in the parser's
         pieces are scaled straight into the recording's arrays.
@@ -831,7 +898,7 @@ def _finish_parallel(
     src: Source,
     *,
     fmt: str,
-    time_s: np.ndarray | Chunked | ClockTicks,
+    time_s: np.ndarray | Chunked | ClockTicks | PacketTimes,
     acc: tuple[Chunked, Chunked, Chunked],
     scale_to_g: float,
     unit: str,
@@ -864,6 +931,8 @@ def _finish_parallel(
             t, own_t = time_s.seconds(out=rows[0]), True
         elif isinstance(time_s, Chunked):
             t, own_t = _joined(time_s, out=rows[0]), True
+        elif isinstance(time_s, PacketTimes):
+            t, own_t = time_s, False  # type: ignore[assignment]
         else:
             t, own_t = np.asarray(time_s, dtype=np.float64), False
         timing: tuple[np.ndarray, dict[str, Any]] | BaseException = _time_base(
@@ -911,7 +980,7 @@ def _finish_serial(
     src: Source,
     *,
     fmt: str,
-    time_s: np.ndarray | Chunked | ClockTicks,
+    time_s: np.ndarray | Chunked | ClockTicks | PacketTimes,
     acc: tuple[np.ndarray | Chunked, np.ndarray | Chunked, np.ndarray | Chunked],
     scale_to_g: float,
     unit: str,
@@ -943,6 +1012,8 @@ def _finish_serial(
         t = time_s.seconds(out=None if rows is None else rows[0])
     elif isinstance(time_s, Chunked):
         t = _joined(time_s, out=None if rows is None else rows[0])
+    elif isinstance(time_s, PacketTimes):
+        t = time_s.expand()
     else:
         t = np.asarray(time_s, dtype=np.float64)
     n_rows = t.size
@@ -1003,7 +1074,7 @@ def _finish_serial(
 
 def _time_base(
     src: Source,
-    t: np.ndarray,
+    t: np.ndarray | PacketTimes,
     own_t: bool,
     rows: list[np.ndarray] | None,
     messages: list[str],
@@ -1020,6 +1091,27 @@ def _time_base(
     Part of :func:`finish`: appends its warnings to ``messages`` and its metadata to
     ``extra``; returns the times and :func:`time_stats`.
     """
+    if isinstance(t, PacketTimes):
+        if t.regular(bursty=bursty, stamp_at=stamp_at):
+            # What the rows' times would give, from the packets alone: the bursts start
+            # where a packet's stamp differs from the one before.
+            differs = t.stamps[1:] != t.stamps[:-1]
+            steps = np.subtract(t.stamps[1:], t.stamps[:-1])
+            grid = _rebuild(
+                src,
+                rows,
+                messages,
+                extra,
+                n=t.rows,
+                anchors=np.concatenate([t.starts[:1], t.starts[1:][differs]]),
+                anchor_times=np.concatenate([t.stamps[:1], t.stamps[1:][differs]]),
+                burst_steps=steps[differs],
+                nominal_rate_hz=nominal_rate_hz,
+                bursty=bursty,
+                stamp_at=stamp_at,
+            )
+            return _time_tail(src, grid, extra, True, None, np.nan, False, time_source)
+        t = t.expand()
     bad_t = None if np.isfinite(t.sum()) else ~np.isfinite(t)
     if bad_t is not None and bad_t.any():
         good = np.flatnonzero(~bad_t)
@@ -1055,7 +1147,6 @@ def _time_base(
     if not np.isfinite(t[-1]) or not finite:
         raise src.error("timestamps out of range: expected times that differ by a finite amount")
     rebuilt = False
-    rate_source = "nominal" if nominal_rate_hz else "stamps"
     increasing = t.size < 2 or bool(shortest > 0)
     if not bursty and not increasing and t.size > 2:
         # A regular clock with a few repeated or backward stamps: treat those stamps as
@@ -1078,37 +1169,94 @@ def _time_base(
         if step is None:
             step = _steps(t)
         anchors = _anchors(t, stamp_at, step)
-        rate = fitted_rate(t, stamp_at=stamp_at, anchors=anchors)
-        rate_source = "fitted to the stamps"
-        if rate is None:
-            rate, rate_source = nominal_rate_hz, "nominal"
-        if rate is None:
-            raise src.error(
-                "timestamps do not advance: expected increasing time or a known sample rate"
-            )
         # Every step that is not zero (or is NaN) starts a burst: the other steps repeat a
         # stamp, and only the bursts' first steps can go backwards.
-        repeats = t.size - anchors.size
         changes = anchors[1:] - 1 if stamp_at == "start" else anchors[:-1]
-        backwards = int(np.count_nonzero(step[changes] < 0))
-        # Rebuilt times go straight into the block's time row when the rows are all kept.
-        into = rows[0] if rows is not None and rows[0].size == t.size else None
-        t, _ = grid_time(t, rate, stamp_at=stamp_at, anchors=anchors, out=into)
+        t = _rebuild(
+            src,
+            rows,
+            messages,
+            extra,
+            n=t.size,
+            anchors=anchors,
+            anchor_times=np.take(t, anchors),
+            burst_steps=step[changes],
+            nominal_rate_hz=nominal_rate_hz,
+            bursty=bursty,
+            stamp_at=stamp_at,
+        )
         rebuilt = True
-        extra["rebuilt_rate_hz"] = round(rate, 6)
-        why = (
-            "arrive in bursts"
-            if bursty
-            else f"repeat ({repeats} times) or go backwards ({backwards} times)"
+    return _time_tail(src, t, extra, rebuilt, step, longest, increasing, time_source)
+
+
+def _rebuild(
+    src: Source,
+    rows: list[np.ndarray] | None,
+    messages: list[str],
+    extra: dict[str, Any],
+    *,
+    n: int,
+    anchors: np.ndarray,
+    anchor_times: np.ndarray,
+    burst_steps: np.ndarray,
+    nominal_rate_hz: float | None,
+    bursty: bool,
+    stamp_at: str,
+) -> np.ndarray:
+    """Sample times rebuilt on a grid fitted to the bursts' stamps (part of :func:`finish`).
+
+    ``anchors`` are the rows the bursts' stamps belong to, ``anchor_times`` those stamps and
+    ``burst_steps`` the steps into each burst after the first.
+    """
+    rate = fitted_rate(None, stamp_at=stamp_at, anchors=anchors, anchor_times=anchor_times)
+    rate_source = "fitted to the stamps"
+    if rate is None:
+        rate, rate_source = nominal_rate_hz, "nominal"
+    if rate is None:
+        raise src.error(
+            "timestamps do not advance: expected increasing time or a known sample rate"
         )
-        note = (
-            f"timestamps {why}: sample times were rebuilt from the sample index at {rate:.4f} Hz "
-            f"({rate_source})"
-        )
-        if not bursty:
-            messages.append(note)
-        extra["time_note"] = note
-        extra.update(repeated_stamps=repeats, backward_stamps=backwards)
+    repeats = n - anchors.size
+    backwards = int(np.count_nonzero(burst_steps < 0))
+    # Rebuilt times go straight into the block's time row when the rows are all kept.
+    into = rows[0] if rows is not None and rows[0].size == n else None
+    t, _ = grid_time(
+        None,  # type: ignore[arg-type]
+        rate,
+        stamp_at=stamp_at,
+        anchors=anchors,
+        out=into,
+        anchor_times=anchor_times,
+        rows=n,
+    )
+    extra["rebuilt_rate_hz"] = round(rate, 6)
+    why = (
+        "arrive in bursts"
+        if bursty
+        else f"repeat ({repeats} times) or go backwards ({backwards} times)"
+    )
+    note = (
+        f"timestamps {why}: sample times were rebuilt from the sample index at {rate:.4f} Hz "
+        f"({rate_source})"
+    )
+    if not bursty:
+        messages.append(note)
+    extra["time_note"] = note
+    extra.update(repeated_stamps=repeats, backward_stamps=backwards)
+    return t
+
+
+def _time_tail(
+    src: Source,
+    t: np.ndarray,
+    extra: dict[str, Any],
+    rebuilt: bool,
+    step: np.ndarray | None,
+    longest: float,
+    increasing: bool,
+    time_source: str,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Check that the times increase and measure them (the end of :func:`_time_base`)."""
     if rebuilt:
         step = None
         shortest, longest = step_range(t)

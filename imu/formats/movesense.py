@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from imu.formats._common import Options, find_column
-from imu.formats._normalise import G0, Skips, finish, repeat_runs, unwrap_counter
+from imu.formats._normalise import G0, PacketTimes, Skips, finish, unwrap_counter
 from imu.formats._source import Source
 from imu.formats._table import FLOAT, column_names, read_table
 from imu.recording import Recording
@@ -76,9 +76,9 @@ def read(src: Source, options: Options) -> Recording:
         # Every row takes its packet's stamp; the grid rebuild then places the rows of each
         # packet one sample period apart after the stamp, with lost packets kept as gaps.
         # (Rows before the first stamp take the first packet's.)
-        rows_per_packet = np.diff(idx, append=table.rows)
-        rows_per_packet[0] += idx[0]
-        t = repeat_runs(stamps, rows_per_packet)
+        starts = idx.copy()
+        starts[0] = 0
+        t = PacketTimes(stamps, starts, table.rows)
         per_packet = table.rows / idx.size
         extra.update(packets=int(idx.size), samples_per_packet=round(per_packet, 3))
         if per_packet < 1.5 and _ANDROID.match(head.first_line.strip()):

@@ -119,9 +119,11 @@ def _mutations() -> dict[str, object]:
         lambda s, f: exporters.metabase(s, f),
         lambda s, f: exporters.phyphox(s, f, variant="android_simple"),
         lambda s, f: exporters.movesense(s, f),
+        lambda s, f: exporters.movesense(s, f, packet=8, boot_ms=2**32 - 5000),
         lambda s, f: exporters.sensor_logger(s, f, archive=False),
+        lambda s, f: exporters.witmotion_txt(s, f, dialect="txt2", start_line=False),
     ],
-    ids=["metabase", "phyphox", "movesense", "sensor_logger"],
+    ids=["metabase", "phyphox", "movesense", "movesense_wrapping", "sensor_logger", "wit_txt2"],
 )
 def test_damaged_files_read_the_same_side_by_side(mutation, writer, head, tmp_path, monkeypatch):
     path = writer(head, tmp_path)
@@ -163,3 +165,14 @@ def test_a_forked_process_gets_its_own_worker_threads(monkeypatch):
     other = _threads.executor()
     assert other is not first
     assert other.submit(lambda: 42).result() == 42
+
+
+@pytest.mark.parametrize("packet", [2, 4, 13])
+def test_movesense_packets_with_losses_rebuild_the_same_times(
+    lossy_session, packet, tmp_path, monkeypatch
+):
+    # Times rebuilt from the packets alone equal those rebuilt from every row's stamp.
+    path = exporters.movesense(lossy_session.samples, tmp_path, packet=packet)
+    result = _both_ways(path, monkeypatch)
+    assert result[0] == "read"
+    assert "'time_rebuilt': True" in result[3]
