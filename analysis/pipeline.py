@@ -157,14 +157,15 @@ def analyze(
         settings=settings.detection,
     )
     gaps = tb.gaps_s(t)
-    flights = flights.assign(
-        set=group_flights(
-            flights["takeoff_s"].to_numpy(),
-            flights["landing_s"].to_numpy(),
-            set_gap_s=settings.set_gap_s,
-            gaps_s=gaps,
-        )
+    set_of = group_flights(
+        flights["takeoff_s"].to_numpy(),
+        _landing_or_gap_end(flights, gaps),
+        set_gap_s=settings.set_gap_s,
+        gaps_s=gaps,
     )
+    if settings.exercise == "rebound":
+        set_of = _rebound_unknown_takeoffs(flights, set_of, settings)
+    flights = flights.assign(set=set_of)
     contacts = pair_contacts(flights)
     # A landing that touches a gap is not timed (its impact may be lost in the gap): the
     # contact before it keeps its landing and take-off but has no flight (the next landing
@@ -808,12 +809,61 @@ def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarr
     return contacts["set"].map(per_set).to_numpy(dtype=np.float64)
 
 
+def _landing_or_gap_end(flights: pd.DataFrame, gaps: list[tuple[float, float]]) -> np.ndarray:
+    """Each flight's landing; for one whose landing was lost in a gap, the end of that gap.
+
+    The ground time after such a flight is counted from the end of the gap (at least that
+    much of it was on the ground), so that a set ends after a landing lost in a gap as after
+    any other.
+    """
+    landing = flights["landing_s"].to_numpy(dtype=np.float64)
+    lost = np.isnan(landing) & flights["landing_gap"].to_numpy(dtype=bool)
+    if not lost.any() or not gaps:
+        return landing
+    takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
+    gap_end = np.array([g[1] for g in gaps])
+    # The first gap ending after the take-off.
+    j = np.searchsorted(gap_end, takeoff[lost])
+    found = j < len(gaps)
+    out = landing.copy()
+    rows = np.flatnonzero(lost)[found]
+    out[rows] = gap_end[j[found]]
+    return out
+
+
+def _rebound_unknown_takeoffs(
+    flights: pd.DataFrame, set_of: np.ndarray, settings: AnalysisSettings
+) -> np.ndarray:
+    """Keep a rebound jump's flight whose take-off was not found with the landing before it.
+
+    :func:`analysis.sets.group_flights` starts a new set at such a flight when its landing
+    comes more than ``set_gap_s`` after the previous one; a rebound jump's contact and flight
+    together last up to the contact limit plus ``max_flight_ms``. The contact is then
+    paired, and its take-off sought again (or it is rejected with its reason) instead of
+    being dropped unseen.
+    """
+    if len(set_of) < 2:
+        return set_of
+    takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
+    landing = flights["landing_s"].to_numpy(dtype=np.float64)
+    limit_s = (settings.contact_limit_ms + settings.detection.max_flight_ms) / 1e3
+    with np.errstate(invalid="ignore"):
+        join = np.isnan(takeoff[1:]) & (landing[1:] - landing[:-1] <= limit_s)
+    new_set = np.r_[True, (set_of[1:] != set_of[:-1]) & ~join]
+    return np.cumsum(new_set).astype(np.int64)
+
+
 def _group_rebounds(contacts: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
-    """Group rebound jumps: one less than ``rebound_set_gap_s`` after the last joins its set."""
+    """Group rebound jumps: one less than ``rebound_set_gap_s`` after the last joins its set.
+
+    Jumps are placed by their landing, or by their take-off when the landing was lost.
+    """
     if not len(contacts):
         return contacts
-    landing = contacts["landing_s"].to_numpy()
-    new_set = np.r_[True, np.diff(landing) > settings.rebound_set_gap_s]
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    # A contact whose landing was lost in a gap is placed by its take-off.
+    at = np.where(np.isnan(landing), contacts["takeoff_s"].to_numpy(dtype=np.float64), landing)
+    new_set = np.r_[True, np.diff(at) > settings.rebound_set_gap_s]
     return contacts.assign(set=np.cumsum(new_set).astype(np.int64))
 
 

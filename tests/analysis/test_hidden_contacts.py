@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisSettings, analyze
-from analysis.pipeline import REASON_SPLIT, _lost_edges
+from analysis.pipeline import (
+    REASON_SPLIT,
+    _group_rebounds,
+    _lost_edges,
+    _rebound_unknown_takeoffs,
+)
 from analysis.validation import match_hops
 from imu.errors import HopscopeWarning
 from imu.simulate import SetSpec, simulate_session
@@ -232,3 +237,42 @@ def test_lost_landing_contact_lasts_no_longer_than_the_contact_limit(after_gap_s
         AnalysisSettings(exercise="rebound"),
     )
     assert edge.tolist() == ["", "landing" if kept else "", ""]
+
+
+def test_landing_lost_at_the_end_of_a_set_still_ends_the_set():
+    first, truth1 = hop_table(n=12, rate_hz=100.0)
+    second, truth2 = hop_table(n=10, rate_hz=100.0, offset_s=first["time_s"].iloc[-1] + 6.0)
+    samples = pd.concat([first, second], ignore_index=True)
+    t = samples["time_s"].to_numpy()
+    final = truth1["next_landing_s"].iloc[-1]
+    samples = samples.loc[~((t > final - 0.03) & (t < final + 0.03))].reset_index(drop=True)
+    result = _analyze(samples)
+    assert result.sets["hops"].tolist() == [12, 10]
+    truth = pd.concat([truth1, truth2], ignore_index=True)
+    assert abs(result.sets["hop_hz"].iloc[0] - 1 / 0.33) < 0.02
+    assert len(match_hops(truth, result.hops, tolerance_s=0.05)[0]) == len(truth)
+
+
+def test_rebound_jump_with_a_lost_landing_is_grouped_by_its_take_off():
+    contacts = pd.DataFrame(
+        {
+            "set": [1, 1, 1, 1, 1],
+            "landing_s": [3.5, 10.2, np.nan, 74.8, 81.1],
+            "takeoff_s": [4.2, 10.9, 17.9, 75.0, 81.4],
+        }
+    )
+    grouped = _group_rebounds(contacts, AnalysisSettings(exercise="rebound"))
+    assert grouped["set"].tolist() == [1, 1, 1, 2, 2]
+
+
+def test_rebound_flight_without_a_found_take_off_stays_with_the_landing_before():
+    flights = pd.DataFrame(
+        {
+            "takeoff_s": [3.0, np.nan, 20.0, np.nan],
+            "landing_s": [3.5, 4.9, 20.5, 22.6],
+        }
+    )
+    settings = AnalysisSettings(exercise="rebound")
+    # Landing to landing: 1.4 s (a 1 s contact and a 0.4 s flight), then 2.1 s.
+    joined = _rebound_unknown_takeoffs(flights, np.array([1, 2, 3, 4]), settings)
+    assert joined.tolist() == [1, 1, 2, 3]
