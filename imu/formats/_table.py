@@ -550,7 +550,7 @@ def _text_stays_text(frames: list[pd.DataFrame], columns: dict[str, pa.DataType]
 
 
 #: Data of at least this size are parsed in parts side by side (one per core).
-_PART_BYTES = 1 << 20
+_PART_BYTES = 2 << 20
 #: Files above this size are parsed by the C reader in chunks (bounded memory).
 _ONE_PASS_BYTES = 64 << 20
 
