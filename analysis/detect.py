@@ -240,20 +240,57 @@ def impact_peaks(
     if len(left) == 0:
         return left
     at = idx[peaks]
+    # Most peaks are plainly prominent; only the others need the prominence search, which
+    # walks up to wlen / 2 samples each way from every peak.
+    half = int(np.ceil(wlen)) // 2 if wlen is not None and wlen >= 2 else n
+    keep = _surely_prominent(m, at, prominence_g=prominence_g, reach=min(_PROMINENCE_REACH, half))
+    rest = at[~keep]
     # Each peak's prominence depends on the signal alone: the peaks in pieces too.
-    cuts = np.linspace(0, len(at), len(pieces) + 1).astype(np.int64).tolist()
+    cuts = np.linspace(0, len(rest), len(pieces) + 1).astype(np.int64).tolist()
     with warnings.catch_warnings():
         # (find_peaks' peaks always have a prominence; this only silences edge cases)
         warnings.simplefilter("ignore", RuntimeWarning)
         prom = np.concatenate(
             _in_parallel(
                 [
-                    lambda a=a, b=b: peak_prominences(m, at[a:b], wlen=wlen)[0]
+                    lambda a=a, b=b: peak_prominences(m, rest[a:b], wlen=wlen)[0]
                     for a, b in itertools.pairwise(cuts)
                 ]
             )
         )
-    return left[prom >= prominence_g]
+    keep[~keep] = prom >= prominence_g
+    return left[keep]
+
+
+#: Samples looked at on each side of a peak by :func:`_surely_prominent`.
+_PROMINENCE_REACH = 16
+
+
+def _surely_prominent(
+    m: np.ndarray, at: np.ndarray, *, prominence_g: float, reach: int
+) -> np.ndarray:
+    """Whether each peak's prominence is surely at least ``prominence_g`` (False: not known).
+
+    It is when, on each side within ``reach`` samples (no more than the prominence window
+    reaches), a sample at least ``prominence_g`` below the peak comes before any sample above
+    it: :func:`scipy.signal.peak_prominences` walks past that sample, so the peak's base is
+    no higher, and ``peak - base >= prominence_g`` holds as it computes it (a float
+    subtraction from the same peak is monotonic in the base).
+    """
+    n = len(m)
+    top = m[at][:, None]
+    k = np.arange(1, reach + 1)
+    sure = np.ones(len(at), dtype=bool)
+    for side in (-k, k):
+        w = at[:, None] + side[None, :]
+        np.clip(w, 0, n - 1, out=w)  # (the signal's ends bound the search too)
+        v = m[w]
+        deep = top - v >= prominence_g
+        higher = v > top
+        first_deep = np.where(deep.any(axis=1), np.argmax(deep, axis=1), reach)
+        first_higher = np.where(higher.any(axis=1), np.argmax(higher, axis=1), reach)
+        sure &= first_deep < first_higher
+    return sure
 
 
 def _pieces(starts: np.ndarray, total: int, count: int = 8) -> list[tuple[int, int]]:
@@ -560,8 +597,11 @@ def _time_fall(
     top = back[rows, np.argmax(np.where(back >= start[:, None], m[back], -np.inf), axis=1)]
     fwd = _windows(kq, 1, span + 1, n)
     bottom = fwd[rows, np.argmin(np.where(fwd < stop[:, None], m[fwd], np.inf), axis=1)]
-    tb = _windows(top, 0, 2 * span + 1, n)
-    fall_step = m[tb[:, :-1]] - m[tb[:, 1:]]
+    # The samples from the top on, gathered once (tb: all but the last column).
+    w50 = _windows(top, 0, 2 * span + 2, n)
+    mw = m[w50]
+    tb = w50[:, :-1]
+    fall_step = mw[:, :-2] - mw[:, 1:-1]  # m[tb[:, :-1]] - m[tb[:, 1:]]
     fall_step = np.where(tb[:, 1:] <= bottom[:, None], fall_step, -np.inf)
     jf = np.argmax(fall_step, axis=1)
     fk = tb[rows, jf]
@@ -571,8 +611,7 @@ def _time_fall(
     j_end = np.where(not_falling.any(axis=1), np.argmax(not_falling, axis=1), fall_step.shape[1])
     fend = tb[rows, j_end]
     level = m[fend] + s.edge_level * (m[top] - m[fend])
-    w50 = _windows(top, 0, 2 * span + 2, n)
-    below = (m[w50] <= level[:, None]) & (w50 <= fend[:, None])
+    below = (mw <= level[:, None]) & (w50 <= fend[:, None])
     c1 = w50[rows, np.maximum(np.argmax(below, axis=1), 1)]
     c0 = c1 - 1
     frac = np.clip((m[c0] - level) / np.maximum(m[c0] - m[c1], 1e-12), 0.0, 1.0)
@@ -674,6 +713,23 @@ def retime_takeoffs(
     return out
 
 
+def _no_flights() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the empty flight and candidate tables of :func:`detect_flights`."""
+    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in FLIGHT_COLUMNS}).astype(
+        {"impact_clipped": bool, "landing_gap": bool, "takeoff_gap": bool}
+    )
+    no_rej = pd.DataFrame(
+        {
+            "peak_s": pd.Series([], dtype=float),
+            "peak_g": pd.Series([], dtype=float),
+            "peak_clipped": pd.Series([], dtype=bool),
+            "landing_s": pd.Series([], dtype=float),
+            "reason": pd.Series([], dtype=object),
+        }
+    )
+    return empty, no_rej
+
+
 def detect_flights(
     time_s: np.ndarray,
     magnitude_g: np.ndarray,
@@ -766,20 +822,8 @@ def detect_flights(
     if not sampling_rate_hz > 0:
         raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
     n = len(m)
-    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in FLIGHT_COLUMNS}).astype(
-        {"impact_clipped": bool, "landing_gap": bool, "takeoff_gap": bool}
-    )
-    no_rej = pd.DataFrame(
-        {
-            "peak_s": pd.Series([], dtype=float),
-            "peak_g": pd.Series([], dtype=float),
-            "peak_clipped": pd.Series([], dtype=bool),
-            "landing_s": pd.Series([], dtype=float),
-            "reason": pd.Series([], dtype=object),
-        }
-    )
     if n < 8:
-        return empty, no_rej
+        return _no_flights()
     fs = float(sampling_rate_hz)
     ms = fs / 1e3  # samples per ms
     clipped = np.zeros(n, dtype=bool) if clipped is None else np.asarray(clipped, dtype=bool)
@@ -817,7 +861,7 @@ def detect_flights(
     else:
         peaks, (q_idx, below) = peaks_found(), (None, None)
     if len(peaks) == 0:
-        return empty, no_rej
+        return _no_flights()
     ref = peaks  # the first sample of a flat (clipped) top, never its middle
     peak_g = m[peaks]
     peak_clipped = clipped[peaks]
@@ -831,7 +875,8 @@ def detect_flights(
     idx = _windows(ref, -w_on, 1, n)  # columns: ref - w_on ... ref
     seg = m[idx]
     step = np.diff(seg, axis=1)  # step[:, j] = seg[:, j+1] - seg[:, j]
-    step = np.where(is_gap(idx[:, :-1]) | (idx[:, :-1] + 1 != idx[:, 1:]), -np.inf, step)
+    if len(gaps) or (len(ref) and ref[0] < w_on):  # (else no step needs masking)
+        step = np.where(is_gap(idx[:, :-1]) | (idx[:, :-1] + 1 != idx[:, 1:]), -np.inf, step)
     j_star = np.argmax(step, axis=1)
     ok_onset = step[rows, j_star] >= min(s.onset_slope_g_per_ms * dt_ms, s.onset_step_g)
     ks = idx[rows, j_star]  # the rise's steepest step runs from ks to ks + 1
@@ -840,9 +885,11 @@ def detect_flights(
     # Start of the rise: back from the steepest step while steps rise by at least
     # EDGE_FRACTION of it.
     col = np.arange(step.shape[1])
-    flat = step < EDGE_FRACTION * rise[:, None]
-    last_flat = np.maximum.accumulate(np.where(flat, col, -1), axis=1)
-    j0 = np.minimum(last_flat[rows, j_star] + 1, j_star)
+    # The last flat step at or before the steepest (-1 when none): the first True of the
+    # reversed row (cheaper than a running maximum along the rows).
+    flat = (step < EDGE_FRACTION * rise[:, None]) & (col <= j_star[:, None])
+    last_flat = np.where(flat.any(axis=1), col[-1] - np.argmax(flat[:, ::-1], axis=1), -1)
+    j0 = np.minimum(last_flat + 1, j_star)
     bi = idx[rows, j0]
     base = m[bi]
     # Half-way crossing between the level before the rise and the peak, interpolated (on a
@@ -864,9 +911,11 @@ def detect_flights(
     if q_idx is None:
         q_idx, below, _ = falls()
 
+    below_g = m[below]
+
     def under(level: float) -> np.ndarray:
         if level <= s.takeoff_bottom_g:
-            return below[m[below] < level]
+            return below[below_g < level]
         return np.flatnonzero(m < level)
 
     low_idx = under(s.flight_g)
