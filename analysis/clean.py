@@ -311,7 +311,10 @@ def _at_or_above(values: np.ndarray, level: float) -> np.ndarray:
 
     def scan(j: int, _buffer: np.ndarray) -> None:
         block = values[j * _BLOCK : (j + 1) * _BLOCK]
-        if np.fmax.reduce(block) >= level:  # (NaN, never at the level, is passed over)
+        # (NaN, never at the level, is passed over: fmax, slower than maximum, is needed only
+        # when the block holds one.)
+        top = np.maximum.reduce(block)
+        if top >= level or (top != top and np.fmax.reduce(block) >= level):
             found[j] = j * _BLOCK + np.flatnonzero(block >= level)
 
     _each_block(n_blocks, n, scan)
