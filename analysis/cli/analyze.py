@@ -10,6 +10,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from analysis.cli._options import (
     add_body_mass_option,
     add_format_option,
@@ -143,17 +145,36 @@ def write_hops_csv(result: HopAnalysis, path: str | Path) -> Path:
     """
     path = Path(path)
     table = result.hops_table()
-    columns = []
-    for name in HOP_COLUMNS:
-        values = table[name].to_numpy()
-        if values.dtype.kind == "f":
-            spec = ".6f" if name.endswith("_s") else ".6g"  # times to the microsecond
-            columns.append(["" if v != v else format(v, spec) for v in values.tolist()])
-        else:
-            columns.append([str(v) for v in values.tolist()])
-    lines = [",".join(HOP_COLUMNS)]
-    lines.extend(",".join(row) for row in zip(*columns, strict=True))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    arrays = [table[name].to_numpy() for name in HOP_COLUMNS]
+    specs = [  # the format of each float column; "" for the others (written with str)
+        (".6f" if name.endswith("_s") else ".6g") if a.dtype.kind == "f" else ""
+        for name, a in zip(HOP_COLUMNS, arrays, strict=True)
+    ]
+    columns = [a.tolist() for a in arrays]
+    # A whole row at a time: one %-format per row costs less than a format() per cell
+    # ("%.6f" % v is format(v, ".6f"), "%s" % v is str(v)). A float column without any value
+    # (stiffness without a body mass) is empty in every row; the rows with an empty cell in
+    # another column (the last hop of a set has no flight) are written cell by cell.
+    no_value = [
+        bool(spec) and bool(np.isnan(a).all()) for a, spec in zip(arrays, specs, strict=True)
+    ]
+    row_format = ",".join(
+        "" if skip else f"%{spec}" if spec else "%s"
+        for spec, skip in zip(specs, no_value, strict=True)
+    )
+    kept = [c for c, skip in zip(columns, no_value, strict=True) if not skip]
+    lines = [row_format % row for row in zip(*kept, strict=True)]
+    has_nan = np.zeros(len(table), dtype=bool)
+    for a, spec, skip in zip(arrays, specs, no_value, strict=True):
+        if spec and not skip:
+            has_nan |= np.isnan(a)
+    for i in np.flatnonzero(has_nan).tolist():
+        lines[i] = ",".join(
+            ("" if c[i] != c[i] else format(c[i], spec)) if spec else str(c[i])
+            for c, spec in zip(columns, specs, strict=True)
+        )
+    text = ",".join(HOP_COLUMNS) + "\n" + "".join(f"{line}\n" for line in lines)
+    path.write_text(text, encoding="utf-8")
     return path
 
 

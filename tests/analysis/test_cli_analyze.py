@@ -101,6 +101,46 @@ def test_empty_cells_written_empty(tmp_path, capsys):
     capsys.readouterr()
 
 
+@pytest.mark.parametrize("stiffness", ["none", "some", "all"])
+def test_hops_csv_cells_as_formatted_one_by_one(tmp_path, stiffness):
+    # Rows are formatted whole; the text must be that of formatting every cell on its own
+    # (times with 6 decimals, other numbers with 6 significant digits, NaN empty).
+    import dataclasses
+
+    from analysis import analyze
+    from analysis.cli.analyze import write_hops_csv
+
+    t = np.arange(0, 2, 0.01)
+    still = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": 1 + 0 * t})
+    rng = np.random.default_rng(7)
+    n = 40
+    hops = pd.DataFrame({c: rng.normal(0, 300, n) for c in HOP_COLUMNS})
+    hops["set"] = np.arange(n) // 10 + 1
+    hops["hop"] = np.arange(n) % 10 + 1
+    hops["impact_clipped"] = rng.random(n) < 0.3
+    hops["edge_lost"] = np.where(rng.random(n) < 0.2, "landing", "")
+    hops.loc[3, "contact_ms"] = np.inf
+    hops.loc[4, "flight_ms"] = -0.0
+    hops.loc[5, ["flight_ms", "hop_hz"]] = np.nan
+    hops.loc[6, "landing_s"] = np.nan
+    hops.loc[7, "duty_factor"] = 1e300
+    hops["stiffness_kn_per_m"] = {"none": np.nan, "some": 12.5, "all": 30.0}[stiffness]
+    if stiffness == "some":
+        hops.loc[8, "stiffness_kn_per_m"] = np.nan
+    result = dataclasses.replace(analyze(still), hops=hops)
+    path = write_hops_csv(result, tmp_path / "hops.csv")
+
+    def cell(name, v):
+        if isinstance(v, float):
+            return "" if v != v else format(v, ".6f" if name.endswith("_s") else ".6g")
+        return str(v)
+
+    rows = zip(*(hops[c].tolist() for c in HOP_COLUMNS), strict=True)
+    expected = [",".join(HOP_COLUMNS)]
+    expected += [",".join(cell(c, v) for c, v in zip(HOP_COLUMNS, r, strict=True)) for r in rows]
+    assert path.read_text(encoding="utf-8") == "\n".join(expected) + "\n"
+
+
 def test_no_hops_says_so_and_exits_0(tmp_path, capsys):
     sim = simulate_session(4003, sample_rate_hz=100.0, sets=[], walking_s=10.0)
     path = tmp_path / "walk.csv"
