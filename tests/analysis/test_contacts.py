@@ -1,4 +1,4 @@
-"""Contacts the magnitude hides or splits: the hop period still tells what happened."""
+"""Contacts the magnitude alone misses: what gaps and the hop rhythm reveal (analysis.contacts)."""
 
 import warnings
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import AnalysisSettings, analyze
-from analysis.pipeline import (
+from analysis.contacts import (
     REASON_SPLIT,
     _group_rebounds,
     _lost_edges,

@@ -1,0 +1,766 @@
+"""From flights to plausible contacts, including those that gaps and the rhythm reveal.
+
+The detector (:mod:`analysis.detect`) gives flights; this module groups them into sets, pairs
+them into contacts (a landing, then the take-off of the next flight), rejects implausible
+contacts with a reason, seeks take-offs again near the set's median contact, and recovers what
+the magnitude alone misses: contacts with an edge lost in a gap of the data, two contacts
+joined by a gap over a whole flight, one contact split by a landing inside it, and contacts
+hidden in a flight that spans whole hop periods. ``docs/detection.md`` describes each rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.clean import TimeBase
+from analysis.detect import retime_takeoffs
+from analysis.sets import check_contacts, group_flights, pair_contacts
+from analysis.settings import AnalysisSettings
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """The contacts of a recording, as :func:`resolve_contacts` settles them.
+
+    Attributes
+    ----------
+    plausible : pandas.DataFrame
+        Contacts kept (:data:`analysis.sets.CONTACT_EVENT_COLUMNS` and ``edge_lost``), with
+        the set numbers of the flights (not yet renumbered).
+    rejected : pandas.DataFrame
+        Implausible contacts, with a ``reason`` column.
+    landings : pandas.DataFrame
+        ``set`` and ``landing_s`` (s) of the landings the set frequency is taken from.
+    """
+
+    plausible: pd.DataFrame
+    rejected: pd.DataFrame
+    landings: pd.DataFrame
+
+
+def flight_sets(
+    flights: pd.DataFrame, gaps: list[tuple[float, float]], settings: AnalysisSettings
+) -> np.ndarray:
+    """Set number of each flight (:func:`analysis.sets.group_flights`).
+
+    Ground time after a flight whose landing was lost in a gap is counted from the end of the
+    gap; for rebound jumps, a flight whose take-off was not found stays with the landing
+    before it (:func:`_rebound_unknown_takeoffs`).
+
+    Parameters
+    ----------
+    flights : pandas.DataFrame
+        The detector's flights (:func:`analysis.detect.detect_flights`).
+    gaps : list of (float, float)
+        Gaps of the recording, (start_s, end_s).
+    settings : AnalysisSettings
+        ``set_gap_s``, the exercise and its limits.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        1-based set number of each flight.
+    """
+    set_of = group_flights(
+        flights["takeoff_s"].to_numpy(),
+        _landing_or_gap_end(flights, gaps),
+        set_gap_s=settings.set_gap_s,
+        gaps_s=gaps,
+    )
+    if settings.exercise == "rebound":
+        set_of = _rebound_unknown_takeoffs(flights, set_of, settings)
+    return set_of
+
+
+def resolve_contacts(
+    flights: pd.DataFrame,
+    candidates: pd.DataFrame,
+    *,
+    time_s: np.ndarray,
+    magnitude_g: np.ndarray,
+    time_base: TimeBase,
+    gaps: list[tuple[float, float]],
+    settings: AnalysisSettings,
+) -> Contacts:
+    """Turn flights into plausible contacts, rejected contacts and the landings of each set.
+
+    Parameters
+    ----------
+    flights : pandas.DataFrame
+        The detector's flights with a ``set`` column (:func:`flight_sets`).
+    candidates : pandas.DataFrame
+        Impact candidates that ended no flight (:data:`analysis.detect.CANDIDATE_COLUMNS`).
+    time_s, magnitude_g : numpy.ndarray
+        The signal analysed (s, g).
+    time_base : analysis.clean.TimeBase
+        Its time base (effective rate, gaps).
+    gaps : list of (float, float)
+        Gaps of the recording, (start_s, end_s).
+    settings : AnalysisSettings
+        Plausibility limits and tolerances, the exercise, detector settings.
+
+    Returns
+    -------
+    Contacts
+        The contacts kept, those rejected with their reason, and the landings for the set
+        frequency.
+    """
+    contacts = pair_contacts(flights)
+    # A landing that touches a gap is not timed (its impact may be lost in the gap): the
+    # contact before it keeps its landing and take-off but has no flight (the next landing
+    # is unknown), and the contact it starts is rejected below. A flight with a gap inside
+    # is not measured either: whole contacts may be lost in the gap.
+    gap_next = contacts["next_landing_gap"].to_numpy(dtype=bool) | _flight_has_gap(contacts, gaps)
+    # (The next landing still bounds the search for a take-off found again below.)
+    next_landing = contacts["next_landing_s"].to_numpy()
+    if gap_next.any():
+        contacts = contacts.assign(
+            next_landing_s=np.where(gap_next, np.nan, contacts["next_landing_s"].to_numpy())
+        )
+    at_gap = contacts["landing_gap"].to_numpy(dtype=bool)
+    # A take-off lost in a gap is not sought again: a later fall would be limb motion.
+    takeoff_lost = contacts["takeoff_gap"].to_numpy(dtype=bool) & ~at_gap
+    rebound = settings.exercise == "rebound"
+    if rebound:
+        # One contact per jump: group the jumps into sets first, so that each contact is
+        # checked against the other jumps of its set. Rest between jumps makes periods
+        # meaningless, so they are not checked.
+        contacts = _group_rebounds(contacts, settings)
+    check = {
+        "min_contact_ms": settings.min_contact_ms,
+        "max_contact_ms": settings.contact_limit_ms,
+        "period_tolerance": np.inf if rebound else settings.period_tolerance,
+        "contact_tolerance": settings.contact_tolerance,
+    }
+    reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
+    split_off = contacts.iloc[:0]
+    if not rebound:
+        # A push-off peak or a limb bump taken for a landing splits one contact in two; the
+        # two are joined and the take-off sought again below.
+        extra = _split_contacts(contacts, reasons, at_gap, settings)
+        if extra.any():
+            first = np.flatnonzero(np.r_[extra[1:], False])
+            joined = contacts["next_landing_s"].to_numpy().copy()
+            joined_gap = contacts["next_landing_gap"].to_numpy().copy()
+            joined[first] = joined[first + 1]
+            joined_gap[first] = joined_gap[first + 1]
+            next_landing = next_landing.copy()
+            next_landing[first] = next_landing[first + 1]
+            takeoffs = contacts["takeoff_s"].to_numpy().copy()
+            takeoffs[first] = np.nan
+            contacts = contacts.assign(
+                takeoff_s=takeoffs, next_landing_s=joined, next_landing_gap=joined_gap
+            )
+            split_off = contacts.loc[extra]
+            keep = ~extra
+            contacts = contacts.loc[keep].reset_index(drop=True)
+            next_landing, at_gap, takeoff_lost = (
+                next_landing[keep],
+                at_gap[keep],
+                takeoff_lost[keep],
+            )
+            reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
+    # Contacts whose take-off was taken from the wrong fall: look again near the contact
+    # time of the set's other hops (implausible ones, and those more than retry_tolerance
+    # from the set's median contact; a new take-off is kept only if it is closer to it).
+    retry = np.isin(
+        reasons,
+        ["irregular contact", "take-off not found", "contact too short", "contact too long"],
+    )
+    good = contacts.loc[reasons == ""]
+    expected = _expected_contact_ms(contacts, good)
+    contact_now = (contacts["takeoff_s"] - contacts["landing_s"]).to_numpy() * 1e3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off_now = np.abs(contact_now / expected - 1.0)
+    retry |= (reasons == "") & (off_now > settings.retry_tolerance)
+    if retry.any():
+        new_takeoff = retime_takeoffs(
+            time_s,
+            magnitude_g,
+            sampling_rate_hz=time_base.effective_rate_hz,
+            landing_s=contacts["landing_s"].to_numpy()[retry],
+            expected_contact_ms=expected[retry],
+            next_landing_s=next_landing[retry],
+            tolerance=settings.contact_tolerance,
+            gap_index=time_base.gap_index,
+            settings=settings.detection,
+        )
+        takeoffs = contacts["takeoff_s"].to_numpy().copy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            off_new = np.abs(
+                (new_takeoff - contacts["landing_s"].to_numpy()[retry]) * 1e3 / expected[retry]
+                - 1.0
+            )
+        # Keep the new take-off when the old one was not plausible or the new one is closer.
+        found = np.isfinite(new_takeoff) & ~(off_new >= np.nan_to_num(off_now[retry], nan=np.inf))
+        takeoffs[np.flatnonzero(retry)[found]] = new_takeoff[found]
+        contacts = contacts.assign(takeoff_s=takeoffs)
+        reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
+    # A contact with an edge lost in a gap happened all the same: it is kept, counted and
+    # shown with the lost edge empty (NaN), and gives no contact time.
+    edge_lost = _lost_edges(contacts, reasons, at_gap, gaps, next_landing, settings)
+    if (edge_lost != "").any():
+        reasons = np.where(edge_lost != "", "", reasons)
+        contacts = contacts.assign(
+            landing_s=np.where(edge_lost == "landing", np.nan, contacts["landing_s"]),
+            takeoff_s=np.where(edge_lost == "takeoff", np.nan, contacts["takeoff_s"]),
+        )
+    contacts = contacts.assign(edge_lost=edge_lost)
+    if not rebound:
+        # A regular contact whose next landing comes a whole number of hop periods later:
+        # the flight after it hides contacts that left no impact and is not measured.
+        periods = _spans_missed_hops(contacts, reasons, settings)
+        spans = periods > 0
+        reasons = np.where(spans, "", reasons)
+        contacts = contacts.assign(
+            next_landing_s=np.where(spans, np.nan, contacts["next_landing_s"].to_numpy())
+        )
+        # One hop hidden in a flight two hop periods long (seen, or with a gap in it): sought
+        # where the rhythm puts it.
+        periods = np.maximum(
+            periods, _gap_flight_periods(contacts, reasons, next_landing, settings)
+        )
+        hidden = _hidden_contacts(
+            contacts,
+            periods,
+            next_landing,
+            reasons,
+            time_s,
+            magnitude_g,
+            candidates,
+            gaps,
+            time_base,
+            settings,
+        )
+        if len(hidden):
+            contacts, reasons, next_landing = _insert_hidden(
+                contacts, reasons, hidden, next_landing, gaps
+            )
+        # A gap over a whole flight joins the contacts before and after it into one.
+        joined = _flight_in_gap(contacts, reasons, gaps, next_landing, settings)
+        if joined.any():
+            contacts, reasons = _split_at_gap(contacts, reasons, joined)
+    bad = reasons != ""
+    rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad])
+    if len(split_off):
+        rejected_contacts = pd.concat(
+            [rejected_contacts, split_off.assign(edge_lost="", reason=REASON_SPLIT)]
+        ).sort_values("landing_s", kind="stable")
+    rejected_contacts = rejected_contacts.reset_index(drop=True)
+    # Landings for the set frequency: those of plausible contacts and of contacts too long
+    # (a take-off found late). A contact too short, an irregular contact or period, or one
+    # without a take-off may come from a wrong landing (an extra one, one taken late, or one
+    # whose contact has no fall into flight), and landings at a gap are not timed; the
+    # frequency counts the whole hop periods between the landings it keeps, so leaving one
+    # out does not lower it.
+    all_landings = contacts.loc[np.isin(reasons, ["", "contact too long"]), ["set", "landing_s"]]
+    all_landings = all_landings.loc[np.isfinite(all_landings["landing_s"].to_numpy())]
+    contacts = contacts.loc[~bad].reset_index(drop=True)
+    return Contacts(plausible=contacts, rejected=rejected_contacts, landings=all_landings)
+
+
+def _flight_has_gap(contacts: pd.DataFrame, gaps: list[tuple[float, float]]) -> np.ndarray:
+    """Whether a gap lies within each contact's flight (take-off, or landing, to next landing)."""
+    out = np.zeros(len(contacts), dtype=bool)
+    if not gaps or not len(contacts):
+        return out
+    start = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    start = np.where(np.isfinite(start), start, contacts["landing_s"].to_numpy(dtype=np.float64))
+    end = contacts["next_landing_s"].to_numpy(dtype=np.float64)
+    gap_start = np.array([g[0] for g in gaps])
+    # A gap starting at or after the flight's start and before its end.
+    out = np.searchsorted(gap_start, end) > np.searchsorted(gap_start, start)
+    return out & np.isfinite(end)
+
+
+#: Reason given in ``info["rejected_contacts"]`` for a contact whose landing touches a gap.
+REASON_LANDING_GAP = "landing at a gap"
+#: Reason given in ``info["rejected_contacts"]`` for a contact whose take-off was lost in a gap.
+REASON_TAKEOFF_GAP = "take-off at a gap"
+
+
+def _checked_contacts(
+    contacts: pd.DataFrame, at_gap: np.ndarray, takeoff_lost: np.ndarray, check: dict[str, Any]
+) -> np.ndarray:
+    """:func:`analysis.sets.check_contacts`, and contacts with an edge at a gap rejected."""
+    reasons = check_contacts(contacts, **check)
+    reasons[takeoff_lost] = REASON_TAKEOFF_GAP
+    reasons[at_gap] = REASON_LANDING_GAP
+    return reasons
+
+
+#: Reason given in ``info["rejected_contacts"]`` for a landing found inside a contact.
+REASON_SPLIT = "landing inside a contact"
+
+
+#: What a contact split in two by a landing inside it is rejected for.
+_SPLIT_REASONS = (
+    "irregular period",
+    "irregular contact",
+    "contact too short",
+    "take-off not found",
+)
+
+
+def _split_contacts(
+    contacts: pd.DataFrame, reasons: np.ndarray, at_gap: np.ndarray, settings: AnalysisSettings
+) -> np.ndarray:
+    """Landings that split one contact in two (repeated hops): True for the second contact.
+
+    A push-off peak, or limb motion right after take-off, can end a short dip of the magnitude
+    within a contact and be taken for a landing. Two consecutive contacts of a set are then
+    both implausible (:data:`_SPLIT_REASONS`) and too short in period (by more than
+    ``period_tolerance``), and together they last one hop period: their periods add up to
+    the set's median period (of its plausible contacts) within ``period_tolerance``. The first
+    contact's own landing must be in rhythm with the landing before it (when that is known),
+    and no landing involved may touch a gap.
+    """
+    n = len(contacts)
+    out = np.zeros(n, dtype=bool)
+    maybe = np.isin(reasons, _SPLIT_REASONS)
+    if n < 2 or not (maybe[:-1] & maybe[1:]).any():
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    ok = reasons == ""
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    tol = settings.period_tolerance
+    gap = at_gap | contacts["next_landing_gap"].to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        short = maybe & ((nxt - landing) < (1 - tol) * set_period)
+        short &= ~gap
+        pair = short[:-1] & short[1:] & (sets[:-1] == sets[1:])
+        whole = np.abs((nxt[1:] - landing[:-1]) / set_period[:-1] - 1.0) <= tol
+        prev = np.r_[np.nan, landing[:-2]]
+        prev_same = np.r_[False, sets[1:-1] == sets[:-2]]
+        in_rhythm = ~prev_same | (np.abs((landing[:-1] - prev) / set_period[:-1] - 1.0) <= tol)
+    pair &= whole & in_rhythm
+    # A contact joined to the one before cannot also be joined to the one after.
+    for i in np.flatnonzero(pair):
+        if i == 0 or not out[i]:
+            out[i + 1] = True
+    return out
+
+
+#: Retimed or not, these reasons may mean that the take-off was lost in a gap.
+_TAKEOFF_MISSING = ("take-off not found", "irregular contact", "contact too long")
+
+
+def _lost_edges(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    at_gap: np.ndarray,
+    gaps: list[tuple[float, float]],
+    next_landing: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Which edge of each contact was lost in a gap: ``"landing"``, ``"takeoff"`` or ``""``.
+
+    The landing is lost when it touches a gap (its impact may be in the gap) and the
+    take-off after it was timed; the contact is kept when it can have lasted
+    ``min_contact_ms`` (from the start of the gap to the take-off), no longer than the
+    exercise's contact limit (from the end of the gap) and, for repeated hops,
+    when the previous landing and the next one are two hop periods apart (the set's median
+    period, within ``period_tolerance``): limb motion in a flight interrupted by a gap fails
+    both; for rebound jumps and the first contact of a set, instead, when the flight after
+    it is within ``contact_tolerance`` of the median flight of the set's other contacts. The take-off is lost
+    when the landing was timed and the fall into flight ran
+    across a gap, or when no plausible take-off was found and a gap lies between the landing
+    and the take-off found (or the next landing, or the longest plausible contact); for
+    repeated hops, its period must then be regular when the next landing is known.
+    """
+    out = np.full(len(contacts), "", dtype=object)
+    if not len(contacts) or not gaps:
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    takeoff_gap = contacts["takeoff_gap"].to_numpy(dtype=bool)
+    sets = contacts["set"].to_numpy()
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    gap_start = np.array([g[0] for g in gaps])
+    hops = settings.exercise != "rebound"
+    # The set's hop period: the median period of its plausible contacts.
+    ok = reasons == ""
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    tol = settings.period_tolerance
+
+    # Lost landings.
+    cand = at_gap & np.isfinite(takeoff) & ~takeoff_gap
+    g = np.maximum(np.searchsorted(gap_start, takeoff) - 1, 0)
+    g0 = gap_start[g]
+    g1 = np.array([gap[1] for gap in gaps])[g]
+    cand &= (takeoff - g0) * 1e3 >= settings.min_contact_ms
+    cand &= (takeoff - g1) * 1e3 <= settings.contact_limit_ms
+    # The flight after the contact like the set's other flights (rebound jumps, which have
+    # no rhythm, and the first contact of a set, which has no landing before it).
+    flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()
+    set_flight = pd.Series(sets).map(flight).to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        usual_flight = np.abs((nxt - takeoff) / set_flight - 1.0) <= settings.contact_tolerance
+    if hops:
+        prev_landing = np.r_[np.nan, landing[:-1]]
+        prev_same = np.r_[False, sets[1:] == sets[:-1]]
+        with np.errstate(invalid="ignore"):
+            two = (nxt - prev_landing) / (2 * set_period)
+        cand &= np.where(prev_same, np.abs(two - 1.0) <= tol, usual_flight)
+    else:
+        cand &= usual_flight
+    out[cand] = "landing"
+
+    # Lost take-offs.
+    end = np.fmax(takeoff, nxt)
+    end = np.where(np.isfinite(end), end, landing + settings.contact_limit_ms / 1e3)
+    gap_in = np.searchsorted(gap_start, end) > np.searchsorted(gap_start, landing)
+    missing = (reasons == REASON_TAKEOFF_GAP) | (np.isin(reasons, _TAKEOFF_MISSING) & gap_in)
+    missing &= ~at_gap & np.isfinite(landing)
+    if hops:
+        with np.errstate(invalid="ignore"):
+            irregular = np.abs((nxt - landing) / set_period - 1.0) > tol
+        missing &= ~irregular
+    out[missing] = "takeoff"
+    return out
+
+
+def _spans_missed_hops(
+    contacts: pd.DataFrame, reasons: np.ndarray, settings: AnalysisSettings
+) -> np.ndarray:
+    """Contacts rejected only for their period, whose period spans k >= 2 hops (k; else 0).
+
+    A contact is regular (within ``contact_tolerance`` of its set's median contact) and its
+    period, to the next landing, is a whole number k >= 2 of its set's median period (within
+    ``period_tolerance`` periods): the landings between were not seen (a soft landing in a
+    messy flight), but the contact itself was timed. Such a contact is kept without a flight.
+    """
+    cand = (reasons == "irregular period") & (contacts["edge_lost"].to_numpy() == "")
+    if not cand.any():
+        return cand
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    ok = reasons == ""
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    expected = _expected_contact_ms(contacts, contacts.loc[ok])
+    contact_ms = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - landing) * 1e3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (nxt - landing) / set_period
+        k = np.round(ratio)
+        regular = np.abs(contact_ms / expected - 1.0) <= settings.contact_tolerance
+        whole = (k >= 2) & (np.abs(ratio - k) <= settings.period_tolerance)
+    return np.where(cand & regular & whole, k, 0).astype(np.int64)
+
+
+def _gap_flight_periods(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    next_landing: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Hop periods k >= 2 spanned by each plausible flight with a gap in it (else 0).
+
+    A flight with a gap inside is not measured (``next_landing_s`` NaN, though the detector
+    found the next landing); its period, to that landing, is compared with the set's median
+    period as in :func:`_spans_missed_hops`.
+    """
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    cand = (reasons == "") & (contacts["edge_lost"].to_numpy() == "")
+    cand &= ~np.isfinite(contacts["next_landing_s"].to_numpy(dtype=np.float64))
+    cand &= ~contacts["next_landing_gap"].to_numpy(dtype=bool) & np.isfinite(landing)
+    if not cand.any():
+        return np.zeros(len(contacts), dtype=np.int64)
+    sets = contacts["set"].to_numpy()
+    ok = (reasons == "") & np.isfinite(contacts["next_landing_s"].to_numpy(dtype=np.float64))
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (nxt - landing) / set_period
+        k = np.round(ratio)
+        whole = (k >= 2) & (np.abs(ratio - k) <= settings.period_tolerance)
+    return np.where(cand & whole, k, 0).astype(np.int64)
+
+
+def _hidden_contacts(
+    contacts: pd.DataFrame,
+    periods: np.ndarray,
+    next_landing: np.ndarray,
+    reasons: np.ndarray,
+    t: np.ndarray,
+    mag: np.ndarray,
+    candidates: pd.DataFrame,
+    gaps: list[tuple[float, float]],
+    tb: TimeBase,
+    settings: AnalysisSettings,
+) -> pd.DataFrame:
+    """Find the one contact hidden in each flight that spans two hop periods, where it shows.
+
+    ``periods`` is the number of hop periods each contact's flight spans, up to the next
+    landing the detector found (``next_landing``); 0 for a usual flight. The hidden landing
+    is expected half-way between the landings around the flight (within
+    ``period_tolerance`` of a period). It is either
+
+    - an impact candidate the detector set aside (too soft an onset, or no flight-level
+      sample before it) whose landing lies there, after a flight whose magnitude fell below
+      ``takeoff_bottom_g``; or
+    - lost in a gap that covers the expected time, the contact showing after the gap.
+
+    Its take-off is the fall nearest to the set's median contact after that landing
+    (:func:`analysis.detect.retime_takeoffs`, within ``contact_tolerance``), and after the
+    gap. Returns the new contacts (columns of ``contacts``, plus ``after``: the row each
+    follows).
+    """
+    if not (periods == 2).any():
+        return pd.DataFrame()
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    usual = (reasons == "") & (periods == 0)
+    median_contact = _expected_contact_ms(contacts, contacts.loc[usual])
+    rows = np.flatnonzero((periods == 2) & np.isfinite(takeoff) & np.isfinite(median_contact))
+    out: list[dict[str, Any]] = []
+    tol = settings.period_tolerance
+    ctol = settings.contact_tolerance
+    next_gap = contacts["next_landing_gap"].to_numpy(dtype=bool)
+    cand_land = candidates["landing_s"].to_numpy(dtype=np.float64)
+    gap_start = np.array([g[0] for g in gaps]) if gaps else np.zeros(0)
+    gap_end = np.array([g[1] for g in gaps]) if gaps else np.zeros(0)
+    for i in rows:
+        period = (nxt[i] - landing[i]) / 2
+        expected = landing[i] + period
+        lo, hi = expected - tol * period, expected + tol * period
+        contact_s = median_contact[i] / 1e3
+        new_landing, peak_g, clipped, after_gap = np.nan, np.nan, False, np.nan
+        # The flight before the hidden landing, and its contact, free of gaps.
+        in_flight = (gap_end > takeoff[i]) & (gap_start < nxt[i])
+        near = np.flatnonzero((cand_land > max(lo, takeoff[i])) & (cand_land < hi))
+        if len(near):
+            j = near[np.argmin(np.abs(cand_land[near] - expected))]
+            a, b = np.searchsorted(t, [takeoff[i], cand_land[j]])
+            clear = not (in_flight & (gap_start < cand_land[j] + contact_s)).any()
+            if clear and b > a and mag[a:b].min() < settings.detection.takeoff_bottom_g:
+                new_landing = float(cand_land[j])
+                peak_g = float(candidates["peak_g"].iloc[j])
+                clipped = bool(candidates["peak_clipped"].iloc[j])
+        if np.isnan(new_landing):
+            g = np.flatnonzero(in_flight & (gap_start < hi) & (gap_end > lo))
+            if len(g) != 1 or gap_end[g[0]] > nxt[i] - contact_s * (1 - ctol):
+                continue
+            after_gap = float(gap_end[g[0]])
+        lost = np.isfinite(after_gap)
+        new_takeoff = retime_takeoffs(
+            t,
+            mag,
+            sampling_rate_hz=tb.effective_rate_hz,
+            landing_s=np.array([expected if lost else new_landing]),
+            expected_contact_ms=np.array([median_contact[i]]),
+            next_landing_s=np.array([nxt[i]]),
+            tolerance=ctol,
+            gap_index=tb.gap_index,
+            settings=settings.detection,
+        )[0]
+        if not np.isfinite(new_takeoff) or (lost and not new_takeoff > after_gap):
+            continue
+        if not lost and abs((new_takeoff - new_landing) / contact_s - 1.0) > ctol:
+            continue
+        out.append(
+            {
+                "set": sets[i],
+                "landing_s": np.nan if lost else new_landing,
+                "takeoff_s": new_takeoff,
+                "next_landing_s": np.nan if next_gap[i] else nxt[i],
+                "impact_peak_g": peak_g,
+                "impact_clipped": clipped,
+                "landing_gap": lost,
+                "next_landing_gap": bool(next_gap[i]),
+                "takeoff_gap": False,
+                "edge_lost": "landing" if lost else "",
+                "after": i,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def _insert_hidden(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    hidden: pd.DataFrame,
+    next_landing: np.ndarray,
+    gaps: list[tuple[float, float]],
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Insert each hidden contact after the contact whose flight it was in.
+
+    Returns the contacts, their reasons and their next landings as found by the detector
+    (``next_landing``, extended). A flight with a gap inside stays unmeasured.
+    """
+    after = hidden["after"].to_numpy()
+    found = hidden["landing_s"].to_numpy(dtype=np.float64)
+    nxt = contacts["next_landing_s"].to_numpy().copy()
+    detected = np.asarray(next_landing, dtype=np.float64).copy()
+    hidden_next = detected[after]
+    # The flight before a hidden contact whose landing was found is measured again.
+    nxt[after] = found
+    detected[after] = np.where(np.isfinite(found), found, detected[after])
+    contacts = contacts.assign(next_landing_s=nxt)
+    src = pd.concat(
+        [contacts, hidden.drop(columns="after").astype(contacts.dtypes.to_dict())],
+        ignore_index=True,
+    )
+    order = np.argsort(np.r_[np.arange(len(contacts)), after + 0.5], kind="stable")
+    out = src.iloc[order].reset_index(drop=True)
+    gap_inside = _flight_has_gap(out, gaps)
+    if gap_inside.any():
+        out = out.assign(
+            next_landing_s=np.where(gap_inside, np.nan, out["next_landing_s"].to_numpy())
+        )
+    return out, np.r_[reasons, [""] * len(hidden)][order], np.r_[detected, hidden_next][order]
+
+
+def _flight_in_gap(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    gaps: list[tuple[float, float]],
+    next_landing: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Rejected contacts that are two contacts joined by a gap over the flight between them.
+
+    When the gap swallows a take-off, the whole flight after it and the next landing, the
+    landing before the gap and the take-off after it look like one long contact. It is two
+    when (repeated hops) the landing before the gap and the landing after the take-off lie
+    two hop periods apart (the set's median period, within ``period_tolerance``), each of
+    the two contacts can have lasted the set's median contact (within ``contact_tolerance``)
+    with its lost edge somewhere in the gap, and the flight after the take-off is within
+    ``contact_tolerance`` of the set's median flight.
+    """
+    out = np.zeros(len(contacts), dtype=bool)
+    cand = np.isin(reasons, (*_TAKEOFF_MISSING, "irregular period"))
+    cand &= contacts["edge_lost"].to_numpy() == ""
+    if not gaps or not cand.any():
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    ok = reasons == ""
+    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
+    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    median_contact = _expected_contact_ms(contacts, contacts.loc[ok]) / 1e3
+    gap_start = np.array([g[0] for g in gaps])
+    gap_end = np.array([g[1] for g in gaps])
+    # The first gap starting after the landing; it must end before the take-off.
+    j = np.minimum(np.searchsorted(gap_start, landing, side="right"), len(gaps) - 1)
+    g0, g1 = gap_start[j], gap_end[j]
+    lo = median_contact * (1 - settings.contact_tolerance)
+    hi = median_contact * (1 + settings.contact_tolerance)
+    with np.errstate(invalid="ignore"):
+        inside = (g0 > landing) & (g1 < takeoff)
+        two = np.abs((nxt - landing) / (2 * set_period) - 1.0) <= settings.period_tolerance
+        # Contact before the gap: from the landing to a take-off within the gap.
+        before = (g1 - landing >= lo) & (g0 - landing <= hi)
+        # Contact after it: from a landing within the gap to the take-off.
+        after = (takeoff - g0 >= lo) & (takeoff - g1 <= hi)
+        # ... and its flight like the set's other flights.
+        flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()
+        set_flight = pd.Series(sets).map(flight).to_numpy(dtype=np.float64)
+        after &= np.abs((nxt - takeoff) / set_flight - 1.0) <= settings.contact_tolerance
+    return cand & inside & two & before & after
+
+
+def _split_at_gap(
+    contacts: pd.DataFrame, reasons: np.ndarray, joined: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each ``joined`` contact as two: its take-off and the next landing lost in the gap."""
+    rows = np.repeat(np.arange(len(contacts)), np.where(joined, 2, 1))
+    first = np.flatnonzero(np.r_[rows[1:] == rows[:-1], False])
+    second = first + 1
+    out = contacts.iloc[rows].reset_index(drop=True)
+    col = out.columns.get_loc
+    # The contact before the gap: its take-off, and so its flight, are unknown.
+    out.iloc[first, col("takeoff_s")] = np.nan
+    out.iloc[first, col("next_landing_s")] = np.nan
+    out.iloc[first, col("takeoff_gap")] = True
+    out.iloc[first, col("next_landing_gap")] = True
+    out.iloc[first, col("edge_lost")] = "takeoff"
+    # The contact after it: its landing (and impact) are unknown.
+    out.iloc[second, col("landing_s")] = np.nan
+    out.iloc[second, col("impact_peak_g")] = np.nan
+    out.iloc[second, col("impact_clipped")] = False
+    out.iloc[second, col("landing_gap")] = True
+    out.iloc[second, col("edge_lost")] = "landing"
+    new_reasons = reasons[rows].copy()
+    new_reasons[first] = ""
+    new_reasons[second] = ""
+    return out, new_reasons
+
+
+def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarray:
+    """Median contact of the plausible contacts of each contact's set (NaN when none)."""
+    contact = (good["takeoff_s"] - good["landing_s"]) * 1e3
+    per_set = contact.groupby(good["set"]).median()
+    return contacts["set"].map(per_set).to_numpy(dtype=np.float64)
+
+
+def _landing_or_gap_end(flights: pd.DataFrame, gaps: list[tuple[float, float]]) -> np.ndarray:
+    """Each flight's landing; for one whose landing was lost in a gap, the end of that gap.
+
+    The ground time after such a flight is counted from the end of the gap (at least that
+    much of it was on the ground), so that a set ends after a landing lost in a gap as after
+    any other.
+    """
+    landing = flights["landing_s"].to_numpy(dtype=np.float64)
+    lost = np.isnan(landing) & flights["landing_gap"].to_numpy(dtype=bool)
+    if not lost.any() or not gaps:
+        return landing
+    takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
+    gap_end = np.array([g[1] for g in gaps])
+    # The first gap ending after the take-off.
+    j = np.searchsorted(gap_end, takeoff[lost])
+    found = j < len(gaps)
+    out = landing.copy()
+    rows = np.flatnonzero(lost)[found]
+    out[rows] = gap_end[j[found]]
+    return out
+
+
+def _rebound_unknown_takeoffs(
+    flights: pd.DataFrame, set_of: np.ndarray, settings: AnalysisSettings
+) -> np.ndarray:
+    """Keep a rebound jump's flight whose take-off was not found with the landing before it.
+
+    :func:`analysis.sets.group_flights` starts a new set at such a flight when its landing
+    comes more than ``set_gap_s`` after the previous one; a rebound jump's contact and flight
+    together last up to the contact limit plus ``max_flight_ms``. The contact is then
+    paired, and its take-off sought again (or it is rejected with its reason) instead of
+    being dropped unseen.
+    """
+    if len(set_of) < 2:
+        return set_of
+    takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
+    landing = flights["landing_s"].to_numpy(dtype=np.float64)
+    limit_s = (settings.contact_limit_ms + settings.detection.max_flight_ms) / 1e3
+    with np.errstate(invalid="ignore"):
+        join = np.isnan(takeoff[1:]) & (landing[1:] - landing[:-1] <= limit_s)
+    new_set = np.r_[True, (set_of[1:] != set_of[:-1]) & ~join]
+    return np.cumsum(new_set).astype(np.int64)
+
+
+def _group_rebounds(contacts: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
+    """Group rebound jumps: one less than ``rebound_set_gap_s`` after the last joins its set.
+
+    Jumps are placed by their landing, or by their take-off when the landing was lost.
+    """
+    if not len(contacts):
+        return contacts
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    # A contact whose landing was lost in a gap is placed by its take-off.
+    at = np.where(np.isnan(landing), contacts["takeoff_s"].to_numpy(dtype=np.float64), landing)
+    new_set = np.r_[True, np.diff(at) > settings.rebound_set_gap_s]
+    return contacts.assign(set=np.cumsum(new_set).astype(np.int64))
