@@ -733,7 +733,7 @@ def _fast_table(
     for frame in frames:
         if any(frame[n].notna().any() for n in names[len(names) - unnamed :]):
             return None
-        if frame[names[len(names) - 1 - unnamed]].isna().any():
+        if _has_empty_cell(frame[names[len(names) - 1 - unnamed]]):
             return None
     rows = sum(len(frame) for frame in frames)
     out = Table(values={}, missing={}, rows=rows, bad_rows=bad_rows, bad_row_example=example)
@@ -785,6 +785,17 @@ def _fast_table(
                 return None
             out.values[name] = col.to_numpy(dtype=np.float64)
     return out
+
+
+def _has_empty_cell(col: pd.Series) -> bool:
+    """Whether a column read by the C reader has an empty (or NA) cell.
+
+    A float column has one only if its sum is NaN, which one pass without a mask shows.
+    """
+    if col.dtype == np.float64:
+        values = col.to_numpy()
+        return bool(np.isnan(values.sum())) and bool(np.isnan(values).any())
+    return bool(col.isna().any())
 
 
 def valid_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
