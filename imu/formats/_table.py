@@ -615,7 +615,7 @@ def _used_columns(
 
 
 #: Bytes compared at a time when counting delimiters (a buffer that stays in the cache).
-_COUNT_BLOCK = 1 << 16
+_COUNT_BLOCK = 1 << 19
 
 
 def _count_byte(data: pa.Buffer, char: str) -> int:
