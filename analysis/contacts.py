@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import TimeBase
-from analysis.detect import retime_takeoffs
+from analysis.detect import doubled_rows, retime_takeoffs
 from analysis.sets import check_contacts, group_flights, pair_contacts
 from analysis.settings import AnalysisSettings
 
@@ -328,8 +328,7 @@ def _split_contacts(
     nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
     sets = contacts["set"].to_numpy()
     ok = reasons == ""
-    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
-    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    set_period = _set_median(nxt - landing, ok, sets)
     tol = settings.period_tolerance
     gap = at_gap | contacts["next_landing_gap"].to_numpy(dtype=bool)
     with np.errstate(invalid="ignore"):
@@ -387,8 +386,7 @@ def _lost_edges(
     hops = settings.exercise != "rebound"
     # The set's hop period: the median period of its plausible contacts.
     ok = reasons == ""
-    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
-    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    set_period = _set_median(nxt - landing, ok, sets)
     tol = settings.period_tolerance
 
     # Lost landings.
@@ -400,8 +398,7 @@ def _lost_edges(
     cand &= (takeoff - g1) * 1e3 <= settings.contact_limit_ms
     # The flight after the contact like the set's other flights (rebound jumps, which have
     # no rhythm, and the first contact of a set, which has no landing before it).
-    flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()
-    set_flight = pd.Series(sets).map(flight).to_numpy(dtype=np.float64)
+    set_flight = _set_median(nxt - takeoff, ok, sets)
     with np.errstate(invalid="ignore"):
         usual_flight = np.abs((nxt - takeoff) / set_flight - 1.0) <= settings.contact_tolerance
     if hops:
@@ -445,8 +442,7 @@ def _spans_missed_hops(
     nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
     sets = contacts["set"].to_numpy()
     ok = reasons == ""
-    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
-    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    set_period = _set_median(nxt - landing, ok, sets)
     expected = _expected_contact_ms(contacts, contacts.loc[ok])
     contact_ms = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - landing) * 1e3
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -478,8 +474,7 @@ def _gap_flight_periods(
         return np.zeros(len(contacts), dtype=np.int64)
     sets = contacts["set"].to_numpy()
     ok = (reasons == "") & np.isfinite(contacts["next_landing_s"].to_numpy(dtype=np.float64))
-    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
-    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    set_period = _set_median(nxt - landing, ok, sets)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = (nxt - landing) / set_period
         k = np.round(ratio)
@@ -650,8 +645,7 @@ def _flight_in_gap(
     nxt = np.asarray(next_landing, dtype=np.float64)
     sets = contacts["set"].to_numpy()
     ok = reasons == ""
-    period = pd.Series(nxt[ok] - landing[ok]).groupby(sets[ok]).median()
-    set_period = pd.Series(sets).map(period).to_numpy(dtype=np.float64)
+    set_period = _set_median(nxt - landing, ok, sets)
     median_contact = _expected_contact_ms(contacts, contacts.loc[ok]) / 1e3
     gap_start = np.array([g[0] for g in gaps])
     gap_end = np.array([g[1] for g in gaps])
@@ -668,8 +662,7 @@ def _flight_in_gap(
         # Contact after it: from a landing within the gap to the take-off.
         after = (takeoff - g0 >= lo) & (takeoff - g1 <= hi)
         # ... and its flight like the set's other flights.
-        flight = pd.Series(nxt[ok] - takeoff[ok]).groupby(sets[ok]).median()
-        set_flight = pd.Series(sets).map(flight).to_numpy(dtype=np.float64)
+        set_flight = _set_median(nxt - takeoff, ok, sets)
         after &= np.abs((nxt - takeoff) / set_flight - 1.0) <= settings.contact_tolerance
     return cand & inside & two & before & after
 
@@ -678,9 +671,7 @@ def _split_at_gap(
     contacts: pd.DataFrame, reasons: np.ndarray, joined: np.ndarray
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Each ``joined`` contact as two: its take-off and the next landing lost in the gap."""
-    rows = np.repeat(np.arange(len(contacts)), np.where(joined, 2, 1))
-    first = np.flatnonzero(np.r_[rows[1:] == rows[:-1], False])
-    second = first + 1
+    rows, first, second = doubled_rows(joined)
     out = contacts.iloc[rows].reset_index(drop=True)
     col = out.columns.get_loc
     # The contact before the gap: its take-off, and so its flight, are unknown.
@@ -701,10 +692,16 @@ def _split_at_gap(
     return out, new_reasons
 
 
+def _set_median(values: np.ndarray, ok: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """Median of ``values`` over the ``ok`` rows of each row's set (NaN when none)."""
+    per_set = pd.Series(values[ok]).groupby(sets[ok]).median()
+    return pd.Series(sets).map(per_set).to_numpy(dtype=np.float64)
+
+
 def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarray:
-    """Median contact of the plausible contacts of each contact's set (NaN when none)."""
-    contact = (good["takeoff_s"] - good["landing_s"]) * 1e3
-    per_set = contact.groupby(good["set"]).median()
+    """Median contact of the plausible contacts of each contact's set (NaN when none), ms."""
+    contact_ms = (good["takeoff_s"] - good["landing_s"]).to_numpy(dtype=np.float64) * 1e3
+    per_set = pd.Series(contact_ms).groupby(good["set"].to_numpy()).median()
     return contacts["set"].map(per_set).to_numpy(dtype=np.float64)
 
 

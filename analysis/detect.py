@@ -316,6 +316,17 @@ def _first_at_or_after(idx: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
     return np.where(pos < len(idx), idx[np.minimum(pos, len(idx) - 1)], n)
 
 
+def doubled_rows(double: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row positions that repeat each row where ``double`` is True; where its copies are.
+
+    Returns ``rows`` (for ``table.iloc[rows]``) and the positions of the first and second
+    copy of each doubled row in it.
+    """
+    rows = np.repeat(np.arange(len(double)), np.where(double, 2, 1))
+    first = np.flatnonzero(np.r_[rows[1:] == rows[:-1], False])
+    return rows, first, first + 1
+
+
 def _crosses_gap(gap_index: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether a gap (step ``i`` to ``i + 1``) lies between samples ``a`` and ``b`` (a <= b)."""
     return np.searchsorted(gap_index, b) > np.searchsorted(gap_index, a)
@@ -1007,9 +1018,7 @@ def detect_flights(
     if split.any():
         # Each split flight's row appears twice: the first copy becomes the flight into the
         # gap, the second the flight after the contact.
-        rows = np.repeat(np.arange(len(flights)), np.where(split, 2, 1))
-        first = np.flatnonzero(np.r_[rows[1:] == rows[:-1], False])
-        second = first + 1
+        rows, first, second = doubled_rows(split)
         js = rows[first]
         flights = flights.iloc[rows].reset_index(drop=True)
         col = flights.columns.get_loc
