@@ -398,7 +398,10 @@ def _gravity_ms2(
     """A phone's gravity estimate: the total acceleration averaged over about ``window_s``,
     scaled to 9.80665 m/s² (a slowly turning vector, as the phone's sensor fusion reports)."""
     step = float(np.median(np.diff(t))) if t.size > 1 else 0.01
-    width = max(1, round(window_s / step) | 1)
+    # At most the whole recording: fuzzed clocks may step by 0 or 1 ns (a window of 1e9
+    # samples would exhaust the memory).
+    whole = max(1, t.size) | 1
+    width = min(max(1, round(window_s / step) | 1), whole) if step > 0 else whole
     kernel = np.ones(width) / width
     smooth = [
         np.convolve(np.pad(a, width // 2, mode="edge"), kernel, mode="valid") for a in acc_ms2
