@@ -1,10 +1,13 @@
-"""Fast, tolerant parsing of the data part of a delimited text file with pyarrow.
+"""Fast, tolerant parsing of the data part of a delimited text file with pyarrow and pandas.
 
-The fast path hands the bytes after the header to pyarrow's multi-threaded CSV reader with
-the wanted columns typed, so nothing loops over rows in Python. Rows with the wrong number of
-fields (a file cut in the middle of a line) are skipped and counted. When a cell cannot be
-converted (text in a number column, Excel-mangled clocks), the columns are read again as text
-and converted with vectorised coercion; every cell that fails is counted, never hidden.
+Clean data go to one of two fast paths, so nothing loops over rows in Python: pyarrow's
+multi-threaded CSV reader with the wanted columns typed, or pandas' C reader on the wanted
+columns, with data of a few MB cut at line ends and the parts parsed side by side (each
+layout names the one that costs it less; the other takes over when the first gives up).
+Rows with the wrong number of fields (a file cut in the middle of a line) are skipped and
+counted. When a cell cannot be converted (text in a number column, Excel-mangled clocks),
+the columns are read again as text and converted with vectorised coercion; every cell that
+fails is counted, never hidden.
 """
 
 from __future__ import annotations
@@ -287,8 +290,9 @@ def read_table(
         1-based line number of the first data row, for messages.
     parser : {"arrow", "c"}
         The parser tried first on clean data: pyarrow's multi-threaded reader, or pandas' C
-        reader (the least CPU time on some layouts: short numbers, columns left unread).
-        The results are the same; the other parser takes over when the first gives up.
+        reader (the least CPU time on some layouts: short numbers, columns left unread; used
+        for numeric columns only). On clean data both give the same values; the other one
+        takes over when the first gives up.
 
     Returns
     -------
@@ -415,6 +419,8 @@ def _read_arrow(
 ) -> Table | None:
     """Parse clean data with pyarrow's multi-threaded reader, only the wanted columns.
 
+    (``path`` is accepted for the signature the C reader shares, and not used.)
+
     Returns None (the next path takes over) for whitespace-separated data, cells padded with
     spaces (the parser does not trim them), or any row or cell that does not parse: the
     strict types make such data fail instead of being read wrongly.
@@ -507,11 +513,11 @@ def _read_fast(
 ) -> Table | None:
     """Parse clean data with pandas' C tokenizer; None when the data need the tolerant path.
 
-    The C tokenizer needs the least CPU time of the parsers on most layouts, and it lets go
-    of the interpreter while it works: data of a few MB are cut at line ends into
-    one part per core, parsed side by side and kept as the column's pieces. Any surprise (a
-    row with too many fields, an unreadable cell, an integer clock with gaps) returns None
-    and the next path takes over, which counts and reports what it skips.
+    The C tokenizer needs the least CPU time of the parsers on several layouts, and it lets
+    go of the interpreter while it works: data of a few MB are cut at line ends into one
+    part per core, parsed side by side and kept as the column's pieces. Any surprise (a row
+    with too many fields, an unreadable cell, an integer clock with gaps) returns None and
+    the next path takes over, which counts and reports what it skips.
     """
     # Float columns are asked for as float64: the same values as pyarrow's (a lone "-0"
     # stays -0.0) and text in them fails at once. Integer columns are left to inference:
