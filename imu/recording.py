@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import json
 import math
 import os
@@ -429,6 +430,13 @@ _JOIN_WORKERS = max(1, min(2, os.cpu_count() or 1))
 #: Rows from which the columns are joined in parallel.
 _PARALLEL_ROWS = 1 << 18
 
+#: Files from this size (bytes) are parsed in pieces side by side (:func:`_read_in_pieces`).
+_PIECES_MIN_BYTES = 1 << 23
+
+#: Pieces per parsing thread: enough that a thread given little CPU time (a busy machine)
+#: leaves its share to the others.
+_PIECES_PER_WORKER = 4
+
 
 class _Column(NamedTuple):
     """A column joined into one array, and what was learnt about it on the way."""
@@ -476,6 +484,70 @@ def _read_inferred(path: Path, header: list[str]) -> Any:
     return table.cast(pa.schema([(h, pa.float64()) for h in header]))
 
 
+def _read_in_pieces(path: Path, header: list[str]) -> Any:
+    """Read a large CSV of plain numbers as float64 columns, in pieces parsed side by side.
+
+    The rows after the header are cut at line ends into :data:`_PIECES_PER_WORKER` pieces per
+    thread, each parsed by pyarrow on one thread (from the memory-mapped file); the pieces'
+    chunks are then laid end to end. This costs less CPU time than pyarrow's own
+    multi-threaded reader of the whole file (about 8 % less on a one-hour recording: that
+    reader also cuts the file into blocks and hands each column of each block to a task),
+    and the values are the same: the same parser reads every cell as float64 (a whole number
+    is the float64 that pyarrow's integer column would be cast to).
+
+    Like :func:`_read_inferred` it neither looks for quotes nor compares cells with pyarrow's
+    null spellings, and it returns None for anything but plain numbers under exactly
+    ``header``: the caller then reads the file with pyarrow's usual options, which finds the
+    bad cell.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with pa.memory_map(str(path)) as source:
+        data = source.read_buffer()
+    view = memoryview(data)
+    head_end = bytes(view[:65536]).find(b"\n") + 1
+    names = bytes(view[: max(head_end - 1, 0)]).rstrip(b"\r").decode("utf-8-sig", "replace")
+    if not head_end or [name.strip() for name in names.split(",")] != header:
+        return None
+    size = len(data)
+    n_pieces = _JOIN_WORKERS * _PIECES_PER_WORKER
+    cuts = [head_end]
+    for j in range(1, n_pieces):
+        start = max(cuts[-1], head_end + (size - head_end) * j // n_pieces)
+        step = bytes(view[start : start + 65536]).find(b"\n")
+        if step < 0 and start + 65536 < size:
+            return None  # (a line over 64 kB long: not a recording of numbers)
+        cuts.append(start + step + 1 if step >= 0 else size)
+    cuts.append(size)
+    del view
+    options = {
+        "read_options": pacsv.ReadOptions(use_threads=False, column_names=header),
+        "parse_options": pacsv.ParseOptions(quote_char=False),
+        "convert_options": pacsv.ConvertOptions(
+            column_types={h: pa.float64() for h in header},
+            null_values=[],
+            strings_can_be_null=False,
+        ),
+    }
+
+    def parse(piece: tuple[int, int]) -> Any:
+        start, stop = piece
+        if stop <= start:
+            return None
+        return pacsv.read_csv(pa.BufferReader(data.slice(start, stop - start)), **options)
+
+    try:
+        with ThreadPoolExecutor(max_workers=_JOIN_WORKERS) as pool:
+            tables = list(pool.map(parse, itertools.pairwise(cuts)))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        return None
+    tables = [t for t in tables if t is not None]
+    if not tables:
+        return None
+    return pa.concat_tables(tables)
+
+
 def _read_columns(
     path: Path, header: list[str], source: str
 ) -> tuple[
@@ -493,11 +565,16 @@ def _read_columns(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    table = _read_inferred(path, header)
+    if path.stat().st_size >= _PIECES_MIN_BYTES and _JOIN_WORKERS > 1:
+        table = _read_in_pieces(path, header)
+    else:
+        table = _read_inferred(path, header)
     if table is None:
         try:
             table = pacsv.read_csv(
                 path,
+                # (The header's names as checked, spaces around them stripped.)
+                read_options=pacsv.ReadOptions(skip_rows=1, column_names=header),
                 convert_options=pacsv.ConvertOptions(
                     column_types={h: pa.float64() for h in header}, strings_can_be_null=False
                 ),

@@ -176,13 +176,18 @@ def large_lines() -> list[str]:
 
 
 class TestLargeFile:
-    """Files of many pyarrow blocks: columns joined in parallel, chunk by chunk."""
+    """Files of many pyarrow blocks: columns joined in parallel, chunk by chunk; parsed in one
+    call or in pieces side by side."""
 
-    @pytest.fixture(autouse=True)
-    def parallel(self, monkeypatch):
+    @pytest.fixture(autouse=True, params=["one parse", "pieces"])
+    def parallel(self, monkeypatch, request):
         import imu.recording as recording
 
         monkeypatch.setattr(recording, "_PARALLEL_ROWS", 1)
+        if request.param == "pieces":
+            monkeypatch.setattr(recording, "_PIECES_MIN_BYTES", 0)
+        else:
+            monkeypatch.setattr(recording, "_PIECES_MIN_BYTES", 1 << 62)
 
     def test_values_and_checks_as_read_one_column_at_a_time(
         self, tmp_path, large_lines, monkeypatch
@@ -279,3 +284,49 @@ def test_integer_and_mixed_columns_load_as_float64(tmp_path):
     assert all(rec.samples[c].dtype == np.float64 for c in rec.samples.columns)
     assert rec.samples["ax_g"].iloc[-1] == 0.5 and rec.samples["az_g"].iloc[-1] == 1.25
     assert rec.samples["ay_g"].iloc[:6].tolist() == [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "time_s,ax_g,ay_g,az_g\n" + "".join(f"{i / 100},0.5,-1,{i % 7}\n" for i in range(50)),
+        "time_s,ax_g,ay_g,az_g\r\n" + "".join(f"{i / 100},0.5,-1,1\r\n" for i in range(50)),
+        "\ufefftime_s,ax_g,ay_g,az_g\n" + "\n".join(f"{i / 100},1e-3,-1,1" for i in range(50)),
+        "time_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps\n"
+        + "".join(f"{i / 100},0,0,1,{i},2,3\n\n" for i in range(50)),
+        "time_s,ax_g,ay_g,az_g\n" + "".join(f'"{i / 100}",0,0,1\n' for i in range(50)),
+        "time_s, ax_g,ay_g,az_g\n" + "".join(f"{i / 100},0,0,1\n" for i in range(50)),
+        "time_s,ax_g,ay_g,az_g\n0,0,0,1\n",
+    ],
+    ids=["ints", "crlf", "bom-no-final-newline", "gyro-empty-lines", "quoted", "space", "one-row"],
+)
+def test_pieces_read_as_one_parse(tmp_path, monkeypatch, text):
+    # Parsed in pieces side by side (any file can be, when the size limit is 0) or in one
+    # call: the same samples, checks and errors.
+    import imu.recording as recording
+
+    path = tmp_path / "rec.csv"
+    path.write_bytes(text.encode("utf-8"))
+
+    def read() -> object:
+        try:
+            return recording._read_recording(path)
+        except InvalidRecordingError as exc:
+            return str(exc)
+
+    monkeypatch.setattr(recording, "_PIECES_MIN_BYTES", 1 << 62)
+    whole = read()
+    monkeypatch.setattr(recording, "_PIECES_MIN_BYTES", 0)
+    pieces = read()
+    if isinstance(whole, str):
+        assert pieces == whole
+        return
+    pd.testing.assert_frame_equal(pieces[0].samples, whole[0].samples, check_exact=True)
+    assert pieces[1:] == whole[1:]
+
+
+def test_spaces_around_header_names_are_ignored(tmp_path):
+    path = _write(tmp_path, "time_s, ax_g ,ay_g,az_g\n0,0.5,0,1\n0.01,0.25,0,1\n")
+    samples = read_recording(path).samples
+    assert list(samples.columns) == ["time_s", "ax_g", "ay_g", "az_g"]
+    assert samples["ax_g"].tolist() == [0.5, 0.25]
