@@ -525,24 +525,48 @@ def _read_fast(
     # in an integer clock makes it float and sends it to the strict path.
     dtype: dict[str, object] = {n: np.float64 for n, kind in columns.items() if kind == FLOAT}
     usecols = _used_columns(names, columns, delimiter)
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            # Unconvertible values are detected from the dtypes below, not from warnings.
-            warnings.simplefilter("ignore")
-            frames, count = _read_parts(data, names, dtype, delimiter, decimal, usecols)
-            if frames is not None and not _text_stays_text(frames, columns):
-                # A part inferred a text column as numbers: what the whole would give
-                # depends on the other parts, so the data are read in one piece.
-                frames, count = None, None
-            if frames is None:
-                frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path, usecols)]
-            if usecols is not None and not _field_count_fits(frames, data, names, delimiter, count):
-                # A row may have more fields than the header (the reader drops the extra
-                # ones of a row when it reads some columns only): read every column.
-                frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path)]
-    except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return None
-    return _fast_table(frames, data, names=names, columns=columns, delimiter=delimiter)
+    # Numbers only, and no unnamed column at the end: first without looking cells up among
+    # the spellings of a missing value (the last column then read as numbers too, so that a
+    # short row still fails). A file with such a cell fails that read and is read again
+    # with the look-ups; any read that succeeds gives what the second one would.
+    plain = TEXT not in columns.values() and not names[-1].startswith(
+        ("_unnamed_", "_trailing_delimiter")
+    )
+    for na_filter in (False, True) if plain else (True,):
+        types = dtype if na_filter else {**dtype, names[-1]: np.float64}
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                # Unconvertible values are detected from the dtypes below, not from warnings.
+                warnings.simplefilter("ignore")
+                frames = _read_c(
+                    data, names, columns, types, delimiter, decimal, path, usecols, na_filter
+                )
+        except (
+            ValueError,
+            TypeError,
+            OverflowError,
+            pd.errors.ParserError,
+            pd.errors.EmptyDataError,
+        ):
+            continue
+        return _fast_table(frames, data, names=names, columns=columns, delimiter=delimiter)
+    return None
+
+
+def _read_c(data, names, columns, dtype, delimiter, decimal, path, usecols, na_filter):  # type: ignore[no-untyped-def]
+    """Return the frames of the C reader (in parts when large enough), field counts checked."""
+    frames, count = _read_parts(data, names, dtype, delimiter, decimal, usecols, na_filter)
+    if frames is not None and not _text_stays_text(frames, columns):
+        # A part inferred a text column as numbers: what the whole would give depends on
+        # the other parts, so the data are read in one piece.
+        frames, count = None, None
+    if frames is None:
+        frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path, usecols, na_filter)]
+    if usecols is not None and not _field_count_fits(frames, data, names, delimiter, count):
+        # A row may have more fields than the header (the reader drops the extra ones of a
+        # row when it reads some columns only): read every column.
+        frames = [_read_csv_c(data, names, dtype, delimiter, decimal, path, None, na_filter)]
+    return frames
 
 
 def _text_stays_text(frames: list[pd.DataFrame], columns: dict[str, pa.DataType]) -> bool:
@@ -561,7 +585,7 @@ _PART_BYTES = 2 << 20
 _ONE_PASS_BYTES = 64 << 20
 
 
-def _read_parts(data, names, dtype, delimiter, decimal, usecols):  # type: ignore[no-untyped-def]
+def _read_parts(data, names, dtype, delimiter, decimal, usecols, na_filter=True):  # type: ignore[no-untyped-def]
     """Parse the data cut at line ends into one part per core, side by side.
 
     Returns the frames and, when only some columns are read (``usecols``), the delimiters
@@ -590,7 +614,7 @@ def _read_parts(data, names, dtype, delimiter, decimal, usecols):  # type: ignor
 
     def read(part: pa.Buffer) -> tuple[pd.DataFrame, int]:
         with np.errstate(all="ignore"):  # per thread
-            frame = _read_csv_c(part, names, dtype, delimiter, decimal, None, usecols)
+            frame = _read_csv_c(part, names, dtype, delimiter, decimal, None, usecols, na_filter)
             return frame, 0 if usecols is None else _count_byte(part, delimiter)
 
     pending = [executor().submit(read, part) for part in parts[1:]]
@@ -686,7 +710,7 @@ def _file_and_lines(src: Source, offset: int) -> tuple[str, int] | None:
     return str(src.path), lines
 
 
-def _read_csv_c(data, names, dtype, delimiter, decimal, path=None, usecols=None):  # type: ignore[no-untyped-def]
+def _read_csv_c(data, names, dtype, delimiter, decimal, path=None, usecols=None, na_filter=True):  # type: ignore[no-untyped-def]
     source, skip = (pa.BufferReader(data), 0) if path is None else path
     # On a file, the line before the data is read as a header and replaced by `names`:
     # measurably cheaper than skipping it (a negative count: skip them all unread).
@@ -702,6 +726,7 @@ def _read_csv_c(data, names, dtype, delimiter, decimal, path=None, usecols=None)
         quotechar='"',
         index_col=False,
         usecols=usecols,
+        na_filter=na_filter,
         engine="c",
         # One pass (no chunks to join) unless the file is large.
         low_memory=data.size > _ONE_PASS_BYTES,
