@@ -32,6 +32,7 @@ from imu.formats._normalise import (
 )
 from imu.formats._source import ZIP_ERRORS, Source, member_source, open_source, open_zip
 from imu.formats._table import FLOAT, INT, Table, column_names, read_table
+from imu.formats._threads import executor
 from imu.recording import Recording
 
 NAME = "sensor_logger"
@@ -300,6 +301,12 @@ def _keys_from_seconds(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys, valid
 
 
+def _interp(at: np.ndarray, knots: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``numpy.interp`` without floating-point warnings (absurd values: finish() skips them)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.interp(at, knots, values)
+
+
 def _add_gravity(
     src: Source,
     gsrc: Source,
@@ -357,7 +364,11 @@ def _add_gravity(
             f"{gsrc.file_name} holds no usable rows to add back (expected "
             f"'{EXAMPLE}' rows with numbers). {ADVICE}",
         )
-    order = np.flatnonzero(gvalid)[np.argsort(gkeys[gvalid], kind="stable")]
+    order = np.flatnonzero(gvalid)
+    valid_keys = gkeys[order]
+    if valid_keys.size > 1 and not bool((valid_keys[1:] >= valid_keys[:-1]).all()):
+        # (In time order already as a rule: then the stable sort would change nothing.)
+        order = order[np.argsort(valid_keys, kind="stable")]
     gk = gkeys[order]
     first_of_time = np.concatenate([[True], np.diff(gk) > 0])  # a repeated time: its first row
     order, gk = order[first_of_time], gk[first_of_time]
@@ -387,10 +398,11 @@ def _add_gravity(
     knots = (gk - origin).astype(np.float64)
     pos = np.minimum(np.searchsorted(gk, kept), gk.size - 1)
     exact = int((gk[pos] == kept).sum())
+    # The three axes are interpolated side by side (numpy lets go of the interpreter).
+    jobs = [executor().submit(_interp, at, knots, g[order]) for g in gxyz[1:]]
+    gravity = [_interp(at, knots, gxyz[0][order]), *(job.result() for job in jobs)]
     with np.errstate(over="ignore", invalid="ignore"):  # absurd values: finish() skips them
-        out = tuple(
-            a[inside] + np.interp(at, knots, g[order]) for a, g in zip(acc, gxyz, strict=True)
-        )
+        out = tuple(a[inside] + g for a, g in zip(acc, gravity, strict=True))
     interpolated = kept.size - exact
     note = (
         f"gravity added back from {GRAVITY_FILE} (matched on {basis}: {exact} rows at equal "
