@@ -453,15 +453,14 @@ class _Column(NamedTuple):
 def _read_inferred(path: Path, header: list[str]) -> Any:
     """Read the CSV with pyarrow's type inference; None unless every column is numeric.
 
-    pyarrow parses columns it infers as double faster than columns it is told are float64
-    (about a third faster on a long recording), so the file is read that way first; integer
-    and empty columns are cast to float64. This first read also skips work a file of plain
-    numbers does not need: quotes are not looked for and no cell is compared with pyarrow's
-    list of null spellings (``NA``, ``null``, ...; ``nan`` still parses as NaN), a few per
-    cent of the parse. Anything else (text, a quoted or empty cell, a column whose type
-    changes down the file, a header that is not exactly ``header``) returns None, and the
-    caller reads the file as float64 columns with pyarrow's usual options, which reads
-    quoted numbers and finds the bad cell.
+    The first read of a file below :data:`_PIECES_MIN_BYTES` (larger ones are read by
+    :func:`_read_in_pieces`); integer and empty columns are cast to float64. It skips work a
+    file of plain numbers does not need: quotes are not looked for and no cell is compared
+    with pyarrow's list of null spellings (``NA``, ``null``, ...; ``nan`` still parses as
+    NaN), a few per cent of the parse. Anything else (text, a quoted or empty cell, a column
+    whose type changes down the file, a header that is not exactly ``header``) returns None,
+    and the caller reads the file as float64 columns with pyarrow's usual options, which
+    reads quoted numbers and finds the bad cell.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -488,17 +487,16 @@ def _read_in_pieces(path: Path, header: list[str]) -> Any:
     """Read a large CSV of plain numbers as float64 columns, in pieces parsed side by side.
 
     The rows after the header are cut at line ends into :data:`_PIECES_PER_WORKER` pieces per
-    thread, each parsed by pyarrow on one thread (from the memory-mapped file); the pieces'
-    chunks are then laid end to end. This costs less CPU time than pyarrow's own
-    multi-threaded reader of the whole file (about 8 % less on a one-hour recording: that
-    reader also cuts the file into blocks and hands each column of each block to a task),
-    and the values are the same: the same parser reads every cell as float64 (a whole number
-    is the float64 that pyarrow's integer column would be cast to).
+    thread, each parsed by pyarrow on one thread (from the memory-mapped file, without a
+    copy); the pieces' chunks are then laid end to end. This costs less CPU time than
+    pyarrow's own multi-threaded reader of the whole file (4-8 % less on the one-hour
+    benchmark recording), and the values are the same: the same parser reads every cell as
+    float64 (a whole number is the float64 that pyarrow's integer column would be cast to).
 
     Like :func:`_read_inferred` it neither looks for quotes nor compares cells with pyarrow's
-    null spellings, and it returns None for anything but plain numbers under exactly
-    ``header``: the caller then reads the file with pyarrow's usual options, which finds the
-    bad cell.
+    null spellings, and it returns None for anything but plain numbers under the names of
+    ``header`` (spaces around them allowed): the caller then reads the file with pyarrow's
+    usual options, which finds the bad cell.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
