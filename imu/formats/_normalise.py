@@ -334,6 +334,11 @@ def grid_time(
     np.maximum(lost, 0.0, out=lost)
     np.maximum.accumulate(lost, out=lost)
     lost -= lost[0]
+    whole = anchors[0] == 0 if stamp_at == "start" else anchors[-1] == n - 1
+    if lost[-1] == 0.0 and whole:
+        # Nothing lost (the counts never fall, from 0): every row sits at its own index.
+        grid = np.arange(n, dtype=np.float64)
+        return np.multiply(grid, p, out=pooled_array(n) if out is None else out), grid
     # Each row takes its burst's count: the bursts are the runs between anchors.
     if stamp_at == "start":
         length = np.diff(np.append(anchors, n))

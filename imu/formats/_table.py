@@ -124,7 +124,16 @@ class Table:
         """
         col = self.columns.get(name)
         if col is not None and not dict.__contains__(self.chunks, name):
-            rows = np.flatnonzero(col.is_valid().to_numpy(zero_copy_only=False))
+            # The valid rows straight from each piece's validity bits.
+            found, pos = [], 0
+            for chunk in col.chunks:
+                if chunk.null_count == 0:
+                    found.append(np.arange(pos, pos + len(chunk), dtype=np.int64))
+                elif chunk.null_count < len(chunk):
+                    at = pc.indices_nonzero(chunk.is_valid()).to_numpy()
+                    found.append(at.astype(np.int64) + pos)
+                pos += len(chunk)
+            rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
             values = col.drop_null().to_numpy().astype(np.float64, copy=False)
             number = ~np.isnan(values)
             if not number.all():
