@@ -168,8 +168,10 @@ def analyze(
         order = np.argsort(set_of, kind="stable")
         keys, first = np.unique(set_of[order], return_index=True)
         groups = np.split(landings["landing_s"].to_numpy()[order], first[1:])[: len(keys)]
+        of_set = contacts["set"].to_numpy()
         for old_set, landings in zip(keys.tolist(), groups, strict=True):
-            set_hz[int(old_set)] = set_frequency_hz(landings)
+            ends = _lost_end_landings(landings, contacts.loc[of_set == old_set])
+            set_hz[int(old_set)] = set_frequency_hz(ends)
     # Renumber sets 1.. over the sets that kept a contact.
     if len(contacts):
         old_sets, contacts["set"] = np.unique(contacts["set"].to_numpy(), return_inverse=True)
@@ -213,6 +215,44 @@ def analyze(
         meta=meta,
         info=info,
     )
+
+
+def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndarray:
+    """Return a set's landings, with its first and last put back when lost in a gap.
+
+    ``(n − 1) / (last − first)`` needs the set's first and last landings. When the set's
+    first (or last) contact kept only its take-off (``edge_lost`` "landing"), its landing lay
+    a whole number of hop periods before the first recorded landing (after the last): that
+    number is the one nearest to where the take-off, less the set's median contact, puts it,
+    and the period is the median of the three recorded periods nearest that end. Without
+    three recorded periods the landings are returned as they are.
+    """
+    landing_s = np.asarray(landing_s, dtype=np.float64)
+    if len(landing_s) < 4 or not (contacts["edge_lost"].to_numpy() == "landing").any():
+        return landing_s
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    timed = contacts["edge_lost"].to_numpy() == ""
+    contact_s = (
+        float(np.median((takeoff - contacts["landing_s"].to_numpy())[timed]))
+        if timed.any()
+        else np.nan
+    )
+    steps = np.diff(landing_s)
+    out = landing_s
+    for end in (0, -1):
+        row = contacts.iloc[end]
+        if row["edge_lost"] != "landing" or not np.isfinite(contact_s):
+            continue
+        period = float(np.median(steps[:3] if end == 0 else steps[-3:]))
+        guess = float(row["takeoff_s"]) - contact_s
+        k = round(((landing_s[0] - guess) if end == 0 else (guess - landing_s[-1])) / period)
+        if k < 1:
+            continue
+        if end == 0:
+            out = np.r_[landing_s[0] - k * period, out]
+        else:
+            out = np.r_[out, landing_s[-1] + k * period]
+    return out
 
 
 def analyze_file(

@@ -16,7 +16,7 @@ from analysis.contacts import (
 from analysis.validation import match_hops
 from imu.errors import HopscopeWarning
 from imu.simulate import SetSpec, simulate_session
-from tests.analysis.signals import hop_table
+from tests.analysis.signals import hop_magnitude, hop_table
 
 AXES = ["ax_g", "ay_g", "az_g"]
 
@@ -276,3 +276,21 @@ def test_rebound_flight_without_a_found_take_off_stays_with_the_landing_before()
     # Landing to landing: 1.4 s (a 1 s contact and a 0.4 s flight), then 2.1 s.
     joined = _rebound_unknown_takeoffs(flights, np.array([1, 2, 3, 4]), settings)
     assert joined.tolist() == [1, 1, 2, 3]
+
+
+def test_set_rate_counts_a_last_landing_lost_in_a_gap():
+    # Fatigue: the hop period grows from 0.30 s to 0.38 s over the set.
+    periods = np.linspace(0.30, 0.38, 14)
+    landings = 1.15 + np.r_[0.0, np.cumsum(periods)]
+    takeoffs = np.r_[1.0, landings[:-1] + 0.17]
+    t = np.arange(0.0, landings[-1] + 1.5, 0.005)
+    m = hop_magnitude(t, takeoffs, landings)
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m})
+    # The last contact's landing (not its take-off) falls in lost packets.
+    last = landings[-2]
+    samples = samples.loc[~((t > last - 0.03) & (t < last + 0.04))].reset_index(drop=True)
+    result = _analyze(samples)
+    hops = result.hops
+    assert len(hops) == 14 and hops["edge_lost"].iloc[-1] == "landing"
+    true_hz = 13 / (landings[-2] - landings[0])
+    assert abs(result.sets["hop_hz"].iloc[0] - true_hz) < 0.01
