@@ -65,12 +65,20 @@ def read(src: Source, options: Options) -> Recording:
     """Read a bare Sensor Logger CSV (the file name tells which sensor it is).
 
     A bare ``Accelerometer.csv`` of an unpacked export takes its gravity from the
-    ``Gravity.csv`` (and its platform from the ``Metadata.csv``) in the same folder.
+    ``Gravity.csv`` (and its platform from the ``Metadata.csv``) in the same folder. A bare
+    ``Gravity.csv`` (gravity alone, no motion) is refused.
 
     Returns
     -------
     Recording
     """
+    if src.file_name == GRAVITY_FILE:
+        # Same header as the acceleration files: only the name tells them apart.
+        raise src.error(
+            "expected acceleration: Gravity.csv holds Sensor Logger's estimate of gravity alone,"
+            " without the motion of the foot; analyse TotalAcceleration.csv (Android), or"
+            " Accelerometer.csv with Gravity.csv beside it (iOS), or the whole export ZIP"
+        )
     if src.member is None and src.path is not None and src.file_name == "Accelerometer.csv":
         folder = src.path.parent
         if (folder / GRAVITY_FILE).is_file():

@@ -267,3 +267,14 @@ def test_damaged_ios_exports_load_or_are_refused_cleanly(seed, target, tmp_path_
     path = _zip(tmp_path_factory.mktemp("fuzz") / "ios.zip", members)
     problem = check_file(path)
     assert problem is None, problem
+
+
+def test_bare_gravity_file_is_refused_not_read_as_acceleration(head, tmp_path):
+    members = _members(exporters.sensor_logger_ios(head, tmp_path))
+    gravity = tmp_path / "export" / "Gravity.csv"
+    gravity.parent.mkdir()
+    gravity.write_bytes(members["Gravity.csv"])
+    with pytest.raises(InvalidRecordingError, match=r"Gravity\.csv holds .* gravity alone") as err:
+        load(gravity)
+    assert str(err.value).startswith(str(gravity))
+    assert main(["analyze", str(gravity)]) == 2
