@@ -433,9 +433,9 @@ _PARALLEL_ROWS = 1 << 18
 #: Files from this size (bytes) are parsed in pieces side by side (:func:`_read_in_pieces`).
 _PIECES_MIN_BYTES = 1 << 23
 
-#: Pieces per parsing thread: enough that a thread given little CPU time (a busy machine)
-#: leaves its share to the others.
-_PIECES_PER_WORKER = 4
+#: Pieces per parsing thread: two, so that a thread given little CPU time (a busy machine)
+#: leaves part of its share to the others; more pieces cost more than they balance.
+_PIECES_PER_WORKER = 2
 
 
 class _Column(NamedTuple):
