@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from imu.errors import HopscopeWarning
+from imu.formats import _threads
 from imu.formats._source import Source
 from imu.formats._table import Chunked, Table
-from imu.formats._threads import cores, executor
+from imu.formats._threads import submit
 from imu.recording import (
     ACC_COLUMNS,
     TIME_COLUMN,
@@ -876,7 +877,7 @@ PARALLEL_ROWS = 40_000
 
 def _parallel(time_s: object, acc: tuple[object, ...]) -> bool:
     """Whether :func:`finish` may work on the axes and the times side by side."""
-    if cores() < 2 or not all(isinstance(a, Chunked) for a in acc):
+    if _threads.cores() < 2 or not all(isinstance(a, Chunked) for a in acc):
         return False
     return acc[0].size >= PARALLEL_ROWS  # type: ignore[attr-defined]
 
@@ -928,7 +929,9 @@ def _finish_parallel(
     if block is None:
         return None
     rows = [block[i] for i in range(4)]
-    job = executor().submit(_scale_and_clip, acc, scale_to_g, time_s, rows[1:], range_g)
+    job = submit(_scale_and_clip, acc, scale_to_g, time_s, rows[1:], range_g)
+    if job is None:
+        return None
     messages = list(notes or [])
     extra = dict(extra or {})
     try:

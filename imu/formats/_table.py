@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from imu.formats import _threads
 from imu.formats._source import Source
-from imu.formats._threads import cores, executor
+from imu.formats._threads import submit
 
 FLOAT = pa.float64()
 INT = pa.int64()
@@ -604,7 +605,7 @@ def _read_parts(data, names, dtype, delimiter, decimal, usecols, na_filter=True)
     one piece. The caller holds the warning filters (they are process-wide) until this
     returns, with every part done.
     """
-    parts_wanted = min(cores(), data.size // _PART_BYTES)
+    parts_wanted = min(_threads.cores(), data.size // _PART_BYTES)
     if parts_wanted < 2:
         return None, None
     raw = np.frombuffer(data, dtype=np.uint8)
@@ -626,7 +627,10 @@ def _read_parts(data, names, dtype, delimiter, decimal, usecols, na_filter=True)
             frame = _read_csv_c(part, names, dtype, delimiter, decimal, None, usecols, na_filter)
             return frame, 0 if usecols is None else _count_byte(part, delimiter)
 
-    pending = [executor().submit(read, part) for part in parts[1:]]
+    pending = [submit(read, part) for part in parts[1:]]
+    if any(job is None for job in pending):  # no worker threads: read in one piece
+        wait([job for job in pending if job is not None])
+        return None, None
     try:
         done = [read(parts[0]), *(job.result() for job in pending)]
     except (ValueError, TypeError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError):

@@ -9,7 +9,9 @@ threads do not exist in the child.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 _pool: dict[int, ThreadPoolExecutor] = {}
 
@@ -27,3 +29,14 @@ def executor() -> ThreadPoolExecutor:
         _pool.clear()  # a parent's pool, inherited by a fork: its threads are not here
         pool = _pool[pid] = ThreadPoolExecutor(max_workers=3, thread_name_prefix="hopscope-io")
     return pool
+
+
+def submit(fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
+    """Run ``fn(*args)`` on a worker thread; None when no thread can start any more.
+
+    (At interpreter shutdown the pool takes no new work: the caller then does it itself.)
+    """
+    try:
+        return executor().submit(fn, *args)
+    except RuntimeError:
+        return None

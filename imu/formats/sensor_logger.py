@@ -32,7 +32,7 @@ from imu.formats._normalise import (
 )
 from imu.formats._source import ZIP_ERRORS, Source, member_source, open_source, open_zip
 from imu.formats._table import FLOAT, INT, Table, column_names, read_table
-from imu.formats._threads import executor
+from imu.formats._threads import submit
 from imu.recording import Recording
 
 NAME = "sensor_logger"
@@ -407,8 +407,11 @@ def _add_gravity(
     pos = np.minimum(np.searchsorted(gk, kept), gk.size - 1)
     exact = int((gk[pos] == kept).sum())
     # The three axes are interpolated side by side (numpy lets go of the interpreter).
-    jobs = [executor().submit(_interp, at, knots, g[order]) for g in gxyz[1:]]
-    gravity = [_interp(at, knots, gxyz[0][order]), *(job.result() for job in jobs)]
+    jobs = [submit(_interp, at, knots, g[order]) for g in gxyz[1:]]
+    gravity = [_interp(at, knots, gxyz[0][order])] + [
+        _interp(at, knots, g[order]) if job is None else job.result()
+        for job, g in zip(jobs, gxyz[1:], strict=True)
+    ]
     with np.errstate(over="ignore", invalid="ignore"):  # absurd values: finish() skips them
         out = tuple(a[inside] + g for a, g in zip(acc, gravity, strict=True))
     interpolated = kept.size - exact

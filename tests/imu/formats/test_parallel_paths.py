@@ -176,3 +176,19 @@ def test_movesense_packets_with_losses_rebuild_the_same_times(
     result = _both_ways(path, monkeypatch)
     assert result[0] == "read"
     assert "'time_rebuilt': True" in result[3]
+
+
+def test_without_worker_threads_the_work_is_done_in_place(head, tmp_path, monkeypatch):
+    # At interpreter shutdown the pool refuses new work: every step then runs in the caller.
+    path = exporters.sensor_logger_ios(head, tmp_path, archive=False)
+    expected = _both_ways(path, monkeypatch)
+
+    class Closed:
+        def submit(self, *args: object) -> None:
+            raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(_threads, "executor", lambda: Closed())
+    monkeypatch.setattr(_normalise, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(_table, "_PART_BYTES", 4096)
+    monkeypatch.setattr(_threads, "cores", lambda: 3)
+    assert _read(path) == expected
