@@ -388,9 +388,12 @@ def _lost_landings(
     after the next flight look like the ends of one long flight. The contact shows after the
     gap: the magnitude stays at ground level (never below ``stance_g``) from the end of the
     gap up to a take-off fall (at least ``takeoff_fall_g`` within ``fall_span_ms``, to below
-    ``takeoff_bottom_g``), after which the flight holds at least ``need`` flight-level
+    the take-off bottom level, :meth:`DetectionSettings.takeoff_bottom_at`), after which the
+    flight holds at least ``need`` flight-level
     samples (``low_idx``) before the landing's rise (``foot``). The flight before the gap
-    must last at least ``min_flight_ms`` up to the end of the gap.
+    must last at least ``min_flight_ms`` up to the end of the gap and at most
+    ``max_flight_ms`` up to its start; the two flights and the contact together may be longer
+    than ``max_flight_ms`` (``takeoff`` is then the fall timed before the gap).
 
     Returns, per flight, whether it is split, the take-off after the gap (s, NaN when not
     split) and the sample at the bottom of that take-off's fall.
@@ -427,6 +430,7 @@ def _lost_landings(
         & (lows >= need)
         & (flight_ms >= s.min_flight_ms)
         & (before_ms >= s.min_flight_ms)
+        & ((t[g_last] - takeoff[rows]) * 1e3 <= s.max_flight_ms)
         & (to > t[g_last])
     )
     split[rows[ok]] = True
@@ -454,9 +458,10 @@ def _flights_into_gaps(
     """Find flights whose landing was lost in a gap with no take-off after it.
 
     After a landing (an accepted candidate, ``peaks``), a take-off fall (at least
-    ``takeoff_fall_g`` within ``fall_span_ms``, to below ``takeoff_bottom_g``) is followed by
-    at least ``need`` flight-level samples (``low_idx``), the last sample before a gap is
-    below ``stance_g``, and from the end of the gap the magnitude stays at ground level (never
+    ``takeoff_fall_g`` within ``fall_span_ms``, to below the take-off bottom level) is followed by
+    at least ``need`` flight-level samples (``low_idx``), the last of them at most
+    ``landing_lead_ms`` before the gap (leg extension may lift the magnitude before the
+    landing) and no impact candidate after it before the gap, and from the end of the gap the magnitude stays at ground level (never
     below ``stance_g``) for ``stance`` samples: the landing was in the gap. This is the end of
     a set (or a rebound jump's final landing); a contact after the gap that ends in a
     take-off is found by :func:`_lost_landings` instead. A gap inside an accepted flight
@@ -492,13 +497,19 @@ def _flights_into_gaps(
         return none
     to, top, bot = _time_fall(t, m, kq, st, g + 1, span=span, s=s)
     ground = _range_min(m, g + 1, np.minimum(g + max(stance, 1), n - 1)) >= s.stance_g
-    lows = np.searchsorted(low_idx, g, side="right") - np.searchsorted(low_idx, bot)
+    lows_end = np.searchsorted(low_idx, g, side="right")
+    lows = lows_end - np.searchsorted(low_idx, bot)
+    last_low = low_idx[np.maximum(lows_end - 1, 0)] if len(low_idx) else g
+    # No impact candidate between the last flight-level sample and the gap: the flight
+    # still runs into the gap.
+    no_peak = np.searchsorted(peaks, g, side="right") == np.searchsorted(peaks, last_low)
     ok = (
         ground
         & (bot > top)
         & (bot <= g)
         & (lows >= need)
-        & (m[g] < s.stance_g)
+        & ((t[g] - t[last_low]) * 1e3 <= s.landing_lead_ms)
+        & no_peak
         & ~_crosses_gap(gap_index, top, bot)
         & ((t[g + 1] - to) * 1e3 >= s.min_flight_ms)
         & ((t[g] - to) * 1e3 <= s.max_flight_ms)
@@ -803,7 +814,8 @@ def detect_flights(
        step), plus ``landing_offset_ms``. Leg extension before landing rises too slowly to
        be part of this edge.
     3. Take-off: the earliest fall of at least ``takeoff_fall_g`` within ``fall_span_ms``
-       that ends below ``takeoff_bottom_g``, searched from ``impact_guard_ms`` after the
+       that ends below ``takeoff_bottom_g`` (``takeoff_bottom_coarse_g`` at low rates,
+       :meth:`DetectionSettings.takeoff_bottom_at`), searched from ``impact_guard_ms`` after the
        previous landing's peak (or ``max_flight_ms`` before the landing), timed at its
        ``edge_level`` crossing plus ``takeoff_offset_ms`` and ``takeoff_offset_periods``
        sample periods (:func:`_time_fall`).
@@ -854,9 +866,10 @@ def detect_flights(
     # 1. Impact peaks; the take-off falls of step 3 need the magnitude alone and are sought
     #    meanwhile in a second thread (a long recording).
     span = max(2, int(np.ceil(s.fall_span_ms * ms)))
+    bottom_g = s.takeoff_bottom_at(fs)
 
     def falls() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return _qualifying_falls(m, span=span, fall_g=s.takeoff_fall_g, bottom_g=s.takeoff_bottom_g)
+        return _qualifying_falls(m, span=span, fall_g=s.takeoff_fall_g, bottom_g=bottom_g)
 
     def peaks_found() -> np.ndarray:
         return impact_peaks(
@@ -925,7 +938,7 @@ def detect_flights(
     below_g = m[below]
 
     def under(level: float) -> np.ndarray:
-        if level <= s.takeoff_bottom_g:
+        if level <= bottom_g:
             return below[below_g < level]
         return np.flatnonzero(m < level)
 
@@ -963,7 +976,10 @@ def detect_flights(
     #    _bound_flights); its take-off is kept only when the fall into the flight was found
     #    (else NaN, e.g. a step off a box).
     flight_ms = (landing - takeoff) * 1e3
-    ok_takeoff &= (flight_ms >= s.min_flight_ms) & (flight_ms <= s.max_flight_ms)
+    ok_takeoff &= flight_ms >= s.min_flight_ms
+    # (A flight too long may run over a contact lost in a gap: split below.)
+    takeoff_any = np.where(ok_takeoff, takeoff, np.nan)
+    ok_takeoff &= flight_ms <= s.max_flight_ms
     accept &= ~is_gap(foot)
     ev_start = start
     takeoff = np.where(ok_takeoff, takeoff, np.nan)
@@ -1008,8 +1024,8 @@ def detect_flights(
         gaps,
         q_idx,
         low_idx,
-        takeoff=takeoff[ia],
-        bottom=b[ia],
+        takeoff=takeoff_any[ia],
+        bottom=np.where(np.isfinite(takeoff_any), bottom, ev_start)[ia],
         foot=foot[ia],
         span=span,
         need=need,
@@ -1022,11 +1038,13 @@ def detect_flights(
         js = rows[first]
         flights = flights.iloc[rows].reset_index(drop=True)
         col = flights.columns.get_loc
+        flights.iloc[first, col("takeoff_s")] = takeoff_any[ia[js]]
         flights.iloc[first, col("landing_s")] = np.nan
         flights.iloc[first, col("impact_peak_g")] = np.nan
         flights.iloc[first, col("impact_clipped")] = False
         flights.iloc[first, col("landing_gap")] = True
-        flights.iloc[first, col("flight_min_g")] = _range_min(m, b[ia[js]], split_bottom[js])
+        first_bottom = np.where(np.isfinite(takeoff_any), bottom, ev_start)[ia[js]]
+        flights.iloc[first, col("flight_min_g")] = _range_min(m, first_bottom, split_bottom[js])
         flights.iloc[second, col("takeoff_s")] = split_takeoff[js]
         flights.iloc[second, col("takeoff_gap")] = False
         flights.iloc[second, col("flight_min_g")] = _range_min(m, split_bottom[js], foot[ia[js]])

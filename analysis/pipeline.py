@@ -172,6 +172,8 @@ def analyze(
         for old_set, landings in zip(keys.tolist(), groups, strict=True):
             ends = _lost_end_landings(landings, contacts.loc[of_set == old_set])
             set_hz[int(old_set)] = set_frequency_hz(ends)
+    if rebound and len(contacts):
+        set_hz = _rebound_set_hz(contacts)
     # Renumber sets 1.. over the sets that kept a contact.
     if len(contacts):
         old_sets, contacts["set"] = np.unique(contacts["set"].to_numpy(), return_inverse=True)
@@ -252,6 +254,34 @@ def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndar
             out = np.r_[landing_s[0] - k * period, out]
         else:
             out = np.r_[out, landing_s[-1] + k * period]
+    return out
+
+
+def _rebound_set_hz(contacts: pd.DataFrame) -> dict[int, float]:
+    """Return the jump rate of each rebound set with a jump whose landing was lost in a gap.
+
+    ``(n − 1) / (last − first)`` over the set's landings, the lost one put at its take-off
+    less the median contact of the set's timed jumps (rebound jumps come seconds apart, so
+    the spread of contact times barely moves the rate). Sets without such a jump, or without
+    a timed jump, are left to the formula over the timed landings.
+    """
+    out: dict[int, float] = {}
+    lost = contacts["edge_lost"].to_numpy() == "landing"
+    if not lost.any():
+        return out
+    set_of = contacts["set"].to_numpy()
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    timed = contacts["edge_lost"].to_numpy() == ""
+    for k in np.unique(set_of[lost]).tolist():
+        of_set = set_of == k
+        if not (timed & of_set).any():
+            continue
+        contact_s = float(np.median((takeoff - landing)[timed & of_set]))
+        placed = np.where(lost & of_set, takeoff - contact_s, landing)[of_set]
+        placed = np.sort(placed[np.isfinite(placed)])
+        if len(placed) > 1 and placed[-1] > placed[0]:
+            out[int(k)] = (len(placed) - 1) / float(placed[-1] - placed[0])
     return out
 
 

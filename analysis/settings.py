@@ -59,7 +59,13 @@ class DetectionSettings:
         Smallest fall of the magnitude at take-off, in g, within ``fall_span_ms``.
     takeoff_bottom_g : float
         The take-off fall must end below this, in g (a heel-touch spike or the stance wobble
-        falls back to about 1 g; the fall into flight towards 0 g).
+        falls back to about 1 g; the fall into flight towards 0 g), at sample periods up to
+        10 ms (100 Hz and above).
+    takeoff_bottom_coarse_g : float
+        The same level at sample periods of 20 ms and longer (50 Hz and below), in g; between
+        10 and 20 ms it goes linearly from ``takeoff_bottom_g`` to this
+        (:meth:`takeoff_bottom_at`). At low rates the on-device low-pass fills in the brief
+        dip into a flight that limb motion holds up at once.
     fall_span_ms : float
         Time over which the take-off fall is measured, in ms.
     flight_g : float
@@ -95,6 +101,10 @@ class DetectionSettings:
         when the gap ends inside the impact's rise or the magnitude between the gap and the
         rise already reaches this fraction (0-1) of the peak: the impact was then lost in the
         gap and the rise found is its ringing.
+    landing_lead_ms : float
+        Leg extension before landing can lift the magnitude above flight level this long
+        before the impact, in ms: a flight whose landing was lost in a gap may have left flight
+        level this long before the gap.
     takeoff_offset_periods : float
         Further correction of every take-off, in sample periods: an on-device low-pass
         (anti-alias filter, cut-off near 0.4 x the rate) stretches the broad take-off fall
@@ -109,6 +119,7 @@ class DetectionSettings:
     onset_step_g: float = 0.8
     takeoff_fall_g: float = 0.8
     takeoff_bottom_g: float = 0.5
+    takeoff_bottom_coarse_g: float = 0.7
     fall_span_ms: float = 12.0
     flight_g: float = 0.3
     min_flight_evidence_ms: float = 4.0
@@ -122,6 +133,7 @@ class DetectionSettings:
     takeoff_offset_ms: float = 5.8
     takeoff_offset_periods: float = -0.25
     gap_level_fraction: float = 0.2
+    landing_lead_ms: float = 80.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -133,6 +145,24 @@ class DetectionSettings:
                 raise ValueError(f"`{f.name}` must be greater than 0, got {value!r}")
         if self.min_flight_ms >= self.max_flight_ms:
             raise ValueError("`min_flight_ms` must be below `max_flight_ms`")
+
+    def takeoff_bottom_at(self, sampling_rate_hz: float) -> float:
+        """Return the level a take-off fall must end below at this sample rate, in g.
+
+        Parameters
+        ----------
+        sampling_rate_hz : float
+            Effective sample rate, in Hz.
+
+        Returns
+        -------
+        float
+            ``takeoff_bottom_g`` at sample periods up to 10 ms, ``takeoff_bottom_coarse_g``
+            from 20 ms, linear in the period between.
+        """
+        period_ms = 1e3 / sampling_rate_hz
+        w = min(max((period_ms - 10.0) / 10.0, 0.0), 1.0)
+        return self.takeoff_bottom_g + w * (self.takeoff_bottom_coarse_g - self.takeoff_bottom_g)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as a JSON-ready dict."""

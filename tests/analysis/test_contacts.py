@@ -294,3 +294,28 @@ def test_set_rate_counts_a_last_landing_lost_in_a_gap():
     assert len(hops) == 14 and hops["edge_lost"].iloc[-1] == "landing"
     true_hz = 13 / (landings[-2] - landings[0])
     assert abs(result.sets["hop_hz"].iloc[0] - true_hz) < 0.01
+
+
+def test_rebound_drop_landing_lost_in_a_gap_after_leg_extension_is_kept():
+    spec = SetSpec(exercise="rebound", hops=5, contact_ms=300.0, flight_ms=400.0, jump_rest_s=4.0)
+    sim = simulate_session(3411, sample_rate_hz=200.0, sets=[spec])
+    truth = sim.truth
+    k = 2
+    land = truth["landing_s"].iloc[k]
+    # Leg extension lifts the magnitude to 0.7 g over the last 35 ms of the drop; the impact
+    # and the first 50 ms of the contact fall in lost packets.
+    samples = _scaled(sim.samples, land - 0.04, land - 0.005, 0.7)
+    t = samples["time_s"].to_numpy()
+    samples = samples.loc[~((t > land - 0.005) & (t < land + 0.05))].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        result = analyze(samples, settings=AnalysisSettings(exercise="rebound"))
+    hops = result.hops
+    ti, hi = match_hops(truth, hops, tolerance_s=0.05)
+    assert len(hops) == len(truth) == len(ti)
+    jump = hops.iloc[hi[ti == k][0]]
+    assert jump["edge_lost"] == "landing" and np.isnan(jump["contact_ms"])
+    assert abs(jump["takeoff_s"] - truth["takeoff_s"].iloc[k]) < 0.01
+    # The set's jump rate counts the jump: its landing is put back from its take-off.
+    assert len(result.sets) == 1
+    assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) < 0.002

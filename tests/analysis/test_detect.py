@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from analysis.detect import FLIGHT_COLUMNS, detect_flights, retime_takeoffs
+from analysis.settings import DetectionSettings
 from tests.analysis.signals import hop_table
 
 
@@ -141,3 +142,28 @@ def test_limb_motion_bump_late_in_a_flight_is_not_the_landing():
     found = np.abs(landing[:, None] - expected[None, :]).min(axis=0)
     assert (found <= 1 / rate_hz + 0.002).all()
     assert len(flights) == len(expected) + 1  # no bump taken for a landing
+
+
+def test_takeoff_bottom_rises_with_the_sample_period():
+    s = DetectionSettings()
+    assert s.takeoff_bottom_at(200.0) == s.takeoff_bottom_at(100.0) == s.takeoff_bottom_g
+    assert s.takeoff_bottom_at(50.0) == s.takeoff_bottom_at(25.0) == s.takeoff_bottom_coarse_g
+    mid = s.takeoff_bottom_at(1e3 / 15.0)
+    assert mid == pytest.approx((s.takeoff_bottom_g + s.takeoff_bottom_coarse_g) / 2)
+
+
+def test_take_off_into_a_held_up_flight_is_found_at_a_low_rate():
+    # At 52 Hz the dip into every flight only reaches 0.6 g (the on-device low-pass fills it
+    # in) before limb motion holds the magnitude at 1.1 g for 100 ms; then flight level.
+    rate_hz = 52.0
+    samples, truth = hop_table(n=12, rate_hz=rate_hz, contact_s=0.18, flight_s=0.2)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy().copy()
+    for to in truth["takeoff_s"]:
+        after = t - to
+        m[(after >= 0) & (after < 0.02)] = 0.6
+        m[(after >= 0.02) & (after < 0.1)] = 1.1
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz)
+    found = flights["takeoff_s"].to_numpy()[1:]
+    assert len(found) == len(truth)
+    np.testing.assert_allclose(found, truth["takeoff_s"], atol=0.01 + 1.0 / rate_hz)
