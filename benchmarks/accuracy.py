@@ -41,8 +41,18 @@ RATES_HZ = (52.0, 100.0, 200.0, 416.0, 800.0)
 MATCH_TOLERANCE_S = 0.05
 
 
-def random_session(seed: int, sample_rate_hz: float, *, exercise: str = "hops"):
-    """Simulate one random session: 1-3 sets, random placement, range and artefacts."""
+#: Artefact levels of ``--artefacts``: ``mixed`` draws one of the next four per session;
+#: ``heavy-loss`` is harsh with three times the packet loss (never used while developing).
+ARTEFACT_LEVELS = ("mixed", "clean", "messy", "lossy", "harsh", "heavy-loss")
+
+
+def random_session(
+    seed: int, sample_rate_hz: float, *, exercise: str = "hops", artefacts: str = "mixed"
+):
+    """Simulate one random session: 1-3 sets, random placement, range and artefacts.
+
+    ``artefacts`` is one of :data:`ARTEFACT_LEVELS`; ``mixed`` draws the level per session.
+    """
     rng = np.random.default_rng([seed, 7])
     sets = []
     for _ in range(int(rng.integers(1, 4))):
@@ -72,7 +82,9 @@ def random_session(seed: int, sample_rate_hz: float, *, exercise: str = "hops"):
                 fatigue=float(rng.uniform(-0.05, 0.2)),
             )
         )
-    kind = rng.integers(0, 4)
+    kind = int(rng.integers(0, 4))
+    if artefacts != "mixed":
+        kind = ARTEFACT_LEVELS.index(artefacts) - 1
     if kind == 0:
         art = Artefacts()
     elif kind == 1:
@@ -86,8 +98,10 @@ def random_session(seed: int, sample_rate_hz: float, *, exercise: str = "hops"):
             messy_flight=0.3,
             pre_landing=0.3,
         )
-    else:
+    elif kind == 3:
         art = Artefacts.harsh()
+    else:
+        art = Artefacts.harsh().replace(packet_loss=0.03, loss_bursts_per_min=3.0)
     return simulate_session(
         seed,
         sample_rate_hz=sample_rate_hz,
@@ -198,13 +212,15 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
                 )
 
 
-def run(seeds: range, rates: tuple[float, ...], *, exercise: str = "hops") -> dict:
+def run(
+    seeds: range, rates: tuple[float, ...], *, exercise: str = "hops", artefacts: str = "mixed"
+) -> dict:
     settings = AnalysisSettings(exercise=exercise)
     out = {}
     for rate in rates:
         stats = RateStats()
         for seed in seeds:
-            sim = random_session(seed, rate, exercise=exercise)
+            sim = random_session(seed, rate, exercise=exercise, artefacts=artefacts)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", HopscopeWarning)
                 result = analyze(sim.recording(), settings=settings)
@@ -274,18 +290,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rates", default=",".join(f"{r:g}" for r in RATES_HZ))
     parser.add_argument("--rebound-sessions", type=int, default=15)
+    parser.add_argument(
+        "--artefacts",
+        choices=ARTEFACT_LEVELS,
+        default="mixed",
+        help="artefact level of every session (default: drawn per session)",
+    )
     args = parser.parse_args(argv)
     rates = tuple(float(r) for r in args.rates.split(","))
     seeds = range(args.seed0, args.seed0 + args.sessions)
+    level = "" if args.artefacts == "mixed" else f", artefacts {args.artefacts}"
     t0 = time.perf_counter()
-    results = run(seeds, rates)
+    results = run(seeds, rates, artefacts=args.artefacts)
     walking = walking_hops(range(args.seed0, args.seed0 + 5), rates)
-    print(report(results, walking, title=f"Hops: seeds {seeds.start}-{seeds.stop - 1}"))
+    print(report(results, walking, title=f"Hops: seeds {seeds.start}-{seeds.stop - 1}{level}"))
     if args.rebound_sessions:
         rseeds = range(args.seed0, args.seed0 + args.rebound_sessions)
-        rres = run(rseeds, rates, exercise="rebound")
+        rres = run(rseeds, rates, exercise="rebound", artefacts=args.artefacts)
         print()
-        print(report(rres, 0, title=f"Rebound jumps: seeds {rseeds.start}-{rseeds.stop - 1}"))
+        title = f"Rebound jumps: seeds {rseeds.start}-{rseeds.stop - 1}{level}"
+        print(report(rres, 0, title=title))
     print(f"\n({time.perf_counter() - t0:.0f} s)")
     return 0
 
