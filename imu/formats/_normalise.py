@@ -277,7 +277,8 @@ def grid_time(
     out: np.ndarray | None = None,
     anchor_times: np.ndarray | None = None,
     rows: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    index: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Rebuild sample times on a uniform grid from the sample index, keeping real gaps.
 
     Parameters
@@ -296,13 +297,15 @@ def grid_time(
     anchor_times, rows : numpy.ndarray and int, optional
         ``time_s[anchors]`` and ``time_s.size``, when known already (with ``anchors``):
         ``time_s`` may then be None.
+    index : bool
+        Whether the grid index is wanted too (without it, no array of it is made).
 
     Returns
     -------
     time_s : numpy.ndarray
         ``(index + samples lost before it) / rate``.
-    grid_index : numpy.ndarray
-        ``index + samples lost before it`` for every row.
+    grid_index : numpy.ndarray or None
+        ``index + samples lost before it`` for every row (None unless ``index``).
 
     Notes
     -----
@@ -336,29 +339,42 @@ def grid_time(
     np.maximum.accumulate(lost, out=lost)
     lost -= lost[0]
     whole = anchors[0] == 0 if stamp_at == "start" else anchors[-1] == n - 1
+    if out is None:
+        out = pooled_array(n)
     if lost[-1] == 0.0 and whole:
         # Nothing lost (the counts never fall, from 0): every row sits at its own index.
+        if not index:
+            _index_times(out, p)
+            return out, None
         grid = np.arange(n, dtype=np.float64)
-        return np.multiply(grid, p, out=pooled_array(n) if out is None else out), grid
+        return np.multiply(grid, p, out=out), grid
     # Each row takes its burst's count: the bursts are the runs between anchors.
     if stamp_at == "start":
         length = np.diff(np.append(anchors, n))
     else:
         length = np.diff(anchors, prepend=-1)
     grid = repeat_runs(lost, length)
+    if not index:
+        # The grid index itself is not kept: each block is turned into times in the cache.
+        _add_row_index(grid, scale=p, out=out)
+        return out, None
     _add_row_index(grid)
-    return np.multiply(grid, p, out=pooled_array(n) if out is None else out), grid
+    return np.multiply(grid, p, out=out), grid
 
 
 #: Rows indexed at a time by :func:`_add_row_index` (a block that stays in the CPU cache).
 _ROW_BLOCK = 1 << 14
 
 
-def _add_row_index(a: np.ndarray) -> None:
+def _add_row_index(
+    a: np.ndarray, *, scale: float | None = None, out: np.ndarray | None = None
+) -> None:
     """Add each row's index to a float array in place (``a += arange(a.size)``).
 
     Done block by block with one small index array, so that no array of all the indices
-    is made; each row gets the same single addition.
+    is made; each row gets the same single addition. With ``scale``, each block is then
+    also multiplied by it into ``out`` (``out = (a + arange(a.size)) * scale``) while it
+    is in the cache.
     """
     base = np.arange(min(_ROW_BLOCK, a.size), dtype=np.float64)
     index = np.empty_like(base)
@@ -366,6 +382,22 @@ def _add_row_index(a: np.ndarray) -> None:
         block = a[start : start + _ROW_BLOCK]
         rows = np.add(base[: block.size], start, out=index[: block.size])  # whole numbers
         block += rows
+        if scale is not None:
+            np.multiply(block, scale, out=out[start : start + block.size])
+
+
+def _index_times(out: np.ndarray, period: float) -> None:
+    """Fill ``out`` with each row's index times ``period`` (``arange(n) * period``).
+
+    Block by block from one small index array (whole numbers, exact in float64): the same
+    values as from an array of all the indices, which is never made.
+    """
+    base = np.arange(min(_ROW_BLOCK, out.size), dtype=np.float64)
+    index = np.empty_like(base)
+    for start in range(0, out.size, _ROW_BLOCK):
+        block = out[start : start + _ROW_BLOCK]
+        rows = np.add(base[: block.size], start, out=index[: block.size])
+        np.multiply(rows, period, out=block)
 
 
 #: Up to this many gap-free stretches, their means are taken stretch by stretch.
@@ -1236,6 +1268,7 @@ def _rebuild(
         out=into,
         anchor_times=anchor_times,
         rows=n,
+        index=False,
     )
     extra["rebuilt_rate_hz"] = round(rate, 6)
     why = (
