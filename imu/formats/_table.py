@@ -120,24 +120,19 @@ class Table:
     def present(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the rows of a float column that hold a number, and those numbers.
 
-        Empty cells and ``NaN`` hold none. A column still as parsed is searched by pyarrow,
-        without first filling its empty cells in an array of all rows.
+        Empty cells and ``NaN`` hold none. A column still as parsed is searched through its
+        validity bits, without first filling its empty cells in an array of all rows.
         """
         col = self.columns.get(name)
         if col is not None and not dict.__contains__(self.chunks, name):
-            # The valid rows straight from each piece's validity bits.
-            found, pos = [], 0
-            for chunk in col.chunks:
-                if chunk.null_count == 0:
-                    found.append(np.arange(pos, pos + len(chunk), dtype=np.int64))
-                elif chunk.null_count < len(chunk):
-                    at = pc.indices_nonzero(chunk.is_valid()).to_numpy()
-                    found.append(at.astype(np.int64) + pos)
-                pos += len(chunk)
-            rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
-            values = col.drop_null().to_numpy().astype(np.float64, copy=False)
-            number = ~np.isnan(values)
-            if not number.all():
+            if col.type == FLOAT:
+                rows, values = _valid_float_cells(col)
+            else:
+                rows, values = _valid_cells(col)
+            with np.errstate(over="ignore", invalid="ignore"):
+                nan = np.isnan(values.sum())  # no NaN unless the sum is one (a pass, no mask)
+            if nan:
+                number = ~np.isnan(values)
                 rows, values = rows[number], values[number]
             return rows, values
         rows_parts, value_parts, pos = [], [], 0
@@ -170,6 +165,49 @@ class Table:
                 return part[row]
             row -= part.size
         raise IndexError(f"row {row} is beyond column {name!r}")
+
+
+def _valid_cells(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the rows of a parsed numeric column that are not null, and their values."""
+    found, pos = [], 0
+    for chunk in col.chunks:
+        if chunk.null_count == 0:
+            found.append(np.arange(pos, pos + len(chunk), dtype=np.int64))
+        elif chunk.null_count < len(chunk):
+            at = pc.indices_nonzero(chunk.is_valid()).to_numpy()
+            found.append(at.astype(np.int64) + pos)
+        pos += len(chunk)
+    rows = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    return rows, col.drop_null().to_numpy().astype(np.float64, copy=False)
+
+
+def _valid_float_cells(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_valid_cells` of a float64 column, from its buffers.
+
+    Each piece's validity bits are unpacked into one byte per row and its values read in
+    place, without pyarrow's filter (about half the time on a column that is mostly empty).
+    """
+    rows_parts, value_parts, pos = [], [], 0
+    for chunk in col.chunks:
+        n, offset = len(chunk), chunk.offset
+        validity, data = chunk.buffers()
+        values = np.frombuffer(data, dtype=np.float64, count=offset + n)[offset:]
+        if chunk.null_count == 0:
+            rows_parts.append(np.arange(pos, pos + n, dtype=np.int64))
+            value_parts.append(values)
+        elif chunk.null_count < n:
+            bits = np.frombuffer(validity, dtype=np.uint8)
+            valid = np.unpackbits(bits, count=offset + n, bitorder="little")[offset:]
+            at = np.flatnonzero(valid.view(bool))
+            value_parts.append(values[at])
+            at += pos
+            rows_parts.append(at)
+        pos += n
+    if not rows_parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    if len(rows_parts) == 1:  # its own arrays, or views of the parser's memory (read-only)
+        return rows_parts[0], value_parts[0]
+    return np.concatenate(rows_parts), np.concatenate(value_parts)
 
 
 class _PieceMap(dict):  # type: ignore[type-arg]
