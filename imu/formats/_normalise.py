@@ -456,26 +456,30 @@ def fitted_rate(
     dy = np.subtract(y[1:], y[:-1], out=pooled_array(m - 1))
     local = np.divide(dy, dx, out=pooled_array(m - 1))
     up = local > 0
-    positive = np.compress(up, local, out=pooled_array(int(np.count_nonzero(up))))
-    if positive.size == 0:
+    count = int(np.count_nonzero(up))
+    if count == 0:
         return None
+    # Every step forward (the usual case): the slopes themselves, reordered by the median
+    # (``local`` is only written to after it).
+    positive = local if count == up.size else np.compress(up, local, out=pooled_array(count))
     period = float(np.median(positive, overwrite_input=True))
     excess = np.multiply(dx, period, out=pooled_array(m - 1))
     np.subtract(dy, excess, out=excess)
-    deviation = np.subtract(excess, np.median(excess), out=local)
+    np.copyto(local, excess)  # a copy for the median to reorder (``excess`` is kept)
+    deviation = np.subtract(excess, np.median(local, overwrite_input=True), out=local)
     np.abs(deviation, out=deviation)
     spread = 1.4826 * float(np.median(deviation, overwrite_input=True))
     split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
     starts = np.flatnonzero(split) + 1
     if starts.size <= _FEW_STRETCHES:
+        bounds = [0, *starts.tolist(), m]
+        _centre_rows(x, anchors, bounds)
         # Each stretch's sum added up value by value from its first (as ``numpy.bincount``
         # does, the same bits), by a running sum into one scratch buffer.
-        bounds = [0, *starts.tolist(), m]
         scratch = pooled_array(m)
-        for values in (x, y):  # each stretch centred on its own mean
-            for a, b in pairwise(bounds):
-                total = np.add.accumulate(values[a:b], out=scratch[: b - a])[-1]
-                np.subtract(values[a:b], total / np.float64(b - a), out=values[a:b])
+        for a, b in pairwise(bounds):  # each stretch centred on its own mean
+            total = np.add.accumulate(y[a:b], out=scratch[: b - a])[-1]
+            np.subtract(y[a:b], total / np.float64(b - a), out=y[a:b])
     else:
         seg = pooled_array(m, np.int64)
         seg[0] = 0
@@ -490,6 +494,28 @@ def fitted_rate(
         return 1.0 / period
     slope = float(np.multiply(x, y, out=product).sum()) / denom
     return 1.0 / slope if slope > 0 and np.isfinite(slope) else None
+
+
+def _centre_rows(x: np.ndarray, rows: np.ndarray, bounds: list[int]) -> None:
+    """Centre each stretch of ``x`` (``rows`` as float64) on its mean, in place.
+
+    The mean is that of a running sum from the stretch's first value (see
+    :func:`fitted_rate`). Row numbers are whole: while every running sum stays below
+    2**53 each one is exact, so the integer sum gives the same bits in one quick pass.
+    """
+    if (
+        rows.dtype.kind not in "iu"
+        or not rows.size
+        or x.size * max(abs(float(x.min())), abs(float(x.max()))) >= 2.0**53
+    ):
+        scratch = pooled_array(x.size)
+        for a, b in pairwise(bounds):
+            total = np.add.accumulate(x[a:b], out=scratch[: b - a])[-1]
+            np.subtract(x[a:b], total / np.float64(b - a), out=x[a:b])
+        return
+    for a, b in pairwise(bounds):
+        total = np.float64(int(rows[a:b].sum()))
+        np.subtract(x[a:b], total / np.float64(b - a), out=x[a:b])
 
 
 def time_stats(
