@@ -465,11 +465,16 @@ def fitted_rate(
     period = float(np.median(positive, overwrite_input=True))
     excess = np.multiply(dx, period, out=pooled_array(m - 1))
     np.subtract(dy, excess, out=excess)
-    np.copyto(local, excess)  # a copy for the median to reorder (``excess`` is kept)
-    deviation = np.subtract(excess, np.median(local, overwrite_input=True), out=local)
-    np.abs(deviation, out=deviation)
-    spread = 1.4826 * float(np.median(deviation, overwrite_input=True))
-    split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
+    if float(excess.max()) <= period:
+        # No step runs a period ahead, so none is beyond the threshold whatever the spread:
+        # only steps back split (the medians of the spread would change nothing).
+        split = dy <= 0
+    else:
+        np.copyto(local, excess)  # a copy for the median to reorder (``excess`` is kept)
+        deviation = np.subtract(excess, np.median(local, overwrite_input=True), out=local)
+        np.abs(deviation, out=deviation)
+        spread = 1.4826 * float(np.median(deviation, overwrite_input=True))
+        split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
     starts = np.flatnonzero(split) + 1
     if starts.size <= _FEW_STRETCHES:
         bounds = [0, *starts.tolist(), m]
