@@ -623,8 +623,10 @@ def clipped_samples(
     delta: np.ndarray | None = None
     for a, pair in zip(acc_g, extremes, strict=True):
         for extreme in pair:
-            if abs(extreme) < 1.5 or not _may_hold_run(a, extreme):
+            if abs(extreme) < 1.5:
                 continue
+            # One contiguous comparison: about twice as fast as comparing every third sample
+            # (a strided pass reads every cache line all the same).
             at = np.flatnonzero(a == extreme)
             if at.size < 3:
                 continue
@@ -641,25 +643,6 @@ def clipped_samples(
             np.add.at(delta, run_end[long_runs], -1)
     count = 0 if delta is None else int(np.count_nonzero(np.cumsum(delta[:-1])))
     return count, "flat tops of 3 or more samples at an axis extreme"
-
-
-def _may_hold_run(a: np.ndarray, value: float) -> bool:
-    """Whether ``a`` may hold 3 or more consecutive samples equal to ``value``.
-
-    Any 3 consecutive indices include a multiple of 3: only the samples there are compared
-    with the value, and the neighbours of those that equal it. False rules such a run out.
-    """
-    hits = np.flatnonzero(a[::3] == value) * 3
-    if hits.size == 0:
-        return False
-    near = {}
-    for offset in (-2, -1, 1, 2):
-        j = hits + offset
-        inside = (j >= 0) & (j < a.size)
-        equal = np.zeros(hits.size, dtype=bool)
-        equal[inside] = a[j[inside]] == value
-        near[offset] = equal
-    return bool(((near[-2] & near[-1]) | (near[-1] & near[1]) | (near[1] & near[2])).any())
 
 
 def quiet_magnitude(acc_g: tuple[np.ndarray, ...], rate_hz: float) -> float:
