@@ -336,7 +336,7 @@ def grid_time(
     lost = np.subtract(smooth, base, out=pooled_array(smooth.size))
     np.round(lost, out=lost)
     np.maximum(lost, 0.0, out=lost)
-    np.maximum.accumulate(lost, out=lost)
+    _running_max(lost)
     lost -= lost[0]
     whole = anchors[0] == 0 if stamp_at == "start" else anchors[-1] == n - 1
     if out is None:
@@ -360,6 +360,16 @@ def grid_time(
         return out, None
     _add_row_index(grid)
     return np.multiply(grid, p, out=out), grid
+
+
+def _running_max(a: np.ndarray) -> None:
+    """Replace each value by the largest up to it (``numpy.maximum.accumulate``), in place.
+
+    The running maximum is one slow pass, value after value; counts that never fall (the
+    usual case) are their own running maximum, which one vectorised comparison shows.
+    """
+    if a.size > 1 and not bool(np.greater_equal(a[1:], a[:-1]).all()):
+        np.maximum.accumulate(a, out=a)
 
 
 #: Rows indexed at a time by :func:`_add_row_index` (a block that stays in the CPU cache).
