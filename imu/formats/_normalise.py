@@ -327,7 +327,12 @@ def grid_time(
         anchors = _anchors(time_s, stamp_at)
     if anchor_times is None:
         anchor_times = time_s[anchors]
-    excess = (anchor_times - anchor_times[0]) / p - (anchors - anchors[0])
+    if anchor_times.dtype == np.float64:  # the formula below, step for step, in one array
+        excess = np.subtract(anchor_times, anchor_times[0], out=pooled_array(anchors.size))
+        np.divide(excess, p, out=excess)
+        np.subtract(excess, anchors - anchors[0], out=excess)
+    else:
+        excess = (anchor_times - anchor_times[0]) / p - (anchors - anchors[0])
     if stamp_at == "end":  # reception stamps carry latency jitter: smooth it out
         smooth = median_filter(excess, size=min(9, excess.size), mode="nearest")
     else:  # packet stamps from the device clock are exact up to their rounding
@@ -1167,15 +1172,21 @@ def _time_base(
             # where a packet's stamp differs from the one before.
             differs = t.stamps[1:] != t.stamps[:-1]
             steps = np.subtract(t.stamps[1:], t.stamps[:-1])
+            if differs.all():  # every packet with a stamp of its own: nothing to select
+                anchors, anchor_times, burst_steps = t.starts, t.stamps, steps
+            else:
+                anchors = np.concatenate([t.starts[:1], t.starts[1:][differs]])
+                anchor_times = np.concatenate([t.stamps[:1], t.stamps[1:][differs]])
+                burst_steps = steps[differs]
             grid = _rebuild(
                 src,
                 rows,
                 messages,
                 extra,
                 n=t.rows,
-                anchors=np.concatenate([t.starts[:1], t.starts[1:][differs]]),
-                anchor_times=np.concatenate([t.stamps[:1], t.stamps[1:][differs]]),
-                burst_steps=steps[differs],
+                anchors=anchors,
+                anchor_times=anchor_times,
+                burst_steps=burst_steps,
                 nominal_rate_hz=nominal_rate_hz,
                 bursty=bursty,
                 stamp_at=stamp_at,
