@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 
 import pyarrow as pa
@@ -224,16 +225,14 @@ class Head:
             complete = False
         elif not complete and len(parts) > 1:
             parts = parts[:-1]
-        lines: list[str] = []
-        offsets: list[int] = []
-        ends: list[int] = []
-        pos = bom
-        for part in parts:
-            offsets.append(pos)
-            pos += len(part) + 1
-            ends.append(min(pos, len(raw)))
-            text = part[:-1] if part.endswith(b"\r") else part
-            lines.append(text.decode(encoding, errors="replace"))
+        # Each line starts after the line feed of the one before; only the last one may end
+        # without a line feed (at the end of the head).
+        bounds = list(accumulate((len(part) + 1 for part in parts), initial=bom))
+        offsets = bounds[:-1]
+        ends = bounds[1:]
+        if ends and ends[-1] > len(raw):
+            ends[-1] = len(raw)
+        lines = [part.removesuffix(b"\r").decode(encoding, errors="replace") for part in parts]
         if complete and lines and lines[-1] == "":
             lines.pop()
             offsets.pop()
