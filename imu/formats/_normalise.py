@@ -371,7 +371,9 @@ def _running_max(a: np.ndarray) -> None:
     """Replace each value by the largest up to it (``numpy.maximum.accumulate``), in place.
 
     The running maximum is one slow pass, value after value; counts that never fall (the
-    usual case) are their own running maximum, which one vectorised comparison shows.
+    usual case) are their own running maximum, which one vectorised comparison shows. (A
+    zero may then keep its sign where the running pass would give the other zero; adding
+    the row index to the counts makes every zero positive alike.)
     """
     if a.size > 1 and not bool(np.greater_equal(a[1:], a[:-1]).all()):
         np.maximum.accumulate(a, out=a)
