@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -96,6 +97,9 @@ def test_grid_time_matches_reference(ticks: list[int], ordered: bool, stamp_at: 
     np.testing.assert_array_equal(got, expected)
     given_anchors, _ = grid_time(t, 100.0, stamp_at=stamp_at, anchors=_anchors(t, stamp_at))
     np.testing.assert_array_equal(given_anchors, expected)
+    times_only, no_index = grid_time(t, 100.0, stamp_at=stamp_at, index=False)
+    np.testing.assert_array_equal(times_only, expected)
+    assert no_index is None
 
 
 def test_finish_leaves_the_callers_arrays_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -345,3 +349,52 @@ def test_step_range_by_blocks_matches_full_steps(times: list[float], block: int)
     finally:
         recording._STEP_BLOCK = before
     np.testing.assert_array_equal([low, high], [step.min(), step.max()])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6)), min_size=0, max_size=60),
+    st.lists(st.integers(1, 20), min_size=1, max_size=6),
+    st.integers(0, 5),
+)
+def test_valid_float_cells_match_the_cells_read_one_by_one(
+    cells: list[float | None], cuts: list[int], skip: int
+) -> None:
+    import pyarrow as pa
+
+    from imu.formats._table import _valid_float_cells
+
+    # Pieces of the column as the parser hands them over, some of them slices (an offset
+    # into their buffers), some with no empty cell, some with nothing else.
+    chunks, start = [], 0
+    for size in cuts:
+        part = cells[start : start + size]
+        start += size
+        if not part:
+            break
+        whole = pa.array([None] * skip + part, type=pa.float64())
+        chunks.append(whole.slice(skip))
+    if start < len(cells):
+        chunks.append(pa.array(cells[start:], type=pa.float64()))
+    col = pa.chunked_array(chunks, type=pa.float64())
+    rows, values = _valid_float_cells(col)
+    kept = cells[: sum(len(c) for c in chunks)]
+    expected_rows = [i for i, v in enumerate(kept) if v is not None]
+    np.testing.assert_array_equal(rows, np.array(expected_rows, dtype=np.int64))
+    np.testing.assert_array_equal(values, np.array([kept[i] for i in expected_rows]))
+
+
+@pytest.mark.parametrize("scale", [1, 2**50])
+def test_centred_row_numbers_match_running_sums(scale: int) -> None:
+    from imu.formats._normalise import _centre_rows
+
+    rows = np.array([0, 1, 2, 5, 6, 9, 10, 11, 12, 40], dtype=np.int64) * scale
+    bounds = [0, 3, 5, 10]
+    got = rows.astype(np.float64)
+    _centre_rows(got, rows, bounds)
+    # The mean of each stretch from a running sum of its values, as fitted_rate defines it.
+    expected = rows.astype(np.float64)
+    for a, b in pairwise(bounds):
+        total = np.add.accumulate(expected[a:b])[-1]
+        expected[a:b] -= total / np.float64(b - a)
+    np.testing.assert_array_equal(got, expected)
