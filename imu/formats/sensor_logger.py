@@ -31,9 +31,9 @@ from imu.formats._normalise import (
     table_clock_seconds,
 )
 from imu.formats._source import ZIP_ERRORS, Source, member_source, open_source, open_zip
-from imu.formats._table import FLOAT, INT, Table, column_names, read_table
+from imu.formats._table import FLOAT, INT, Chunked, Table, column_names, read_table
 from imu.formats._threads import submit
-from imu.recording import Recording
+from imu.recording import Recording, pooled_array
 
 NAME = "sensor_logger"
 SIGNATURE = "time,seconds_elapsed,"
@@ -315,6 +315,86 @@ def _interp(at: np.ndarray, knots: np.ndarray, values: np.ndarray) -> np.ndarray
         return np.interp(at, knots, values)
 
 
+def _time_order(gkeys: np.ndarray, gvalid: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Gravity's usable rows in time order, the first row of each repeated time.
+
+    Returns
+    -------
+    order : numpy.ndarray
+        The rows, in time order.
+    keys : numpy.ndarray
+        Their times (strictly increasing).
+    whole : bool
+        Whether ``order`` is every row of the file, in file order.
+    """
+    order = np.flatnonzero(gvalid)
+    valid_keys = gkeys[order]
+    if valid_keys.size < 2 or bool((valid_keys[1:] > valid_keys[:-1]).all()):
+        # Strictly increasing already (the rule): nothing to sort, no time repeated. (Over a
+        # span of 2**63 ns or more the steps of ``numpy.diff`` below wrap around and may
+        # drop rows: such times take that path as they always did.)
+        if valid_keys.size < 2 or int(valid_keys[-1]) - int(valid_keys[0]) < 2**63:
+            return order, valid_keys, order.size == gkeys.size
+    if valid_keys.size > 1 and not bool((valid_keys[1:] >= valid_keys[:-1]).all()):
+        # (In time order already as a rule: then the stable sort would change nothing.)
+        order = order[np.argsort(valid_keys, kind="stable")]
+    gk = gkeys[order]
+    first_of_time = np.concatenate([[True], np.diff(gk) > 0])  # a repeated time: its first row
+    return order[first_of_time], gk[first_of_time], False
+
+
+def _same_times(kept: np.ndarray, gk: np.ndarray) -> bool:
+    """Whether the acceleration rows kept have exactly Gravity's times, row for row.
+
+    Only within 2**53 ns of the first time: there the times relative to it are exact in
+    float64, so ``numpy.interp`` finds each one as a knot of its own and returns Gravity's
+    value there unchanged.
+    """
+    return (
+        kept.size == gk.size and int(gk[-1]) - int(gk[0]) < 2**53 and bool(np.array_equal(kept, gk))
+    )
+
+
+def _interpolated(
+    kept: np.ndarray, gk: np.ndarray, gxyz: list[np.ndarray]
+) -> tuple[int, list[np.ndarray]]:
+    """Gravity interpolated at the times ``kept`` (within ``gk``), and how many are exact."""
+    # Relative ns are exact in float64 for recordings of up to about 100 days.
+    origin = gk[0]
+    at = (kept - origin).astype(np.float64)
+    knots = (gk - origin).astype(np.float64)
+    pos = np.minimum(np.searchsorted(gk, kept), gk.size - 1)
+    exact = int((gk[pos] == kept).sum())
+    # The three axes are interpolated side by side (numpy lets go of the interpreter).
+    jobs = [submit(_interp, at, knots, g) for g in gxyz[1:]]
+    gravity = [_interp(at, knots, gxyz[0])] + [
+        _interp(at, knots, g) if job is None else job.result()
+        for job, g in zip(jobs, gxyz[1:], strict=True)
+    ]
+    return exact, gravity
+
+
+def _plus_gravity(
+    acc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    gravity: list[np.ndarray],
+    inside: np.ndarray | None,
+) -> tuple[Chunked, Chunked, Chunked]:
+    """Acceleration plus gravity on the rows ``inside`` (all when None), for finish().
+
+    The sums go to arrays of their own in pooled memory (no fresh pages to fault in), and
+    as pieces, which finish() scales straight into the recording's block of columns.
+    """
+    out = []
+    for a, g in zip(acc, gravity, strict=True):
+        total = pooled_array(g.size)
+        if inside is not None:
+            a = np.compress(inside, a, out=total)
+        with np.errstate(over="ignore", invalid="ignore"):  # absurd values: finish() skips them
+            np.add(a, g, out=total)
+        out.append(Chunked([total]))
+    return out[0], out[1], out[2]
+
+
 def _add_gravity(
     src: Source,
     gsrc: Source,
@@ -326,7 +406,7 @@ def _add_gravity(
     use_time: bool,
     skips: Skips,
     what: str,
-) -> tuple[tuple[np.ndarray, ...], np.ndarray, dict[str, object]]:
+) -> tuple[tuple[Chunked, Chunked, Chunked], Chunked, dict[str, object]]:
     """Add ``Gravity.csv`` back to gravity-removed acceleration, matched on time.
 
     Rows are matched on ``time`` (Unix ns; on ``seconds_elapsed`` when either file's
@@ -337,10 +417,11 @@ def _add_gravity(
 
     Returns
     -------
-    acc : tuple of numpy.ndarray
-        x, y, z with gravity added (the unit of the files, m/s²), for the rows kept.
-    t : numpy.ndarray
-        The times of the rows kept.
+    acc : tuple of Chunked
+        x, y, z with gravity added (the unit of the files, m/s²), for the rows kept (arrays
+        of their own, as one piece each).
+    t : Chunked
+        The times of the rows kept (one piece).
     added : dict
         What was done, for the recording's ``extra`` (``gravity_note`` for its notes,
         ``first_time_ns`` the Unix ns of the first row kept, or None).
@@ -372,14 +453,7 @@ def _add_gravity(
             f"{gsrc.file_name} holds no usable rows to add back (expected "
             f"'{EXAMPLE}' rows with numbers). {ADVICE}",
         )
-    order = np.flatnonzero(gvalid)
-    valid_keys = gkeys[order]
-    if valid_keys.size > 1 and not bool((valid_keys[1:] >= valid_keys[:-1]).all()):
-        # (In time order already as a rule: then the stable sort would change nothing.)
-        order = order[np.argsort(valid_keys, kind="stable")]
-    gk = gkeys[order]
-    first_of_time = np.concatenate([[True], np.diff(gk) > 0])  # a repeated time: its first row
-    order, gk = order[first_of_time], gk[first_of_time]
+    order, gk, whole = _time_order(gkeys, gvalid)
     akeys, has_key = keys
     inside = has_key & (akeys >= gk[0]) & (akeys <= gk[-1])
     no_key = int((~has_key).sum())
@@ -394,26 +468,22 @@ def _add_gravity(
             int(outside.sum()),
             f"data row {first + 1}",
         )
-    kept = akeys[inside]
+    every_row = bool(inside.all())
+    kept = akeys if every_row else akeys[inside]
     if kept.size == 0:
         raise src.error(
             f"no acceleration row lies within the times of {gsrc.file_name}: expected "
             "Accelerometer.csv and Gravity.csv of the same recording"
         )
-    # Relative ns are exact in float64 for recordings of up to about 100 days.
-    origin = gk[0]
-    at = (kept - origin).astype(np.float64)
-    knots = (gk - origin).astype(np.float64)
-    pos = np.minimum(np.searchsorted(gk, kept), gk.size - 1)
-    exact = int((gk[pos] == kept).sum())
-    # The three axes are interpolated side by side (numpy lets go of the interpreter).
-    jobs = [submit(_interp, at, knots, g[order]) for g in gxyz[1:]]
-    gravity = [_interp(at, knots, gxyz[0][order])] + [
-        _interp(at, knots, g[order]) if job is None else job.result()
-        for job, g in zip(jobs, gxyz[1:], strict=True)
-    ]
-    with np.errstate(over="ignore", invalid="ignore"):  # absurd values: finish() skips them
-        out = tuple(a[inside] + g for a, g in zip(acc, gravity, strict=True))
+    if _same_times(kept, gk):
+        # Both files stamped by the same motion updates (the rule): every row takes
+        # Gravity's row as it is, which is what the interpolation gives at equal times.
+        exact = kept.size
+        gravity = gxyz if whole else [g[order] for g in gxyz]
+    else:
+        exact, gravity = _interpolated(kept, gk, [g[order] for g in gxyz])
+    out = _plus_gravity(acc, gravity, None if every_row else inside)
+    t_kept = Chunked([t if every_row else t[inside]])
     interpolated = kept.size - exact
     note = (
         f"gravity added back from {GRAVITY_FILE} (matched on {basis}: {exact} rows at equal "
@@ -430,4 +500,4 @@ def _add_gravity(
         "gravity_rows_unusable": int(grav.rows - gvalid.sum()) + grav.bad_rows,
         "first_time_ns": int(kept[0]) if basis == "time" else None,
     }
-    return out, t[inside], added
+    return out, t_kept, added
