@@ -662,11 +662,17 @@ def clipped_samples(
     return count, "flat tops of 3 or more samples at an axis extreme"
 
 
-def quiet_magnitude(acc_g: tuple[np.ndarray, ...], rate_hz: float) -> float:
-    """Median |a| (g) in the quietest one-second block (smallest range of |a|)."""
+def quiet_magnitude(acc_g: tuple[np.ndarray, ...], rate_hz: float, scale: float = 1.0) -> float:
+    """Median |a| (g) in the quietest one-second block (smallest range of |a|).
+
+    ``scale`` converts the values to g first (only the samples looked at are scaled: the
+    same values as scaling every one).
+    """
     # About 25 samples per second are plenty to find the quietest second.
     step = max(1, int(rate_hz // 25)) if np.isfinite(rate_hz) and rate_hz > 0 else 1
     ax, ay, az = (a[::step] for a in acc_g)
+    if scale != 1.0:
+        ax, ay, az = ax * scale, ay * scale, az * scale
     mag = ax * ax  # |a| summed in place, in the order ax² + ay² + az²
     square = ay * ay
     mag += square

@@ -245,40 +245,33 @@ def _read_csv(
         acc = (table.float("x"), table.float("y"), table.float("z"))
         if isinstance(t, ClockTicks):
             t = t.seconds()
-        seconds = t
-        ok = np.isfinite(acc[0]) & np.isfinite(acc[1]) & np.isfinite(acc[2])
-        if ok.any():
-            step = np.diff(seconds[ok]) if ok.sum() > 1 else np.array([0.01])
-            positive = step[step > 0]
-            rate = 1.0 / float(np.median(positive)) if positive.size else 100.0
-            with np.errstate(over="ignore", invalid="ignore"):  # finish() reports absurd values
-                mag = quiet_magnitude(tuple(a[ok] * scale for a in acc), rate)  # type: ignore[arg-type]
-            if mag < GRAVITY_MISSING_G:
-                what = f"this Sensor Logger file ({sensor})"
-                if gravity is None:
-                    raise refuse_gravity_removed(src, what, ADVICE)
-                acc, t, added = _add_gravity(
-                    src,
-                    gravity(),
-                    acc=acc,  # type: ignore[arg-type]
-                    t=t,
-                    keys=_keys(table, "time") if not damaged else _keys_from_seconds(t),
-                    elapsed=lambda: _keys_from_seconds(_elapsed(src, table, names)),
-                    use_time=not damaged,
-                    skips=skips,
-                    what=what,
-                )
-                kind = f"{kind}+Gravity"
-                if ios_frame:
-                    scale, unit = -1.0 / G0, "m/s² (Accelerometer + Gravity; iOS, signs flipped)"
-                else:
-                    unit = "m/s² (Accelerometer + Gravity)"
-                note = added.pop("gravity_note")
-                first_ns = added.pop("first_time_ns")
-                extra = {**extra, **added}
-                meta = {**meta, "notes": note}
-                if first_ns is not None:
-                    meta["start_utc"] = iso_utc(first_ns / 1e9)  # type: ignore[operator]
+        mag = _rest_magnitude(t, acc, scale)
+        if mag is not None and mag < GRAVITY_MISSING_G:
+            what = f"this Sensor Logger file ({sensor})"
+            if gravity is None:
+                raise refuse_gravity_removed(src, what, ADVICE)
+            acc, t, added = _add_gravity(
+                src,
+                gravity(),
+                acc=acc,  # type: ignore[arg-type]
+                t=t,
+                keys=_keys(table, "time") if not damaged else _keys_from_seconds(t),
+                elapsed=lambda: _keys_from_seconds(_elapsed(src, table, names)),
+                use_time=not damaged,
+                skips=skips,
+                what=what,
+            )
+            kind = f"{kind}+Gravity"
+            if ios_frame:
+                scale, unit = -1.0 / G0, "m/s² (Accelerometer + Gravity; iOS, signs flipped)"
+            else:
+                unit = "m/s² (Accelerometer + Gravity)"
+            note = added.pop("gravity_note")
+            first_ns = added.pop("first_time_ns")
+            extra = {**extra, **added}
+            meta = {**meta, "notes": note}
+            if first_ns is not None:
+                meta["start_utc"] = iso_utc(first_ns / 1e9)  # type: ignore[operator]
     return finish(
         src,
         private_acc=True,
@@ -293,6 +286,37 @@ def _read_csv(
         extra={**extra, "sensor": kind},
         notes=notes,
     )
+
+
+def _rest_magnitude(
+    seconds: np.ndarray, acc: tuple[np.ndarray, np.ndarray, np.ndarray], scale: float
+) -> float | None:
+    """Return |a| in the quietest second (g: the values times ``scale``), or None.
+
+    Only rows with a number on every axis count (None when there is none). The rate comes
+    from the median of the positive steps between their times.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        # A NaN or an infinity makes its column's sum one: with finite sums every row counts
+        # and nothing needs to be selected. (An overflowing sum only means the rows are
+        # looked at one by one.)
+        finite = all(bool(np.isfinite(a.sum())) for a in acc)
+    if not finite:
+        ok = np.isfinite(acc[0]) & np.isfinite(acc[1]) & np.isfinite(acc[2])
+        seconds, acc = seconds[ok], (acc[0][ok], acc[1][ok], acc[2][ok])
+    n = seconds.size
+    if n == 0:
+        return None
+    if n > 1:
+        # numpy.diff, into pooled memory.
+        step = np.subtract(seconds[1:], seconds[:-1], out=pooled_array(n - 1))
+    else:
+        step = np.array([0.01])
+    positive = step if step.min() > 0 else step[step > 0]
+    # (Either array is this function's own: the median may reorder it.)
+    rate = 1.0 / float(np.median(positive, overwrite_input=True)) if positive.size else 100.0
+    with np.errstate(over="ignore", invalid="ignore"):  # finish() reports absurd values
+        return quiet_magnitude(acc, rate, scale=scale)
 
 
 def _keys(table: Table, name: str) -> tuple[np.ndarray, np.ndarray]:
