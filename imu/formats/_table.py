@@ -352,16 +352,8 @@ def read_table(
         Too many rows have the wrong field count, or the data cannot be parsed at all.
     """
     data = src.buffer.slice(min(offset, src.size))
-    if data.size < 4096 and not data.to_pybytes().strip():
-        return Table(
-            values={
-                name: pa.chunked_array([pa.array([], TEXT)])
-                if kind == TEXT
-                else np.zeros(0, dtype=np.int64 if kind == INT else np.float64)
-                for name, kind in columns.items()
-            },
-            missing={name: np.zeros(0, dtype=bool) for name in columns},
-        )
+    if _blank(data):
+        return _empty_table(columns)
     # The layout's faster parser first (see ``parser``), the other one when it gives up.
     numeric = TEXT not in columns.values()
     readers = [_read_fast, _read_arrow] if parser == "c" and numeric else [_read_arrow, _read_fast]
@@ -454,6 +446,46 @@ def read_table(
             out.values[name] = values
             out.missing[name] = np.isnan(values)
     return out
+
+
+def read_clean_table(
+    src: Source,
+    *,
+    offset: int,
+    names: list[str],
+    columns: dict[str, pa.DataType],
+    delimiter: str,
+    decimal: str = ".",
+) -> Table | None:
+    """:func:`read_table` with pyarrow's reader alone: clean data, or None.
+
+    Whenever it returns a table, :func:`read_table` (``parser="arrow"``) returns the same.
+    It may run on a worker thread while the interpreter does other work: unlike the other
+    parsers it leaves the process-wide warning filters alone. Data it cannot read (None)
+    are left to :func:`read_table`.
+    """
+    data = src.buffer.slice(min(offset, src.size))
+    if _blank(data):
+        return _empty_table(columns)
+    return _read_arrow(data, names=names, columns=columns, delimiter=delimiter, decimal=decimal)
+
+
+def _blank(data: pa.Buffer) -> bool:
+    """Whether the data part is short and holds nothing but whitespace."""
+    return data.size < 4096 and not data.to_pybytes().strip()
+
+
+def _empty_table(columns: dict[str, pa.DataType]) -> Table:
+    """Return a table of no rows with the wanted columns."""
+    return Table(
+        values={
+            name: pa.chunked_array([pa.array([], TEXT)])
+            if kind == TEXT
+            else np.zeros(0, dtype=np.int64 if kind == INT else np.float64)
+            for name, kind in columns.items()
+        },
+        missing={name: np.zeros(0, dtype=bool) for name in columns},
+    )
 
 
 def _read_arrow(

@@ -16,6 +16,8 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import wait
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -31,7 +33,15 @@ from imu.formats._normalise import (
     table_clock_seconds,
 )
 from imu.formats._source import ZIP_ERRORS, Source, member_source, open_source, open_zip
-from imu.formats._table import FLOAT, INT, Chunked, Table, column_names, read_table
+from imu.formats._table import (
+    FLOAT,
+    INT,
+    Chunked,
+    Table,
+    column_names,
+    read_clean_table,
+    read_table,
+)
 from imu.formats._threads import submit
 from imu.recording import Recording, pooled_array
 
@@ -48,6 +58,8 @@ ADVICE = (
 
 #: The columns read from every Sensor Logger acceleration file.
 _COLUMNS = {"time": INT, "x": FLOAT, "y": FLOAT, "z": FLOAT}
+#: The columns read from ``Gravity.csv`` (``seconds_elapsed`` for a damaged ``time``).
+_GRAVITY_COLUMNS = {"time": INT, "seconds_elapsed": FLOAT, "x": FLOAT, "y": FLOAT, "z": FLOAT}
 
 
 def sniff(src: Source) -> bool:
@@ -82,18 +94,17 @@ def read(src: Source, options: Options) -> Recording:
     if src.member is None and src.path is not None and src.file_name == "Accelerometer.csv":
         folder = src.path.parent
         if (folder / GRAVITY_FILE).is_file():
-            info: dict[str, str] = {}
-            if (folder / "Metadata.csv").is_file():
-                try:
-                    info = _metadata_text((folder / "Metadata.csv").read_bytes())
-                except OSError:
-                    info = {}
-            return _read_csv(
-                src,
-                sensor=src.file_name,
-                **_described(info),
-                gravity=lambda: open_source(folder / GRAVITY_FILE),
-            )
+            gravity = _GravityAhead(folder / GRAVITY_FILE)
+            try:
+                info: dict[str, str] = {}
+                if (folder / "Metadata.csv").is_file():
+                    try:
+                        info = _metadata_text((folder / "Metadata.csv").read_bytes())
+                    except OSError:
+                        info = {}
+                return _read_csv(src, sensor=src.file_name, **_described(info), gravity=gravity)
+            finally:
+                gravity.close()
     return _read_csv(src, sensor=src.file_name, meta={}, extra={}, platform=None, standardised=None)
 
 
@@ -116,8 +127,8 @@ def read_zip(src: Source, options: Options) -> Recording:
             info = _metadata(zf, by_base["Metadata.csv"])
         described = _described(info)
 
-        def gravity_member() -> Source:
-            return member_source(src, zf, by_base[GRAVITY_FILE])
+        def gravity_member() -> tuple[Source, Table]:
+            return _parsed_gravity(member_source(src, zf, by_base[GRAVITY_FILE]))
 
         gravity = gravity_member if GRAVITY_FILE in by_base else None
 
@@ -169,19 +180,73 @@ def _described(info: dict[str, str]) -> dict[str, object]:
     }
 
 
-def _parse(src: Source, columns: dict[str, pa.DataType]) -> tuple[Table, list[str]]:
-    """Check a Sensor Logger header and parse the data rows (the columns asked for)."""
+def _names(src: Source) -> list[str]:
+    """Check a Sensor Logger header; return the names of a row's fields."""
     head = src.head
     if not sniff(src):
         raise src.error(f"expected the Sensor Logger header {EXAMPLE!r}", line=1)
     header = [h.strip() for h in head.first_line.split(",")]
     if not {"x", "y", "z"} <= set(header):
         raise src.error("expected columns x, y and z (in any order)", line=1)
-    names = column_names(src, header, head.first_data_line(0), ",", line=2)
+    return column_names(src, header, head.first_data_line(0), ",", line=2)
+
+
+def _parse(src: Source, columns: dict[str, pa.DataType]) -> tuple[Table, list[str]]:
+    """Check a Sensor Logger header and parse the data rows (the columns asked for)."""
+    names = _names(src)
     table = read_table(
-        src, offset=head.offset_after(0), names=names, columns=columns, delimiter=","
+        src, offset=src.head.offset_after(0), names=names, columns=columns, delimiter=","
     )
     return table, names
+
+
+def _parsed_gravity(gsrc: Source) -> tuple[Source, Table]:
+    """Return ``Gravity.csv`` and its table."""
+    return gsrc, _parse(gsrc, _GRAVITY_COLUMNS)[0]
+
+
+def _clean_gravity(path: Path) -> tuple[Source, Table | None]:
+    """Open and parse ``Gravity.csv`` (on a worker thread); no table when it is not clean.
+
+    Only pyarrow's reader runs here (see :func:`~imu.formats._table.read_clean_table`);
+    data it cannot read are parsed on the calling thread.
+    """
+    gsrc = open_source(path)
+    table = read_clean_table(
+        gsrc,
+        offset=gsrc.head.offset_after(0),
+        names=_names(gsrc),
+        columns=_GRAVITY_COLUMNS,
+        delimiter=",",
+    )
+    return gsrc, table
+
+
+class _GravityAhead:
+    """``Gravity.csv`` beside a bare ``Accelerometer.csv``, parsed while that one is read.
+
+    Both are parsed side by side (each parse leaves part of the two cores idle), and the
+    accelerometer's own checks run while Gravity's parse finishes. Calling it returns
+    Gravity's source and table, or raises what opening or parsing it raised, just as when it
+    is read then. :meth:`close` waits for a parse whose result was not asked for.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.job = submit(_clean_gravity, path)
+
+    def __call__(self) -> tuple[Source, Table]:
+        if self.job is None:
+            return _parsed_gravity(open_source(self.path))
+        gsrc, table = self.job.result()
+        if table is None:
+            table = _parse(gsrc, _GRAVITY_COLUMNS)[0]
+        return gsrc, table
+
+    def close(self) -> None:
+        """Cancel the parse if it has not started, or wait for it to end."""
+        if self.job is not None and not self.job.cancel():
+            wait([self.job])
 
 
 def _time_damaged(table: Table) -> bool:
@@ -214,7 +279,7 @@ def _read_csv(
     extra: dict[str, object],
     platform: str | None,
     standardised: bool | None,
-    gravity: Callable[[], Source] | None = None,
+    gravity: Callable[[], tuple[Source, Table]] | None = None,
 ) -> Recording:
     table, names = _parse(src, _COLUMNS)
     skips = Skips()
@@ -421,7 +486,7 @@ def _plus_gravity(
 
 def _add_gravity(
     src: Source,
-    gsrc: Source,
+    gravity: tuple[Source, Table],
     *,
     acc: tuple[np.ndarray, np.ndarray, np.ndarray],
     t: np.ndarray,
@@ -437,7 +502,7 @@ def _add_gravity(
     ``time`` is damaged). Equal times take Gravity's row as it is; other rows take Gravity
     linearly interpolated between its two neighbouring rows. Acceleration rows outside
     Gravity's time span (or without a time) have no gravity to add: they are left out and
-    counted in ``skips``.
+    counted in ``skips``. ``gravity`` is ``Gravity.csv`` and its parsed table.
 
     Returns
     -------
@@ -453,12 +518,9 @@ def _add_gravity(
     Raises
     ------
     InvalidRecordingError
-        Gravity.csv is not a Sensor Logger file, holds no usable row, or covers none of the
-        acceleration rows.
+        Gravity.csv holds no usable row, or covers none of the acceleration rows.
     """
-    grav, _ = _parse(
-        gsrc, {"time": INT, "seconds_elapsed": FLOAT, "x": FLOAT, "y": FLOAT, "z": FLOAT}
-    )
+    gsrc, grav = gravity
     if use_time and not _time_damaged(grav):
         gkeys, gvalid = _keys(grav, "time")
         basis = "time"
