@@ -219,6 +219,13 @@ def _clean_gravity(path: Path) -> tuple[Source, Table | None]:
         columns=_GRAVITY_COLUMNS,
         delimiter=",",
     )
+    if table is not None:
+        # The columns the merge takes, joined here while the accelerometer is still being
+        # read or checked on the calling thread.
+        table.int("time")
+        _ = table.missing["time"]
+        for axis in ("x", "y", "z"):
+            table.float(axis)
     return gsrc, table
 
 
@@ -361,12 +368,8 @@ def _rest_magnitude(
     Only rows with a number on every axis count (None when there is none). The rate comes
     from the median of the positive steps between their times.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        # A NaN or an infinity makes its column's sum one: with finite sums every row counts
-        # and nothing needs to be selected. (An overflowing sum only means the rows are
-        # looked at one by one.)
-        finite = all(bool(np.isfinite(a.sum())) for a in acc)
-    if not finite:
+    # With every value finite, every row counts and nothing needs to be selected.
+    if not _all_finite(list(acc)):
         ok = np.isfinite(acc[0]) & np.isfinite(acc[1]) & np.isfinite(acc[2])
         seconds, acc = seconds[ok], (acc[0][ok], acc[1][ok], acc[2][ok])
     n = seconds.size
@@ -416,8 +419,11 @@ def _time_order(gkeys: np.ndarray, gvalid: np.ndarray) -> tuple[np.ndarray, np.n
     whole : bool
         Whether ``order`` is every row of the file, in file order.
     """
-    order = np.flatnonzero(gvalid)
-    valid_keys = gkeys[order]
+    if gvalid.all():  # (every row usable, the rule: nothing to gather)
+        order, valid_keys = np.arange(gvalid.size), gkeys
+    else:
+        order = np.flatnonzero(gvalid)
+        valid_keys = gkeys[order]
     if valid_keys.size < 2 or bool((valid_keys[1:] > valid_keys[:-1]).all()):
         # Strictly increasing already (the rule): nothing to sort, no time repeated. (Over a
         # span of 2**63 ns or more the steps of ``numpy.diff`` below wrap around and may
@@ -430,6 +436,38 @@ def _time_order(gkeys: np.ndarray, gvalid: np.ndarray) -> tuple[np.ndarray, np.n
     gk = gkeys[order]
     first_of_time = np.concatenate([[True], np.diff(gk) > 0])  # a repeated time: its first row
     return order[first_of_time], gk[first_of_time], False
+
+
+def _all_finite(arrays: list[np.ndarray]) -> bool:
+    """Whether every value of the arrays is finite (False may also mean a sum overflowed)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        # A NaN or an infinity makes its array's sum one: a pass without a mask.
+        return all(bool(np.isfinite(a.sum())) for a in arrays)
+
+
+def _rows_inside(
+    akeys: np.ndarray, has_key: np.ndarray, first: int, last: int
+) -> np.ndarray | None:
+    """Which rows have a time from ``first`` to ``last``; None when every row has."""
+    if akeys.size and bool(has_key.all()) and akeys.min() >= first and akeys.max() <= last:
+        return None  # (the rule: the extremes say it without a mask)
+    return has_key & (akeys >= first) & (akeys <= last)
+
+
+def _count_left_out(skips: Skips, has_key: np.ndarray, inside: np.ndarray) -> None:
+    """Count the acceleration rows without a time, and those outside Gravity's span."""
+    no_key = int((~has_key).sum())
+    if no_key:
+        first = int(np.flatnonzero(~has_key)[0])
+        skips.add(f"no time to match with {GRAVITY_FILE}", no_key, f"data row {first + 1}")
+    outside = has_key & ~inside
+    if outside.any():
+        first = int(np.flatnonzero(outside)[0])
+        skips.add(
+            f"outside the time span of {GRAVITY_FILE} (no gravity to add back)",
+            int(outside.sum()),
+            f"data row {first + 1}",
+        )
 
 
 def _same_times(kept: np.ndarray, gk: np.ndarray) -> bool:
@@ -530,8 +568,9 @@ def _add_gravity(
         gkeys, gvalid = _keys_from_seconds(grav.float("seconds_elapsed"))
         basis = "seconds_elapsed"
     gxyz = [grav.float(axis) for axis in ("x", "y", "z")]
-    for values in gxyz:
-        gvalid = gvalid & np.isfinite(values)
+    if not _all_finite(gxyz):
+        for values in gxyz:
+            gvalid = gvalid & np.isfinite(values)
     if not gvalid.any():
         raise refuse_gravity_removed(
             src,
@@ -541,20 +580,10 @@ def _add_gravity(
         )
     order, gk, whole = _time_order(gkeys, gvalid)
     akeys, has_key = keys
-    inside = has_key & (akeys >= gk[0]) & (akeys <= gk[-1])
-    no_key = int((~has_key).sum())
-    if no_key:
-        first = int(np.flatnonzero(~has_key)[0])
-        skips.add(f"no time to match with {GRAVITY_FILE}", no_key, f"data row {first + 1}")
-    outside = has_key & ~inside
-    if outside.any():
-        first = int(np.flatnonzero(outside)[0])
-        skips.add(
-            f"outside the time span of {GRAVITY_FILE} (no gravity to add back)",
-            int(outside.sum()),
-            f"data row {first + 1}",
-        )
-    every_row = bool(inside.all())
+    inside = _rows_inside(akeys, has_key, gk[0], gk[-1])
+    if inside is not None:
+        _count_left_out(skips, has_key, inside)
+    every_row = inside is None or bool(inside.all())
     kept = akeys if every_row else akeys[inside]
     if kept.size == 0:
         raise src.error(
@@ -571,10 +600,11 @@ def _add_gravity(
     out = _plus_gravity(acc, gravity, None if every_row else inside)
     t_kept = Chunked([t if every_row else t[inside]])
     interpolated = kept.size - exact
+    left_out = akeys.size - kept.size
     note = (
         f"gravity added back from {GRAVITY_FILE} (matched on {basis}: {exact} rows at equal "
         f"times, {interpolated} interpolated"
-        + (f", {int((~inside).sum())} outside its span left out" if (~inside).any() else "")
+        + (f", {left_out} outside its span left out" if left_out else "")
         + ")"
     )
     added: dict[str, object] = {
