@@ -115,6 +115,33 @@ def test_time_order_matches_reference(rows, arrangement) -> None:  # type: ignor
         np.testing.assert_array_equal(order, np.arange(keys.size))
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(key_values, st.booleans()), max_size=30),
+    key_values,
+    key_values,
+)
+def test_rows_inside_match_the_masks(rows, first, last) -> None:  # type: ignore[no-untyped-def]
+    keys = np.array([k for k, _ in rows], dtype=np.int64)
+    has_key = np.array([h for _, h in rows], dtype=bool)
+    first, last = min(first, last), max(first, last)
+    want = has_key & (keys >= first) & (keys <= last)
+    inside = sensor_logger._rows_inside(keys, has_key, np.int64(first), np.int64(last))
+    if inside is None:
+        assert keys.size and want.all()
+    else:
+        np.testing.assert_array_equal(inside, want)
+
+
+@pytest.mark.parametrize(
+    ("values", "finite"),
+    [([1.0, -2.0], True), ([1.0, np.nan], False), ([np.inf, 1.0], False), ([1e308, 1e308], False)],
+)
+def test_all_finite_is_false_for_any_nan_or_infinity(values, finite) -> None:  # type: ignore[no-untyped-def]
+    # (An overflowing sum counts as not finite: the caller then looks at every value.)
+    assert sensor_logger._all_finite([np.zeros(3), np.array(values)]) is finite
+
+
 # --- The gravity check ------------------------------------------------------------------------
 
 
