@@ -17,7 +17,6 @@ import io
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import wait
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -94,7 +93,7 @@ def read(src: Source, options: Options) -> Recording:
     if src.member is None and src.path is not None and src.file_name == "Accelerometer.csv":
         folder = src.path.parent
         if (folder / GRAVITY_FILE).is_file():
-            gravity = _GravityAhead(folder / GRAVITY_FILE)
+            gravity = _GravityAhead(lambda: open_source(folder / GRAVITY_FILE))
             try:
                 info: dict[str, str] = {}
                 if (folder / "Metadata.csv").is_file():
@@ -127,10 +126,8 @@ def read_zip(src: Source, options: Options) -> Recording:
             info = _metadata(zf, by_base["Metadata.csv"])
         described = _described(info)
 
-        def gravity_member() -> tuple[Source, Table]:
-            return _parsed_gravity(member_source(src, zf, by_base[GRAVITY_FILE]))
-
-        gravity = gravity_member if GRAVITY_FILE in by_base else None
+        def gravity_member() -> Source:
+            return member_source(src, zf, by_base[GRAVITY_FILE])
 
         candidates = [name for name in PREFERRED if name in by_base]
         for i, name in enumerate(candidates):
@@ -139,7 +136,14 @@ def read_zip(src: Source, options: Options) -> Recording:
                 # A sensor enabled but never delivered: the next file is used.
                 described["extra"]["empty files passed over"] = ", ".join(candidates[: i + 1])
                 continue
-            return _read_csv(member, sensor=name, **described, gravity=gravity)
+            if GRAVITY_FILE not in by_base or name != "Accelerometer.csv":
+                # (Total and uncalibrated acceleration hold gravity: Gravity.csv is not used.)
+                return _read_csv(member, sensor=name, **described, gravity=None)
+            gravity = _GravityAhead(gravity_member)
+            try:
+                return _read_csv(member, sensor=name, **described, gravity=gravity)
+            finally:
+                gravity.close()  # before the archive is closed
         raise src.error(
             "expected TotalAcceleration.csv, AccelerometerUncalibrated.csv or Accelerometer.csv "
             f"in the Sensor Logger archive; it holds {', '.join(sorted(by_base))}"
@@ -205,13 +209,13 @@ def _parsed_gravity(gsrc: Source) -> tuple[Source, Table]:
     return gsrc, _parse(gsrc, _GRAVITY_COLUMNS)[0]
 
 
-def _clean_gravity(path: Path) -> tuple[Source, Table | None]:
+def _clean_gravity(opener: Callable[[], Source]) -> tuple[Source, Table | None]:
     """Open and parse ``Gravity.csv`` (on a worker thread); no table when it is not clean.
 
     Only pyarrow's reader runs here (see :func:`~imu.formats._table.read_clean_table`);
     data it cannot read are parsed on the calling thread.
     """
-    gsrc = open_source(path)
+    gsrc = opener()
     table = read_clean_table(
         gsrc,
         offset=gsrc.head.offset_after(0),
@@ -230,21 +234,29 @@ def _clean_gravity(path: Path) -> tuple[Source, Table | None]:
 
 
 class _GravityAhead:
-    """``Gravity.csv`` beside a bare ``Accelerometer.csv``, parsed while that one is read.
+    """``Gravity.csv`` opened and parsed while ``Accelerometer.csv`` is read.
 
-    Both are parsed side by side (each parse leaves part of the two cores idle), and the
+    Both are parsed side by side (each parse leaves part of the two cores idle; an archive
+    member is decompressed meanwhile, which zlib does without the interpreter), and the
     accelerometer's own checks run while Gravity's parse finishes. Calling it returns
     Gravity's source and table, or raises what opening or parsing it raised, just as when it
-    is read then. :meth:`close` waits for a parse whose result was not asked for.
+    is read then. :meth:`close` waits for a parse whose result was not asked for (before an
+    archive is closed, for one).
+
+    Parameters
+    ----------
+    opener : callable
+        Returns ``Gravity.csv`` as a :class:`~imu.formats._source.Source` (the file, or the
+        archive member: nothing else reads the archive until the parse is done).
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.job = submit(_clean_gravity, path)
+    def __init__(self, opener: Callable[[], Source]) -> None:
+        self.opener = opener
+        self.job = submit(_clean_gravity, opener)
 
     def __call__(self) -> tuple[Source, Table]:
         if self.job is None:
-            return _parsed_gravity(open_source(self.path))
+            return _parsed_gravity(self.opener())
         gsrc, table = self.job.result()
         if table is None:
             table = _parse(gsrc, _GRAVITY_COLUMNS)[0]

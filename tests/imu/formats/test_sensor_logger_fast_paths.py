@@ -9,6 +9,7 @@ is compared bit for bit with the path it stands in for.
 from __future__ import annotations
 
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -256,6 +257,20 @@ def test_gravity_parsed_ahead_gives_what_parsing_it_when_needed_gives(
     variant, ios_folders, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     path = ios_folders[variant]
+    ahead = _outcome(path)
+    monkeypatch.setattr(sensor_logger, "submit", lambda fn, *args: None)  # no worker thread
+    assert _outcome(path) == ahead
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_gravity_member_parsed_ahead_gives_what_parsing_it_when_needed_gives(
+    variant, ios_folders, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    folder = ios_folders[variant].parent
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in ("Metadata.csv", "Accelerometer.csv", "Gravity.csv"):
+            zf.write(folder / name, name)
     ahead = _outcome(path)
     monkeypatch.setattr(sensor_logger, "submit", lambda fn, *args: None)  # no worker thread
     assert _outcome(path) == ahead
