@@ -2,8 +2,8 @@
 
 Equal times take Gravity's rows as they are instead of interpolating them, Gravity's rows are
 put in time order only when they are not, the gravity check selects rows only when a value is
-not finite, and the ``Gravity.csv`` of an unpacked export is parsed on a worker thread. Each
-is compared bit for bit with the path it stands in for.
+not finite, and ``Gravity.csv`` (beside the accelerometer's file, or in the archive) is parsed
+on a worker thread. Each is compared bit for bit with the path it stands in for.
 """
 
 from __future__ import annotations
