@@ -979,6 +979,7 @@ def detect_flights(
     ok_takeoff &= flight_ms >= s.min_flight_ms
     # (A flight too long may run over a contact lost in a gap: split below.)
     takeoff_any = np.where(ok_takeoff, takeoff, np.nan)
+    bottom_any = np.where(ok_takeoff, bottom, start)
     ok_takeoff &= flight_ms <= s.max_flight_ms
     accept &= ~is_gap(foot)
     ev_start = start
@@ -1025,7 +1026,7 @@ def detect_flights(
         q_idx,
         low_idx,
         takeoff=takeoff_any[ia],
-        bottom=np.where(np.isfinite(takeoff_any), bottom, ev_start)[ia],
+        bottom=bottom_any[ia],
         foot=foot[ia],
         span=span,
         need=need,
@@ -1043,8 +1044,9 @@ def detect_flights(
         flights.iloc[first, col("impact_peak_g")] = np.nan
         flights.iloc[first, col("impact_clipped")] = False
         flights.iloc[first, col("landing_gap")] = True
-        first_bottom = np.where(np.isfinite(takeoff_any), bottom, ev_start)[ia[js]]
-        flights.iloc[first, col("flight_min_g")] = _range_min(m, first_bottom, split_bottom[js])
+        flights.iloc[first, col("flight_min_g")] = _range_min(
+            m, bottom_any[ia[js]], split_bottom[js]
+        )
         flights.iloc[second, col("takeoff_s")] = split_takeoff[js]
         flights.iloc[second, col("takeoff_gap")] = False
         flights.iloc[second, col("flight_min_g")] = _range_min(m, split_bottom[js], foot[ia[js]])

@@ -263,13 +263,14 @@ def _check_columns(cols: list[str], source: str) -> None:
         )
 
 
-def _all_finite(values: np.ndarray) -> bool:
+def all_finite(values: np.ndarray) -> bool:
     """Whether every value is finite: one pass, no temporary array when they all are.
 
     A sum is finite only if every term is (NaN and infinity propagate); a sum that overflows
     is checked value by value.
     """
-    return bool(np.isfinite(values.sum())) or bool(np.isfinite(values).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(values.sum())) or bool(np.isfinite(values).all())
 
 
 def _check_values(
@@ -303,7 +304,7 @@ def _check_values(
         A value is not finite, or time does not strictly increase.
     """
     for name, values in columns.items():
-        if name in finite or _all_finite(values):
+        if name in finite or all_finite(values):
             continue
         bad = int(np.flatnonzero(~np.isfinite(values))[0])
         raise InvalidRecordingError(

@@ -349,7 +349,8 @@ def grid_time(
     if lost[-1] == 0.0 and whole:
         # Nothing lost (the counts never fall, from 0): every row sits at its own index.
         if not index:
-            _index_times(out, p)
+            out.fill(0.0)  # (each row's index then added and scaled, block by block)
+            _add_row_index(out, scale=p, out=out)
             return out, None
         grid = np.arange(n, dtype=np.float64)
         return np.multiply(grid, p, out=out), grid
@@ -401,20 +402,6 @@ def _add_row_index(
         block += rows
         if scale is not None:
             np.multiply(block, scale, out=out[start : start + block.size])
-
-
-def _index_times(out: np.ndarray, period: float) -> None:
-    """Fill ``out`` with each row's index times ``period`` (``arange(n) * period``).
-
-    Block by block from one small index array (whole numbers, exact in float64): the same
-    values as from an array of all the indices, which is never made.
-    """
-    base = np.arange(min(_ROW_BLOCK, out.size), dtype=np.float64)
-    index = np.empty_like(base)
-    for start in range(0, out.size, _ROW_BLOCK):
-        block = out[start : start + _ROW_BLOCK]
-        rows = np.add(base[: block.size], start, out=index[: block.size])
-        np.multiply(rows, period, out=block)
 
 
 #: Up to this many gap-free stretches, their means are taken stretch by stretch.
@@ -496,12 +483,7 @@ def fitted_rate(
     if starts.size <= _FEW_STRETCHES:
         bounds = [0, *starts.tolist(), m]
         _centre_rows(x, anchors, bounds)
-        # Each stretch's sum added up value by value from its first (as ``numpy.bincount``
-        # does, the same bits), by a running sum into one scratch buffer.
-        scratch = pooled_array(m)
-        for a, b in pairwise(bounds):  # each stretch centred on its own mean
-            total = np.add.accumulate(y[a:b], out=scratch[: b - a])[-1]
-            np.subtract(y[a:b], total / np.float64(b - a), out=y[a:b])
+        _centre_stretches(y, bounds)
     else:
         seg = pooled_array(m, np.int64)
         seg[0] = 0
@@ -530,14 +512,23 @@ def _centre_rows(x: np.ndarray, rows: np.ndarray, bounds: list[int]) -> None:
         or not rows.size
         or x.size * max(abs(float(x.min())), abs(float(x.max()))) >= 2.0**53
     ):
-        scratch = pooled_array(x.size)
-        for a, b in pairwise(bounds):
-            total = np.add.accumulate(x[a:b], out=scratch[: b - a])[-1]
-            np.subtract(x[a:b], total / np.float64(b - a), out=x[a:b])
+        _centre_stretches(x, bounds)
         return
     for a, b in pairwise(bounds):
         total = np.float64(int(rows[a:b].sum()))
         np.subtract(x[a:b], total / np.float64(b - a), out=x[a:b])
+
+
+def _centre_stretches(values: np.ndarray, bounds: list[int]) -> None:
+    """Centre each stretch of ``values`` (``bounds[k]`` to ``bounds[k + 1]``) on its mean.
+
+    Each stretch's sum is added up value by value from its first (as ``numpy.bincount``
+    does, the same bits), by a running sum into one scratch buffer.
+    """
+    scratch = pooled_array(values.size)
+    for a, b in pairwise(bounds):
+        total = np.add.accumulate(values[a:b], out=scratch[: b - a])[-1]
+        np.subtract(values[a:b], total / np.float64(b - a), out=values[a:b])
 
 
 def time_stats(

@@ -42,7 +42,7 @@ from imu.formats._table import (
     read_table,
 )
 from imu.formats._threads import submit
-from imu.recording import Recording, pooled_array
+from imu.recording import Recording, all_finite, pooled_array
 
 NAME = "sensor_logger"
 SIGNATURE = "time,seconds_elapsed,"
@@ -204,11 +204,6 @@ def _parse(src: Source, columns: dict[str, pa.DataType]) -> tuple[Table, list[st
     return table, names
 
 
-def _parsed_gravity(gsrc: Source) -> tuple[Source, Table]:
-    """Return ``Gravity.csv`` and its table."""
-    return gsrc, _parse(gsrc, _GRAVITY_COLUMNS)[0]
-
-
 def _clean_gravity(opener: Callable[[], Source]) -> tuple[Source, Table | None]:
     """Open and parse ``Gravity.csv`` (on a worker thread); no table when it is not clean.
 
@@ -256,8 +251,9 @@ class _GravityAhead:
 
     def __call__(self) -> tuple[Source, Table]:
         if self.job is None:
-            return _parsed_gravity(self.opener())
-        gsrc, table = self.job.result()
+            gsrc, table = self.opener(), None
+        else:
+            gsrc, table = self.job.result()
         if table is None:
             table = _parse(gsrc, _GRAVITY_COLUMNS)[0]
         return gsrc, table
@@ -381,7 +377,7 @@ def _rest_magnitude(
     from the median of the positive steps between their times.
     """
     # With every value finite, every row counts and nothing needs to be selected.
-    if not _all_finite(list(acc)):
+    if not all(all_finite(a) for a in acc):
         ok = np.isfinite(acc[0]) & np.isfinite(acc[1]) & np.isfinite(acc[2])
         seconds, acc = seconds[ok], (acc[0][ok], acc[1][ok], acc[2][ok])
     n = seconds.size
@@ -448,13 +444,6 @@ def _time_order(gkeys: np.ndarray, gvalid: np.ndarray) -> tuple[np.ndarray, np.n
     gk = gkeys[order]
     first_of_time = np.concatenate([[True], np.diff(gk) > 0])  # a repeated time: its first row
     return order[first_of_time], gk[first_of_time], False
-
-
-def _all_finite(arrays: list[np.ndarray]) -> bool:
-    """Whether every value of the arrays is finite (False may also mean a sum overflowed)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        # A NaN or an infinity makes its array's sum one: a pass without a mask.
-        return all(bool(np.isfinite(a.sum())) for a in arrays)
 
 
 def _rows_inside(
@@ -580,7 +569,7 @@ def _add_gravity(
         gkeys, gvalid = _keys_from_seconds(grav.float("seconds_elapsed"))
         basis = "seconds_elapsed"
     gxyz = [grav.float(axis) for axis in ("x", "y", "z")]
-    if not _all_finite(gxyz):
+    if not all(all_finite(g) for g in gxyz):
         for values in gxyz:
             gvalid = gvalid & np.isfinite(values)
     if not gvalid.any():
