@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.clean import TimeBase
 from analysis.detect import doubled_rows, retime_takeoffs
+from analysis.lead_in import insert_lead_ins, lead_in_contacts
 from analysis.sets import check_contacts, group_flights, pair_contacts
 from analysis.settings import AnalysisSettings
 
@@ -244,6 +245,12 @@ def resolve_contacts(
         joined = _flight_in_gap(contacts, reasons, gaps, next_landing, settings)
         if joined.any():
             contacts, reasons = _split_at_gap(contacts, reasons, joined)
+        # A soft first landing hides the set's first contact in the flight into the set.
+        lead_ins = lead_in_contacts(
+            contacts, reasons, flights, time_s, magnitude_g, time_base, settings
+        )
+        if len(lead_ins):
+            contacts, reasons = insert_lead_ins(contacts, reasons, lead_ins)
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad])
     if len(split_off):
@@ -634,6 +641,13 @@ def _flight_in_gap(
     the two contacts can have lasted the set's median contact (within ``contact_tolerance``)
     with its lost edge somewhere in the gap, and the flight after the take-off is within
     ``contact_tolerance`` of the set's median flight.
+
+    A longer gap may swallow whole hops as well: the two landings then lie a whole number
+    k >= 3 of local periods apart (the median of the three plausible periods of the set
+    nearest the contact; within ``period_tolerance`` periods of k), and the gap is long
+    enough to hold the k - 2 hops between the two contacts (at least ``1 -
+    period_tolerance`` times k - 2 periods). Those hops are not invented; the set frequency
+    counts their periods all the same.
     """
     out = np.zeros(len(contacts), dtype=bool)
     cand = np.isin(reasons, (*_TAKEOFF_MISSING, "irregular period"))
@@ -656,7 +670,18 @@ def _flight_in_gap(
     hi = median_contact * (1 + settings.contact_tolerance)
     with np.errstate(invalid="ignore"):
         inside = (g0 > landing) & (g1 < takeoff)
-        two = np.abs((nxt - landing) / (2 * set_period) - 1.0) <= settings.period_tolerance
+        ratio = (nxt - landing) / set_period
+        two = np.abs(ratio / 2 - 1.0) <= settings.period_tolerance
+        # More periods: whole hops lost in the gap between the two contacts, counted in the
+        # local period (the period drifts over a set).
+        local = _local_period(nxt - landing, ok, sets, cand & inside & ~two)
+        ratio = (nxt - landing) / local
+        k = np.round(ratio)
+        two |= (
+            (k >= 3)
+            & (np.abs(ratio - k) <= settings.period_tolerance)
+            & (g1 - g0 >= (k - 2) * local * (1 - settings.period_tolerance))
+        )
         # Contact before the gap: from the landing to a take-off within the gap.
         before = (g1 - landing >= lo) & (g0 - landing <= hi)
         # Contact after it: from a landing within the gap to the take-off.
@@ -690,6 +715,19 @@ def _split_at_gap(
     new_reasons[first] = ""
     new_reasons[second] = ""
     return out, new_reasons
+
+
+def _local_period(
+    period_s: np.ndarray, ok: np.ndarray, sets: np.ndarray, rows: np.ndarray, n: int = 3
+) -> np.ndarray:
+    """Median of the ``n`` ``ok`` periods of the set nearest each of ``rows`` (s; else NaN)."""
+    out = np.full(len(period_s), np.nan)
+    for i in np.flatnonzero(rows):
+        same = np.flatnonzero(ok & (sets == sets[i]))
+        near = same[np.argsort(np.abs(same - i), kind="stable")[:n]]
+        if len(near):
+            out[i] = float(np.median(period_s[near]))
+    return out
 
 
 def _set_median(values: np.ndarray, ok: np.ndarray, sets: np.ndarray) -> np.ndarray:

@@ -226,8 +226,11 @@ def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndar
     first (or last) contact kept only its take-off (``edge_lost`` "landing"), its landing lay
     a whole number of hop periods before the first recorded landing (after the last): that
     number is the one nearest to where the take-off, less the set's median contact, puts it,
-    and the period is the median of the three recorded periods nearest that end. Without
-    three recorded periods the landings are returned as they are.
+    and the period is the median of the three recorded periods nearest that end. The
+    landing is put half-way between that place and the take-off less the median contact of
+    the three timed contacts at that end, unless the two are a quarter period apart or
+    more (then the rhythm's place is kept). Without three recorded periods the landings are
+    returned as they are.
     """
     landing_s = np.asarray(landing_s, dtype=np.float64)
     if len(landing_s) < 4 or not (contacts["edge_lost"].to_numpy() == "landing").any():
@@ -250,10 +253,18 @@ def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndar
         k = round(((landing_s[0] - guess) if end == 0 else (guess - landing_s[-1])) / period)
         if k < 1:
             continue
+        place = landing_s[0] - k * period if end == 0 else landing_s[-1] + k * period
+        # A second estimate: the take-off less the contact time of the three timed contacts
+        # at that end. Their errors are independent, so the two are averaged, unless they
+        # are a quarter period apart or more: one is then wrong, and the rhythm is kept.
+        near = (takeoff - contacts["landing_s"].to_numpy())[timed]
+        by_contact = float(row["takeoff_s"]) - float(np.median(near[:3] if end == 0 else near[-3:]))
+        if abs(by_contact - place) < 0.25 * period:
+            place = 0.5 * (place + by_contact)
         if end == 0:
-            out = np.r_[landing_s[0] - k * period, out]
+            out = np.r_[place, out]
         else:
-            out = np.r_[out, landing_s[-1] + k * period]
+            out = np.r_[out, place]
     return out
 
 

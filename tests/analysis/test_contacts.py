@@ -278,6 +278,51 @@ def test_rebound_flight_without_a_found_take_off_stays_with_the_landing_before()
     assert joined.tolist() == [1, 1, 2, 3]
 
 
+@pytest.mark.parametrize("rate_hz", [52.0, 100.0, 200.0])
+@pytest.mark.parametrize("swallowed", [1, 3])
+def test_gap_over_whole_hops_leaves_the_contacts_at_its_edges(rate_hz, swallowed):
+    samples, truth = hop_table(n=18, rate_hz=rate_hz)
+    k = 6
+    t = samples["time_s"].to_numpy()
+    # Lost packets from the end of contact k over `swallowed` whole hops to just after the
+    # landing of contact k + swallowed + 1.
+    last = k + swallowed + 1
+    lost = (t > truth["takeoff_s"].iloc[k] - 0.03) & (t < truth["landing_s"].iloc[last] + 0.02)
+    result = _analyze(samples.loc[~lost].reset_index(drop=True))
+    hops = result.hops
+    period = 1.0 / rate_hz
+    # The hops wholly in the gap are not invented; the two at its edges are kept.
+    assert len(hops) == len(truth) - swallowed
+    before, after = hops.iloc[k], hops.iloc[k + 1]
+    assert before["edge_lost"] == "takeoff" and np.isnan(before["takeoff_s"])
+    assert abs(before["landing_s"] - truth["landing_s"].iloc[k]) < period
+    assert after["edge_lost"] == "landing" and np.isnan(after["landing_s"])
+    assert abs(after["takeoff_s"] - truth["takeoff_s"].iloc[last]) < period
+    assert (hops["edge_lost"] == "").sum() == len(truth) - swallowed - 2
+    # The set's rate still counts the periods of the hops lost in the gap.
+    true_hz = (len(truth) - 1) / (truth["landing_s"].iloc[-1] - truth["landing_s"].iloc[0])
+    assert abs(result.sets["hop_hz"].iloc[0] - true_hz) < 0.02
+
+
+def test_last_hops_lost_in_a_gap_still_end_the_set_at_its_last_landing():
+    # Fatigue: the hop period grows from 0.30 s to 0.36 s over the set.
+    periods = np.linspace(0.30, 0.36, 16)
+    landings = 1.15 + np.r_[0.0, np.cumsum(periods)]
+    takeoffs = np.r_[1.0, landings[:-1] + 0.17]
+    t = np.arange(0.0, landings[-1] + 1.5, 0.005)
+    m = hop_magnitude(t, takeoffs, landings)
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m})
+    # Lost packets from the take-off of contact 11 to just after the landing of contact 15
+    # (the set's last): three whole hops and that landing.
+    lost = (t > takeoffs[12] - 0.03) & (t < landings[15] + 0.02)
+    result = _analyze(samples.loc[~lost].reset_index(drop=True))
+    hops = result.hops
+    assert len(hops) == 16 - 3
+    assert hops["edge_lost"].iloc[-2] == "takeoff" and hops["edge_lost"].iloc[-1] == "landing"
+    true_hz = 15 / (landings[15] - landings[0])
+    assert abs(result.sets["hop_hz"].iloc[0] - true_hz) < 0.02
+
+
 def test_set_rate_counts_a_last_landing_lost_in_a_gap():
     # Fatigue: the hop period grows from 0.30 s to 0.38 s over the set.
     periods = np.linspace(0.30, 0.38, 14)
@@ -319,3 +364,38 @@ def test_rebound_drop_landing_lost_in_a_gap_after_leg_extension_is_kept():
     # The set's jump rate counts the jump: its landing is put back from its take-off.
     assert len(result.sets) == 1
     assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) < 0.002
+
+
+def _soft_first_landing(rate_hz, *, stance_g):
+    """Hops whose first landing has no impact: a slow rise to ``stance_g`` (g)."""
+    landings = 1.15 + np.arange(13) * 0.33
+    takeoffs = np.r_[1.0, landings[:-1] + 0.18]
+    t = np.arange(0.0, landings[-1] + 1.5, 1.0 / rate_hz)
+    m = hop_magnitude(t, takeoffs, landings)
+    first = (t >= landings[0]) & (t < takeoffs[1] - 0.04)
+    rel = t[first] - landings[0]
+    m[first] = 0.05 + (stance_g - 0.05) * np.minimum(rel / 0.02, 1.0)
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m})
+    return samples, landings, takeoffs
+
+
+@pytest.mark.parametrize("rate_hz", [64.0, 100.0, 200.0])
+def test_soft_first_landing_of_a_set_is_found_in_the_flight_into_the_set(rate_hz):
+    samples, landings, takeoffs = _soft_first_landing(rate_hz, stance_g=1.3)
+    result = _analyze(samples)
+    hops = result.hops
+    period = 1.0 / rate_hz
+    assert len(hops) == 12
+    assert abs(hops["landing_s"].iloc[0] - landings[0]) < max(period, 0.005) + 0.003
+    assert abs(hops["takeoff_s"].iloc[0] - takeoffs[1]) < max(period, 0.005)
+    assert abs(hops["flight_ms"].iloc[0] - 150.0) < 1e3 * max(period, 0.005)
+    assert abs(result.sets["hop_hz"].iloc[0] - 1 / 0.33) < 0.02
+
+
+def test_limb_motion_in_the_flight_into_a_set_is_no_contact():
+    # The same signal with the "stance" at 0.6 g: no stance carries the body's weight so
+    # low (limb motion in a long first flight), so the set starts at the second landing.
+    samples, landings, _ = _soft_first_landing(200.0, stance_g=0.6)
+    hops = _analyze(samples).hops
+    assert len(hops) == 11
+    assert abs(hops["landing_s"].iloc[0] - landings[1]) < 0.005

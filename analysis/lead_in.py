@@ -1,0 +1,178 @@
+"""A set's first contact hidden in the flight it starts with (a soft first landing).
+
+A set starts from standing: the runner jumps into the first flight, and that first landing
+can be soft, with no impact that stands out from the stance after it. The detector then sees
+one long flight from the jump into the set to the second landing, over the whole first
+contact. This module finds that contact: a flight-level dip, a rise into a stance that
+carries the body's weight, and a take-off fall that leaves a flight like the set's others
+before the landing the detector found. ``docs/detection.md`` describes the rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.clean import TimeBase
+from analysis.detect import retime_takeoffs
+from analysis.settings import AnalysisSettings
+
+#: A stance carries the body's weight: over a hop cycle the mean vertical force is body
+#: weight, and the contact delivers all of it, so the magnitude averages at least 1 g over a
+#: contact (period / contact times 1 g, in fact).
+STANCE_MEAN_G = 1.0
+#: The soft impact's top is sought this long after the last flight-level sample, in ms.
+RISE_WINDOW_MS = 60.0
+
+
+def lead_in_contacts(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    flights: pd.DataFrame,
+    t: np.ndarray,
+    mag: np.ndarray,
+    tb: TimeBase,
+    settings: AnalysisSettings,
+) -> pd.DataFrame:
+    """Find the first contact of each set of hops hidden in the set's first flight.
+
+    The set's first contact ``i`` (plausible, both edges timed) follows a flight from the
+    take-off ``T0`` (the jump into the set) to its landing ``L1``. When that flight can hold
+    a whole contact and a usual flight (``L1 - T0`` at least ``(1 - contact_tolerance)``
+    times the set's median contact plus median flight, beyond ``min_flight_ms``), the hidden
+    landing is the rise from the last sample below ``flight_g`` in it before
+    ``L1 - (1 - contact_tolerance) * (contact + flight)``: timed at ``edge_level`` between
+    that sample and the top of the rise (within :data:`RISE_WINDOW_MS`), plus
+    ``landing_offset_ms``. Its take-off is the fall nearest the set's median contact after
+    it (:func:`analysis.detect.retime_takeoffs`, within ``contact_tolerance``). The contact
+    is kept when
+
+    - its contact time and the flight after it (to ``L1``) are within ``contact_tolerance``
+      of the set's medians;
+    - no sample from the rise to the take-off fall (``fall_span_ms`` before the take-off) is
+      below ``stance_g``, and the magnitude averages at least :data:`STANCE_MEAN_G` over
+      them (a stance carries the body's weight; limb motion in flight does not).
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        Contacts as :func:`analysis.contacts.resolve_contacts` has them, in time order.
+    reasons : numpy.ndarray of str
+        Why each contact is implausible ("" when plausible).
+    flights : pandas.DataFrame
+        The detector's flights (``takeoff_s``, ``landing_s``, ``takeoff_gap``).
+    t, mag : numpy.ndarray
+        The signal (s, g).
+    tb : analysis.clean.TimeBase
+        Its time base (effective rate, gaps).
+    settings : AnalysisSettings
+        Tolerances and detector settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The contacts found (columns of ``contacts`` plus ``before``: the row each comes
+        before); empty when none.
+    """
+    det = settings.detection
+    if settings.exercise == "rebound" or not len(contacts):
+        return pd.DataFrame()
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    timed = (reasons == "") & (contacts["edge_lost"].to_numpy() == "")
+    first = np.r_[True, sets[1:] != sets[:-1]]
+    f_landing = flights["landing_s"].to_numpy(dtype=np.float64)
+    f_takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
+    f_gap = flights["takeoff_gap"].to_numpy(dtype=bool)
+    gap_ends = np.array([g[1] for g in tb.gaps_s(t)]) if len(tb.gap_index) else np.zeros(0)
+    ctol = settings.contact_tolerance
+    out: list[dict[str, object]] = []
+    for i in np.flatnonzero(first & timed):
+        of_set = timed & (sets == sets[i])
+        flown = of_set & np.isfinite(nxt)
+        if flown.sum() < 3:
+            continue
+        contact_s = float(np.median((takeoff - landing)[of_set]))
+        flight_s = float(np.median((nxt - takeoff)[flown]))
+        j = np.flatnonzero(f_landing == landing[i])
+        if len(j) != 1 or f_gap[j[0]] or not np.isfinite(f_takeoff[j[0]]):
+            continue
+        t0, l1 = float(f_takeoff[j[0]]), float(landing[i])
+        latest = l1 - (1 - ctol) * (contact_s + flight_s)
+        if latest - t0 < det.min_flight_ms / 1e3 or ((gap_ends > t0) & (gap_ends < l1)).any():
+            continue
+        a0, a1 = np.searchsorted(t, [t0, latest])
+        dips = a0 + np.flatnonzero(mag[a0:a1] < det.flight_g)
+        if not len(dips):
+            continue
+        a = int(dips[-1])
+        # The top of the rise: its first peak at stance level (else its highest sample)
+        # within the window; leg extension lifts the magnitude before the landing itself.
+        b1 = max(int(np.searchsorted(t, t[a] + RISE_WINDOW_MS / 1e3)), a + 2)
+        rise = mag[a + 1 : b1 + 1]
+        if len(rise) < 2:
+            continue
+        top = np.flatnonzero(
+            (rise[:-1] >= STANCE_MEAN_G)
+            & (rise[:-1] >= np.r_[-np.inf, rise[:-2]])
+            & (rise[:-1] >= rise[1:])
+        )
+        b = a + 1 + int(top[0] if len(top) else np.argmax(rise[:-1]))
+        level = mag[a] + det.edge_level * (mag[b] - mag[a])
+        c1 = a + 1 + int(np.argmax(mag[a + 1 : b + 1] >= level))
+        c0 = c1 - 1
+        frac = (level - mag[c0]) / max(mag[c1] - mag[c0], 1e-12)
+        soft = float(t[c0] + min(max(frac, 0.0), 1.0) * (t[c1] - t[c0]))
+        soft += det.landing_offset_ms / 1e3
+        if soft - t0 < det.min_flight_ms / 1e3:
+            continue
+        tk = retime_takeoffs(
+            t,
+            mag,
+            sampling_rate_hz=tb.effective_rate_hz,
+            landing_s=np.array([soft]),
+            expected_contact_ms=np.array([contact_s * 1e3]),
+            next_landing_s=np.array([l1]),
+            tolerance=ctol,
+            gap_index=tb.gap_index,
+            settings=det,
+        )[0]
+        if not np.isfinite(tk):
+            continue
+        if abs((tk - soft) / contact_s - 1) > ctol or abs((l1 - tk) / flight_s - 1) > ctol:
+            continue
+        # From the rise to the take-off fall (which ends at flight level).
+        stance = mag[a + 1 : int(np.searchsorted(t, tk - det.fall_span_ms / 1e3))]
+        if not len(stance) or stance.min() < det.stance_g or stance.mean() < STANCE_MEAN_G:
+            continue
+        out.append(
+            {
+                "set": sets[i],
+                "landing_s": soft,
+                "takeoff_s": float(tk),
+                "next_landing_s": l1,
+                "impact_peak_g": float(mag[b]),
+                "impact_clipped": False,
+                "landing_gap": False,
+                "next_landing_gap": False,
+                "takeoff_gap": False,
+                "edge_lost": "",
+                "before": int(i),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def insert_lead_ins(
+    contacts: pd.DataFrame, reasons: np.ndarray, found: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Insert each contact of :func:`lead_in_contacts` before the contact it precedes."""
+    before = found["before"].to_numpy()
+    src = pd.concat(
+        [contacts, found.drop(columns="before").astype(contacts.dtypes.to_dict())],
+        ignore_index=True,
+    )
+    order = np.argsort(np.r_[np.arange(len(contacts)), before - 0.5], kind="stable")
+    return src.iloc[order].reset_index(drop=True), np.r_[reasons, [""] * len(found)][order]
