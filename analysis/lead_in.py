@@ -3,8 +3,8 @@
 A set starts from standing: the runner jumps into the first flight, and that first landing
 can be soft, with no impact that stands out from the stance after it. The detector then sees
 one long flight from the jump into the set to the second landing, over the whole first
-contact. This module finds that contact: a flight-level dip, a rise into a stance that
-carries the body's weight, and a take-off fall that leaves a flight like the set's others
+contact. This module finds that contact: a flight-level dip, a rise into a stance whose
+magnitude averages 1 g or more, and a take-off fall that leaves a flight like the set's others
 before the landing the detector found. ``docs/detection.md`` describes the rule.
 """
 
@@ -17,9 +17,9 @@ from analysis.clean import TimeBase
 from analysis.detect import retime_takeoffs
 from analysis.settings import AnalysisSettings
 
-#: A stance carries the body's weight: over a hop cycle the mean vertical force is body
-#: weight, and the contact delivers all of it, so the magnitude averages at least 1 g over a
-#: contact (period / contact times 1 g, in fact).
+#: The shoe moves down when it lands and up when it takes off, so over a contact its mean
+#: acceleration points up and its mean specific force is more than 1 g (the magnitude's mean
+#: is at least that); in a flight the shoe falls freely, limb motion aside.
 STANCE_MEAN_G = 1.0
 #: The soft impact's top is sought this long after the last flight-level sample, in ms.
 RISE_WINDOW_MS = 60.0
@@ -51,7 +51,7 @@ def lead_in_contacts(
       of the set's medians;
     - no sample from the rise to the take-off fall (``fall_span_ms`` before the take-off) is
       below ``stance_g``, and the magnitude averages at least :data:`STANCE_MEAN_G` over
-      them (a stance carries the body's weight; limb motion in flight does not).
+      them (the shoe's velocity turns from down to up over a contact).
 
     Parameters
     ----------

@@ -393,8 +393,9 @@ def test_soft_first_landing_of_a_set_is_found_in_the_flight_into_the_set(rate_hz
 
 
 def test_limb_motion_in_the_flight_into_a_set_is_no_contact():
-    # The same signal with the "stance" at 0.6 g: no stance carries the body's weight so
-    # low (limb motion in a long first flight), so the set starts at the second landing.
+    # The same signal with the "stance" at 0.6 g: over a contact the shoe's specific force
+    # averages more than 1 g, so this is limb motion in a long first flight, and the set
+    # starts at the second landing.
     samples, landings, _ = _soft_first_landing(200.0, stance_g=0.6)
     hops = _analyze(samples).hops
     assert len(hops) == 11
