@@ -304,14 +304,20 @@ def test_gap_over_whole_hops_leaves_the_contacts_at_its_edges(rate_hz, swallowed
     assert abs(result.sets["hop_hz"].iloc[0] - true_hz) < 0.02
 
 
-def test_last_hops_lost_in_a_gap_still_end_the_set_at_its_last_landing():
-    # Fatigue: the hop period grows from 0.30 s to 0.36 s over the set.
-    periods = np.linspace(0.30, 0.36, 16)
+def _fatigued_set(first_period_s, last_period_s, contacts):
+    """A 200 Hz set whose hop period grows linearly (fatigue); 0.17 s contacts."""
+    periods = np.linspace(first_period_s, last_period_s, contacts)
     landings = 1.15 + np.r_[0.0, np.cumsum(periods)]
     takeoffs = np.r_[1.0, landings[:-1] + 0.17]
     t = np.arange(0.0, landings[-1] + 1.5, 0.005)
     m = hop_magnitude(t, takeoffs, landings)
     samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m})
+    return samples, t, landings, takeoffs
+
+
+def test_last_hops_lost_in_a_gap_still_end_the_set_at_its_last_landing():
+    # Fatigue: the hop period grows from 0.30 s to 0.36 s over the set.
+    samples, t, landings, takeoffs = _fatigued_set(0.30, 0.36, 16)
     # Lost packets from the take-off of contact 11 to just after the landing of contact 15
     # (the set's last): three whole hops and that landing.
     lost = (t > takeoffs[12] - 0.03) & (t < landings[15] + 0.02)
@@ -325,12 +331,7 @@ def test_last_hops_lost_in_a_gap_still_end_the_set_at_its_last_landing():
 
 def test_set_rate_counts_a_last_landing_lost_in_a_gap():
     # Fatigue: the hop period grows from 0.30 s to 0.38 s over the set.
-    periods = np.linspace(0.30, 0.38, 14)
-    landings = 1.15 + np.r_[0.0, np.cumsum(periods)]
-    takeoffs = np.r_[1.0, landings[:-1] + 0.17]
-    t = np.arange(0.0, landings[-1] + 1.5, 0.005)
-    m = hop_magnitude(t, takeoffs, landings)
-    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m})
+    samples, t, landings, _ = _fatigued_set(0.30, 0.38, 14)
     # The last contact's landing (not its take-off) falls in lost packets.
     last = landings[-2]
     samples = samples.loc[~((t > last - 0.03) & (t < last + 0.04))].reset_index(drop=True)
