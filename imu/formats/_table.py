@@ -768,18 +768,19 @@ def _field_count_fits(
     """Whether the delimiters in the data are exactly those of the rows read.
 
     Rows with fewer fields show as empty cells in the last column (checked later); then no
-    row has more fields either. A cut last line (dropped later) is allowed its own count.
+    row has more fields either. A cut last line (dropped later) has its own count, which
+    is always taken into account: a row with too many fields must not make up for it.
     Quoted delimiters also make the count differ: then every column is read.
     """
     rows = sum(len(f) for f in frames)
     if count is None:
         count = _count_byte(data, delimiter)
     expected = rows * (len(names) - 1)
-    if count == expected:
-        return True
     last = _last_line(data)
     fields = len(split_fields(last, delimiter))
-    return bool(last.strip()) and fields < len(names) and count == expected - (len(names) - fields)
+    if last.strip() and fields < len(names):
+        expected -= len(names) - fields
+    return count == expected
 
 
 def _last_line(data: pa.Buffer) -> str:

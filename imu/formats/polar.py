@@ -83,10 +83,18 @@ def read(src: Source, options: Options) -> Recording:
             f"the sensor clock is damaged (e.g. {text!r} in data row {row + 1}, as after "
             "saving in a spreadsheet): times taken from 'Phone timestamp' instead"
         )
-        phone_col = read_table(
-            src, offset=head.offset_after(0), names=names, columns={phone: TEXT}, delimiter=";"
-        ).values[phone]
-        stamps = _parse_stamps(phone_col)
+        # Read again with the phone's clock, so that the same rows are kept in every column
+        # (a row can be malformed in a way only some of the columns show).
+        table = read_table(
+            src,
+            offset=head.offset_after(0),
+            names=names,
+            columns={t_name: INT, **dict.fromkeys(acc, FLOAT), phone: TEXT},
+            delimiter=";",
+        )
+        skips = Skips()
+        skips.add_table(table, 2)
+        stamps = _parse_stamps(table.values[phone])
         t = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
         time_source, bursty = "Phone timestamp (sensor clock damaged)", True
         start = None

@@ -200,6 +200,53 @@ def test_file_truncated_mid_line_keeps_every_complete_row(writer, head, tmp_path
     assert rec.meta.extra["skipped_rows"] == 1
 
 
+@pytest.mark.parametrize(
+    "writer", [exporters.polar, exporters.metabase, exporters.xsens_dot, exporters.shimmer]
+)
+def test_row_with_extra_fields_is_skipped_even_when_a_cut_last_line_evens_the_count(
+    writer, head, tmp_path
+):
+    # A row with three extra fields, and a last line cut three fields short: the file has
+    # exactly as many delimiters as a clean one, but both rows are damaged.
+    path = writer(head, tmp_path)
+    text = path.read_text()
+    lines = text.rstrip("\r\n").split("\n")
+    delim = ";" if ";" in lines[-1] else ("\t" if "\t" in lines[-1] else ",")
+    fields = lines[-1].split(delim)
+    row = next(
+        i for i in range(len(lines) - 200, 0, -1) if lines[i].count(delim) == len(fields) - 1
+    )
+    extra = lines[row].split(delim)[-3:]
+    lines[row] = lines[row] + delim + delim.join(extra)
+    lines[-1] = delim.join(fields[: len(fields) - 3])
+    path.write_text("\n".join(lines))
+    with pytest.warns(HopscopeWarning, match=r"2 rows skipped \(wrong number of fields"):
+        rec = load(path)
+    assert len(rec.samples) == len(head) - 2
+    assert rec.meta.extra["skipped_rows"] == 2
+
+
+def test_damaged_polar_clock_with_broken_rows_keeps_the_same_rows_in_every_column(head, tmp_path):
+    # The sensor clock damaged in one row (times from the phone's clock instead), one row
+    # with too many fields and a cut last line: time and acceleration keep the same rows.
+    path = exporters.polar(head, tmp_path)
+    lines = path.read_text().rstrip("\n").split("\n")
+    cells = lines[26].split(";")
+    cells[1] = cells[1][:10] + "x?" + cells[1][12:]
+    lines[26] = ";".join(cells)
+    lines[163] = lines[163] + ";830000;-561;51"
+    lines[-1] = lines[-1][: lines[-1].index(";", lines[-1].index(";") + 1)]
+    path.write_text("\n".join(lines))
+    with pytest.warns(HopscopeWarning) as caught:
+        rec = load(path)
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "sensor clock is damaged" in messages
+    assert "2 rows skipped (wrong number of fields" in messages
+    assert len(rec.samples) == len(head) - 2
+    assert rec.meta.extra["skipped_rows"] == 2
+    assert rec.samples["az_g"].abs().max() < 16
+
+
 def test_locale_decimal_commas_in_a_comma_file_are_refused(head, tmp_path):
     path = exporters.movesense(head, tmp_path)
     lines = path.read_text().split("\n")
