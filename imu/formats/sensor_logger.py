@@ -211,10 +211,11 @@ def _clean_gravity(opener: Callable[[], Source]) -> tuple[Source, Table | None]:
     data it cannot read are parsed on the calling thread.
     """
     gsrc = opener()
+    names = _names(gsrc)  # (first: it refuses a file without the header)
     table = read_clean_table(
         gsrc,
         offset=gsrc.head.offset_after(0),
-        names=_names(gsrc),
+        names=names,
         columns=_GRAVITY_COLUMNS,
         delimiter=",",
     )

@@ -177,6 +177,20 @@ def test_empty_gravity_file_is_refused_with_the_gravity_explanation(head, tmp_pa
     assert "Gravity.csv holds no usable rows" in str(info.value)
 
 
+@pytest.mark.parametrize("archive", [True, False])
+def test_gravity_file_of_zero_bytes_is_refused_naming_it(head, tmp_path, archive):
+    path = exporters.sensor_logger_ios(head, tmp_path / "full", archive=archive)
+    if archive:
+        members = _members(path)
+        members["Gravity.csv"] = b""
+        path = _zip(tmp_path / "blank_gravity.zip", members)
+    else:
+        (path.parent / "Gravity.csv").write_bytes(b"")
+    with pytest.raises(InvalidRecordingError, match="expected the Sensor Logger header") as info:
+        load(path)
+    assert info.value.file.endswith("Gravity.csv")
+
+
 def test_damaged_time_matches_gravity_on_seconds_elapsed(head, tmp_path):
     path = exporters.sensor_logger_ios(head, tmp_path, excel=True)
     with pytest.warns(HopscopeWarning, match="'time' column is damaged"):
