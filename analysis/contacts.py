@@ -722,8 +722,9 @@ def _local_period(
 ) -> np.ndarray:
     """Median of the ``n`` ``ok`` periods of the set nearest each of ``rows`` (s; else NaN)."""
     out = np.full(len(period_s), np.nan)
+    known = ok & np.isfinite(period_s)
     for i in np.flatnonzero(rows):
-        same = np.flatnonzero(ok & (sets == sets[i]))
+        same = np.flatnonzero(known & (sets == sets[i]))
         near = same[np.argsort(np.abs(same - i), kind="stable")[:n]]
         if len(near):
             out[i] = float(np.median(period_s[near]))

@@ -481,7 +481,10 @@ def _read_inferred(path: Path, header: list[str]) -> Any:
         return None
     if all(t == pa.float64() for t in types):
         return table
-    return table.cast(pa.schema([(h, pa.float64()) for h in header]))
+    try:
+        return table.cast(pa.schema([(h, pa.float64()) for h in header]))
+    except pa.ArrowInvalid:  # an integer beyond 2**53: parsed as a float64 by the caller
+        return None
 
 
 def _read_in_pieces(path: Path, header: list[str]) -> Any:

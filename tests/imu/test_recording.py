@@ -286,6 +286,15 @@ def test_integer_and_mixed_columns_load_as_float64(tmp_path):
     assert rec.samples["ay_g"].iloc[:6].tolist() == [0.0, 1.0, 2.0, 0.0, 1.0, 2.0]
 
 
+def test_integers_beyond_float_precision_load_as_the_nearest_float64(tmp_path):
+    # pyarrow reads whole numbers as int64 and will not cast one beyond 2**53 to float64
+    # exactly: such a column is read as float64 text instead.
+    path = tmp_path / "big.csv"
+    path.write_text("time_s,ax_g,ay_g,az_g\n0,0,0,1\n704201974831254116,0,0,1\n")
+    rec = read_recording(path)
+    assert rec.samples["time_s"].tolist() == [0.0, float("704201974831254116")]
+
+
 @pytest.mark.parametrize(
     "text",
     [
