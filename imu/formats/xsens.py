@@ -65,10 +65,11 @@ def read(src: Source, options: Options) -> Recording:
                 "'Custom mode' or on-sensor recording.",
             )
         raise src.error("expected columns Acc_X, Acc_Y, Acc_Z", line=index + 1)
-    if find_column(header, [r"sampletimefine"]) is None:
+    stf_header = find_column(header, [r"sampletimefine"])
+    if stf_header is None:
         raise src.error("expected a SampleTimeFine column", line=index + 1)
     names = column_names(src, header, head.first_data_line(index), ",", line=index + 2)
-    stf = names[[n.lower() for n in header].index("sampletimefine")]
+    stf = names[header.index(stf_header)]
     pc_col = find_column(header, [r"packetcounter"])
     columns = {stf: INT, **dict.fromkeys(acc, FLOAT)}  # type: ignore[dict-item]
     if pc_col is not None:

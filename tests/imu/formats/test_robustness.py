@@ -247,6 +247,16 @@ def test_damaged_polar_clock_with_broken_rows_keeps_the_same_rows_in_every_colum
     assert rec.samples["az_g"].abs().max() < 16
 
 
+def test_dot_clock_column_is_found_by_its_stem_like_the_others(head, tmp_path):
+    # Characters around a header name (here a CJK prefix) are ignored when columns are
+    # looked up; the SampleTimeFine column was looked up by its exact name instead.
+    path = exporters.xsens_dot(head, tmp_path)
+    base = load(path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(",SampleTimeFine,", ",\u65f6\u95f4SampleTimeFine,", 1), "utf-8")
+    _same(load(path), base)
+
+
 def test_locale_decimal_commas_in_a_comma_file_are_refused(head, tmp_path):
     path = exporters.movesense(head, tmp_path)
     lines = path.read_text().split("\n")
