@@ -950,7 +950,9 @@ def _coerce(out: Table, name: str, col: pa.ChunkedArray, kind: pa.DataType, deci
         return
     if kind == INT:
         ok = pc.fill_null(pc.match_substring_regex(col, _INT_PATTERN), False)
-        values = pc.cast(pc.if_else(ok, col, pa.scalar(None, TEXT)), INT)
+        # (pyarrow's integer parser takes a minus sign but not a plus sign.)
+        signless = pc.replace_substring_regex(col, r"^\+", "")
+        values = pc.cast(pc.if_else(ok, signless, pa.scalar(None, TEXT)), INT)
         good = ok.to_numpy(zero_copy_only=False)
         out.values[name] = values.fill_null(0).to_numpy()
     else:

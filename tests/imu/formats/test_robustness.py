@@ -257,6 +257,23 @@ def test_dot_clock_column_is_found_by_its_stem_like_the_others(head, tmp_path):
     _same(load(path), base)
 
 
+def test_plus_signed_integer_clock_reads_on_the_tolerant_path(head, tmp_path):
+    # A text cell sends the file to the tolerant parser, whose integer cast takes no plus
+    # sign: a clock stamp written "+123..." still reads as that number.
+    path = exporters.sensor_logger(head, tmp_path, archive=False)
+    base = load(path)
+    lines = path.read_text().split("\n")
+    lines[5] = "+" + lines[5]
+    cells = lines[10].split(",")
+    cells[4] = "oops"
+    lines[10] = ",".join(cells)
+    path.write_text("\n".join(lines))
+    with pytest.warns(HopscopeWarning, match="1 rows skipped"):
+        rec = load(path)
+    assert len(rec.samples) == len(base.samples) - 1
+    assert rec.samples["time_s"].iloc[4] == base.samples["time_s"].iloc[4]
+
+
 def test_locale_decimal_commas_in_a_comma_file_are_refused(head, tmp_path):
     path = exporters.movesense(head, tmp_path)
     lines = path.read_text().split("\n")
