@@ -233,7 +233,8 @@ def _time_values(text: pa.ChunkedArray, decimal: str) -> tuple[np.ndarray, str]:
                 return values, "datetime"
     integers = pc.fill_null(pc.match_substring_regex(text, r"^[-+]?(\d{1,18}|[1-8]\d{18})$"), False)
     if pc.all(pc.or_(integers, pc.invert(ok))).as_py():
-        ints = pc.cast(pc.if_else(integers, text, pa.scalar(None, pa.string())), pa.int64())
+        signless = pc.replace_substring_regex(text, r"^\+", "")  # (pyarrow's parser takes no "+")
+        ints = pc.cast(pc.if_else(integers, signless, pa.scalar(None, pa.string())), pa.int64())
         first = pc.min(ints).as_py()
         if first is not None:
             rel = pc.subtract(ints, pa.scalar(first, pa.int64()))

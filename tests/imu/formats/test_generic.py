@@ -56,6 +56,16 @@ def test_time_unit_is_inferred_from_the_step_size(head, tmp_path):
     _check(rec, head)
 
 
+def test_integer_clock_with_a_plus_sign_reads_as_its_number(tmp_path):
+    # Integer stamps are kept exact (int64); pyarrow's integer parser takes no plus sign.
+    t_ms = 1_700_000_000_000 + 10 * np.arange(50)
+    rows = [f"{'+' if i == 3 else ''}{t},0,0,1000" for i, t in enumerate(t_ms)]
+    path = tmp_path / "ints.csv"
+    path.write_text("t_ms,acc_x,acc_y,acc_z\n" + "\n".join(rows) + "\n")
+    rec = load(path, units="mg", time_units="ms")
+    np.testing.assert_allclose(rec.samples["time_s"], (t_ms - t_ms[0]) / 1e3, atol=1e-9)
+
+
 def test_units_from_column_names(head, tmp_path):
     t = head["time_s"].to_numpy()
     rows = "\n".join(
