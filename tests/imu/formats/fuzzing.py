@@ -28,7 +28,7 @@ from tests.imu.formats import exporters
 TOKENS = [
     b",", b";", b"\t", b" ", b"\n", b"\r\n", b"\r", b'"', b"NaN", b"nan", b"", b"-", b"E+", b"e-7",
     b"1.54747E+12", b'"1,70136286270131E+018"', b"\xef\xbb\xbf", b"\x00", b"\xa1\xe3", b"\xff\xfe",
-    b"9" * 25, b"-0", b"1,5", b"inf", b"-inf", b"1e308", b"1e-320", b"sep=,", b'"sep=\t"',
+    b"9" * 25, b"-0", b"+", b"+7", b"1,5", b"inf", b"-inf", b"1e308", b"1e-320", b"sep=,", b'"sep=\t"',
     b"PacketCounter,", b"Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]",
     b"time,seconds_elapsed,z,y,x", b'"Time (s)"', b"epoch (ms),time (01:00),elapsed (s),x-axis (g)",
     b"Time,Device name,Chip Time()", b"2025-10-9 8:18:9:94", b"25:61:61.999", b"PK\x03\x04",
@@ -59,6 +59,7 @@ CELLS = [
     "0", "1", "-1", "0.5", " 0.25", "1,5", "NaN", "", "1.54747E+12", "704201974831254116",
     "1547219408431", "9.81", "-9.81", "1000", "-1000", "16:39:37.564", "2025-10-9 8:18:9:94",
     "abc", "1e400", "-0.0", "3.352406400E-2", "7,488203049E-2", "4294967295", "65535",
+    "+1547219408431", "+0.5",
 ]  # fmt: skip
 
 
