@@ -670,10 +670,12 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
         elif time:
             if previous is None:  # the first chunk: the first time must be finite
                 ok = bool(np.isfinite(chunk[0]))
-            else:  # the step from the chunk before
-                lows.append(chunk[0] - previous)
-                highs.append(chunk[0] - previous)
-            block = np.subtract(chunk[1:], chunk[:-1], out=steps[: len(chunk) - 1])
+            # (A step from or to an infinity is NaN or infinite, quietly: it is not finite.)
+            with np.errstate(invalid="ignore", over="ignore"):
+                if previous is not None:  # the step from the chunk before
+                    lows.append(chunk[0] - previous)
+                    highs.append(chunk[0] - previous)
+                block = np.subtract(chunk[1:], chunk[:-1], out=steps[: len(chunk) - 1])
             if len(block):
                 lows.append(np.minimum.reduce(block))
                 highs.append(np.maximum.reduce(block))

@@ -130,6 +130,13 @@ class TestBadInput:
         with pytest.raises(InvalidRecordingError, match=r"line 3, column 'az_g'.*finite number"):
             read_recording(path)
 
+    def test_infinite_times_are_refused_without_a_numpy_warning(self, tmp_path):
+        # A step from one infinity to the next is NaN: no finite step, quietly (the test
+        # configuration turns any warning into an error).
+        path = _write(tmp_path, "time_s,ax_g,ay_g,az_g\n0,0,0,1\ninf,0,0,1\ninf,0,0,1\n")
+        with pytest.raises(InvalidRecordingError, match=r"line 3, column 'time_s'"):
+            read_recording(path)
+
     def test_validate_rejects_infinite(self):
         df = _samples()
         df.loc[2, "ax_g"] = np.inf
