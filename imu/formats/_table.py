@@ -924,7 +924,9 @@ def _has_empty_cell(col: pd.Series) -> bool:
     """
     if col.dtype == np.float64:
         values = col.to_numpy()
-        return bool(np.isnan(values.sum())) and bool(np.isnan(values).any())
+        with np.errstate(invalid="ignore", over="ignore"):  # (inf + -inf is NaN too)
+            total = values.sum()
+        return bool(np.isnan(total)) and bool(np.isnan(values).any())
     return bool(col.isna().any())
 
 

@@ -274,6 +274,21 @@ def test_plus_signed_integer_clock_reads_on_the_tolerant_path(head, tmp_path):
     assert rec.samples["time_s"].iloc[4] == base.samples["time_s"].iloc[4]
 
 
+def test_opposite_infinities_in_the_last_column_are_skipped_quietly(head, tmp_path):
+    # inf + -inf sums to NaN: the check for empty cells must not warn (the test
+    # configuration turns any other warning into an error), and both rows are skipped.
+    path = exporters.metabase(head, tmp_path)
+    lines = path.read_text().split("\n")
+    for row, cell in ((5, "inf"), (9, "-inf")):
+        cells = lines[row].split(",")
+        cells[-1] = cell
+        lines[row] = ",".join(cells)
+    path.write_text("\n".join(lines))
+    with pytest.warns(HopscopeWarning, match="2 rows skipped"):
+        rec = load(path)
+    assert len(rec.samples) == len(head) - 2
+
+
 def test_locale_decimal_commas_in_a_comma_file_are_refused(head, tmp_path):
     path = exporters.movesense(head, tmp_path)
     lines = path.read_text().split("\n")
