@@ -681,7 +681,8 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
                 highs.append(np.maximum.reduce(block))
             previous = chunk[-1]
         else:
-            ok = bool(np.isfinite(chunk.sum()))
+            with np.errstate(invalid="ignore", over="ignore"):  # (inf + -inf is NaN)
+                ok = bool(np.isfinite(chunk.sum()))
     if acc:
         if not out.size:
             # (An empty acceleration column: checked like any other below.)

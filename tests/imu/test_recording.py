@@ -137,6 +137,12 @@ class TestBadInput:
         with pytest.raises(InvalidRecordingError, match=r"line 3, column 'time_s'"):
             read_recording(path)
 
+    def test_opposite_infinities_in_a_gyroscope_column_are_refused_quietly(self, tmp_path):
+        text = "time_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps\n0,0,0,1,inf,0,0\n0.01,0,0,1,-inf,0,0\n"
+        path = _write(tmp_path, text)
+        with pytest.raises(InvalidRecordingError, match=r"line 2, column 'gx_dps'.*finite"):
+            read_recording(path)
+
     def test_validate_rejects_infinite(self):
         df = _samples()
         df.loc[2, "ax_g"] = np.inf
