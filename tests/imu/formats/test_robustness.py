@@ -19,6 +19,16 @@ def _same(a, b, *, atol=1e-6):  # type: ignore[no-untyped-def]
     np.testing.assert_allclose(a.samples.to_numpy(), b.samples.to_numpy(), atol=atol)
 
 
+def _set_cells(path, cells, delimiter=","):  # type: ignore[no-untyped-def]
+    """Rewrite ``path`` with the cells ``{(line, field): text}`` replaced (0-based)."""
+    lines = path.read_text().split("\n")
+    for (line, field), text in cells.items():
+        row = lines[line].split(delimiter)
+        row[field] = text
+        lines[line] = delimiter.join(row)
+    path.write_text("\n".join(lines))
+
+
 @pytest.fixture
 def head(samples):  # type: ignore[no-untyped-def]
     return samples.iloc[:600].reset_index(drop=True)
@@ -262,12 +272,8 @@ def test_plus_signed_integer_clock_reads_on_the_tolerant_path(head, tmp_path):
     # sign: a clock stamp written "+123..." still reads as that number.
     path = exporters.sensor_logger(head, tmp_path, archive=False)
     base = load(path)
-    lines = path.read_text().split("\n")
-    lines[5] = "+" + lines[5]
-    cells = lines[10].split(",")
-    cells[4] = "oops"
-    lines[10] = ",".join(cells)
-    path.write_text("\n".join(lines))
+    stamp = path.read_text().split("\n")[5].split(",")[0]
+    _set_cells(path, {(5, 0): "+" + stamp, (10, 4): "oops"})
     with pytest.warns(HopscopeWarning, match="1 rows skipped"):
         rec = load(path)
     assert len(rec.samples) == len(base.samples) - 1
@@ -278,12 +284,7 @@ def test_opposite_infinities_in_the_last_column_are_skipped_quietly(head, tmp_pa
     # inf + -inf sums to NaN: the check for empty cells must not warn (the test
     # configuration turns any other warning into an error), and both rows are skipped.
     path = exporters.metabase(head, tmp_path)
-    lines = path.read_text().split("\n")
-    for row, cell in ((5, "inf"), (9, "-inf")):
-        cells = lines[row].split(",")
-        cells[-1] = cell
-        lines[row] = ",".join(cells)
-    path.write_text("\n".join(lines))
+    _set_cells(path, {(5, -1): "inf", (9, -1): "-inf"})
     with pytest.warns(HopscopeWarning, match="2 rows skipped"):
         rec = load(path)
     assert len(rec.samples) == len(head) - 2
@@ -311,11 +312,7 @@ def test_many_broken_rows_are_refused_not_repaired(head, tmp_path):
 
 def test_text_in_an_acceleration_column_is_skipped_and_reported(head, tmp_path):
     path = exporters.xsens_dot(head, tmp_path)
-    lines = path.read_text().split("\n")
-    cells = lines[40].split(",")
-    cells[6] = "oops"
-    lines[40] = ",".join(cells)
-    path.write_text("\n".join(lines))
+    _set_cells(path, {(40, 6): "oops"})
     with pytest.warns(HopscopeWarning, match="1 rows skipped"):
         rec = load(path)
     assert len(rec.samples) == len(head) - 1
