@@ -224,6 +224,11 @@ def _time_base(
     n_regular = n_steps - len(gap_index)
     span = float(time_s[-1] - time_s[0])  # the sum of all the steps
     effective_period = (span - float(gap_step.sum())) / n_regular if n_regular else period
+    if not effective_period > 0:
+        # A gap so long that the other steps vanish in the difference (a clock that jumps by
+        # years): the stretches between the gaps, each measured on its own.
+        starts, ends = np.r_[0, gap_index + 1], np.r_[gap_index, n_steps]
+        effective_period = float((time_s[ends] - time_s[starts]).sum()) / n_regular
     sub = sub[sub <= limit]
     np.subtract(sub, period, out=sub)
     mad = float(np.median(np.abs(sub, out=sub), overwrite_input=True)) if len(sub) else 0.0
@@ -284,12 +289,14 @@ def _magnitude_top(
         # ``sqrt(ax * ax + ay * ay + az * az)``, with one pass over memory instead of five.
         start, stop = j * _BLOCK, min((j + 1) * _BLOCK, n)
         o, sq = out[start:stop], square[: stop - start]
-        np.multiply(ax[start:stop], ax[start:stop], out=o)
-        np.multiply(ay[start:stop], ay[start:stop], out=sq)
-        np.add(o, sq, out=o)
-        np.multiply(az[start:stop], az[start:stop], out=sq)
-        np.add(o, sq, out=o)
-        np.sqrt(o, out=o)
+        # (Values of 1e154 g or more overflow to infinity, quietly: the caller refuses them.)
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.multiply(ax[start:stop], ax[start:stop], out=o)
+            np.multiply(ay[start:stop], ay[start:stop], out=sq)
+            np.add(o, sq, out=o)
+            np.multiply(az[start:stop], az[start:stop], out=sq)
+            np.add(o, sq, out=o)
+            np.sqrt(o, out=o)
         top[j] = np.maximum.reduce(o)
 
     _each_block(n_blocks, n, fill)

@@ -581,7 +581,7 @@ def _qualifying_falls(
         starts = below[np.r_[True, np.diff(below) > 1]]
         k = (starts[:, None] - np.arange(span, 0, -1)[None, :]).ravel()
         k = np.sort(k[k >= 0])  # nearly sorted already
-        k = k[np.r_[True, k[1:] != k[:-1]]]
+        k = k[np.r_[True, k[1:] != k[:-1]]] if len(k) else k
     else:
         mark = np.zeros(n, dtype=bool)
         for j in range(1, span + 1):

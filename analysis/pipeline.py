@@ -136,7 +136,9 @@ def analyze(
     mag, top_g = _magnitude_top(samples)
     if not np.isfinite(top_g):
         validate_samples(samples, source=source)  # raises with the line and the column
-        raise InvalidRecordingError(source, "expected finite acceleration values")
+        raise InvalidRecordingError(
+            source, "expected acceleration values of a plausible size (their magnitude overflows)"
+        )
     if meta.range_g is not None and meta.range_g > 0 and top_g < CLIP_FRACTION * meta.range_g:
         # No axis can be at full scale when the magnitude never gets there.
         clipped = np.zeros(len(mag), dtype=bool)

@@ -160,3 +160,10 @@ def test_clipped_with_range_equals_plain_comparison(n):
     plain = (ax >= 0.995 * 8.0) | (ay >= 0.995 * 8.0) | (az >= 0.995 * 8.0)
     assert np.array_equal(clipped_samples(df, range_g=8.0), plain)
     assert np.array_equal(clipped_samples(df, range_g=8.0, magnitude=magnitude_g(df)), plain)
+
+
+def test_time_base_survives_a_clock_jump_that_dwarfs_the_recording():
+    # The other steps vanish in span - gap (1e25 s): they are measured stretch by stretch.
+    tb = time_base(np.array([0.0, 0.005, 0.010, 0.015, 1e25]))
+    assert tb.effective_rate_hz == pytest.approx(200.0)
+    assert tb.gap_index.tolist() == [3]

@@ -167,3 +167,13 @@ def test_take_off_into_a_held_up_flight_is_found_at_a_low_rate():
     found = flights["takeoff_s"].to_numpy()[1:]
     assert len(found) == len(truth)
     np.testing.assert_allclose(found, truth["takeoff_s"], atol=0.01 + 1.0 / rate_hz)
+
+
+def test_recording_that_starts_in_its_only_dip_has_no_flight():
+    # The only samples below the take-off level are the first ones: no fall leads into them.
+    t = np.arange(0, 2, 0.005)
+    m = np.ones_like(t)
+    m[:3] = 0.05
+    m[200] = 4.0  # an impact-like peak with no flight before it
+    flights, _ = detect_flights(t, m, sampling_rate_hz=200.0)
+    assert len(flights) == 0

@@ -235,3 +235,13 @@ def test_non_finite_acceleration_in_a_canonical_table_is_reported():
     df.loc[6, "ay_g"] = np.inf
     with pytest.raises(InvalidRecordingError, match=r"line 8.*ay_g"):
         analyze(Recording(df, source="x.csv"))
+
+
+def test_acceleration_too_large_to_square_is_refused_quietly():
+    # 1e200 g is finite, but its square is not: a clear refusal, and no numpy warning (the
+    # test configuration turns any other warning into an error).
+    t = np.arange(0, 2, 0.01)
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": 1 + 0 * t})
+    samples.loc[50, "ay_g"] = 1e200
+    with pytest.raises(InvalidRecordingError, match="plausible size"):
+        analyze(samples)
