@@ -9,6 +9,7 @@ is not a :class:`~imu.recording.Recording` or an :class:`~imu.errors.InvalidReco
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import tempfile
@@ -16,9 +17,11 @@ import traceback
 import warnings
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from hypothesis import HealthCheck, settings
 
 from imu.errors import HopscopeWarning, InvalidRecordingError
 from imu.formats import load
@@ -61,6 +64,26 @@ CELLS = [
     "abc", "1e400", "-0.0", "3.352406400E-2", "7,488203049E-2", "4294967295", "65535",
     "+1547219408431", "+0.5",
 ]  # fmt: skip
+
+
+def fuzz_settings(max_examples: int) -> Any:
+    """Hypothesis settings of the fuzz tests: derandomized (the same cases in every run)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        derandomize=True,
+    )
+
+
+@functools.cache
+def session_seed_files(session_seed: int, rows: int) -> dict[str, tuple[str, bytes]]:
+    """:func:`seed_files` of the first ``rows`` samples of a short simulated session (cached)."""
+    from tests.imu.formats.conftest import short_session
+
+    samples = short_session(session_seed).samples.iloc[:rows].reset_index(drop=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        return seed_files(samples, Path(tmp))
 
 
 def seed_files(samples: pd.DataFrame, folder: Path) -> dict[str, tuple[str, bytes]]:

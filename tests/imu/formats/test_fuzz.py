@@ -4,30 +4,23 @@ validates or an InvalidRecordingError naming the file, with HopscopeWarning warn
 
 from __future__ import annotations
 
-import functools
 import random
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.imu.formats.conftest import short_session
-from tests.imu.formats.fuzzing import check_file, mutate, numeric_export, random_export, seed_files
-
-_SETTINGS = settings(
-    max_examples=400,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    derandomize=True,
+from tests.imu.formats.fuzzing import (
+    check_file,
+    fuzz_settings,
+    mutate,
+    numeric_export,
+    random_export,
+    session_seed_files,
 )
 
-
-@functools.cache
-def _seeds() -> dict[str, tuple[str, bytes]]:
-    session = short_session(2)
-    with tempfile.TemporaryDirectory() as tmp:
-        return seed_files(session.samples.iloc[:40].reset_index(drop=True), Path(tmp))
+_SETTINGS = fuzz_settings(400)
 
 
 def _run(name: str, data: bytes) -> None:
@@ -44,7 +37,7 @@ def _run(name: str, data: bytes) -> None:
      "phyphox_with_g_tab_decimal_comma", "sensor_logger_zip", "movesense", "xsens_dot",
      "shimmer_tab", "hopscope", "generic"])), seed=st.integers(0, 2**32 - 1))  # fmt: skip
 def test_mutated_exports(variant, seed):
-    name, data = _seeds()[variant]
+    name, data = session_seed_files(2, 40)[variant]
     _run(name, mutate(data, random.Random(seed)))
 
 
@@ -67,7 +60,7 @@ def test_arbitrary_bytes(data):
 
 
 def test_seed_files_load_cleanly():
-    for name, data in _seeds().values():
+    for name, data in session_seed_files(2, 40).values():
         _run(name, data)
 
 
