@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.clean import TimeBase
 from analysis.detect import doubled_rows, retime_takeoffs
-from analysis.lead_in import insert_lead_ins, lead_in_contacts
+from analysis.lead_in import lead_in_contacts
 from analysis.sets import check_contacts, group_flights, pair_contacts
 from analysis.settings import AnalysisSettings
 
@@ -247,10 +247,12 @@ def resolve_contacts(
             contacts, reasons = _split_at_gap(contacts, reasons, joined)
         # A soft first landing hides the set's first contact in the flight into the set.
         lead_ins = lead_in_contacts(
-            contacts, reasons, flights, time_s, magnitude_g, time_base, settings
+            contacts, reasons, flights, time_s, magnitude_g, time_base, gaps, settings
         )
         if len(lead_ins):
-            contacts, reasons = insert_lead_ins(contacts, reasons, lead_ins)
+            before = lead_ins["before"].to_numpy()
+            contacts, order = _inserted(contacts, lead_ins.drop(columns="before"), before - 0.5)
+            reasons = np.r_[reasons, [""] * len(lead_ins)][order]
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad])
     if len(split_off):
@@ -611,18 +613,26 @@ def _insert_hidden(
     nxt[after] = found
     detected[after] = np.where(np.isfinite(found), found, detected[after])
     contacts = contacts.assign(next_landing_s=nxt)
-    src = pd.concat(
-        [contacts, hidden.drop(columns="after").astype(contacts.dtypes.to_dict())],
-        ignore_index=True,
-    )
-    order = np.argsort(np.r_[np.arange(len(contacts)), after + 0.5], kind="stable")
-    out = src.iloc[order].reset_index(drop=True)
+    out, order = _inserted(contacts, hidden.drop(columns="after"), after + 0.5)
     gap_inside = _flight_has_gap(out, gaps)
     if gap_inside.any():
         out = out.assign(
             next_landing_s=np.where(gap_inside, np.nan, out["next_landing_s"].to_numpy())
         )
     return out, np.r_[reasons, [""] * len(hidden)][order], np.r_[detected, hidden_next][order]
+
+
+def _inserted(
+    contacts: pd.DataFrame, new: pd.DataFrame, position: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the contacts with the rows of ``new`` inserted at ``position`` (row ``i`` at ``i``).
+
+    Returns the table and the order taken from the rows of ``contacts`` then ``new`` (to
+    carry other per-row arrays along).
+    """
+    src = pd.concat([contacts, new.astype(contacts.dtypes.to_dict())], ignore_index=True)
+    order = np.argsort(np.r_[np.arange(len(contacts)), position], kind="stable")
+    return src.iloc[order].reset_index(drop=True), order
 
 
 def _flight_in_gap(

@@ -32,6 +32,7 @@ def lead_in_contacts(
     t: np.ndarray,
     mag: np.ndarray,
     tb: TimeBase,
+    gaps: list[tuple[float, float]],
     settings: AnalysisSettings,
 ) -> pd.DataFrame:
     """Find the first contact of each set of hops hidden in the set's first flight.
@@ -65,6 +66,8 @@ def lead_in_contacts(
         The signal (s, g).
     tb : analysis.clean.TimeBase
         Its time base (effective rate, gaps).
+    gaps : list of (float, float)
+        Gaps of the recording, (start_s, end_s).
     settings : AnalysisSettings
         Tolerances and detector settings.
 
@@ -72,7 +75,7 @@ def lead_in_contacts(
     -------
     pandas.DataFrame
         The contacts found (columns of ``contacts`` plus ``before``: the row each comes
-        before); empty when none.
+        before, for :func:`analysis.contacts.resolve_contacts` to insert); empty when none.
     """
     det = settings.detection
     if settings.exercise == "rebound" or not len(contacts):
@@ -86,7 +89,7 @@ def lead_in_contacts(
     f_landing = flights["landing_s"].to_numpy(dtype=np.float64)
     f_takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
     f_gap = flights["takeoff_gap"].to_numpy(dtype=bool)
-    gap_ends = np.array([g[1] for g in tb.gaps_s(t)]) if len(tb.gap_index) else np.zeros(0)
+    gap_ends = np.array([g[1] for g in gaps])
     ctol = settings.contact_tolerance
     out: list[dict[str, object]] = []
     for i in np.flatnonzero(first & timed):
@@ -163,16 +166,3 @@ def lead_in_contacts(
             }
         )
     return pd.DataFrame(out)
-
-
-def insert_lead_ins(
-    contacts: pd.DataFrame, reasons: np.ndarray, found: pd.DataFrame
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Insert each contact of :func:`lead_in_contacts` before the contact it precedes."""
-    before = found["before"].to_numpy()
-    src = pd.concat(
-        [contacts, found.drop(columns="before").astype(contacts.dtypes.to_dict())],
-        ignore_index=True,
-    )
-    order = np.argsort(np.r_[np.arange(len(contacts)), before - 0.5], kind="stable")
-    return src.iloc[order].reset_index(drop=True), np.r_[reasons, [""] * len(found)][order]

@@ -237,13 +237,11 @@ def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndar
     landing_s = np.asarray(landing_s, dtype=np.float64)
     if len(landing_s) < 4 or not (contacts["edge_lost"].to_numpy() == "landing").any():
         return landing_s
-    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
-    timed = contacts["edge_lost"].to_numpy() == ""
-    contact_s = (
-        float(np.median((takeoff - contacts["landing_s"].to_numpy())[timed]))
-        if timed.any()
-        else np.nan
-    )
+    # The contact times of the timed contacts (both edges recorded), in set order.
+    timed_s = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - contacts["landing_s"].to_numpy())[
+        contacts["edge_lost"].to_numpy() == ""
+    ]
+    contact_s = float(np.median(timed_s)) if len(timed_s) else np.nan
     steps = np.diff(landing_s)
     out = landing_s
     for end in (0, -1):
@@ -259,8 +257,8 @@ def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndar
         # A second estimate: the take-off less the contact time of the three timed contacts
         # at that end. Their errors are independent, so the two are averaged, unless they
         # are a quarter period apart or more: one is then wrong, and the rhythm is kept.
-        near = (takeoff - contacts["landing_s"].to_numpy())[timed]
-        by_contact = float(row["takeoff_s"]) - float(np.median(near[:3] if end == 0 else near[-3:]))
+        near = timed_s[:3] if end == 0 else timed_s[-3:]
+        by_contact = float(row["takeoff_s"]) - float(np.median(near))
         if abs(by_contact - place) < 0.25 * period:
             place = 0.5 * (place + by_contact)
         if end == 0:

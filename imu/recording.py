@@ -681,8 +681,7 @@ def _join_chunks(column: Any, *, acc: bool, time: bool = False) -> _Column:
                 highs.append(np.maximum.reduce(block))
             previous = chunk[-1]
         else:
-            with np.errstate(invalid="ignore", over="ignore"):  # (inf + -inf is NaN)
-                ok = bool(np.isfinite(chunk.sum()))
+            ok = all_finite(chunk)
     if acc:
         if not out.size:
             # (An empty acceleration column: checked like any other below.)

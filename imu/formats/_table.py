@@ -951,10 +951,8 @@ def _coerce(out: Table, name: str, col: pa.ChunkedArray, kind: pa.DataType, deci
         out.missing[name] = null
         return
     if kind == INT:
-        ok = pc.fill_null(pc.match_substring_regex(col, _INT_PATTERN), False)
-        # (pyarrow's integer parser takes a minus sign but not a plus sign.)
-        signless = pc.replace_substring_regex(col, r"^\+", "")
-        values = pc.cast(pc.if_else(ok, signless, pa.scalar(None, TEXT)), INT)
+        ok = int_cells(col)
+        values = to_ints(col, ok)
         good = ok.to_numpy(zero_copy_only=False)
         out.values[name] = values.fill_null(0).to_numpy()
     else:
@@ -969,6 +967,20 @@ def _coerce(out: Table, name: str, col: pa.ChunkedArray, kind: pa.DataType, deci
         row = int(np.flatnonzero(bad)[0])
         out.bad_cells[name] = int(bad.sum())
         out.bad_example[name] = (row, str(col[row].as_py()))
+
+
+def int_cells(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Which cells of a trimmed text column are whole numbers within int64 (no nulls)."""
+    return pc.fill_null(pc.match_substring_regex(text, _INT_PATTERN), False)
+
+
+def to_ints(text: pa.ChunkedArray, cells: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return the int64 values of the ``cells`` of :func:`int_cells` (null elsewhere).
+
+    pyarrow's integer parser takes a minus sign but not a plus sign: a plus sign is dropped.
+    """
+    signless = pc.replace_substring_regex(text, r"^\+", "")
+    return pc.cast(pc.if_else(cells, signless, pa.scalar(None, TEXT)), INT)
 
 
 def _to_float(text: pa.ChunkedArray) -> np.ndarray:

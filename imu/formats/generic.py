@@ -17,7 +17,15 @@ import pyarrow.compute as pc
 from imu.formats._common import ACC_UNITS, TIME_UNITS, Options, find_column, first_text, stem
 from imu.formats._normalise import G0, Skips, estimate_rate, finish, quiet_magnitude
 from imu.formats._source import Source
-from imu.formats._table import FLOAT, TEXT, column_names, read_table, split_fields
+from imu.formats._table import (
+    FLOAT,
+    TEXT,
+    column_names,
+    int_cells,
+    read_table,
+    split_fields,
+    to_ints,
+)
 
 NAME = "csv"
 DELIMITERS = (",", ";", "\t", "|")
@@ -231,10 +239,9 @@ def _time_values(text: pa.ChunkedArray, decimal: str) -> tuple[np.ndarray, str]:
                 if first is not None:
                     values = (values - float(first)) / 1e9
                 return values, "datetime"
-    integers = pc.fill_null(pc.match_substring_regex(text, r"^[-+]?(\d{1,18}|[1-8]\d{18})$"), False)
+    integers = int_cells(text)
     if pc.all(pc.or_(integers, pc.invert(ok))).as_py():
-        signless = pc.replace_substring_regex(text, r"^\+", "")  # (pyarrow's parser takes no "+")
-        ints = pc.cast(pc.if_else(integers, signless, pa.scalar(None, pa.string())), pa.int64())
+        ints = to_ints(text, integers)
         first = pc.min(ints).as_py()
         if first is not None:
             rel = pc.subtract(ints, pa.scalar(first, pa.int64()))
