@@ -5,7 +5,11 @@ file, with HopscopeWarning warnings only. Files come from three generators (see
 tests/imu/formats/fuzzing.py): mutations of valid exports of every layout, random rows under
 known headers, and valid layouts filled with random numbers, plus raw random bytes.
 
-Run: .venv/bin/python benchmarks/fuzz_import.py [--files 10000] [--seed 0]
+With ``--analyse`` every file the importers accept is also analysed, as repeated hops and as
+rebound jumps (tests/analysis/fuzzing.py): each must end in a result or an
+InvalidRecordingError, with HopscopeWarning warnings only.
+
+Run: .venv/bin/python benchmarks/fuzz_import.py [--files 10000] [--seed 0] [--analyse]
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.analysis.fuzzing import check_analysis
 from tests.imu.formats.conftest import short_session
 from tests.imu.formats.fuzzing import (
     check_file,
@@ -36,10 +41,14 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=10_000, help="files to generate (10000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
     parser.add_argument("--show", type=int, default=3, help="tracebacks to print (3)")
+    parser.add_argument(
+        "--analyse", action="store_true", help="also analyse every file the importers accept"
+    )
     args = parser.parse_args()
     rnd = random.Random(args.seed)
     counts: collections.Counter[str] = collections.Counter()
     problems: list[tuple[str, str, str]] = []
+    analyses = 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -72,6 +81,9 @@ def main() -> int:
             path.write_bytes(data)
             problem = check_file(path)
             counts[kind] += 1
+            if problem is None and args.analyse:
+                done, problem = check_analysis(path)
+                analyses += done
             if problem is None:
                 continue
             problems.append((origin, str(i), problem))
@@ -80,6 +92,8 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     total = sum(counts.values())
     print(f"fuzzed files: {total} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})")
+    if args.analyse:
+        print(f"analyses run to a result (hops and rebound): {analyses}")
     print(f"tracebacks or contract violations: {len(problems)}")
     print(f"time: {elapsed:.1f} s ({1e3 * elapsed / max(total, 1):.1f} ms per file)")
     for origin, index, problem in problems[: args.show]:

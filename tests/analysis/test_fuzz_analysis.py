@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import random
 import tempfile
-import warnings
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis import AnalysisSettings, analyze
-from imu.errors import HopscopeWarning, InvalidRecordingError
-from imu.formats import load
+from tests.analysis.fuzzing import check_analysis
 from tests.imu.formats.fuzzing import (
     fuzz_settings,
     mutate,
@@ -28,22 +25,8 @@ def _analyse(name: str, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the importers' warnings are tested on their own
-            try:
-                rec = load(path)
-            except InvalidRecordingError:
-                return
-    for exercise in ("hops", "rebound"):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                result = analyze(rec, settings=AnalysisSettings(exercise=exercise))
-            except InvalidRecordingError:
-                continue
-            assert result.n_hops == len(result.hops)
-        stray = [w for w in caught if not issubclass(w.category, HopscopeWarning)]
-        assert not stray, f"{stray[0].category.__name__}: {stray[0].message}"
+        _, problem = check_analysis(path)
+    assert problem is None, problem
 
 
 _VARIANTS = sorted(
