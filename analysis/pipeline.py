@@ -171,9 +171,19 @@ def analyze(
         keys, first = np.unique(set_of[order], return_index=True)
         groups = np.split(landings["landing_s"].to_numpy()[order], first[1:])[: len(keys)]
         of_set = contacts["set"].to_numpy()
+        edge_lost = contacts["edge_lost"].to_numpy()
+        lost_landing = edge_lost == "landing"
+        contact_edges = (
+            edge_lost,
+            contacts["landing_s"].to_numpy(dtype=np.float64),
+            contacts["takeoff_s"].to_numpy(dtype=np.float64),
+        )
+        sets_with_lost = set(of_set[lost_landing].tolist())
         for old_set, landings in zip(keys.tolist(), groups, strict=True):
-            ends = _lost_end_landings(landings, contacts.loc[of_set == old_set])
-            set_hz[int(old_set)] = set_frequency_hz(ends)
+            if old_set in sets_with_lost:
+                in_set = of_set == old_set
+                landings = _lost_end_landings(landings, *(a[in_set] for a in contact_edges))
+            set_hz[int(old_set)] = set_frequency_hz(landings)
     if rebound and len(contacts):
         set_hz = _rebound_set_hz(contacts)
     # Renumber sets 1.. over the sets that kept a contact.
@@ -221,7 +231,12 @@ def analyze(
     )
 
 
-def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndarray:
+def _lost_end_landings(
+    landing_s: np.ndarray,
+    edge_lost: np.ndarray,
+    contact_landing_s: np.ndarray,
+    contact_takeoff_s: np.ndarray,
+) -> np.ndarray:
     """Return a set's landings, with its first and last put back when lost in a gap.
 
     ``(n − 1) / (last − first)`` needs the set's first and last landings. When the set's
@@ -233,23 +248,23 @@ def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndar
     the three timed contacts at that end, unless the two are a quarter period apart or
     more (then the rhythm's place is kept). Without three recorded periods the landings are
     returned as they are.
+
+    ``edge_lost``, ``contact_landing_s`` and ``contact_takeoff_s`` are the set's contacts'
+    columns of those names, in set order.
     """
     landing_s = np.asarray(landing_s, dtype=np.float64)
-    if len(landing_s) < 4 or not (contacts["edge_lost"].to_numpy() == "landing").any():
+    if len(landing_s) < 4 or not (edge_lost == "landing").any():
         return landing_s
     # The contact times of the timed contacts (both edges recorded), in set order.
-    timed_s = (contacts["takeoff_s"].to_numpy(dtype=np.float64) - contacts["landing_s"].to_numpy())[
-        contacts["edge_lost"].to_numpy() == ""
-    ]
+    timed_s = (contact_takeoff_s - contact_landing_s)[edge_lost == ""]
     contact_s = float(np.median(timed_s)) if len(timed_s) else np.nan
     steps = np.diff(landing_s)
     out = landing_s
     for end in (0, -1):
-        row = contacts.iloc[end]
-        if row["edge_lost"] != "landing" or not np.isfinite(contact_s):
+        if edge_lost[end] != "landing" or not np.isfinite(contact_s):
             continue
         period = float(np.median(steps[:3] if end == 0 else steps[-3:]))
-        guess = float(row["takeoff_s"]) - contact_s
+        guess = float(contact_takeoff_s[end]) - contact_s
         k = round(((landing_s[0] - guess) if end == 0 else (guess - landing_s[-1])) / period)
         if k < 1:
             continue
@@ -258,7 +273,7 @@ def _lost_end_landings(landing_s: np.ndarray, contacts: pd.DataFrame) -> np.ndar
         # at that end. Their errors are independent, so the two are averaged, unless they
         # are a quarter period apart or more: one is then wrong, and the rhythm is kept.
         near = timed_s[:3] if end == 0 else timed_s[-3:]
-        by_contact = float(row["takeoff_s"]) - float(np.median(near))
+        by_contact = float(contact_takeoff_s[end]) - float(np.median(near))
         if abs(by_contact - place) < 0.25 * period:
             place = 0.5 * (place + by_contact)
         if end == 0:
