@@ -109,7 +109,6 @@ def _bound_flights(
     q_idx = np.asarray(q_idx, dtype=np.int64)
     low_idx = np.asarray(low_idx, dtype=np.int64)
     stance_idx = np.asarray(stance_idx, dtype=np.int64)
-    n_q = len(q_idx)
     # Everything the walk needs, looked up once for every possible search start: the search
     # starts either max_flight before the candidate or guard after the last landing's peak.
     if stance > guard:
@@ -120,36 +119,37 @@ def _bound_flights(
     else:
         stance_bad = [False] * len(peaks)
     lows_to_landing = np.searchsorted(low_idx, foot, side="right").tolist()
-    low_at_q = np.searchsorted(low_idx, q_idx).tolist()
-    q_list = q_idx.tolist()
     own_start = np.clip(foot - max_flight, 0, n - 1)
     after_peak = np.minimum(peaks + guard, n - 1)
-    own = (
-        own_start.tolist(),
-        np.searchsorted(q_idx, own_start).tolist(),
-        np.searchsorted(low_idx, own_start).tolist(),
-    )
-    prev = (
-        after_peak.tolist(),
-        np.searchsorted(q_idx, after_peak).tolist(),
-        np.searchsorted(low_idx, after_peak).tolist(),
-    )
-    start = np.empty(len(peaks), dtype=np.int64)
+
+    def lookups(search_start: np.ndarray) -> tuple[list[int], ...]:
+        """Search starts, the first fall at or after each, flight-level samples before each."""
+        kq = _first_at_or_after(q_idx, search_start, n)
+        return (
+            search_start.tolist(),
+            kq.tolist(),
+            np.searchsorted(low_idx, search_start).tolist(),
+            np.searchsorted(low_idx, kq).tolist(),
+        )
+
+    own, prev = lookups(own_start), lookups(after_peak)
     accept = np.zeros(len(peaks), dtype=bool)
     last = -1
-    for i, (ft, ok) in enumerate(zip(foot.tolist(), ok_onset.tolist(), strict=True)):
+    foot_list = foot.tolist()
+    # Only candidates with an onset can be landings; the others need only their search
+    # start, which depends on the landings before them alone (set after the walk).
+    for i in np.flatnonzero(ok_onset).tolist():
+        ft = foot_list[i]
         by_last = last >= 0 and prev[0][last] > own[0][i]
         src, k = (prev, last) if by_last else (own, i)
-        st, jq, low_st = src[0][k], src[1][k], src[2][k]
-        start[i] = st
-        if not ok or st >= ft:
+        st, kq, low_st, low_q = src[0][k], src[1][k], src[2][k], src[3][k]
+        if st >= ft:
             continue
         # A landing starts a contact: no flight-level sample soon after the impact's ringing
         # (limb motion that lifts the magnitude in flight falls back to flight level).
         if stance_bad[i]:
             continue
-        kq = q_list[jq] if jq < n_q else n
-        low_first = low_at_q[jq] if kq < ft else low_st
+        low_first = low_q if kq < ft else low_st
         enough = lows_to_landing[i] - low_first >= need
         if not enough and not by_last:
             # No landing bounds the search (e.g. a drop from a box, whose step-off falls
@@ -158,7 +158,15 @@ def _bound_flights(
         if enough:
             accept[i] = True
             last = i
-    return start, accept
+    # Each candidate's search start: guard after the last landing's peak before it, when
+    # that is later than max_flight before the candidate.
+    accepted = np.flatnonzero(accept)
+    if not len(accepted):
+        return own_start.astype(np.int64), accept
+    before = np.searchsorted(accepted, np.arange(len(peaks))) - 1
+    last_peak = np.where(before >= 0, after_peak[accepted[np.maximum(before, 0)]], -1)
+    start = np.where((before >= 0) & (last_peak > own_start), last_peak, own_start)
+    return start.astype(np.int64), accept
 
 
 def impact_peaks(
