@@ -146,7 +146,8 @@ def time_base(time_s: np.ndarray, *, max_gap_samples: float = 2.5) -> TimeBase:
     ------
     ValueError
         ``time_s`` has fewer than two samples, is not finite or does not strictly increase,
-        or ``max_gap_samples`` is not above 1.
+        or ``max_gap_samples`` is not above 1; a gap too long to count its lost samples
+        (more than about 1e308 sample periods: a broken clock).
 
     Notes
     -----
@@ -232,7 +233,14 @@ def _time_base(
     sub = sub[sub <= limit]
     np.subtract(sub, period, out=sub)
     mad = float(np.median(np.abs(sub, out=sub), overwrite_input=True)) if len(sub) else 0.0
-    lost = int(np.maximum(np.rint(gap_step / effective_period) - 1, 0).sum())
+    with np.errstate(over="ignore"):
+        periods = gap_step / effective_period
+    if not np.isfinite(periods).all():
+        raise ValueError(
+            f"timestamps out of range: a step of {float(gap_step.max()):.3g} s between times that"
+            f" are usually {period:.3g} s apart; expected times of one clock"
+        )
+    lost = int(np.maximum(np.rint(periods) - 1, 0).sum())
     return TimeBase(
         effective_rate_hz=1.0 / effective_period,
         median_period_s=period,

@@ -497,8 +497,7 @@ def _flights_into_gaps(
     if not len(g):
         return none
     st = np.minimum(peaks[acc[j]] + guard, n - 1)
-    pos = np.searchsorted(q_idx, st)
-    kq = np.where(pos < len(q_idx), q_idx[np.minimum(pos, max(len(q_idx) - 1, 0))], n)
+    kq = _first_at_or_after(q_idx, st, n)
     ok = kq < g
     g, st, kq = g[ok], st[ok], kq[ok]
     if not len(g):

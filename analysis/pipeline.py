@@ -121,9 +121,9 @@ def analyze(
     t = samples["time_s"].to_numpy(dtype=np.float64)
     try:
         tb = _time_base(t, max_gap_samples=settings.max_gap_samples)
-    except ValueError:
+    except ValueError as exc:
         validate_samples(samples, source=source)  # raises with the line and what is wrong
-        raise
+        raise InvalidRecordingError(source, str(exc)) from None
     if rate_below(tb.effective_rate_hz, settings.min_sample_rate_hz):
         warnings.warn(
             f"sample rate {tb.effective_rate_hz:.0f} Hz is below {settings.min_sample_rate_hz:g} Hz:"

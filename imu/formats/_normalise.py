@@ -553,6 +553,12 @@ def time_stats(
         median absolute deviation of the steps), ``gap_count`` (steps longer than twice the
         median), ``gap_total_s``, ``gap_lost_samples`` (estimated from the gap lengths),
         ``duration_s``. Median and spread come from at most 20,000 evenly spaced steps.
+
+    Raises
+    ------
+    ValueError
+        A gap is too long to count its lost samples (a step of more than about 1e308 times
+        the median step: a broken clock, not a gap).
     """
     if time_s.size < 2:
         return {"duration_s": 0.0, "gap_count": 0, "gap_total_s": 0.0, "gap_lost_samples": 0}
@@ -577,7 +583,14 @@ def time_stats(
         if step is None:
             step = np.diff(time_s)
         gap = step > 2.0 * med
-        lost = int(np.sum(np.round(step[gap] / med) - 1))
+        with np.errstate(over="ignore"):
+            periods = step[gap] / med
+        if not np.isfinite(periods).all():
+            raise ValueError(
+                f"a step of {float(np.max(step[gap])):.3g} s between times that are usually"
+                f" {med:.3g} s apart"
+            )
+        lost = int(np.sum(np.round(periods) - 1))
         gap_count, gap_total = int(gap.sum()), float(np.sum(step[gap]))
     else:  # no gap: nothing to select
         lost, gap_count, gap_total = 0, 0, 0.0
@@ -1347,7 +1360,10 @@ def _time_tail(
             "timestamps cannot be turned into strictly increasing times (values too large or "
             "too far apart for their resolution)"
         )
-    stats = time_stats(t, step=step, longest_step=longest)
+    try:
+        stats = time_stats(t, step=step, longest_step=longest)
+    except ValueError as exc:
+        raise src.error(f"timestamps out of range: {exc}; expected times of one clock") from None
     extra.update(stats)
     extra["time_rebuilt"] = rebuilt
     extra["time_source"] = time_source

@@ -38,7 +38,10 @@ def read(src: Source, options: Options) -> Recording:
     rec, longest_step, extremes = _read_recording(src.path)
     t = rec.samples["time_s"].to_numpy()
     acc = tuple(rec.samples[c].to_numpy() for c in ACC_COLUMNS)
-    stats = time_stats(t, longest_step=longest_step)
+    try:
+        stats = time_stats(t, longest_step=longest_step)
+    except ValueError as exc:
+        raise src.error(f"timestamps out of range: {exc}; expected times of one clock") from None
     known = [extremes[c] for c in ACC_COLUMNS] if set(ACC_COLUMNS) <= set(extremes) else None
     clipped, rule = clipped_samples(acc, rec.meta.range_g, extremes=known)
     extra = {**rec.meta.extra, **stats, "clipped_samples": clipped, "clipping_rule": rule}

@@ -177,3 +177,20 @@ def test_recording_that_starts_in_its_only_dip_has_no_flight():
     m[200] = 4.0  # an impact-like peak with no flight before it
     flights, _ = detect_flights(t, m, sampling_rate_hz=200.0)
     assert len(flights) == 0
+
+
+def test_landing_before_a_gap_with_no_take_off_fall_anywhere():
+    # A flight-level start, one impact, stance, then a gap: the signal never falls into a
+    # flight, so there is no take-off to look for before the gap (and no IndexError).
+    rate_hz = 200.0
+    t = np.arange(0, 3, 1 / rate_hz)
+    m = np.full(t.size, 0.1)
+    i = int(0.5 * rate_hz)
+    m[i : i + 3] = [4.0, 8.0, 3.0]
+    m[i + 3 :] = 1.0
+    cut = int(1.0 * rate_hz)
+    t = np.r_[t[:cut], t[cut:] + 2.0]
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz, gap_index=np.array([cut - 1]))
+    assert len(flights) == 1
+    assert np.isnan(flights["takeoff_s"].iloc[0])
+    assert flights["landing_s"].iloc[0] == pytest.approx(0.5, abs=0.01)

@@ -245,3 +245,10 @@ def test_acceleration_too_large_to_square_is_refused_quietly():
     samples.loc[50, "ay_g"] = 1e200
     with pytest.raises(InvalidRecordingError, match="plausible size"):
         analyze(samples)
+
+
+def test_a_time_too_far_out_to_count_the_lost_samples_is_refused():
+    t = np.r_[np.arange(0, 2, 0.01), 1e308]
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": 1 + 0 * t})
+    with pytest.raises(InvalidRecordingError, match="timestamps out of range: a step of 1e"):
+        analyze(samples)

@@ -381,3 +381,25 @@ def test_missing_file_and_directory(tmp_path):
         load(tmp_path / "nope.csv")
     with pytest.raises(InvalidRecordingError, match="got a directory"):
         load(tmp_path)
+
+
+def test_a_time_too_far_out_to_count_the_lost_samples_is_refused(head, tmp_path):
+    # A damaged epoch cell sends the reader to the elapsed clock, whose last row jumps to
+    # 1e308 s: the gap is beyond any count of samples, so the file is refused with the step
+    # named (not an OverflowError).
+    path = exporters.metabase(head, tmp_path, variant="ios")
+    lines = path.read_text().split("\n")
+    last = max(k for k, line in enumerate(lines) if line)
+    _set_cells(path, {(5, 0): "e-7", (last, 2): "1e308"})
+    with pytest.raises(
+        InvalidRecordingError, match=r"timestamps out of range: a step of 1e\+308 s"
+    ) as err:
+        load(path)
+    assert path.name in str(err.value)
+
+
+def test_a_hopscope_recording_with_a_time_too_far_out_is_refused(tmp_path):
+    path = tmp_path / "far.csv"
+    path.write_text("time_s,ax_g,ay_g,az_g\n0,0,0,1\n0.01,0,0,1\n0.02,0,0,1\n1e308,0,0,1\n")
+    with pytest.raises(InvalidRecordingError, match=r"far\.csv: timestamps out of range"):
+        load(path)
