@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import TimeBase
-from analysis.detect import doubled_rows, retime_takeoffs
+from analysis.detect import doubled_rows, retime_takeoffs, takeoffs_after_stance_dips
 from analysis.lead_in import lead_in_contacts
 from analysis.sets import check_contacts, group_flights, pair_contacts
 from analysis.settings import AnalysisSettings
@@ -131,6 +131,20 @@ def resolve_contacts(
         # checked against the other jumps of its set. Rest between jumps makes periods
         # meaningless, so they are not checked.
         contacts = _group_rebounds(contacts, settings)
+        # A dip of a long stance taken for the take-off: the push-off after it is.
+        later = takeoffs_after_stance_dips(
+            time_s,
+            magnitude_g,
+            sampling_rate_hz=time_base.effective_rate_hz,
+            takeoff_s=np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy()),
+            next_landing_s=contacts["next_landing_s"].to_numpy(),
+            gap_index=time_base.gap_index,
+            settings=settings.detection,
+        )
+        if np.isfinite(later).any():
+            contacts = contacts.assign(
+                takeoff_s=np.where(np.isfinite(later), later, contacts["takeoff_s"].to_numpy())
+            )
     check = {
         "min_contact_ms": settings.min_contact_ms,
         "max_contact_ms": settings.contact_limit_ms,

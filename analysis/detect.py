@@ -742,6 +742,113 @@ def retime_takeoffs(
     return out
 
 
+#: A push-off rises by at least this much (g) to its peak ...
+PUSH_OFF_RISE_G = 0.5
+#: ... within this long before the peak, in ms (it lasts the last 30-60 ms of a contact).
+PUSH_OFF_MS = 60.0
+
+
+def takeoffs_after_stance_dips(
+    time_s: np.ndarray,
+    magnitude_g: np.ndarray,
+    *,
+    sampling_rate_hz: float,
+    takeoff_s: np.ndarray,
+    next_landing_s: np.ndarray,
+    gap_index: np.ndarray | None = None,
+    settings: DetectionSettings | None = None,
+) -> np.ndarray:
+    """Find the take-off again where the fall taken for it was a dip of the stance.
+
+    A long contact (a rebound jump) can dip mid-stance: the heel drops after a heel touch
+    and, at low sample rates, the on-device low-pass turns that into a fall of the take-off
+    kind. What follows tells it apart: the magnitude stays above flight level, the foot
+    pushes off (a rise of at least :data:`PUSH_OFF_RISE_G` within :data:`PUSH_OFF_MS` to a
+    peak of at least 1 g) and only then falls into flight. When such a push-off fall
+    (at least ``takeoff_fall_g`` within ``fall_span_ms``, to below the take-off bottom
+    level) comes after the take-off found and before the first flight-level sample after
+    it, the last one is the take-off, timed as :func:`detect_flights` times take-offs.
+
+    Parameters
+    ----------
+    time_s, magnitude_g : numpy.ndarray
+        The signal (s, g).
+    sampling_rate_hz : float
+        Effective sample rate, in Hz.
+    takeoff_s : numpy.ndarray
+        The take-offs found, in s (NaN: none).
+    next_landing_s : numpy.ndarray
+        The landing after each (s; NaN: unknown, nothing is sought).
+    gap_index : numpy.ndarray of int, optional
+        Gaps (step ``i`` to ``i + 1``); nothing is sought in a flight with a gap.
+    settings : DetectionSettings, optional
+        Detector settings.
+
+    Returns
+    -------
+    numpy.ndarray
+        The take-off found again, in s; NaN where the take-off found stands.
+
+    Raises
+    ------
+    ValueError
+        The event arrays differ in length or ``sampling_rate_hz`` is not positive.
+    """
+    s = settings or DetectionSettings()
+    t = np.asarray(time_s, dtype=np.float64)
+    m = np.asarray(magnitude_g, dtype=np.float64)
+    takeoff = np.asarray(takeoff_s, dtype=np.float64)
+    nxt = np.asarray(next_landing_s, dtype=np.float64)
+    if takeoff.shape != nxt.shape:
+        raise ValueError("`takeoff_s` and `next_landing_s` must match")
+    if not sampling_rate_hz > 0:
+        raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
+    out = np.full(len(takeoff), np.nan)
+    n = len(m)
+    ms = sampling_rate_hz / 1e3
+    span = max(2, int(np.ceil(s.fall_span_ms * ms)))
+    rise = max(2, int(np.ceil(PUSH_OFF_MS * ms)))
+    bottom_g = s.takeoff_bottom_at(sampling_rate_hz)
+    gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.asarray(gap_index)
+    ok = np.flatnonzero(np.isfinite(takeoff) & np.isfinite(nxt))
+    starts = np.searchsorted(t, takeoff[ok])
+    ends = np.searchsorted(t, nxt[ok] - s.min_flight_ms / 1e3)
+    for i, a, b in zip(ok.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        if b <= a + 1 or np.searchsorted(gaps, b) > np.searchsorted(gaps, a):
+            continue
+        seg = m[a:b]
+        low = np.flatnonzero(seg < s.flight_g)
+        # Candidates before the first flight-level sample after the take-off found.
+        stop = min(int(low[0]) if len(low) else b - a, n - span - 1 - a)
+        if stop < 2:
+            continue
+        k = np.arange(1, stop)
+        top = seg[k]
+        after = m[a + k[:, None] + np.arange(1, span + 1)[None, :]].min(axis=1)
+        before = m[np.maximum(a + k[:, None] - np.arange(rise + 1)[None, :], a)].min(axis=1)
+        push = (
+            (top >= m[a + k + 1])
+            & (top - after >= s.takeoff_fall_g)
+            & (after < bottom_g)
+            & (top - before >= PUSH_OFF_RISE_G)
+            & (top >= 1.0)
+        )
+        if not push.any():
+            continue
+        kq = a + int(k[np.flatnonzero(push)[-1]])
+        found, _, _ = _time_fall(
+            t,
+            m,
+            np.array([kq]),
+            np.array([max(kq - span, a)]),
+            np.array([b + span]),
+            span=span,
+            s=s,
+        )
+        out[i] = found[0]
+    return out
+
+
 def _no_flights() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the empty flight and candidate tables of :func:`detect_flights`."""
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in FLIGHT_COLUMNS}).astype(

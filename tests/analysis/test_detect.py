@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from analysis.detect import FLIGHT_COLUMNS, detect_flights, retime_takeoffs
+from analysis.detect import (
+    FLIGHT_COLUMNS,
+    detect_flights,
+    retime_takeoffs,
+    takeoffs_after_stance_dips,
+)
 from analysis.settings import DetectionSettings
 from tests.analysis.signals import hop_table
 
@@ -194,3 +199,62 @@ def test_landing_before_a_gap_with_no_take_off_fall_anywhere():
     assert len(flights) == 1
     assert np.isnan(flights["takeoff_s"].iloc[0])
     assert flights["landing_s"].iloc[0] == pytest.approx(0.5, abs=0.01)
+
+
+def _long_contact(rate_hz, after_takeoff):  # type: ignore[no-untyped-def]
+    """A rebound contact at ``rate_hz``: landing at 1.0 s, a stance dip to 0.4 g at 1.2-1.3 s,
+    push-off to 2.5 g, take-off at 1.5 s; ``after_takeoff(tau)`` gives the flight (g)."""
+    t = np.arange(0, 2.5, 1 / rate_hz)
+    m = np.full(t.size, 0.05)
+    stance = (t >= 1.0) & (t < 1.5)
+    m[stance] = 1.0
+    m[(t >= 1.0) & (t < 1.03)] = 8.0  # impact
+    m[(t >= 1.2) & (t < 1.3)] = 0.4  # the heel drops after a heel touch
+    m[(t >= 1.19) & (t < 1.2)] = 2.2  # the heel touch
+    m[(t >= 1.45) & (t < 1.5)] = 2.5  # push-off
+    flight = (t >= 1.5) & (t < 2.0)
+    m[flight] = after_takeoff(t[flight] - 1.5)
+    m[t >= 2.0] = 1.0
+    m[(t >= 2.0) & (t < 2.03)] = 8.0  # the next landing
+    return t, m
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 100.0])
+def test_a_stance_dip_taken_for_the_take_off_gives_way_to_the_push_off(rate_hz):
+    t, m = _long_contact(rate_hz, lambda tau: 0.05 + 0 * tau)
+    found = takeoffs_after_stance_dips(
+        t,
+        m,
+        sampling_rate_hz=rate_hz,
+        takeoff_s=np.array([1.2]),  # the dip
+        next_landing_s=np.array([2.0]),
+    )
+    assert found[0] == pytest.approx(1.5, abs=1.5 / rate_hz)
+
+
+def test_a_flight_held_up_by_limb_motion_keeps_its_take_off():
+    # After the take-off the magnitude is held at 1.8 g for 250 ms, then falls to flight
+    # level: the end of that hold is no push-off (no rise just before it).
+    rate_hz = 52.0
+    t, m = _long_contact(rate_hz, lambda tau: np.where(tau < 0.25, 1.8, 0.05))
+    m[(t >= 1.5) & (t < 1.52)] = 0.6  # the low-passed dip into the flight
+    found = takeoffs_after_stance_dips(
+        t,
+        m,
+        sampling_rate_hz=rate_hz,
+        takeoff_s=np.array([1.5]),
+        next_landing_s=np.array([2.0]),
+    )
+    assert np.isnan(found[0])
+
+
+def test_stance_dips_are_not_sought_without_a_next_landing_or_across_a_gap():
+    rate_hz = 52.0
+    t, m = _long_contact(rate_hz, lambda tau: 0.05 + 0 * tau)
+    kw = {"sampling_rate_hz": rate_hz, "takeoff_s": np.array([1.2])}
+    assert np.isnan(takeoffs_after_stance_dips(t, m, next_landing_s=np.array([np.nan]), **kw)[0])
+    gap = np.array([int(np.searchsorted(t, 1.4))])
+    found = takeoffs_after_stance_dips(t, m, next_landing_s=np.array([2.0]), gap_index=gap, **kw)
+    assert np.isnan(found[0])
+    with pytest.raises(ValueError, match="must match"):
+        takeoffs_after_stance_dips(t, m, next_landing_s=np.array([2.0, 3.0]), **kw)

@@ -252,3 +252,23 @@ def test_a_time_too_far_out_to_count_the_lost_samples_is_refused():
     samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": 1 + 0 * t})
     with pytest.raises(InvalidRecordingError, match="timestamps out of range: a step of 1e"):
         analyze(samples)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_rebound_contacts_with_stance_dips_at_52_hz(seed):
+    # Heel-mounted at 52 Hz, heel touches on most contacts: the heel drops after a touch and
+    # the magnitude dips like a take-off mid-stance (seed 1 on every jump). The take-off is
+    # the push-off after the dip.
+    sim = simulate_session(
+        seed,
+        sample_rate_hz=52.0,
+        placement="heel",
+        artefacts=Artefacts(heel_touch=0.6),
+        sets=[SetSpec(exercise="rebound", hops=4, contact_ms=500.0, flight_ms=420.0)],
+    )
+    with pytest.warns(HopscopeWarning, match="coarse"):
+        result = analyze(sim.recording(), settings=AnalysisSettings(exercise="rebound"))
+    ti, hi = match_hops(sim.truth, result.hops, tolerance_s=0.05)
+    assert len(ti) == len(sim.truth)
+    error = result.hops["contact_ms"].to_numpy()[hi] - sim.truth["contact_ms"].to_numpy()[ti]
+    assert np.abs(error).max() < 30.0
