@@ -650,6 +650,31 @@ def _time_fall(
     return takeoff, top, bottom
 
 
+def _search_inputs(
+    time_s: np.ndarray,
+    magnitude_g: np.ndarray,
+    sampling_rate_hz: float,
+    settings: DetectionSettings | None,
+    **events: np.ndarray,
+) -> tuple[DetectionSettings, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Return the settings, signal and event arrays (float64) of a take-off search, checked.
+
+    Raises
+    ------
+    ValueError
+        The event arrays differ in length or ``sampling_rate_hz`` is not positive.
+    """
+    arrays = [np.asarray(v, dtype=np.float64) for v in events.values()]
+    if any(a.shape != arrays[0].shape for a in arrays):
+        names = [f"`{name}`" for name in events]
+        raise ValueError(f"{', '.join(names[:-1])} and {names[-1]} must match")
+    if not sampling_rate_hz > 0:
+        raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
+    t = np.asarray(time_s, dtype=np.float64)
+    m = np.asarray(magnitude_g, dtype=np.float64)
+    return settings or DetectionSettings(), t, m, arrays
+
+
 def retime_takeoffs(
     time_s: np.ndarray,
     magnitude_g: np.ndarray,
@@ -699,16 +724,16 @@ def retime_takeoffs(
     ValueError
         The event arrays differ in length or ``sampling_rate_hz`` is not positive.
     """
-    s = settings or DetectionSettings()
-    t = np.asarray(time_s, dtype=np.float64)
-    m = np.asarray(magnitude_g, dtype=np.float64)
-    landing_s = np.asarray(landing_s, dtype=np.float64)
-    expected = np.asarray(expected_contact_ms, dtype=np.float64) / 1e3
-    nxt = np.asarray(next_landing_s, dtype=np.float64)
-    if not (landing_s.shape == expected.shape == nxt.shape):
-        raise ValueError("`landing_s`, `expected_contact_ms` and `next_landing_s` must match")
-    if not sampling_rate_hz > 0:
-        raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
+    s, t, m, (landing_s, expected, nxt) = _search_inputs(
+        time_s,
+        magnitude_g,
+        sampling_rate_hz,
+        settings,
+        landing_s=landing_s,
+        expected_contact_ms=expected_contact_ms,
+        next_landing_s=next_landing_s,
+    )
+    expected = expected / 1e3
     out = np.full(len(landing_s), np.nan)
     ok = np.isfinite(landing_s) & np.isfinite(expected) & np.isfinite(nxt)
     if not ok.any() or len(t) < 8:
@@ -794,15 +819,14 @@ def takeoffs_after_stance_dips(
     ValueError
         The event arrays differ in length or ``sampling_rate_hz`` is not positive.
     """
-    s = settings or DetectionSettings()
-    t = np.asarray(time_s, dtype=np.float64)
-    m = np.asarray(magnitude_g, dtype=np.float64)
-    takeoff = np.asarray(takeoff_s, dtype=np.float64)
-    nxt = np.asarray(next_landing_s, dtype=np.float64)
-    if takeoff.shape != nxt.shape:
-        raise ValueError("`takeoff_s` and `next_landing_s` must match")
-    if not sampling_rate_hz > 0:
-        raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
+    s, t, m, (takeoff, nxt) = _search_inputs(
+        time_s,
+        magnitude_g,
+        sampling_rate_hz,
+        settings,
+        takeoff_s=takeoff_s,
+        next_landing_s=next_landing_s,
+    )
     out = np.full(len(takeoff), np.nan)
     n = len(m)
     ms = sampling_rate_hz / 1e3
