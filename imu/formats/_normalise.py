@@ -605,6 +605,26 @@ def time_stats(
     }
 
 
+def checked_time_stats(
+    src: Source,
+    time_s: np.ndarray,
+    *,
+    step: np.ndarray | None = None,
+    longest_step: float | None = None,
+) -> dict[str, Any]:
+    """:func:`time_stats`, with a clock too broken to measure refused for ``src``.
+
+    Raises
+    ------
+    InvalidRecordingError
+        A step too long to count the samples lost in it.
+    """
+    try:
+        return time_stats(time_s, step=step, longest_step=longest_step)
+    except ValueError as exc:
+        raise src.error(f"timestamps out of range: {exc}; expected times of one clock") from None
+
+
 def clipped_samples(
     acc_g: tuple[np.ndarray, ...],
     range_g: float | None,
@@ -1360,10 +1380,7 @@ def _time_tail(
             "timestamps cannot be turned into strictly increasing times (values too large or "
             "too far apart for their resolution)"
         )
-    try:
-        stats = time_stats(t, step=step, longest_step=longest)
-    except ValueError as exc:
-        raise src.error(f"timestamps out of range: {exc}; expected times of one clock") from None
+    stats = checked_time_stats(src, t, step=step, longest_step=longest)
     extra.update(stats)
     extra["time_rebuilt"] = rebuilt
     extra["time_source"] = time_source

@@ -6,7 +6,7 @@ import warnings
 
 from imu.errors import HopscopeWarning
 from imu.formats._common import Options
-from imu.formats._normalise import clipped_samples, time_stats
+from imu.formats._normalise import checked_time_stats, clipped_samples
 from imu.formats._source import Source
 from imu.recording import (
     ACC_COLUMNS,
@@ -38,10 +38,7 @@ def read(src: Source, options: Options) -> Recording:
     rec, longest_step, extremes = _read_recording(src.path)
     t = rec.samples["time_s"].to_numpy()
     acc = tuple(rec.samples[c].to_numpy() for c in ACC_COLUMNS)
-    try:
-        stats = time_stats(t, longest_step=longest_step)
-    except ValueError as exc:
-        raise src.error(f"timestamps out of range: {exc}; expected times of one clock") from None
+    stats = checked_time_stats(src, t, longest_step=longest_step)
     known = [extremes[c] for c in ACC_COLUMNS] if set(ACC_COLUMNS) <= set(extremes) else None
     clipped, rule = clipped_samples(acc, rec.meta.range_g, extremes=known)
     extra = {**rec.meta.extra, **stats, "clipped_samples": clipped, "clipping_rule": rule}
