@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import TimeBase
-from analysis.detect import doubled_rows, retime_takeoffs, takeoffs_after_stance_dips
+from analysis.detect import (
+    doubled_rows,
+    retime_takeoffs,
+    takeoffs_after_stance_dips,
+    takeoffs_before_limb_motion,
+)
 from analysis.lead_in import lead_in_contacts
 from analysis.sets import check_contacts, group_flights, pair_contacts
 from analysis.settings import AnalysisSettings
@@ -144,6 +149,20 @@ def resolve_contacts(
         if np.isfinite(later).any():
             contacts = contacts.assign(
                 takeoff_s=np.where(np.isfinite(later), later, contacts["takeoff_s"].to_numpy())
+            )
+        # The end of limb motion in the flight taken for the take-off: the push-off before it.
+        earlier = takeoffs_before_limb_motion(
+            time_s,
+            magnitude_g,
+            sampling_rate_hz=time_base.effective_rate_hz,
+            landing_s=contacts["landing_s"].to_numpy(),
+            takeoff_s=np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy()),
+            gap_index=time_base.gap_index,
+            settings=settings.detection,
+        )
+        if np.isfinite(earlier).any():
+            contacts = contacts.assign(
+                takeoff_s=np.where(np.isfinite(earlier), earlier, contacts["takeoff_s"].to_numpy())
             )
     check = {
         "min_contact_ms": settings.min_contact_ms,

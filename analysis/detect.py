@@ -773,6 +773,35 @@ PUSH_OFF_RISE_G = 0.5
 PUSH_OFF_MS = 60.0
 
 
+def _push_off_falls(
+    m: np.ndarray,
+    k: np.ndarray,
+    *,
+    first: int,
+    span: int,
+    rise: int,
+    fall_g: float,
+    below_g: float = np.inf,
+) -> np.ndarray:
+    """Whether each sample of ``k`` is the peak of a push-off followed by a fall into flight.
+
+    A push-off peak is at least 1 g, at least :data:`PUSH_OFF_RISE_G` above the lowest of the
+    ``rise`` samples before it (none before ``first``) and not below the next sample; the
+    magnitude then falls by at least ``fall_g`` (to below ``below_g``, when given) within the
+    next ``span`` samples. ``k + span`` must lie within ``m``.
+    """
+    top = m[k]
+    after = m[k + np.arange(1, span + 1)[:, None]].min(axis=0)
+    before = m[np.maximum(k - np.arange(rise + 1)[:, None], first)].min(axis=0)
+    return (
+        (top >= m[k + 1])
+        & (top - after >= fall_g)
+        & (after < below_g)
+        & (top - before >= PUSH_OFF_RISE_G)
+        & (top >= 1.0)
+    )
+
+
 def takeoffs_after_stance_dips(
     time_s: np.ndarray,
     magnitude_g: np.ndarray,
@@ -846,20 +875,13 @@ def takeoffs_after_stance_dips(
         stop = min(int(low[0]) if len(low) else b - a, n - span - 1 - a)
         if stop < 2:
             continue
-        k = np.arange(1, stop)
-        top = seg[k]
-        after = m[a + k[:, None] + np.arange(1, span + 1)[None, :]].min(axis=1)
-        before = m[np.maximum(a + k[:, None] - np.arange(rise + 1)[None, :], a)].min(axis=1)
-        push = (
-            (top >= m[a + k + 1])
-            & (top - after >= s.takeoff_fall_g)
-            & (after < bottom_g)
-            & (top - before >= PUSH_OFF_RISE_G)
-            & (top >= 1.0)
+        k = a + np.arange(1, stop)
+        push = _push_off_falls(
+            m, k, first=a, span=span, rise=rise, fall_g=s.takeoff_fall_g, below_g=bottom_g
         )
         if not push.any():
             continue
-        kq = a + int(k[np.flatnonzero(push)[-1]])
+        kq = int(k[np.flatnonzero(push)[-1]])
         found, _, _ = _time_fall(
             t,
             m,
@@ -868,6 +890,96 @@ def takeoffs_after_stance_dips(
             np.array([b + span]),
             span=span,
             s=s,
+        )
+        out[i] = found[0]
+    return out
+
+
+#: A fall taken for a take-off comes from a plateau when the magnitude rose by less than this
+#: (g) within :data:`PUSH_OFF_MS` before its top.
+PLATEAU_RISE_G = 0.2
+
+
+def takeoffs_before_limb_motion(
+    time_s: np.ndarray,
+    magnitude_g: np.ndarray,
+    *,
+    sampling_rate_hz: float,
+    landing_s: np.ndarray,
+    takeoff_s: np.ndarray,
+    gap_index: np.ndarray | None = None,
+    settings: DetectionSettings | None = None,
+) -> np.ndarray:
+    """Find the take-off again where the fall taken for it was the end of limb motion.
+
+    Limb motion can hold the magnitude up from the moment of take-off (0.3-2 g for much of a
+    flight). At low sample rates the on-device low-pass then fills in the short dip between
+    the push-off and that motion, so the push-off's fall does not reach the take-off bottom
+    level, and the first fall into flight is the one at the end of the motion, late in the
+    flight. The two falls differ in what comes before them: a take-off follows a push-off
+    (a rise to a peak, as in :func:`takeoffs_after_stance_dips`), the end of limb motion
+    follows a plateau. So when the fall taken for the take-off follows a plateau (a rise of
+    less than :data:`PLATEAU_RISE_G` within :data:`PUSH_OFF_MS` before its top) and the foot
+    pushed off earlier in the contact (a rise of at least :data:`PUSH_OFF_RISE_G` within
+    :data:`PUSH_OFF_MS` to a peak of at least 1 g, then a fall of at least
+    ``takeoff_fall_g`` within ``fall_span_ms``), the last such push-off is the take-off,
+    timed as :func:`detect_flights` times take-offs. Push-offs are sought from
+    ``impact_guard_ms`` + :data:`PUSH_OFF_MS` after the landing on; nothing is sought in a
+    contact with a gap.
+
+    Parameters
+    ----------
+    time_s, magnitude_g : numpy.ndarray
+        The signal (s, g).
+    sampling_rate_hz : float
+        Effective sample rate, in Hz.
+    landing_s, takeoff_s : numpy.ndarray
+        Each contact's landing and the take-off found, in s (NaN: none; nothing is sought).
+    gap_index : numpy.ndarray of int, optional
+        Gaps (step ``i`` to ``i + 1``); nothing is sought in a contact with a gap.
+    settings : DetectionSettings, optional
+        Detector settings.
+
+    Returns
+    -------
+    numpy.ndarray
+        The take-off found again, in s; NaN where the take-off found stands.
+
+    Raises
+    ------
+    ValueError
+        The event arrays differ in length or ``sampling_rate_hz`` is not positive.
+    """
+    s, t, m, (landing, takeoff) = _search_inputs(
+        time_s, magnitude_g, sampling_rate_hz, settings, landing_s=landing_s, takeoff_s=takeoff_s
+    )
+    out = np.full(len(takeoff), np.nan)
+    n = len(m)
+    ms = sampling_rate_hz / 1e3
+    span = max(2, int(np.ceil(s.fall_span_ms * ms)))
+    rise = max(2, int(np.ceil(PUSH_OFF_MS * ms)))
+    guard = int(np.ceil(s.impact_guard_ms * ms))
+    gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.asarray(gap_index)
+    ok = np.flatnonzero(np.isfinite(landing) & np.isfinite(takeoff))
+    firsts = np.searchsorted(t, landing[ok]) + guard
+    lasts = np.searchsorted(t, takeoff[ok], side="right") - 1  # the last sample before it
+    for i, a, b in zip(ok.tolist(), firsts.tolist(), lasts.tolist(), strict=True):
+        # The top of the fall taken for the take-off: the highest of the span before it.
+        lo = max(b - span, 0)
+        top = lo + int(np.argmax(m[lo : b + 1]))
+        if top - rise <= a or top + span >= n:
+            continue
+        if m[top] - m[top - rise : top + 1].min() >= PLATEAU_RISE_G:
+            continue  # a push-off's fall: it stands
+        if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
+            continue
+        k = np.arange(a + rise, top - 1)
+        push = _push_off_falls(m, k, first=a, span=span, rise=rise, fall_g=s.takeoff_fall_g)
+        if not push.any():
+            continue
+        kq = int(k[np.flatnonzero(push)[-1]])
+        found, _, _ = _time_fall(
+            t, m, np.array([kq]), np.array([max(kq - span, a)]), np.array([top]), span=span, s=s
         )
         out[i] = found[0]
     return out

@@ -6,6 +6,7 @@ from analysis.detect import (
     detect_flights,
     retime_takeoffs,
     takeoffs_after_stance_dips,
+    takeoffs_before_limb_motion,
 )
 from analysis.settings import DetectionSettings
 from tests.analysis.signals import hop_table
@@ -258,3 +259,51 @@ def test_stance_dips_are_not_sought_without_a_next_landing_or_across_a_gap():
     assert np.isnan(found[0])
     with pytest.raises(ValueError, match="must match"):
         takeoffs_after_stance_dips(t, m, next_landing_s=np.array([2.0, 3.0]), **kw)
+
+
+def _held_flight(rate_hz, *, push_off=True):  # type: ignore[no-untyped-def]
+    """A rebound contact (landing 1.0 s, take-off 1.5 s) whose flight limb motion holds at
+    1.8 g for 250 ms; the low-pass fills in the dip between push-off and hold (1.2 g)."""
+    t, m = _long_contact(rate_hz, lambda tau: np.where(tau < 0.25, 1.8, 0.05))
+    m[(t >= 1.5) & (t < 1.52)] = 1.2
+    if not push_off:
+        m[(t >= 1.19) & (t < 1.5)] = 1.0  # a flat stance: no heel touch, no push-off
+    return t, m
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 100.0])
+def test_the_end_of_limb_motion_taken_for_the_take_off_gives_way_to_the_push_off(rate_hz):
+    t, m = _held_flight(rate_hz)
+    found = takeoffs_before_limb_motion(
+        t,
+        m,
+        sampling_rate_hz=rate_hz,
+        landing_s=np.array([1.0]),
+        takeoff_s=np.array([1.75]),  # the end of the hold
+    )
+    # The last push-off (not the heel touch at 1.19 s, which falls too).
+    assert found[0] == pytest.approx(1.5, abs=1.5 / rate_hz)
+
+
+def test_a_take_off_after_a_push_off_or_without_one_before_it_stands():
+    rate_hz = 52.0
+    t, m = _held_flight(rate_hz)
+    kw = {"sampling_rate_hz": rate_hz, "landing_s": np.array([1.0])}
+    # The push-off's own fall (a rise just before it) is a take-off.
+    assert np.isnan(takeoffs_before_limb_motion(t, m, takeoff_s=np.array([1.5]), **kw)[0])
+    # A fall from a plateau with no push-off earlier in the contact has nothing to give way to.
+    t, m = _held_flight(rate_hz, push_off=False)
+    assert np.isnan(takeoffs_before_limb_motion(t, m, takeoff_s=np.array([1.75]), **kw)[0])
+
+
+def test_limb_motion_is_not_looked_into_without_both_edges_or_across_a_gap():
+    rate_hz = 52.0
+    t, m = _held_flight(rate_hz)
+    kw = {"sampling_rate_hz": rate_hz, "takeoff_s": np.array([1.75])}
+    found = takeoffs_before_limb_motion(t, m, landing_s=np.array([np.nan]), **kw)
+    assert np.isnan(found[0])
+    gap = np.array([int(np.searchsorted(t, 1.6))])
+    found = takeoffs_before_limb_motion(t, m, landing_s=np.array([1.0]), gap_index=gap, **kw)
+    assert np.isnan(found[0])
+    with pytest.raises(ValueError, match="must match"):
+        takeoffs_before_limb_motion(t, m, landing_s=np.array([1.0, 3.0]), **kw)
