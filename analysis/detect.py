@@ -773,6 +773,15 @@ PUSH_OFF_RISE_G = 0.5
 PUSH_OFF_MS = 60.0
 
 
+def _push_off_spans(s: DetectionSettings, sampling_rate_hz: float) -> tuple[int, int]:
+    """Return the samples of a take-off fall and of a push-off's rise (span, rise).
+
+    ``fall_span_ms`` and :data:`PUSH_OFF_MS` at ``sampling_rate_hz``, two samples at least.
+    """
+    ms = sampling_rate_hz / 1e3
+    return max(2, int(np.ceil(s.fall_span_ms * ms))), max(2, int(np.ceil(PUSH_OFF_MS * ms)))
+
+
 def _push_off_falls(
     m: np.ndarray,
     k: np.ndarray,
@@ -858,9 +867,7 @@ def takeoffs_after_stance_dips(
     )
     out = np.full(len(takeoff), np.nan)
     n = len(m)
-    ms = sampling_rate_hz / 1e3
-    span = max(2, int(np.ceil(s.fall_span_ms * ms)))
-    rise = max(2, int(np.ceil(PUSH_OFF_MS * ms)))
+    span, rise = _push_off_spans(s, sampling_rate_hz)
     bottom_g = s.takeoff_bottom_at(sampling_rate_hz)
     gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.asarray(gap_index)
     ok = np.flatnonzero(np.isfinite(takeoff) & np.isfinite(nxt))
@@ -956,8 +963,7 @@ def takeoffs_before_limb_motion(
     out = np.full(len(takeoff), np.nan)
     n = len(m)
     ms = sampling_rate_hz / 1e3
-    span = max(2, int(np.ceil(s.fall_span_ms * ms)))
-    rise = max(2, int(np.ceil(PUSH_OFF_MS * ms)))
+    span, rise = _push_off_spans(s, sampling_rate_hz)
     guard = int(np.ceil(s.impact_guard_ms * ms))
     gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.asarray(gap_index)
     ok = np.flatnonzero(np.isfinite(landing) & np.isfinite(takeoff))
