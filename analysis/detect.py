@@ -970,6 +970,8 @@ def takeoffs_before_limb_motion(
     firsts = np.searchsorted(t, landing[ok]) + guard
     lasts = np.searchsorted(t, takeoff[ok], side="right") - 1  # the last sample before it
     for i, a, b in zip(ok.tolist(), firsts.tolist(), lasts.tolist(), strict=True):
+        if b <= a:
+            continue  # (a take-off before its landing, or before the signal)
         # The top of the fall taken for the take-off: the highest of the span before it.
         lo = max(b - span, 0)
         top = lo + int(np.argmax(m[lo : b + 1]))

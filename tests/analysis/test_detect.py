@@ -305,5 +305,14 @@ def test_limb_motion_is_not_looked_into_without_both_edges_or_across_a_gap():
     gap = np.array([int(np.searchsorted(t, 1.6))])
     found = takeoffs_before_limb_motion(t, m, landing_s=np.array([1.0]), gap_index=gap, **kw)
     assert np.isnan(found[0])
+    # A take-off before its landing, or before the signal starts: nothing to look into.
+    found = takeoffs_before_limb_motion(
+        t,
+        m,
+        sampling_rate_hz=rate_hz,
+        landing_s=np.array([1.0, -0.5]),
+        takeoff_s=np.array([0.8, -0.4]),
+    )
+    assert np.isnan(found).all()
     with pytest.raises(ValueError, match="must match"):
         takeoffs_before_limb_motion(t, m, landing_s=np.array([1.0, 3.0]), **kw)
