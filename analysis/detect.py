@@ -869,7 +869,7 @@ def takeoffs_after_stance_dips(
     n = len(m)
     span, rise = _push_off_spans(s, sampling_rate_hz)
     bottom_g = s.takeoff_bottom_at(sampling_rate_hz)
-    gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.asarray(gap_index)
+    gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.sort(gap_index)
     ok = np.flatnonzero(np.isfinite(takeoff) & np.isfinite(nxt))
     starts = np.searchsorted(t, takeoff[ok])
     ends = np.searchsorted(t, nxt[ok] - s.min_flight_ms / 1e3)
@@ -965,10 +965,10 @@ def takeoffs_before_limb_motion(
     ms = sampling_rate_hz / 1e3
     span, rise = _push_off_spans(s, sampling_rate_hz)
     guard = int(np.ceil(s.impact_guard_ms * ms))
-    gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.asarray(gap_index)
+    gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.sort(gap_index)
     ok = np.flatnonzero(np.isfinite(landing) & np.isfinite(takeoff))
     firsts = np.searchsorted(t, landing[ok]) + guard
-    lasts = np.searchsorted(t, takeoff[ok], side="right") - 1  # the last sample before it
+    lasts = np.searchsorted(t, takeoff[ok], side="right") - 1  # the last at or before it
     for i, a, b in zip(ok.tolist(), firsts.tolist(), lasts.tolist(), strict=True):
         if b <= a:
             continue  # (a take-off before its landing, or before the signal)
