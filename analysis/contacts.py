@@ -136,34 +136,34 @@ def resolve_contacts(
         # checked against the other jumps of its set. Rest between jumps makes periods
         # meaningless, so they are not checked.
         contacts = _group_rebounds(contacts, settings)
-        # A dip of a long stance taken for the take-off: the push-off after it is.
+        # A dip of a long stance taken for the take-off: the push-off after it is; and the
+        # end of limb motion in the flight taken for it: the push-off before it is. (A
+        # take-off lost in a gap is not sought again.)
+        search: dict[str, Any] = {
+            "sampling_rate_hz": time_base.effective_rate_hz,
+            "gap_index": time_base.gap_index,
+            "settings": settings.detection,
+        }
+        takeoff = np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy())
         later = takeoffs_after_stance_dips(
             time_s,
             magnitude_g,
-            sampling_rate_hz=time_base.effective_rate_hz,
-            takeoff_s=np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy()),
+            takeoff_s=takeoff,
             next_landing_s=contacts["next_landing_s"].to_numpy(),
-            gap_index=time_base.gap_index,
-            settings=settings.detection,
+            **search,
         )
-        if np.isfinite(later).any():
-            contacts = contacts.assign(
-                takeoff_s=np.where(np.isfinite(later), later, contacts["takeoff_s"].to_numpy())
-            )
-        # The end of limb motion in the flight taken for the take-off: the push-off before it.
+        takeoff = np.where(np.isfinite(later), later, takeoff)
         earlier = takeoffs_before_limb_motion(
             time_s,
             magnitude_g,
-            sampling_rate_hz=time_base.effective_rate_hz,
             landing_s=contacts["landing_s"].to_numpy(),
-            takeoff_s=np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy()),
-            gap_index=time_base.gap_index,
-            settings=settings.detection,
+            takeoff_s=takeoff,
+            **search,
         )
-        if np.isfinite(earlier).any():
-            contacts = contacts.assign(
-                takeoff_s=np.where(np.isfinite(earlier), earlier, contacts["takeoff_s"].to_numpy())
-            )
+        takeoff = np.where(np.isfinite(earlier), earlier, takeoff)
+        contacts = contacts.assign(
+            takeoff_s=np.where(takeoff_lost, contacts["takeoff_s"].to_numpy(), takeoff)
+        )
     check = {
         "min_contact_ms": settings.min_contact_ms,
         "max_contact_ms": settings.contact_limit_ms,

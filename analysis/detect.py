@@ -782,33 +782,44 @@ def _push_off_spans(s: DetectionSettings, sampling_rate_hz: float) -> tuple[int,
     return max(2, int(np.ceil(s.fall_span_ms * ms))), max(2, int(np.ceil(PUSH_OFF_MS * ms)))
 
 
-def _push_off_falls(
+def _last_push_off(
+    t: np.ndarray,
     m: np.ndarray,
     k: np.ndarray,
     *,
     first: int,
+    stop: int,
     span: int,
     rise: int,
-    fall_g: float,
+    s: DetectionSettings,
     below_g: float = np.inf,
-) -> np.ndarray:
-    """Whether each sample of ``k`` is the peak of a push-off followed by a fall into flight.
+) -> float:
+    """Time the take-off of the last push-off among the samples ``k``; NaN when none is one.
 
     A push-off peak is at least 1 g, at least :data:`PUSH_OFF_RISE_G` above the lowest of the
     ``rise`` samples before it (none before ``first``) and not below the next sample; the
-    magnitude then falls by at least ``fall_g`` (to below ``below_g``, when given) within the
-    next ``span`` samples. ``k + span`` must lie within ``m``.
+    magnitude then falls by at least ``takeoff_fall_g`` (to below ``below_g``, when given)
+    within the next ``span`` samples. ``k + span`` must lie within ``m``. The fall is timed as
+    :func:`detect_flights` times take-offs, its top sought from ``first`` on and its bottom
+    before ``stop``.
     """
     top = m[k]
     after = m[k + np.arange(1, span + 1)[:, None]].min(axis=0)
     before = m[np.maximum(k - np.arange(rise + 1)[:, None], first)].min(axis=0)
-    return (
+    push = (
         (top >= m[k + 1])
-        & (top - after >= fall_g)
+        & (top - after >= s.takeoff_fall_g)
         & (after < below_g)
         & (top - before >= PUSH_OFF_RISE_G)
         & (top >= 1.0)
     )
+    if not push.any():
+        return np.nan
+    kq = int(k[np.flatnonzero(push)[-1]])
+    found, _, _ = _time_fall(
+        t, m, np.array([kq]), np.array([max(kq - span, first)]), np.array([stop]), span=span, s=s
+    )
+    return float(found[0])
 
 
 def takeoffs_after_stance_dips(
@@ -882,23 +893,17 @@ def takeoffs_after_stance_dips(
         stop = min(int(low[0]) if len(low) else b - a, n - span - 1 - a)
         if stop < 2:
             continue
-        k = a + np.arange(1, stop)
-        push = _push_off_falls(
-            m, k, first=a, span=span, rise=rise, fall_g=s.takeoff_fall_g, below_g=bottom_g
-        )
-        if not push.any():
-            continue
-        kq = int(k[np.flatnonzero(push)[-1]])
-        found, _, _ = _time_fall(
+        out[i] = _last_push_off(
             t,
             m,
-            np.array([kq]),
-            np.array([max(kq - span, a)]),
-            np.array([b + span]),
+            a + np.arange(1, stop),
+            first=a,
+            stop=b + span,
             span=span,
+            rise=rise,
             s=s,
+            below_g=bottom_g,
         )
-        out[i] = found[0]
     return out
 
 
@@ -982,14 +987,7 @@ def takeoffs_before_limb_motion(
         if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
             continue
         k = np.arange(a + rise, top - 1)
-        push = _push_off_falls(m, k, first=a, span=span, rise=rise, fall_g=s.takeoff_fall_g)
-        if not push.any():
-            continue
-        kq = int(k[np.flatnonzero(push)[-1]])
-        found, _, _ = _time_fall(
-            t, m, np.array([kq]), np.array([max(kq - span, a)]), np.array([top]), span=span, s=s
-        )
-        out[i] = found[0]
+        out[i] = _last_push_off(t, m, k, first=a, stop=top, span=span, rise=rise, s=s)
     return out
 
 
