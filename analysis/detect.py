@@ -19,6 +19,7 @@ import pandas as pd
 from scipy.signal import find_peaks, peak_prominences
 
 from analysis.clean import _PARALLEL_MIN, _in_parallel
+from analysis.peak_timing import peak_refined_landings
 from analysis.settings import DetectionSettings
 
 logger = logging.getLogger(__name__)
@@ -1068,7 +1069,9 @@ def detect_flights(
        edge; the landing is its crossing at ``edge_level`` between the level before the edge
        and the peak, linearly interpolated (the mid-point of the interval on a one-sample
        step), plus ``landing_offset_ms``. Leg extension before landing rises too slowly to
-       be part of this edge.
+       be part of this edge. At sample periods of ``peak_timing_min_period_ms`` and longer,
+       accepted landings with an unclipped impact are then refined by the peak's sub-sample
+       vertex (:func:`analysis.peak_timing.peak_refined_landings`).
     3. Take-off: the earliest fall of at least ``takeoff_fall_g`` within ``fall_span_ms``
        that ends below ``takeoff_bottom_g`` (``takeoff_bottom_coarse_g`` at low rates,
        :meth:`DetectionSettings.takeoff_bottom_at`), searched from ``impact_guard_ms`` after the
@@ -1259,6 +1262,19 @@ def detect_flights(
         base=bi,
         peak=ref,
         fraction=s.gap_level_fraction,
+    )
+
+    # At low sample rates the impact peak's sub-sample position refines the landing.
+    landing = peak_refined_landings(
+        t,
+        m,
+        landing,
+        ref,
+        usable=accept & ~landing_gap & ~peak_clipped,
+        sampling_rate_hz=fs,
+        clipped=clipped,
+        gap_index=gaps,
+        settings=s,
     )
 
     flights = pd.DataFrame(

@@ -109,6 +109,14 @@ class DetectionSettings:
         Further correction of every take-off, in sample periods: an on-device low-pass
         (anti-alias filter, cut-off near 0.4 x the rate) stretches the broad take-off fall
         more than the sharp impact, so at low rates take-offs come out late.
+    peak_timing_min_period_ms : float
+        At sample periods of at least this (ms; 8 ms is 125 Hz), landings are refined by
+        their impact peak (:func:`analysis.detect.peak_refined_landings`): the impact's rise
+        then fits within a sample or two, so its edge gives little more than the sample
+        interval, while the vertex of the sampled peak moves with the sampling phase.
+    peak_timing_min_landings : int
+        The refinement needs this many landings with an unclipped peak in the recording (the
+        offset between edge and peak is their median).
     """
 
     impact_min_g: float = 1.5
@@ -134,6 +142,8 @@ class DetectionSettings:
     takeoff_offset_periods: float = -0.25
     gap_level_fraction: float = 0.2
     landing_lead_ms: float = 80.0
+    peak_timing_min_period_ms: float = 8.0
+    peak_timing_min_landings: int = 10
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
