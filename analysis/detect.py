@@ -1070,8 +1070,9 @@ def detect_flights(
        and the peak, linearly interpolated (the mid-point of the interval on a one-sample
        step), plus ``landing_offset_ms``. Leg extension before landing rises too slowly to
        be part of this edge. At sample periods of ``peak_timing_min_period_ms`` and longer,
-       accepted landings with an unclipped impact are then refined by the peak's sub-sample
-       vertex (:func:`analysis.peak_timing.peak_refined_landings`).
+       accepted landings whose impact rises in a single step to an unclipped peak are then
+       refined by the peak's sub-sample vertex
+       (:func:`analysis.peak_timing.peak_refined_landings`).
     3. Take-off: the earliest fall of at least ``takeoff_fall_g`` within ``fall_span_ms``
        that ends below ``takeoff_bottom_g`` (``takeoff_bottom_coarse_g`` at low rates,
        :meth:`DetectionSettings.takeoff_bottom_at`), searched from ``impact_guard_ms`` after the
@@ -1270,6 +1271,7 @@ def detect_flights(
         m,
         landing,
         ref,
+        bi,
         usable=accept & ~landing_gap & ~peak_clipped,
         sampling_rate_hz=fs,
         clipped=clipped,

@@ -1,14 +1,16 @@
 """Landing times refined by the sub-sample position of their impact peak (low sample rates).
 
-At low sample rates an impact rises within a sample or two, so its edge brackets the landing
-only to a sample interval: timed at the half-way crossing, the error follows the sampling
-phase (up to half a period either way; 9.6 ms at 52 Hz). The peak after it is sampled too, and
+At low sample rates an impact often rises from the level before it to its peak in a single
+sample step. Its edge then brackets the landing only to that sample interval: timed at the
+half-way crossing (the mid-point of the step), the error follows the sampling phase (up to half
+a period either way; 9.6 ms at 52 Hz). The peak is sampled too, and after a device's low-pass
 the vertex of a parabola through the top sample and its two neighbours moves with that phase.
 The delay from touchdown to the peak (the impact's rise, the device's low-pass) depends on the
 device, the shoe and the surface, not on the phase; within one recording it is about the same
-for every landing. So the landing is taken as the peak's vertex plus the recording's median
-offset between the edge-timed landings and their vertices: the edge keeps setting the
-recording's timing, the peak sets each landing's phase.
+for every landing. So such a landing is taken as the peak's vertex plus the recording's median
+offset between the edge-timed landings and their vertices: the edges keep setting the
+recording's timing, the peaks set each landing's phase. An edge of two samples or more is
+interpolated between them and is left as it is.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def peak_refined_landings(
     magnitude_g: np.ndarray,
     landing_s: np.ndarray,
     peak_index: np.ndarray,
+    edge_start_index: np.ndarray,
     *,
     usable: np.ndarray,
     sampling_rate_hz: float,
@@ -81,6 +84,10 @@ def peak_refined_landings(
         Landings timed from the impact's rising edge, in s (NaN: not timed).
     peak_index : numpy.ndarray of int
         Index of each landing's impact peak (its top sample).
+    edge_start_index : numpy.ndarray of int
+        Index of the sample where each impact's rising edge starts (the level before it).
+        Only landings whose edge is a single step (``peak_index - edge_start_index == 1``)
+        are refined and count towards the offset.
     usable : numpy.ndarray of bool
         Landings that may be refined and that count towards the offset (accepted landings
         whose impact was recorded).
@@ -97,9 +104,10 @@ def peak_refined_landings(
     Returns
     -------
     numpy.ndarray
-        Landing times, in s: a refined landing is its peak's vertex plus the median of
-        (landing - vertex) over the refinable landings, kept within half a sample period of
-        the edge-timed landing; the others as given.
+        Landing times, in s: a refined landing (single-step edge, unclipped peak away from
+        gaps) is its peak's vertex plus the median of (landing - vertex) over the refinable
+        landings, kept within half a sample period of the edge-timed landing; the others as
+        given.
 
     Raises
     ------
@@ -112,17 +120,20 @@ def peak_refined_landings(
     m = np.asarray(magnitude_g, dtype=np.float64)
     landing = np.array(landing_s, dtype=np.float64)
     p = np.asarray(peak_index, dtype=np.int64)
+    start = np.asarray(edge_start_index, dtype=np.int64)
     use = np.asarray(usable, dtype=bool)
     if t.shape != m.shape or t.ndim != 1:
         raise ValueError("`time_s` and `magnitude_g` must be 1-D arrays of the same length")
-    if not (landing.shape == p.shape == use.shape) or landing.ndim != 1:
-        raise ValueError("`landing_s`, `peak_index` and `usable` must have the same length")
+    if not (landing.shape == p.shape == start.shape == use.shape) or landing.ndim != 1:
+        raise ValueError(
+            "`landing_s`, `peak_index`, `edge_start_index` and `usable` must have the same length"
+        )
     if not sampling_rate_hz > 0:
         raise ValueError(f"`sampling_rate_hz` must be greater than 0, got {sampling_rate_hz!r}")
     n = len(m)
     if 1e3 / sampling_rate_hz < s.peak_timing_min_period_ms or not len(p) or n < 3:
         return landing
-    ok = use & np.isfinite(landing) & (p >= 1) & (p <= n - 2)
+    ok = use & np.isfinite(landing) & (p >= 1) & (p <= n - 2) & (p - start == 1)
     q = np.where(ok, p, 1)
     if clipped is not None:
         c = np.asarray(clipped, dtype=bool)

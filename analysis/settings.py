@@ -110,13 +110,14 @@ class DetectionSettings:
         (anti-alias filter, cut-off near 0.4 x the rate) stretches the broad take-off fall
         more than the sharp impact, so at low rates take-offs come out late.
     peak_timing_min_period_ms : float
-        At sample periods of at least this (ms; 8 ms is 125 Hz), landings are refined by
-        their impact peak (:func:`analysis.detect.peak_refined_landings`): the impact's rise
-        then fits within a sample or two, so its edge gives little more than the sample
-        interval, while the vertex of the sampled peak moves with the sampling phase.
+        At sample periods of at least this (ms; 8 ms is 125 Hz), landings whose impact rises
+        in a single sample step are refined by their peak
+        (:func:`analysis.peak_timing.peak_refined_landings`): such an edge gives no more than
+        its sample interval, while the vertex of the sampled peak moves with the sampling
+        phase.
     peak_timing_min_landings : int
-        The refinement needs this many landings with an unclipped peak in the recording (the
-        offset between edge and peak is their median).
+        The refinement needs this many such landings with an unclipped peak in the recording
+        (the offset between edge and peak is their median).
     """
 
     impact_min_g: float = 1.5

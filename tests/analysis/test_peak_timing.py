@@ -50,10 +50,10 @@ def test_refined_landings_follow_the_sampling_phase(rate_hz):
     assert len(edge) == len(refined) == len(truth)
     err_edge = edge["landing_s"].to_numpy() - truth
     err_refined = refined["landing_s"].to_numpy() - truth
-    # The spread around the truth shrinks (about 35-45 % here), the level stays (the
-    # recording's timing still comes from the edges), and no landing moves more than half a
-    # sample period.
-    assert err_refined.std() < 0.75 * err_edge.std()
+    # The spread around the truth shrinks (by about a quarter at 52 and 64 Hz and 40 % at
+    # 100 Hz here), the level stays (the recording's timing still comes from the edges), and
+    # no landing moves more than half a sample period.
+    assert err_refined.std() < 0.85 * err_edge.std()
     assert abs(np.median(err_refined) - np.median(err_edge)) < 0.25 / rate_hz
     moved = np.abs(refined["landing_s"].to_numpy() - edge["landing_s"].to_numpy())
     assert moved.max() <= 0.5 / rate_hz + 1e-12
@@ -75,54 +75,76 @@ def _inputs(rate_hz=52.0):
     peak = np.array(
         [np.searchsorted(t, x) + int(np.argmax(m[(t >= x) & (t < x + 0.06)])) for x in landing]
     )
-    return t, m, landing, peak
+    return t, m, landing, peak, peak - 1  # edges taken as single steps
 
 
 def test_too_few_landings_are_left_as_they_are():
-    t, m, landing, peak = _inputs()
+    t, m, landing, peak, start = _inputs()
     use = np.zeros(len(landing), dtype=bool)
     use[:9] = True
-    out = peak_refined_landings(t, m, landing, peak, usable=use, sampling_rate_hz=52.0)
+    out = peak_refined_landings(t, m, landing, peak, start, usable=use, sampling_rate_hz=52.0)
     np.testing.assert_array_equal(out, landing)
     use[9] = True  # ten: the default minimum
-    out = peak_refined_landings(t, m, landing, peak, usable=use, sampling_rate_hz=52.0)
+    out = peak_refined_landings(t, m, landing, peak, start, usable=use, sampling_rate_hz=52.0)
     assert (out[:10] != landing[:10]).any()
     np.testing.assert_array_equal(out[10:], landing[10:])
 
 
 def test_clipped_peaks_and_peaks_at_a_gap_are_left_as_they_are():
-    t, m, landing, peak = _inputs()
+    t, m, landing, peak, start = _inputs()
     use = np.ones(len(landing), dtype=bool)
     clipped = np.zeros(len(t), dtype=bool)
     clipped[peak[3]] = True
     clipped[peak[5] + 1] = True
     gaps = np.array([peak[7] - 1, peak[9]])
     out = peak_refined_landings(
-        t, m, landing, peak, usable=use, sampling_rate_hz=52.0, clipped=clipped, gap_index=gaps
+        t,
+        m,
+        landing,
+        peak,
+        start,
+        usable=use,
+        sampling_rate_hz=52.0,
+        clipped=clipped,
+        gap_index=gaps,
     )
-    free = peak_refined_landings(t, m, landing, peak, usable=use, sampling_rate_hz=52.0)
+    free = peak_refined_landings(t, m, landing, peak, start, usable=use, sampling_rate_hz=52.0)
     kept = [3, 5, 7, 9]
     np.testing.assert_array_equal(out[kept], landing[kept])
     assert (out != landing).sum() >= (free != landing).sum() - len(kept)
 
 
+def test_edges_of_more_than_one_step_are_left_as_they_are():
+    # An edge with samples on it is interpolated between them: only single-step edges move.
+    t, m, landing, peak, start = _inputs()
+    use = np.ones(len(landing), dtype=bool)
+    start = start.copy()
+    start[::2] -= 1  # every other edge: two steps
+    out = peak_refined_landings(t, m, landing, peak, start, usable=use, sampling_rate_hz=52.0)
+    np.testing.assert_array_equal(out[::2], landing[::2])
+    # (The landing at the median offset stays where it is by construction.)
+    assert (out[1::2] != landing[1::2]).sum() >= len(landing[1::2]) - 1
+
+
 def test_landings_not_usable_or_not_timed_stay():
-    t, m, landing, peak = _inputs()
+    t, m, landing, peak, start = _inputs()
     landing = landing.copy()
     landing[2] = np.nan
     use = np.ones(len(landing), dtype=bool)
     use[4] = False
-    out = peak_refined_landings(t, m, landing, peak, usable=use, sampling_rate_hz=52.0)
+    out = peak_refined_landings(t, m, landing, peak, start, usable=use, sampling_rate_hz=52.0)
     assert np.isnan(out[2])
     assert out[4] == landing[4]
 
 
 def test_bad_arguments():
-    t, m, landing, peak = _inputs()
+    t, m, landing, peak, start = _inputs()
     use = np.ones(len(landing), dtype=bool)
     with pytest.raises(ValueError, match="same length"):
-        peak_refined_landings(t, m[:-1], landing, peak, usable=use, sampling_rate_hz=52.0)
+        peak_refined_landings(t, m[:-1], landing, peak, start, usable=use, sampling_rate_hz=52.0)
     with pytest.raises(ValueError, match="same length"):
-        peak_refined_landings(t, m, landing, peak[:-1], usable=use, sampling_rate_hz=52.0)
+        peak_refined_landings(t, m, landing, peak[:-1], start, usable=use, sampling_rate_hz=52.0)
+    with pytest.raises(ValueError, match="same length"):
+        peak_refined_landings(t, m, landing, peak, start[:-1], usable=use, sampling_rate_hz=52.0)
     with pytest.raises(ValueError, match="greater than 0"):
-        peak_refined_landings(t, m, landing, peak, usable=use, sampling_rate_hz=0.0)
+        peak_refined_landings(t, m, landing, peak, start, usable=use, sampling_rate_hz=0.0)
