@@ -24,6 +24,7 @@ from analysis.detect import (
     takeoffs_before_limb_motion,
 )
 from analysis.lead_in import lead_in_contacts
+from analysis.lead_out import lead_out_contacts
 from analysis.sets import check_contacts, group_flights, pair_contacts
 from analysis.settings import AnalysisSettings
 
@@ -286,6 +287,14 @@ def resolve_contacts(
             before = lead_ins["before"].to_numpy()
             contacts, order = _inserted(contacts, lead_ins.drop(columns="before"), before - 0.5)
             reasons = np.r_[reasons, [""] * len(lead_ins)][order]
+        # A soft final landing hides the set's last hop (no flight after its landing).
+        lead_outs = lead_out_contacts(
+            contacts, reasons, flights, time_s, magnitude_g, time_base, gaps, settings
+        )
+        if len(lead_outs):
+            after = lead_outs["after"].to_numpy()
+            contacts, order = _inserted(contacts, lead_outs.drop(columns="after"), after + 0.5)
+            reasons = np.r_[reasons, [""] * len(lead_outs)][order]
     bad = reasons != ""
     rejected_contacts = contacts.loc[bad].assign(reason=reasons[bad])
     if len(split_off):

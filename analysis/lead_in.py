@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.clean import TimeBase
 from analysis.detect import retime_takeoffs
-from analysis.settings import AnalysisSettings
+from analysis.settings import AnalysisSettings, DetectionSettings
 
 #: The shoe moves down when it lands and up when it takes off, so over a contact its mean
 #: acceleration points up and its mean specific force is more than 1 g (the magnitude's mean
@@ -23,6 +23,48 @@ from analysis.settings import AnalysisSettings
 STANCE_MEAN_G = 1.0
 #: The soft impact's top is sought this long after the last flight-level sample, in ms.
 RISE_WINDOW_MS = 60.0
+
+
+def soft_landing(
+    t: np.ndarray, mag: np.ndarray, last_low: int, det: DetectionSettings
+) -> tuple[float, int] | None:
+    """Time a soft landing: the rise from a flight's last flight-level sample into stance.
+
+    Parameters
+    ----------
+    t, mag : numpy.ndarray
+        The signal (s, g).
+    last_low : int
+        Index of the flight's last sample below ``flight_g`` before the rise.
+    det : DetectionSettings
+        ``edge_level`` and ``landing_offset_ms``.
+
+    Returns
+    -------
+    (float, int) or None
+        The landing (s): the ``edge_level`` crossing between ``last_low`` and the top of the
+        rise, plus ``landing_offset_ms``; and the index of that top: the rise's first peak
+        at stance level (:data:`STANCE_MEAN_G`) within :data:`RISE_WINDOW_MS`, else its
+        highest sample (leg extension lifts the magnitude before the landing itself). None
+        when fewer than two samples follow.
+    """
+    a = last_low
+    b1 = max(int(np.searchsorted(t, t[a] + RISE_WINDOW_MS / 1e3)), a + 2)
+    rise = mag[a + 1 : b1 + 1]
+    if len(rise) < 2:
+        return None
+    top = np.flatnonzero(
+        (rise[:-1] >= STANCE_MEAN_G)
+        & (rise[:-1] >= np.r_[-np.inf, rise[:-2]])
+        & (rise[:-1] >= rise[1:])
+    )
+    b = a + 1 + int(top[0] if len(top) else np.argmax(rise[:-1]))
+    level = mag[a] + det.edge_level * (mag[b] - mag[a])
+    c1 = a + 1 + int(np.argmax(mag[a + 1 : b + 1] >= level))
+    c0 = c1 - 1
+    frac = (level - mag[c0]) / max(mag[c1] - mag[c0], 1e-12)
+    soft = float(t[c0] + min(max(frac, 0.0), 1.0) * (t[c1] - t[c0]))
+    return soft + det.landing_offset_ms / 1e3, b
 
 
 def lead_in_contacts(
@@ -111,24 +153,10 @@ def lead_in_contacts(
         if not len(dips):
             continue
         a = int(dips[-1])
-        # The top of the rise: its first peak at stance level (else its highest sample)
-        # within the window; leg extension lifts the magnitude before the landing itself.
-        b1 = max(int(np.searchsorted(t, t[a] + RISE_WINDOW_MS / 1e3)), a + 2)
-        rise = mag[a + 1 : b1 + 1]
-        if len(rise) < 2:
+        rose = soft_landing(t, mag, a, det)
+        if rose is None:
             continue
-        top = np.flatnonzero(
-            (rise[:-1] >= STANCE_MEAN_G)
-            & (rise[:-1] >= np.r_[-np.inf, rise[:-2]])
-            & (rise[:-1] >= rise[1:])
-        )
-        b = a + 1 + int(top[0] if len(top) else np.argmax(rise[:-1]))
-        level = mag[a] + det.edge_level * (mag[b] - mag[a])
-        c1 = a + 1 + int(np.argmax(mag[a + 1 : b + 1] >= level))
-        c0 = c1 - 1
-        frac = (level - mag[c0]) / max(mag[c1] - mag[c0], 1e-12)
-        soft = float(t[c0] + min(max(frac, 0.0), 1.0) * (t[c1] - t[c0]))
-        soft += det.landing_offset_ms / 1e3
+        soft, b = rose
         if soft - t0 < det.min_flight_ms / 1e3:
             continue
         tk = retime_takeoffs(

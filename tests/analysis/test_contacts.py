@@ -401,3 +401,53 @@ def test_limb_motion_in_the_flight_into_a_set_is_no_contact():
     hops = _analyze(samples).hops
     assert len(hops) == 11
     assert abs(hops["landing_s"].iloc[0] - landings[1]) < 0.005
+
+
+def _soft_final_landing(rate_hz, *, stance_g, flight_g=0.05):
+    """Hops whose final landing (after the last take-off) has no impact: a rise to
+    ``stance_g`` (g) over 20 ms, then standing at ``stance_g``; the last flight at
+    ``flight_g``."""
+    landings = 1.15 + np.arange(13) * 0.33
+    takeoffs = np.r_[1.0, landings[:-1] + 0.18]
+    t = np.arange(0.0, landings[-1] + 1.5, 1.0 / rate_hz)
+    m = hop_magnitude(t, takeoffs, landings)
+    last = t >= landings[-1]
+    rel = t[last] - landings[-1]
+    m[last] = flight_g + (stance_g - flight_g) * np.minimum(rel / 0.02, 1.0)
+    m[(t >= takeoffs[-1]) & (t < landings[-1])] = flight_g
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m})
+    return samples, landings, takeoffs
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 100.0, 200.0])
+def test_soft_final_landing_keeps_the_last_hop_of_a_set(rate_hz):
+    # 12 hops, then a take-off into a flight that ends softly on the ground: the detector
+    # sees no flight after the 12th landing, and the hop from it is found again.
+    samples, landings, takeoffs = _soft_final_landing(rate_hz, stance_g=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        hops = _analyze(samples).hops
+    period = 1.0 / rate_hz
+    assert len(hops) == 12
+    last = hops.iloc[-1]
+    assert abs(last["landing_s"] - landings[-2]) < period + 0.003
+    assert abs(last["takeoff_s"] - takeoffs[-1]) < period + 0.003
+    assert abs(last["flight_ms"] - 150.0) < 1e3 * period + 5.0
+
+
+def test_a_set_that_ends_standing_gets_no_extra_hop():
+    # The same hops with the last flight at 0.6 g (no flight-level sample): nothing shows a
+    # flight after the last landing found, so the set keeps its 11 hops.
+    samples, landings, _ = _soft_final_landing(200.0, stance_g=1.0, flight_g=0.6)
+    hops = _analyze(samples).hops
+    assert len(hops) == 11
+    assert abs(hops["landing_s"].iloc[-1] - landings[-3]) < 0.005
+
+
+def test_no_last_hop_is_made_up_across_a_gap():
+    samples, _, takeoffs = _soft_final_landing(200.0, stance_g=1.0)
+    t = samples["time_s"].to_numpy()
+    # The final flight's middle is lost.
+    cut = (t > takeoffs[-1] + 0.05) & (t < takeoffs[-1] + 0.1)
+    hops = _analyze(samples.loc[~cut].reset_index(drop=True)).hops
+    assert len(hops) == 11
