@@ -67,6 +67,95 @@ def soft_landing(
     return soft + det.landing_offset_ms / 1e3, b
 
 
+def set_rhythm(
+    contacts: pd.DataFrame, reasons: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the contacts' landings, take-offs, next landings (s), sets and which are timed.
+
+    A contact is timed when it is plausible and neither edge was lost in a gap.
+    """
+    return (
+        contacts["landing_s"].to_numpy(dtype=np.float64),
+        contacts["takeoff_s"].to_numpy(dtype=np.float64),
+        contacts["next_landing_s"].to_numpy(dtype=np.float64),
+        contacts["set"].to_numpy(),
+        (reasons == "") & (contacts["edge_lost"].to_numpy() == ""),
+    )
+
+
+def set_medians(
+    i: int,
+    landing: np.ndarray,
+    takeoff: np.ndarray,
+    nxt: np.ndarray,
+    sets: np.ndarray,
+    timed: np.ndarray,
+) -> tuple[float, float] | None:
+    """Median contact and flight (s) of the timed contacts of contact ``i``'s set.
+
+    None when fewer than three of them have a flight after them.
+    """
+    of_set = timed & (sets == sets[i])
+    flown = of_set & np.isfinite(nxt)
+    if flown.sum() < 3:
+        return None
+    return (
+        float(np.median((takeoff - landing)[of_set])),
+        float(np.median((nxt - takeoff)[flown])),
+    )
+
+
+def takeoff_near(
+    t: np.ndarray,
+    mag: np.ndarray,
+    tb: TimeBase,
+    *,
+    landing_s: float,
+    contact_s: float,
+    before_s: float,
+    settings: AnalysisSettings,
+) -> float:
+    """Return the take-off fall nearest ``contact_s`` after ``landing_s``, before ``before_s``.
+
+    :func:`analysis.detect.retime_takeoffs` within ``contact_tolerance``; NaN when none.
+    """
+    return float(
+        retime_takeoffs(
+            t,
+            mag,
+            sampling_rate_hz=tb.effective_rate_hz,
+            landing_s=np.array([landing_s]),
+            expected_contact_ms=np.array([contact_s * 1e3]),
+            next_landing_s=np.array([before_s]),
+            tolerance=settings.contact_tolerance,
+            gap_index=tb.gap_index,
+            settings=settings.detection,
+        )[0]
+    )
+
+
+def contact_row(
+    set_no: object, landing_s: float, takeoff_s: float, next_landing_s: float, **more: object
+) -> dict[str, object]:
+    """Return a contact found from the set's rhythm as a row of the contact table.
+
+    Both edges recorded; ``more`` adds columns (the impact, where to insert the row).
+    """
+    return {
+        "set": set_no,
+        "landing_s": landing_s,
+        "takeoff_s": takeoff_s,
+        "next_landing_s": next_landing_s,
+        "impact_peak_g": np.nan,
+        "impact_clipped": False,
+        "landing_gap": False,
+        "next_landing_gap": False,
+        "takeoff_gap": False,
+        "edge_lost": "",
+        **more,
+    }
+
+
 def lead_in_contacts(
     contacts: pd.DataFrame,
     reasons: np.ndarray,
@@ -122,11 +211,7 @@ def lead_in_contacts(
     det = settings.detection
     if settings.exercise == "rebound" or not len(contacts):
         return pd.DataFrame()
-    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
-    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
-    nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
-    sets = contacts["set"].to_numpy()
-    timed = (reasons == "") & (contacts["edge_lost"].to_numpy() == "")
+    landing, takeoff, nxt, sets, timed = set_rhythm(contacts, reasons)
     first = np.r_[True, sets[1:] != sets[:-1]]
     f_landing = flights["landing_s"].to_numpy(dtype=np.float64)
     f_takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
@@ -135,12 +220,10 @@ def lead_in_contacts(
     ctol = settings.contact_tolerance
     out: list[dict[str, object]] = []
     for i in np.flatnonzero(first & timed):
-        of_set = timed & (sets == sets[i])
-        flown = of_set & np.isfinite(nxt)
-        if flown.sum() < 3:
+        medians = set_medians(i, landing, takeoff, nxt, sets, timed)
+        if medians is None:
             continue
-        contact_s = float(np.median((takeoff - landing)[of_set]))
-        flight_s = float(np.median((nxt - takeoff)[flown]))
+        contact_s, flight_s = medians
         j = np.flatnonzero(f_landing == landing[i])
         if len(j) != 1 or f_gap[j[0]] or not np.isfinite(f_takeoff[j[0]]):
             continue
@@ -159,17 +242,9 @@ def lead_in_contacts(
         soft, b = rose
         if soft - t0 < det.min_flight_ms / 1e3:
             continue
-        tk = retime_takeoffs(
-            t,
-            mag,
-            sampling_rate_hz=tb.effective_rate_hz,
-            landing_s=np.array([soft]),
-            expected_contact_ms=np.array([contact_s * 1e3]),
-            next_landing_s=np.array([l1]),
-            tolerance=ctol,
-            gap_index=tb.gap_index,
-            settings=det,
-        )[0]
+        tk = takeoff_near(
+            t, mag, tb, landing_s=soft, contact_s=contact_s, before_s=l1, settings=settings
+        )
         if not np.isfinite(tk):
             continue
         if abs((tk - soft) / contact_s - 1) > ctol or abs((l1 - tk) / flight_s - 1) > ctol:
@@ -178,19 +253,5 @@ def lead_in_contacts(
         stance = mag[a + 1 : int(np.searchsorted(t, tk - det.fall_span_ms / 1e3))]
         if not len(stance) or stance.min() < det.stance_g or stance.mean() < STANCE_MEAN_G:
             continue
-        out.append(
-            {
-                "set": sets[i],
-                "landing_s": soft,
-                "takeoff_s": float(tk),
-                "next_landing_s": l1,
-                "impact_peak_g": float(mag[b]),
-                "impact_clipped": False,
-                "landing_gap": False,
-                "next_landing_gap": False,
-                "takeoff_gap": False,
-                "edge_lost": "",
-                "before": int(i),
-            }
-        )
+        out.append(contact_row(sets[i], soft, tk, l1, impact_peak_g=float(mag[b]), before=int(i)))
     return pd.DataFrame(out)

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import TimeBase
-from analysis.detect import retime_takeoffs
-from analysis.lead_in import soft_landing
+from analysis.lead_in import contact_row, set_medians, set_rhythm, soft_landing, takeoff_near
 from analysis.settings import AnalysisSettings
 
 #: The flight found must get this low (g). A shoe in free fall reads near 0 g; after the final
@@ -78,11 +77,7 @@ def lead_out_contacts(
     det = settings.detection
     if settings.exercise == "rebound" or not len(contacts) or not len(flights):
         return pd.DataFrame()
-    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
-    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
-    nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
-    sets = contacts["set"].to_numpy()
-    timed = (reasons == "") & (contacts["edge_lost"].to_numpy() == "")
+    landing, takeoff, nxt, sets, timed = set_rhythm(contacts, reasons)
     last = np.r_[sets[1:] != sets[:-1], True]
     f_landing = flights["landing_s"].to_numpy(dtype=np.float64)
     f_takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
@@ -96,29 +91,19 @@ def lead_out_contacts(
     need = max(1, int(np.floor(det.min_flight_evidence_ms * 1e-3 / period)))
     out: list[dict[str, object]] = []
     for i in np.flatnonzero(last & timed & np.isfinite(nxt)):
-        of_set = timed & (sets == sets[i])
-        flown = of_set & np.isfinite(nxt)
-        if flown.sum() < 3:
+        medians = set_medians(i, landing, takeoff, nxt, sets, timed)
+        if medians is None:
             continue
-        contact_s = float(np.median((takeoff - landing)[of_set]))
-        flight_s = float(np.median((nxt - takeoff)[flown]))
+        contact_s, flight_s = medians
         final = float(nxt[i])
         # The set's last flight must end at this contact's next landing, recorded whole.
         in_set = np.flatnonzero(f_set == sets[i])
         if not len(in_set) or f_landing[in_set[-1]] != final or f_gap[in_set[-1]]:
             continue
         latest = final + (1 + ctol) * (contact_s + flight_s)
-        tk = retime_takeoffs(
-            t,
-            mag,
-            sampling_rate_hz=tb.effective_rate_hz,
-            landing_s=np.array([final]),
-            expected_contact_ms=np.array([contact_s * 1e3]),
-            next_landing_s=np.array([latest]),
-            tolerance=ctol,
-            gap_index=tb.gap_index,
-            settings=det,
-        )[0]
+        tk = takeoff_near(
+            t, mag, tb, landing_s=final, contact_s=contact_s, before_s=latest, settings=settings
+        )
         if not np.isfinite(tk):
             continue
         # Flight-level samples after the take-off, up to the latest plausible landing.
@@ -142,18 +127,14 @@ def lead_out_contacts(
             continue
         j = in_set[-1]
         out.append(
-            {
-                "set": sets[i],
-                "landing_s": final,
-                "takeoff_s": float(tk),
-                "next_landing_s": soft,
-                "impact_peak_g": float(flights["impact_peak_g"].iloc[j]),
-                "impact_clipped": bool(flights["impact_clipped"].iloc[j]),
-                "landing_gap": False,
-                "next_landing_gap": False,
-                "takeoff_gap": False,
-                "edge_lost": "",
-                "after": int(i),
-            }
+            contact_row(
+                sets[i],
+                final,
+                tk,
+                soft,
+                impact_peak_g=float(flights["impact_peak_g"].iloc[j]),
+                impact_clipped=bool(flights["impact_clipped"].iloc[j]),
+                after=int(i),
+            )
         )
     return pd.DataFrame(out)
