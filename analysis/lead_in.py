@@ -117,19 +117,27 @@ def takeoff_near(
 ) -> float:
     """Return the take-off fall nearest ``contact_s`` after ``landing_s``, before ``before_s``.
 
-    :func:`analysis.detect.retime_takeoffs` within ``contact_tolerance``; NaN when none.
+    :func:`analysis.detect.retime_takeoffs` within ``contact_tolerance``; NaN when none. It
+    runs on the stretch of signal the search reads (from a fall span before the landing to a
+    fall span after ``before_s``), not on the whole recording: the same result, at a cost
+    that does not grow with the recording.
     """
+    det = settings.detection
+    span = max(2, int(np.ceil(det.fall_span_ms * tb.effective_rate_hz / 1e3)))
+    a = max(int(np.searchsorted(t, landing_s)) - span - 2, 0)
+    b = min(int(np.searchsorted(t, before_s)) + span + 2, len(t))
+    gaps = np.asarray(tb.gap_index, dtype=np.int64)
     return float(
         retime_takeoffs(
-            t,
-            mag,
+            t[a:b],
+            mag[a:b],
             sampling_rate_hz=tb.effective_rate_hz,
             landing_s=np.array([landing_s]),
             expected_contact_ms=np.array([contact_s * 1e3]),
             next_landing_s=np.array([before_s]),
             tolerance=settings.contact_tolerance,
-            gap_index=tb.gap_index,
-            settings=settings.detection,
+            gap_index=gaps[(gaps >= a) & (gaps < b)] - a,
+            settings=det,
         )[0]
     )
 

@@ -89,13 +89,21 @@ def lead_out_contacts(
     stance_end = det.stance_check_ms / 1e3
     period = 1.0 / tb.effective_rate_hz
     need = max(1, int(np.floor(det.min_flight_evidence_ms * 1e-3 / period)))
+    # Where a final flight can lie after the last landing found (from the shortest take-off
+    # to the farthest landing the search allows): a set that ends standing has no sample near
+    # 0 g there and is passed over at once.
+    soonest = (1 - ctol) * settings.min_contact_ms / 1e3
+    reach = (1 + ctol) * (settings.contact_limit_ms + det.max_flight_ms) / 1e3
     out: list[dict[str, object]] = []
     for i in np.flatnonzero(last & timed & np.isfinite(nxt)):
+        final = float(nxt[i])
+        r0, r1 = np.searchsorted(t, [final + soonest, final + reach])
+        if r1 <= r0 or mag[r0:r1].min() >= CLEAR_FLIGHT_G:
+            continue
         medians = set_medians(i, landing, takeoff, nxt, sets, timed)
         if medians is None:
             continue
         contact_s, flight_s = medians
-        final = float(nxt[i])
         # The set's last flight must end at this contact's next landing, recorded whole.
         in_set = np.flatnonzero(f_set == sets[i])
         if not len(in_set) or f_landing[in_set[-1]] != final or f_gap[in_set[-1]]:
