@@ -451,3 +451,27 @@ def test_no_last_hop_is_made_up_across_a_gap():
     cut = (t > takeoffs[-1] + 0.05) & (t < takeoffs[-1] + 0.1)
     hops = _analyze(samples.loc[~cut].reset_index(drop=True)).hops
     assert len(hops) == 11
+
+
+def test_the_last_hop_search_reads_only_the_stretch_after_the_set(monkeypatch):
+    # The take-off search behind the lead-out (and the lead-in) gets the stretch of signal it
+    # reads, not the whole recording: on a long recording it runs once per set.
+    import analysis.lead_in as lead_in
+
+    samples, _, _ = _soft_final_landing(200.0, stance_g=1.0)
+    # Two minutes of standing after the set.
+    t = samples["time_s"].to_numpy()
+    rest_t = t[-1] + np.arange(1, 24001) / 200.0
+    rest = pd.DataFrame({"time_s": rest_t, "ax_g": 0.0, "ay_g": 0.0, "az_g": 1.0})
+    samples = pd.concat([samples, rest], ignore_index=True)
+    seen = []
+    original = lead_in.retime_takeoffs
+
+    def spy(time_s, *args, **kwargs):
+        seen.append(len(time_s))
+        return original(time_s, *args, **kwargs)
+
+    monkeypatch.setattr(lead_in, "retime_takeoffs", spy)
+    hops = _analyze(samples).hops
+    assert len(hops) == 12
+    assert seen and max(seen) < 0.1 * len(samples)
