@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import TimeBase
-from analysis.lead_in import contact_row, set_medians, set_rhythm, soft_landing, takeoff_near
+from analysis.rhythm import contact_row, set_medians, set_rhythm, soft_landing, takeoff_near
 from analysis.settings import AnalysisSettings
 
 #: The flight found must get this low (g). A shoe in free fall reads near 0 g; after the final
@@ -44,7 +44,7 @@ def lead_out_contacts(
       (:func:`analysis.detect.retime_takeoffs`, within ``contact_tolerance``);
     - the flight after it has at least ``min_flight_evidence_ms`` (one sample at least)
       below ``flight_g``, one of them below :data:`CLEAR_FLIGHT_G`, and its end, the rise from its last such sample into stance
-      (:func:`analysis.lead_in.soft_landing`), comes within ``contact_tolerance`` of the
+      (:func:`analysis.rhythm.soft_landing`), comes within ``contact_tolerance`` of the
       set's median flight after the take-off;
     - no sample from ``impact_guard_ms`` to ``stance_check_ms`` after that rise is below
       ``stance_g`` (the test a detected landing passes);

@@ -456,7 +456,7 @@ def test_no_last_hop_is_made_up_across_a_gap():
 def test_the_last_hop_search_reads_only_the_stretch_after_the_set(monkeypatch):
     # The take-off search behind the lead-out (and the lead-in) gets the stretch of signal it
     # reads, not the whole recording: on a long recording it runs once per set.
-    import analysis.lead_in as lead_in
+    import analysis.rhythm as rhythm
 
     samples, _, _ = _soft_final_landing(200.0, stance_g=1.0)
     # Two minutes of standing after the set.
@@ -465,13 +465,13 @@ def test_the_last_hop_search_reads_only_the_stretch_after_the_set(monkeypatch):
     rest = pd.DataFrame({"time_s": rest_t, "ax_g": 0.0, "ay_g": 0.0, "az_g": 1.0})
     samples = pd.concat([samples, rest], ignore_index=True)
     seen = []
-    original = lead_in.retime_takeoffs
+    original = rhythm.retime_takeoffs
 
     def spy(time_s, *args, **kwargs):
         seen.append(len(time_s))
         return original(time_s, *args, **kwargs)
 
-    monkeypatch.setattr(lead_in, "retime_takeoffs", spy)
+    monkeypatch.setattr(rhythm, "retime_takeoffs", spy)
     hops = _analyze(samples).hops
     assert len(hops) == 12
     assert seen and max(seen) < 0.1 * len(samples)
