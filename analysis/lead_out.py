@@ -83,7 +83,7 @@ def lead_out_contacts(
     f_takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
     f_set = flights["set"].to_numpy()
     f_gap = flights["landing_gap"].to_numpy(dtype=bool)
-    gap_bounds = np.array([g for g in gaps], dtype=np.float64).reshape(-1, 2)
+    gap_bounds = np.asarray(gaps, dtype=np.float64).reshape(-1, 2)
     ctol = settings.contact_tolerance
     guard = det.impact_guard_ms / 1e3
     stance_end = det.stance_check_ms / 1e3
