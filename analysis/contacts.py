@@ -24,7 +24,7 @@ from analysis.detect import (
     takeoffs_before_limb_motion,
 )
 from analysis.lead_in import lead_in_contacts
-from analysis.lead_out import lead_out_contacts
+from analysis.lead_out import CLEAR_FLIGHT_G, lead_out_contacts
 from analysis.sets import check_contacts, group_flights, pair_contacts
 from analysis.settings import AnalysisSettings
 
@@ -173,32 +173,37 @@ def resolve_contacts(
     }
     reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     split_off = contacts.iloc[:0]
-    if not rebound:
-        # A push-off peak or a limb bump taken for a landing splits one contact in two; the
-        # two are joined and the take-off sought again below.
+    # A push-off peak or a limb bump (repeated hops), or a heel touch after a dip of the
+    # stance (rebound jumps), taken for a landing splits one contact in two; the two are
+    # joined, and the take-off of repeated hops is sought again below.
+    if rebound:
+        extra = _rebound_split_contacts(contacts, reasons, at_gap, time_s, magnitude_g, settings)
+    else:
         extra = _split_contacts(contacts, reasons, at_gap, settings)
-        if extra.any():
-            first = np.flatnonzero(np.r_[extra[1:], False])
-            joined = contacts["next_landing_s"].to_numpy().copy()
-            joined_gap = contacts["next_landing_gap"].to_numpy().copy()
-            joined[first] = joined[first + 1]
-            joined_gap[first] = joined_gap[first + 1]
-            next_landing = next_landing.copy()
-            next_landing[first] = next_landing[first + 1]
-            takeoffs = contacts["takeoff_s"].to_numpy().copy()
-            takeoffs[first] = np.nan
-            contacts = contacts.assign(
-                takeoff_s=takeoffs, next_landing_s=joined, next_landing_gap=joined_gap
-            )
-            split_off = contacts.loc[extra]
-            keep = ~extra
-            contacts = contacts.loc[keep].reset_index(drop=True)
-            next_landing, at_gap, takeoff_lost = (
-                next_landing[keep],
-                at_gap[keep],
-                takeoff_lost[keep],
-            )
-            reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
+    if extra.any():
+        first = np.flatnonzero(np.r_[extra[1:], False])
+        joined = contacts["next_landing_s"].to_numpy().copy()
+        joined_gap = contacts["next_landing_gap"].to_numpy().copy()
+        joined[first] = joined[first + 1]
+        joined_gap[first] = joined_gap[first + 1]
+        next_landing = next_landing.copy()
+        next_landing[first] = next_landing[first + 1]
+        takeoffs = contacts["takeoff_s"].to_numpy().copy()
+        # (A rebound jump's take-off is the second contact's: its contact has no rhythm
+        # to seek one by.)
+        takeoffs[first] = takeoffs[first + 1] if rebound else np.nan
+        contacts = contacts.assign(
+            takeoff_s=takeoffs, next_landing_s=joined, next_landing_gap=joined_gap
+        )
+        split_off = contacts.loc[extra]
+        keep = ~extra
+        contacts = contacts.loc[keep].reset_index(drop=True)
+        next_landing, at_gap, takeoff_lost = (
+            next_landing[keep],
+            at_gap[keep],
+            takeoff_lost[keep],
+        )
+        reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops (implausible ones, and those more than retry_tolerance
     # from the set's median contact; a new take-off is kept only if it is closer to it).
@@ -400,6 +405,65 @@ def _split_contacts(
 
 #: Retimed or not, these reasons may mean that the take-off was lost in a gap.
 _TAKEOFF_MISSING = ("take-off not found", "irregular contact", "contact too long")
+
+
+def _rebound_split_contacts(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    at_gap: np.ndarray,
+    time_s: np.ndarray,
+    magnitude_g: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Landings that split a rebound jump's contact in two: True for the second contact.
+
+    After a forefoot landing the magnitude can dip just below ``flight_g`` before the heel
+    comes down, and the heel touch is then taken for a landing. Two consecutive contacts of a
+    set are joined when the first is implausible (:data:`_SPLIT_REASONS`) and the second
+    implausible for one of those reasons or plausible, neither landing
+    touches a gap, the second impact is the weaker (the landing is the contact's hardest
+    impact; limb motion late in a flight, taken for a landing, is weaker than the impact
+    after it), the magnitude never falls below :data:`analysis.lead_out.CLEAR_FLIGHT_G`
+    from the first landing to the second (no flight: a real one comes near free fall), and
+    the joined contact, to the second contact's take-off, is no longer than the exercise's
+    contact limit.
+    """
+    n = len(contacts)
+    out = np.zeros(n, dtype=bool)
+    maybe = np.isin(reasons, _SPLIT_REASONS)
+    # (The second may look plausible on its own: from the heel touch to the take-off.)
+    second = maybe[1:] | (reasons[1:] == "")
+    if n < 2 or not (maybe[:-1] & second).any():
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    peak = contacts["impact_peak_g"].to_numpy(dtype=np.float64)
+    gap = at_gap | contacts["next_landing_gap"].to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        joined_ms = (takeoff[1:] - landing[:-1]) * 1e3
+        pair = (
+            maybe[:-1]
+            & second
+            & (peak[1:] < peak[:-1])
+            & ~gap[:-1]
+            & ~gap[1:]
+            & (sets[:-1] == sets[1:])
+            & (joined_ms <= settings.contact_limit_ms)
+        )
+    guard_s = settings.detection.impact_guard_ms / 1e3
+    for i in np.flatnonzero(pair).tolist():
+        if out[i]:  # joined to the contact before: not also to the one after
+            continue
+        # From the first landing's impact peak (the landing lies on the impact's rise) to
+        # the second landing.
+        a, top, b = np.searchsorted(time_s, [landing[i], landing[i] + guard_s, landing[i + 1]])
+        if b <= a:
+            continue
+        a += int(np.argmax(magnitude_g[a : max(min(top, b), a + 1)]))
+        if float(magnitude_g[a:b].min()) >= CLEAR_FLIGHT_G:
+            out[i + 1] = True
+    return out
 
 
 def _lost_edges(

@@ -11,6 +11,7 @@ from analysis.contacts import (
     REASON_SPLIT,
     _group_rebounds,
     _lost_edges,
+    _rebound_split_contacts,
     _rebound_unknown_takeoffs,
 )
 from analysis.validation import match_hops
@@ -475,3 +476,66 @@ def test_the_last_hop_search_reads_only_the_stretch_after_the_set(monkeypatch):
     hops = _analyze(samples).hops
     assert len(hops) == 12
     assert seen and max(seen) < 0.1 * len(samples)
+
+
+def _heel_dip_jump(rate_hz, *, dip_g):
+    """A rebound set whose third jump's stance dips to ``dip_g`` before a heel touch."""
+    spec = SetSpec(exercise="rebound", hops=5, contact_ms=350.0, flight_ms=400.0, jump_rest_s=4.0)
+    sim = simulate_session(3423, sample_rate_hz=rate_hz, sets=[spec])
+    land = sim.truth["landing_s"].iloc[2]
+    # 80 ms after the forefoot landing the stance eases to just below flight level for
+    # 40 ms, then the heel comes down (a 5 g spike) and the stance goes on.
+    samples = _scaled(sim.samples, land + 0.08, land + 0.12, dip_g)
+    samples = _scaled(samples, land + 0.12, land + 0.125, 5.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        result = analyze(samples, settings=AnalysisSettings(exercise="rebound"))
+    return sim.truth, result
+
+
+@pytest.mark.parametrize("rate_hz", [100.0, 200.0, 416.0])
+def test_heel_touch_after_a_stance_dip_does_not_split_a_rebound_contact(rate_hz):
+    truth, result = _heel_dip_jump(rate_hz, dip_g=0.27)
+    hops = result.hops
+    ti, hi = match_hops(truth, hops, tolerance_s=0.02)
+    assert len(hops) == len(truth) == len(ti)
+    jump = hops.iloc[hi[ti == 2][0]]
+    assert abs(jump["contact_ms"] - truth["contact_ms"].iloc[2]) < 8
+    rejected = result.info["rejected_contacts"]
+    split = rejected.loc[rejected["reason"] == REASON_SPLIT, "landing_s"].to_numpy()
+    land = truth["landing_s"].iloc[2]
+    assert len(split) == 1 and land + 0.11 < split[0] < land + 0.13
+
+
+def test_a_real_flight_between_rebound_contacts_is_not_joined():
+    # The same dip at free-fall level is a flight: the contacts either side stay apart.
+    _, result = _heel_dip_jump(416.0, dip_g=0.02)
+    rejected = result.info["rejected_contacts"]
+    assert (rejected["reason"] != REASON_SPLIT).all()
+
+
+@pytest.mark.parametrize(("peaks_g", "joined"), [((12.0, 5.0), True), ((2.0, 11.0), False)])
+def test_rebound_contacts_are_joined_only_when_the_second_impact_is_weaker(peaks_g, joined):
+    # A first "landing" with no take-off, then 0.25 s later a second one whose contact is
+    # plausible; the magnitude never comes near free fall between them. A heel touch after
+    # the forefoot impact is weaker; a landing after limb motion in the flight is stronger.
+    t = np.arange(0.0, 3.0, 0.002)
+    m = np.full(len(t), 1.0)
+    m[(t >= 1.0) & (t < 1.01)] = peaks_g[0]
+    m[(t >= 1.2) & (t < 1.25)] = 0.25
+    m[(t >= 1.25) & (t < 1.26)] = peaks_g[1]
+    contacts = pd.DataFrame(
+        {
+            "set": [1, 1],
+            "landing_s": [1.0, 1.25],
+            "takeoff_s": [np.nan, 1.55],
+            "next_landing_s": [1.25, 1.9],
+            "impact_peak_g": list(peaks_g),
+            "next_landing_gap": [False, False],
+        }
+    )
+    reasons = np.array(["take-off not found", ""], dtype=object)
+    out = _rebound_split_contacts(
+        contacts, reasons, np.zeros(2, dtype=bool), t, m, AnalysisSettings(exercise="rebound")
+    )
+    assert out.tolist() == [False, joined]
