@@ -55,8 +55,8 @@ def flight_sets(
     """Set number of each flight (:func:`analysis.sets.group_flights`).
 
     Ground time after a flight whose landing was lost in a gap is counted from the end of the
-    gap; for rebound jumps, a flight whose take-off was not found stays with the landing
-    before it (:func:`_rebound_unknown_takeoffs`).
+    gap; for rebound jumps, a flight whose landing comes soon enough after the landing before
+    it stays with that landing (:func:`_rebound_jump_flights`).
 
     Parameters
     ----------
@@ -79,7 +79,7 @@ def flight_sets(
         gaps_s=gaps,
     )
     if settings.exercise == "rebound":
-        set_of = _rebound_unknown_takeoffs(flights, set_of, settings)
+        set_of = _rebound_jump_flights(flights, set_of, settings)
     return set_of
 
 
@@ -882,24 +882,25 @@ def _landing_or_gap_end(flights: pd.DataFrame, gaps: list[tuple[float, float]]) 
     return out
 
 
-def _rebound_unknown_takeoffs(
+def _rebound_jump_flights(
     flights: pd.DataFrame, set_of: np.ndarray, settings: AnalysisSettings
 ) -> np.ndarray:
-    """Keep a rebound jump's flight whose take-off was not found with the landing before it.
+    """Keep a rebound jump's flight with the landing before it, whatever its take-off.
 
-    :func:`analysis.sets.group_flights` starts a new set at such a flight when its landing
-    comes more than ``set_gap_s`` after the previous one; a rebound jump's contact and flight
-    together last up to the contact limit plus ``max_flight_ms``. The contact is then
-    paired, and its take-off sought again (or it is rejected with its reason) instead of
-    being dropped unseen.
+    :func:`analysis.sets.group_flights` starts a new set at a flight whose take-off comes
+    more than ``set_gap_s`` after the previous landing (or, take-off unknown, whose landing
+    does); a rebound jump's contact can be that long, and a take-off found late (limb motion
+    holding the magnitude up after it) makes it look longer still. A flight whose landing
+    comes at most the contact limit plus ``max_flight_ms`` after the previous landing stays
+    in that landing's set. The contact is then paired, and its take-off sought again (or it
+    is rejected with its reason) instead of being dropped unseen.
     """
     if len(set_of) < 2:
         return set_of
-    takeoff = flights["takeoff_s"].to_numpy(dtype=np.float64)
     landing = flights["landing_s"].to_numpy(dtype=np.float64)
     limit_s = (settings.contact_limit_ms + settings.detection.max_flight_ms) / 1e3
     with np.errstate(invalid="ignore"):
-        join = np.isnan(takeoff[1:]) & (landing[1:] - landing[:-1] <= limit_s)
+        join = landing[1:] - landing[:-1] <= limit_s
     new_set = np.r_[True, (set_of[1:] != set_of[:-1]) & ~join]
     return np.cumsum(new_set).astype(np.int64)
 

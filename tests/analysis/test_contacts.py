@@ -11,8 +11,8 @@ from analysis.contacts import (
     REASON_SPLIT,
     _group_rebounds,
     _lost_edges,
+    _rebound_jump_flights,
     _rebound_split_contacts,
-    _rebound_unknown_takeoffs,
 )
 from analysis.validation import match_hops
 from imu.errors import HopscopeWarning
@@ -275,8 +275,21 @@ def test_rebound_flight_without_a_found_take_off_stays_with_the_landing_before()
     )
     settings = AnalysisSettings(exercise="rebound")
     # Landing to landing: 1.4 s (a 1 s contact and a 0.4 s flight), then 2.1 s.
-    joined = _rebound_unknown_takeoffs(flights, np.array([1, 2, 3, 4]), settings)
+    joined = _rebound_jump_flights(flights, np.array([1, 2, 3, 4]), settings)
     assert joined.tolist() == [1, 1, 2, 3]
+
+
+def test_rebound_flight_with_a_late_take_off_stays_with_the_landing_before():
+    # Limb motion held the magnitude up after the take-off: the fall found is 1.05 s after
+    # the landing (more than set_gap_s of "ground"), the next landing 0.2 s later. The jump
+    # after it, 7 s later, starts a set of its own here (the rebound sets are formed later).
+    flights = pd.DataFrame(
+        {"takeoff_s": [3.0, 4.55, 11.4], "landing_s": [3.5, 4.75, 11.9]},
+    )
+    joined = _rebound_jump_flights(
+        flights, np.array([1, 2, 3]), AnalysisSettings(exercise="rebound")
+    )
+    assert joined.tolist() == [1, 1, 2]
 
 
 @pytest.mark.parametrize("rate_hz", [52.0, 100.0, 200.0])
