@@ -426,7 +426,9 @@ def _rebound_split_contacts(
     after it), the magnitude never falls below :data:`analysis.lead_out.CLEAR_FLIGHT_G`
     from the first landing to the second (no flight: a real one comes near free fall), and
     the joined contact, to the second contact's take-off, is no longer than the exercise's
-    contact limit.
+    contact limit. The second contact may have no take-off: a push-off peak taken for a
+    landing falls into the flight too soon after it for a take-off to be sought from it
+    (the joined contact's take-off is then sought again near the set's median contact).
     """
     n = len(contacts)
     out = np.zeros(n, dtype=bool)
@@ -449,7 +451,7 @@ def _rebound_split_contacts(
             & ~gap[:-1]
             & ~gap[1:]
             & (sets[:-1] == sets[1:])
-            & (joined_ms <= settings.contact_limit_ms)
+            & ((joined_ms <= settings.contact_limit_ms) | np.isnan(takeoff[1:]))
         )
     guard_s = settings.detection.impact_guard_ms / 1e3
     for i in np.flatnonzero(pair).tolist():

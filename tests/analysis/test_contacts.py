@@ -552,3 +552,28 @@ def test_rebound_contacts_are_joined_only_when_the_second_impact_is_weaker(peaks
         contacts, reasons, np.zeros(2, dtype=bool), t, m, AnalysisSettings(exercise="rebound")
     )
     assert out.tolist() == [False, joined]
+
+
+def test_push_off_peak_after_a_stance_dip_does_not_split_a_rebound_contact():
+    # At 52 Hz the stance check after a candidate impact spans no sample past the guard.
+    spec = SetSpec(exercise="rebound", hops=5, contact_ms=450.0, flight_ms=400.0, jump_rest_s=4.0)
+    sim = simulate_session(3431, sample_rate_hz=52.0, sets=[spec])
+    truth = sim.truth
+    take = truth["takeoff_s"].iloc[2]
+    # Late in the stance the magnitude eases to just below flight level, then the push-off
+    # rises to a 3.5 g peak and falls into flight: the peak is taken for a landing, and the
+    # take-off right after it is too close to be sought from it.
+    samples = sim.samples
+    for j, level_g in enumerate(np.linspace(0.95, 0.35, 6)):  # easing over 120 ms
+        samples = _scaled(samples, take - 0.2 + 0.02 * j, take - 0.18 + 0.02 * j, level_g)
+    samples = _scaled(samples, take - 0.08, take - 0.04, 0.27)
+    samples = _scaled(samples, take - 0.04, take - 0.02, 2.0)
+    samples = _scaled(samples, take - 0.02, take, 3.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        result = analyze(samples, settings=AnalysisSettings(exercise="rebound"))
+    hops = result.hops
+    ti, hi = match_hops(truth, hops, tolerance_s=0.03)
+    assert len(hops) == len(truth) == len(ti)
+    jump = hops.iloc[hi[ti == 2][0]]
+    assert abs(jump["contact_ms"] - truth["contact_ms"].iloc[2]) < 10
