@@ -40,10 +40,10 @@ def _scaled(samples, start_s, end_s, magnitude_g):
     return out
 
 
-def _analyze(samples):
+def _analyze(samples, exercise="hops"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HopscopeWarning)
-        return analyze(samples)
+        return analyze(samples, settings=AnalysisSettings(exercise=exercise))
 
 
 def test_contact_without_a_trace_leaves_its_neighbours_timed(sim):
@@ -367,9 +367,7 @@ def test_rebound_drop_landing_lost_in_a_gap_after_leg_extension_is_kept():
     samples = _scaled(sim.samples, land - 0.04, land - 0.005, 0.7)
     t = samples["time_s"].to_numpy()
     samples = samples.loc[~((t > land - 0.005) & (t < land + 0.05))].reset_index(drop=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", HopscopeWarning)
-        result = analyze(samples, settings=AnalysisSettings(exercise="rebound"))
+    result = _analyze(samples, exercise="rebound")
     hops = result.hops
     ti, hi = match_hops(truth, hops, tolerance_s=0.05)
     assert len(hops) == len(truth) == len(ti)
@@ -500,9 +498,7 @@ def _heel_dip_jump(rate_hz, *, dip_g):
     # 40 ms, then the heel comes down (a 5 g spike) and the stance goes on.
     samples = _scaled(sim.samples, land + 0.08, land + 0.12, dip_g)
     samples = _scaled(samples, land + 0.12, land + 0.125, 5.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", HopscopeWarning)
-        result = analyze(samples, settings=AnalysisSettings(exercise="rebound"))
+    result = _analyze(samples, exercise="rebound")
     return sim.truth, result
 
 
@@ -569,9 +565,7 @@ def test_push_off_peak_after_a_stance_dip_does_not_split_a_rebound_contact():
     samples = _scaled(samples, take - 0.08, take - 0.04, 0.27)
     samples = _scaled(samples, take - 0.04, take - 0.02, 2.0)
     samples = _scaled(samples, take - 0.02, take, 3.5)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", HopscopeWarning)
-        result = analyze(samples, settings=AnalysisSettings(exercise="rebound"))
+    result = _analyze(samples, exercise="rebound")
     hops = result.hops
     ti, hi = match_hops(truth, hops, tolerance_s=0.03)
     assert len(hops) == len(truth) == len(ti)
