@@ -173,13 +173,19 @@ def resolve_contacts(
     }
     reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     split_off = contacts.iloc[:0]
-    # A push-off peak or a limb bump (repeated hops), or a heel touch after a dip of the
-    # stance (rebound jumps), taken for a landing splits one contact in two; the two are
-    # joined, and the take-off of repeated hops is sought again below.
+    # A push-off peak or a limb bump (repeated hops), or a heel touch or push-off peak after a
+    # dip of the stance, taken for a landing splits one contact in two; the two are joined.
+    # The second contact's take-off is kept after a dip (``after_dip``); the take-off of
+    # other repeated hops is sought again below.
+    after_dip = _dip_split_contacts(contacts, reasons, at_gap, time_s, magnitude_g, settings)
     if rebound:
-        extra = _rebound_split_contacts(contacts, reasons, at_gap, time_s, magnitude_g, settings)
+        extra = after_dip
     else:
         extra = _split_contacts(contacts, reasons, at_gap, settings)
+        after_dip &= _dip_in_rhythm(contacts, reasons, settings)
+        # (A contact joined by the rhythm is not joined again.)
+        after_dip &= ~(extra | np.r_[extra[1:], False] | np.r_[False, extra[:-1]])
+        extra |= after_dip
     if extra.any():
         first = np.flatnonzero(np.r_[extra[1:], False])
         joined = contacts["next_landing_s"].to_numpy().copy()
@@ -189,9 +195,7 @@ def resolve_contacts(
         next_landing = next_landing.copy()
         next_landing[first] = next_landing[first + 1]
         takeoffs = contacts["takeoff_s"].to_numpy().copy()
-        # (A rebound jump's take-off is the second contact's: its contact has no rhythm
-        # to seek one by.)
-        takeoffs[first] = takeoffs[first + 1] if rebound else np.nan
+        takeoffs[first] = np.where(after_dip[first + 1], takeoffs[first + 1], np.nan)
         contacts = contacts.assign(
             takeoff_s=takeoffs, next_landing_s=joined, next_landing_gap=joined_gap
         )
@@ -407,7 +411,7 @@ def _split_contacts(
 _TAKEOFF_MISSING = ("take-off not found", "irregular contact", "contact too long")
 
 
-def _rebound_split_contacts(
+def _dip_split_contacts(
     contacts: pd.DataFrame,
     reasons: np.ndarray,
     at_gap: np.ndarray,
@@ -415,11 +419,11 @@ def _rebound_split_contacts(
     magnitude_g: np.ndarray,
     settings: AnalysisSettings,
 ) -> np.ndarray:
-    """Landings that split a rebound jump's contact in two: True for the second contact.
+    """Landings after a dip of the stance that split a contact in two: True for the second.
 
     After a forefoot landing the magnitude can dip just below ``flight_g`` before the heel
-    comes down, and the heel touch is then taken for a landing. Two consecutive contacts of a
-    set are joined when the first is implausible (:data:`_SPLIT_REASONS`) and the second
+    comes down, and the heel touch is then taken for a landing (a push-off peak after such a
+    dip, too, at low rates). Two consecutive contacts of a set are joined when the first is implausible (:data:`_SPLIT_REASONS`) and the second
     implausible for one of those reasons or plausible, neither landing
     touches a gap, the second impact is the weaker (the landing is the contact's hardest
     impact; limb motion late in a flight, taken for a landing, is weaker than the impact
@@ -429,6 +433,7 @@ def _rebound_split_contacts(
     contact limit. The second contact may have no take-off: a push-off peak taken for a
     landing falls into the flight too soon after it for a take-off to be sought from it
     (the joined contact's take-off is then sought again near the set's median contact).
+    Repeated hops must also keep their rhythm (:func:`_dip_in_rhythm`).
     """
     n = len(contacts)
     out = np.zeros(n, dtype=bool)
@@ -466,6 +471,28 @@ def _rebound_split_contacts(
         if float(magnitude_g[a:b].min()) >= CLEAR_FLIGHT_G:
             out[i + 1] = True
     return out
+
+
+def _dip_in_rhythm(
+    contacts: pd.DataFrame, reasons: np.ndarray, settings: AnalysisSettings
+) -> np.ndarray:
+    """Which second contacts of :func:`_dip_split_contacts` the hop rhythm confirms.
+
+    For repeated hops the first contact must have no take-off (the dip before the heel
+    touch had no fall into flight) and the joined contact must last one hop period: the
+    first landing to the second contact's next landing within ``period_tolerance`` of the
+    set's median period (of its plausible contacts).
+    """
+    n = len(contacts)
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    nxt = contacts["next_landing_s"].to_numpy(dtype=np.float64)
+    period = _set_median(nxt - landing, reasons == "", contacts["set"].to_numpy())
+    with np.errstate(invalid="ignore"):
+        whole = np.abs((nxt[1:] - landing[:-1]) / period[:-1] - 1.0) <= settings.period_tolerance
+    return np.r_[False, whole & np.isnan(takeoff[:-1])]
 
 
 def _lost_edges(

@@ -9,10 +9,11 @@ import pytest
 from analysis import AnalysisSettings, analyze
 from analysis.contacts import (
     REASON_SPLIT,
+    _dip_in_rhythm,
+    _dip_split_contacts,
     _group_rebounds,
     _lost_edges,
     _rebound_jump_flights,
-    _rebound_split_contacts,
 )
 from analysis.validation import match_hops
 from imu.errors import HopscopeWarning
@@ -544,7 +545,7 @@ def test_rebound_contacts_are_joined_only_when_the_second_impact_is_weaker(peaks
         }
     )
     reasons = np.array(["take-off not found", ""], dtype=object)
-    out = _rebound_split_contacts(
+    out = _dip_split_contacts(
         contacts, reasons, np.zeros(2, dtype=bool), t, m, AnalysisSettings(exercise="rebound")
     )
     assert out.tolist() == [False, joined]
@@ -571,3 +572,50 @@ def test_push_off_peak_after_a_stance_dip_does_not_split_a_rebound_contact():
     assert len(hops) == len(truth) == len(ti)
     jump = hops.iloc[hi[ti == 2][0]]
     assert abs(jump["contact_ms"] - truth["contact_ms"].iloc[2]) < 10
+
+
+@pytest.mark.parametrize("rate_hz", [200.0, 416.0])
+def test_heel_touch_after_a_stance_dip_does_not_split_a_hop_contact(rate_hz):
+    spec = SetSpec(hops=16, hop_hz=2.8, duty_factor=0.6)
+    sim = simulate_session(3441, sample_rate_hz=rate_hz, sets=[spec])
+    truth = sim.truth
+    k = 7
+    land = truth["landing_s"].iloc[k]
+    # After the impact the stance eases to just below flight level (no fall into flight),
+    # then the heel comes down (a 5 g spike) 100 ms after the landing.
+    samples = sim.samples
+    for j, level_g in enumerate(np.linspace(0.9, 0.35, 6)):  # easing over 30 ms
+        samples = _scaled(samples, land + 0.04 + 0.005 * j, land + 0.045 + 0.005 * j, level_g)
+    samples = _scaled(samples, land + 0.07, land + 0.1, 0.27)
+    samples = _scaled(samples, land + 0.1, land + 0.105, 5.0)
+    result = _analyze(samples)
+    hops = result.hops
+    ti, hi = match_hops(truth, hops, tolerance_s=0.02)
+    assert len(hops) == len(truth) == len(ti)
+    got = hops.iloc[hi[ti == k][0]]
+    assert abs(got["landing_s"] - land) < 0.005
+    assert abs(got["contact_ms"] - truth["contact_ms"].iloc[k]) < 8
+    rejected = result.info["rejected_contacts"]
+    split = rejected.loc[rejected["reason"] == REASON_SPLIT, "landing_s"].to_numpy()
+    assert len(split) == 1 and land + 0.09 < split[0] < land + 0.11
+
+
+def test_a_dip_split_of_repeated_hops_must_keep_the_rhythm():
+    # Hops every 0.35 s; the third contact split at 1.0 s + 0.1 s. Joined, it lasts one period
+    # when the first part has no take-off, and not when its "flight" was a real one (a
+    # take-off found) or when the joined contact would span two periods.
+    landing = [0.3, 0.65, 1.0, 1.1, 1.4, 1.75]
+    takeoff = [0.5, 0.85, np.nan, 1.2, 1.6, 1.95]
+    nxt = [*landing[1:], 2.1]
+    contacts = pd.DataFrame(
+        {"set": 1, "landing_s": landing, "takeoff_s": takeoff, "next_landing_s": nxt}
+    )
+    reasons = np.array(["", "", "irregular period", "", "", ""], dtype=object)
+    settings = AnalysisSettings()
+    assert (
+        _dip_in_rhythm(contacts, reasons, settings).tolist() == [False] * 3 + [True] + [False] * 2
+    )
+    found = contacts.assign(takeoff_s=[0.5, 0.85, 1.05, 1.2, 1.6, 1.95])
+    assert not _dip_in_rhythm(found, reasons, settings).any()
+    longer = contacts.assign(next_landing_s=[*landing[1:3], 1.1, 1.75, 1.75, 2.1])
+    assert not _dip_in_rhythm(longer, reasons, settings)[3]
