@@ -423,14 +423,14 @@ def _dip_split_contacts(
 
     After a forefoot landing the magnitude can dip just below ``flight_g`` before the heel
     comes down, and the heel touch is then taken for a landing (a push-off peak after such a
-    dip, too, at low rates). Two consecutive contacts of a set are joined when the first is implausible (:data:`_SPLIT_REASONS`) and the second
-    implausible for one of those reasons or plausible, neither landing
-    touches a gap, the second impact is the weaker (the landing is the contact's hardest
-    impact; limb motion late in a flight, taken for a landing, is weaker than the impact
-    after it), the magnitude never falls below :data:`analysis.lead_out.CLEAR_FLIGHT_G`
-    from the first landing to the second (no flight: a real one comes near free fall), and
-    the joined contact, to the second contact's take-off, is no longer than the exercise's
-    contact limit. The second contact may have no take-off: a push-off peak taken for a
+    dip, too, at low rates). Two consecutive contacts of a set are joined when the first is
+    implausible (:data:`_SPLIT_REASONS`) and the second implausible for one of those reasons
+    or plausible, neither landing touches a gap, the second impact is the weaker (the
+    landing is the contact's hardest impact; limb motion late in a flight, taken for a
+    landing, is weaker than the impact after it), the magnitude never falls below
+    :data:`analysis.lead_out.CLEAR_FLIGHT_G` from the first landing's impact peak to the
+    second landing (no flight: a real one comes near free fall), and the joined contact, to
+    the second contact's take-off, is no longer than the exercise's contact limit. The second contact may have no take-off: a push-off peak taken for a
     landing falls into the flight too soon after it for a take-off to be sought from it
     (the joined contact's take-off is then sought again near the set's median contact).
     Repeated hops must also keep their rhythm (:func:`_dip_in_rhythm`).
