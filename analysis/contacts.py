@@ -182,9 +182,10 @@ def resolve_contacts(
         extra = after_dip
     else:
         extra = _split_contacts(contacts, reasons, at_gap, settings)
-        after_dip &= _dip_in_rhythm(contacts, reasons, settings)
-        # (A contact joined by the rhythm is not joined again.)
-        after_dip &= ~(extra | np.r_[extra[1:], False] | np.r_[False, extra[:-1]])
+        if after_dip.any():  # (the set medians only when there is something to confirm)
+            after_dip &= _dip_in_rhythm(contacts, reasons, settings)
+            # (A contact joined by the rhythm is not joined again.)
+            after_dip &= ~(extra | np.r_[extra[1:], False] | np.r_[False, extra[:-1]])
         extra |= after_dip
     if extra.any():
         first = np.flatnonzero(np.r_[extra[1:], False])
@@ -430,10 +431,11 @@ def _dip_split_contacts(
     landing, is weaker than the impact after it), the magnitude never falls below
     :data:`analysis.lead_out.CLEAR_FLIGHT_G` from the first landing's impact peak to the
     second landing (no flight: a real one comes near free fall), and the joined contact, to
-    the second contact's take-off, is no longer than the exercise's contact limit. The second contact may have no take-off: a push-off peak taken for a
-    landing falls into the flight too soon after it for a take-off to be sought from it
-    (the joined contact's take-off is then sought again near the set's median contact).
-    Repeated hops must also keep their rhythm (:func:`_dip_in_rhythm`).
+    the second contact's take-off, is no longer than the exercise's contact limit. The
+    second contact may have no take-off: a push-off peak taken for a landing falls into the
+    flight too soon after it for a take-off to be sought from it (the joined contact's
+    take-off is then sought again near the set's median contact). Repeated hops must also
+    keep their rhythm (:func:`_dip_in_rhythm`).
     """
     n = len(contacts)
     out = np.zeros(n, dtype=bool)
