@@ -28,7 +28,13 @@ def add_threshold_options(p: argparse.ArgumentParser) -> None:
         default=250.0,
         help="contact time above which a rebound is slow, ms (250)",
     )
-    p.add_argument("--exercise", choices=EXERCISES, default="hops", help="exercise (hops)")
+    p.add_argument(
+        "--exercise",
+        choices=EXERCISES,
+        default="hops",
+        help="hops: repeated hops (default); rebound: rebound or drop jumps, one contact "
+        "between two flights each",
+    )
 
 
 def add_body_mass_option(p: argparse.ArgumentParser) -> None:

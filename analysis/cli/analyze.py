@@ -58,6 +58,20 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr)
 
 
+#: Sets from which a repeated-hop analysis whose sets hold one contact each suggests
+#: rebound jumps, and the share of such sets that does.
+_REBOUND_HINT_SETS = 3
+_REBOUND_HINT_SHARE = 0.8
+
+
+def _look_like_rebound_jumps(result: HopAnalysis) -> bool:
+    """Whether most sets of a repeated-hop analysis hold a single contact (rebound jumps)."""
+    sets = result.sets
+    if len(sets) < _REBOUND_HINT_SETS:
+        return False
+    return bool((sets["hops"].to_numpy() == 1).mean() >= _REBOUND_HINT_SHARE)
+
+
 def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None:
     """Print a readable summary of an analysis with rich."""
     from rich.console import Console
@@ -65,6 +79,7 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
 
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     s = result.settings
+    rebound = s.exercise == "rebound"
     q = result.quality
     console.print(f"[bold]{source}[/bold]")
     console.print(
@@ -78,7 +93,9 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
         console.print("No hops found: no complete ground contact (landing then take-off).")
     else:
         untimed = int((result.hops["edge_lost"] != "").sum())
-        caption = "Hz: set hop rate; contact and flight: set medians"
+        caption = (
+            "Hz: jumps per second over the set" if rebound else "Hz: set hop rate"
+        ) + "; contact and flight: set medians"
         if untimed:
             caption += (
                 f"; {untimed} hop(s) with a landing or take-off lost in a gap of the data"
@@ -87,7 +104,9 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
         table = Table(title=f"{result.n_hops} hops in {len(result.sets)} set(s)", caption=caption)
         table.add_column("set", justify="right")
         table.add_column("hops", justify="right")
-        table.add_column(f"Hz (≥{s.target_hz - s.target_tolerance_hz:g})", justify="right")
+        # (A rebound set's rate, jumps per second, has no target.)
+        rate_head = "Hz" if rebound else f"Hz (≥{s.target_hz - s.target_tolerance_hz:g})"
+        table.add_column(rate_head, justify="right")
         table.add_column(f"contact ms (≤{s.slow_contact_ms:g})", justify="right")
         table.add_column("flight ms", justify="right")
         table.add_column("result", no_wrap=True)
@@ -98,10 +117,10 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
             passed = not (set(row.flags) & verdict_flags)
             rate_ok = math.isfinite(row.hop_hz) and row.hop_hz >= threshold
             contact_ok = math.isfinite(row.contact_ms) and row.contact_ms <= s.slow_contact_ms
-            if s.exercise == "hops" and math.isfinite(row.hop_hz):
-                rate = f"{row.hop_hz:.2f}" if rate_ok else f"[red]{row.hop_hz:.2f}[/red]"
+            if rebound or not math.isfinite(row.hop_hz):
+                rate = _fmt(row.hop_hz, ".2f")
             else:
-                rate = "–"
+                rate = f"{row.hop_hz:.2f}" if rate_ok else f"[red]{row.hop_hz:.2f}[/red]"
             contact = _fmt(row.contact_ms, ".0f")
             table.add_row(
                 str(row.set),
@@ -118,10 +137,25 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     if rejected is not None and len(rejected):
         reasons = ", ".join(f"{k}: {v}" for k, v in rejected["reason"].value_counts().items())
         console.print(f"{len(rejected)} implausible contact(s) left out ({reasons}).")
+    if not rebound and _look_like_rebound_jumps(result):
+        console.print(
+            "Most sets hold a single contact between two flights: if these are rebound (box)"
+            " jumps, analyse with --exercise rebound."
+        )
+    if rebound:
+        rule = (
+            f"exercise rebound, slow contact > {s.slow_contact_ms:g} ms or > {s.slow_share:.0%}"
+            f" of jumps, at least {s.min_hops} jumps, jumps less than"
+            f" {s.rebound_set_gap_s:g} s apart form a set"
+        )
+    else:
+        rule = (
+            f"exercise {s.exercise}, target {s.target_hz:g} Hz (tolerance "
+            f"{s.target_tolerance_hz:g}), slow contact > {s.slow_contact_ms:g} ms or > "
+            f"{s.slow_share:.0%} of hops, at least {s.min_hops} hops, set gap {s.set_gap_s:g} s"
+        )
     console.print(
-        f"Settings: exercise {s.exercise}, target {s.target_hz:g} Hz (tolerance "
-        f"{s.target_tolerance_hz:g}), slow contact > {s.slow_contact_ms:g} ms or > "
-        f"{s.slow_share:.0%} of hops, at least {s.min_hops} hops, set gap {s.set_gap_s:g} s"
+        f"Settings: {rule}"
         + (
             f", body mass {s.body_mass_kg:g} kg"
             if s.body_mass_kg

@@ -275,3 +275,35 @@ def test_hops_with_an_edge_lost_in_a_gap_are_counted_and_left_untimed(tmp_path, 
     assert len(lost_rows) == 1
     assert lost_rows["landing_s"].iloc[0] == "" and lost_rows["contact_ms"].iloc[0] == ""
     assert float(lost_rows["takeoff_s"].iloc[0]) == pytest.approx(hop["takeoff_s"], abs=0.01)
+
+
+@pytest.fixture(scope="module")
+def rebound_recording(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rebound") / "jumps.csv"
+    spec = SetSpec(exercise="rebound", hops=4, contact_ms=220.0, flight_ms=420.0, jump_rest_s=4.0)
+    simulate_session(3411, sample_rate_hz=200.0, sets=[spec], rest_s=10.0).write(path)
+    return path
+
+
+def test_rebound_jumps_analysed_as_hops_get_a_hint(rebound_recording, capsys):
+    assert main(["analyze", str(rebound_recording)]) == 0
+    out = capsys.readouterr().out
+    assert "4 hops in 4 set(s)" in out  # the rest between jumps ends each "set"
+    assert "analyse with --exercise rebound" in out
+
+
+def test_rebound_summary_names_its_own_rules(rebound_recording, capsys):
+    assert main(["analyze", str(rebound_recording), "--exercise", "rebound"]) == 0
+    out = capsys.readouterr().out
+    assert "4 hops in 1 set(s)" in out
+    assert "--exercise rebound" not in out
+    assert "Hz: jumps per second over the set" in out
+    assert "jumps less than 12 s apart form a set" in out
+    # No hop-rate target for rebound jumps: neither in the table head nor in the settings.
+    assert "Hz (≥" not in out and "target 3 Hz" not in out
+
+
+def test_repeated_hops_get_no_rebound_hint(recording, capsys):
+    path, _ = recording
+    assert main(["analyze", str(path)]) == 0
+    assert "--exercise rebound" not in capsys.readouterr().out
