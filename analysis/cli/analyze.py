@@ -20,7 +20,13 @@ from analysis.cli._options import (
     load_options_from_args,
     settings_from_args,
 )
-from analysis.result import HOP_COLUMNS, HopAnalysis
+from analysis.result import (
+    FLAG_BELOW_TARGET,
+    FLAG_SLOW_REBOUND,
+    FLAG_TOO_FEW_HOPS,
+    HOP_COLUMNS,
+    HopAnalysis,
+)
 from imu.errors import HopscopeWarning, InvalidRecordingError
 
 
@@ -101,6 +107,8 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
                 f"; {untimed} hop(s) with a landing or take-off lost in a gap of the data"
                 " are counted but not timed"
             )
+        if any(FLAG_TOO_FEW_HOPS in flags for flags in result.sets["flags"]):
+            caption += f"; ?: fewer than {s.min_hops} hops, the verdict is uncertain"
         table = Table(title=f"{result.n_hops} hops in {len(result.sets)} set(s)", caption=caption)
         table.add_column("set", justify="right")
         table.add_column("hops", justify="right")
@@ -112,9 +120,12 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
         table.add_column("result", no_wrap=True)
         table.add_column("flags", no_wrap=True)
         threshold = s.target_hz - s.target_tolerance_hz
-        verdict_flags = {"below_target_frequency", "slow_rebound", "too_few_hops"}
+        # The verdict of the HTML report: the hop-rate target and the contact threshold; a
+        # set with too few hops keeps its verdict, marked as uncertain.
+        verdict_flags = {FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND}
         for row in result.sets.itertuples(index=False):
             passed = not (set(row.flags) & verdict_flags)
+            uncertain = "?" if FLAG_TOO_FEW_HOPS in row.flags else ""
             rate_ok = math.isfinite(row.hop_hz) and row.hop_hz >= threshold
             contact_ok = math.isfinite(row.contact_ms) and row.contact_ms <= s.slow_contact_ms
             if rebound or not math.isfinite(row.hop_hz):
@@ -128,7 +139,7 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
                 rate,
                 contact if contact_ok else f"[red]{contact}[/red]",
                 _fmt(row.flight_ms, ".0f"),
-                "[green]PASS[/green]" if passed else "[red]FAIL[/red]",
+                f"[green]PASS{uncertain}[/green]" if passed else f"[red]FAIL{uncertain}[/red]",
                 "\n".join(row.flags) or "–",
             )
         console.print(table)

@@ -46,7 +46,8 @@ class SetVerdict:
         Set hop rate, Hz.
     rate_pass : bool or None
         Whether the hop rate met the target (no ``below_target_frequency`` flag); None when
-        the rate is not judged (rebound jumps, where rest between jumps sets the rate).
+        the rate is not judged (rebound jumps, where rest between jumps sets the rate, and a
+        set without a hop rate: a single hop).
     rate_rule : str
         The threshold used, in words.
     rate_reason : str
@@ -134,6 +135,9 @@ def set_verdicts(result: HopAnalysis) -> list[SetVerdict]:
         if rate_pass and s.exercise == "rebound":
             rate_pass = None
             rule = "not judged for rebound jumps (the rest between jumps sets the rate)"
+        elif rate_pass and not math.isfinite(hop_hz):
+            rate_pass = None
+            rule = "not judged: the set has no hop rate (it needs two landings or more)"
         if rate_pass is False:
             if math.isfinite(hop_hz):
                 short = (1 - hop_hz / s.target_hz) * 100

@@ -5,6 +5,7 @@ import dataclasses
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from analysis.cli import main
@@ -200,6 +201,21 @@ class TestVerdicts:
     def test_too_few_hops_note(self):
         (v,) = set_verdicts(make_result((FakeSet(hops=3),)))
         assert any("Only 3 hops" in n for n in v.notes)
+
+    def test_set_without_a_hop_rate_is_not_judged_on_it(self):
+        r = make_result((FakeSet(hops=2, contact_ms=200.0),))
+        # A set without a rate (as one of a single hop): nothing to compare with the target,
+        # so no below_target_frequency flag.
+        r = dataclasses.replace(
+            r, sets=r.sets.assign(hop_hz=np.nan, flags=[("too_few_hops",)]), flags=()
+        )
+        (v,) = set_verdicts(r)
+        assert v.rate_pass is None and v.passed
+        assert "not judged" in v.rate_rule
+        assert any("Only 2 hops" in n for n in v.notes)
+        html = render_session_report(r)
+        assert "The set met the contact-time limit (250 ms)" in html
+        assert "met the hop-rate target" not in html
 
     def test_empty(self, result):
         empty = dataclasses.replace(result, sets=result.sets.iloc[:0])
