@@ -64,18 +64,29 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr)
 
 
-#: Sets from which a repeated-hop analysis whose sets hold one contact each suggests
-#: rebound jumps, and the share of such sets that does.
+#: Single-contact sets from which a repeated-hop analysis suggests rebound jumps.
 _REBOUND_HINT_SETS = 3
-_REBOUND_HINT_SHARE = 0.8
 
 
-def _look_like_rebound_jumps(result: HopAnalysis) -> bool:
-    """Whether most sets of a repeated-hop analysis hold a single contact (rebound jumps)."""
+def _single_contact_sets(result: HopAnalysis) -> list[int]:
+    """Return the sets that hold a single contact (rebound jumps analysed as hops?).
+
+    An empty list when there are fewer than :data:`_REBOUND_HINT_SETS` such sets.
+    """
     sets = result.sets
-    if len(sets) < _REBOUND_HINT_SETS:
-        return False
-    return bool((sets["hops"].to_numpy() == 1).mean() >= _REBOUND_HINT_SHARE)
+    single = sets.loc[sets["hops"].to_numpy() == 1, "set"].astype(int).tolist()
+    return single if len(single) >= _REBOUND_HINT_SETS else []
+
+
+def _set_list(numbers: list[int]) -> str:
+    """Return set numbers in short form: ``[2, 3, 4, 7]`` as ``"2-4, 7"``."""
+    runs: list[list[int]] = []
+    for k in numbers:
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
 
 
 def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None:
@@ -148,10 +159,12 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     if rejected is not None and len(rejected):
         reasons = ", ".join(f"{k}: {v}" for k, v in rejected["reason"].value_counts().items())
         console.print(f"{len(rejected)} implausible contact(s) left out ({reasons}).")
-    if not rebound and _look_like_rebound_jumps(result):
+    single = [] if rebound else _single_contact_sets(result)
+    if single:
         console.print(
-            "Most sets hold a single contact between two flights: if these are rebound (box)"
-            " jumps, analyse with --exercise rebound."
+            f"{len(single)} sets hold a single contact between two flights (sets"
+            f" {_set_list(single)}): if these are rebound (box) jumps, analyse them with"
+            " --exercise rebound."
         )
     if rebound:
         rule = (

@@ -289,7 +289,8 @@ def test_rebound_jumps_analysed_as_hops_get_a_hint(rebound_recording, capsys):
     assert main(["analyze", str(rebound_recording)]) == 0
     out = capsys.readouterr().out
     assert "4 hops in 4 set(s)" in out  # the rest between jumps ends each "set"
-    assert "analyse with --exercise rebound" in out
+    assert "4 sets hold a single contact between two flights (sets 1-4)" in out
+    assert "analyse them with --exercise rebound" in out
     # One hop a set: no rate to judge, quick contacts; the verdict is marked as uncertain.
     assert out.count("PASS?") == 4 and "FAIL" not in out
     assert "?: fewer than 5 hops, the verdict is uncertain" in out
@@ -310,3 +311,22 @@ def test_repeated_hops_get_no_rebound_hint(recording, capsys):
     path, _ = recording
     assert main(["analyze", str(path)]) == 0
     assert "--exercise rebound" not in capsys.readouterr().out
+
+
+def test_rebound_jumps_among_hop_sets_are_named(tmp_path, capsys):
+    # A session of both drills: hop sets either side of four rebound jumps.
+    path = tmp_path / "both.csv"
+    jumps = SetSpec(exercise="rebound", hops=4, contact_ms=220.0, flight_ms=420.0, jump_rest_s=5.0)
+    sets = [SetSpec(hops=15, hop_hz=3.1), jumps, SetSpec(hops=15, hop_hz=2.7)]
+    simulate_session(3601, sample_rate_hz=200.0, sets=sets, rest_s=20.0).write(path)
+    assert main(["analyze", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "4 sets hold a single contact between two flights (sets 2-5)" in out
+
+
+def test_set_list_is_short():
+    from analysis.cli.analyze import _set_list
+
+    assert _set_list([2, 3, 4, 7]) == "2-4, 7"
+    assert _set_list([1]) == "1"
+    assert _set_list([1, 3, 4]) == "1, 3-4"
