@@ -78,6 +78,29 @@ def _single_contact_sets(result: HopAnalysis) -> list[int]:
     return single if len(single) >= _REBOUND_HINT_SETS else []
 
 
+#: A rebound "set" whose landings come this close (median, s) holds repeated hops.
+_HOPS_HINT_PERIOD_S = 1.0
+
+
+def _repeated_hop_sets(result: HopAnalysis) -> list[int]:
+    """Return the sets of a rebound analysis whose contacts come like repeated hops.
+
+    Rebound jumps come seconds apart (a jump, then the walk back to the box); a set of at
+    least ``min_hops`` contacts whose landings are less than :data:`_HOPS_HINT_PERIOD_S`
+    apart (median) is a set of repeated hops.
+    """
+    hops = result.hops
+    out = []
+    for number, landing in hops.groupby("set", sort=True)["landing_s"]:
+        times = np.sort(landing.to_numpy(dtype=float))
+        times = times[np.isfinite(times)]
+        if len(times) < max(result.settings.min_hops, 2):
+            continue
+        if float(np.median(np.diff(times))) < _HOPS_HINT_PERIOD_S:
+            out.append(int(number))
+    return out
+
+
 def _set_list(numbers: list[int]) -> str:
     """Return set numbers in short form: ``[2, 3, 4, 7]`` as ``"2-4, 7"``."""
     runs: list[list[int]] = []
@@ -165,6 +188,13 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
             f"{len(single)} sets hold a single contact between two flights (sets"
             f" {_set_list(single)}): if these are rebound (box) jumps, analyse them with"
             " --exercise rebound."
+        )
+    repeated = _repeated_hop_sets(result) if rebound and result.n_hops else []
+    if repeated:
+        console.print(
+            f"Set{'s' if len(repeated) > 1 else ''} {_set_list(repeated)}: contacts less than"
+            f" {_HOPS_HINT_PERIOD_S:g} s apart, like repeated hops; analyse with --exercise"
+            " hops for hop sets and their hop-rate verdict."
         )
     if rebound:
         rule = (

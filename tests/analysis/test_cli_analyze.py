@@ -300,7 +300,7 @@ def test_rebound_summary_names_its_own_rules(rebound_recording, capsys):
     assert main(["analyze", str(rebound_recording), "--exercise", "rebound"]) == 0
     out = capsys.readouterr().out
     assert "4 hops in 1 set(s)" in out
-    assert "--exercise rebound" not in out
+    assert "--exercise rebound" not in out and "--exercise hops" not in out
     assert "Hz: jumps per second over the set" in out
     assert "jumps less than 12 s apart form a set" in out
     # No hop-rate target for rebound jumps: neither in the table head nor in the settings.
@@ -330,3 +330,13 @@ def test_set_list_is_short():
     assert _set_list([2, 3, 4, 7]) == "2-4, 7"
     assert _set_list([1]) == "1"
     assert _set_list([1, 3, 4]) == "1, 3-4"
+
+
+def test_repeated_hops_analysed_as_rebound_jumps_get_a_hint(recording, capsys):
+    path, _ = recording
+    assert main(["analyze", str(path), "--exercise", "rebound"]) == 0
+    out = capsys.readouterr().out
+    # The two hop sets, 6 s apart, are one "set" of rebound jumps.
+    assert "24 hops in 1 set(s)" in out
+    assert "Set 1: contacts less than 1 s apart, like repeated hops" in out
+    assert "--exercise hops" in out
