@@ -43,9 +43,9 @@ def lead_out_contacts(
     - a take-off fall lies near the set's median contact after ``L``
       (:func:`analysis.detect.retime_takeoffs`, within ``contact_tolerance``);
     - the flight after it has at least ``min_flight_evidence_ms`` (one sample at least)
-      below ``flight_g``, one of them below :data:`CLEAR_FLIGHT_G`, and its end, the rise from its last such sample into stance
-      (:func:`analysis.rhythm.soft_landing`), comes within ``contact_tolerance`` of the
-      set's median flight after the take-off;
+      below ``flight_g``, one of them below :data:`CLEAR_FLIGHT_G`, and its end, the rise
+      from its last such sample into stance (:func:`analysis.rhythm.soft_landing`), comes
+      within ``contact_tolerance`` of the set's median flight after the take-off;
     - no sample from ``impact_guard_ms`` to ``stance_check_ms`` after that rise is below
       ``stance_g`` (the test a detected landing passes);
     - no gap and no other flight lies between ``L`` and the end of that stance check.

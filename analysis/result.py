@@ -70,6 +70,9 @@ FLAGS: tuple[str, ...] = (
     FLAG_GAPS,
     FLAG_TOO_FEW_HOPS,
 )
+#: The flags that fail a set's verdict (hop rate, contacts); the others say how far the
+#: verdict can be trusted.
+VERDICT_FLAGS: frozenset[str] = frozenset({FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND})
 
 
 def _json_value(value: Any) -> Any:

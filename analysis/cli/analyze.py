@@ -20,13 +20,7 @@ from analysis.cli._options import (
     load_options_from_args,
     settings_from_args,
 )
-from analysis.result import (
-    FLAG_BELOW_TARGET,
-    FLAG_SLOW_REBOUND,
-    FLAG_TOO_FEW_HOPS,
-    HOP_COLUMNS,
-    HopAnalysis,
-)
+from analysis.result import FLAG_TOO_FEW_HOPS, HOP_COLUMNS, VERDICT_FLAGS, HopAnalysis
 from imu.errors import HopscopeWarning, InvalidRecordingError
 
 
@@ -154,11 +148,10 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
         table.add_column("result", no_wrap=True)
         table.add_column("flags", no_wrap=True)
         threshold = s.target_hz - s.target_tolerance_hz
-        # The verdict of the HTML report: the hop-rate target and the contact threshold; a
-        # set with too few hops keeps its verdict, marked as uncertain.
-        verdict_flags = {FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND}
         for row in result.sets.itertuples(index=False):
-            passed = not (set(row.flags) & verdict_flags)
+            # The verdict of the HTML report; a set with too few hops keeps it, marked as
+            # uncertain.
+            passed = not (VERDICT_FLAGS & set(row.flags))
             uncertain = "?" if FLAG_TOO_FEW_HOPS in row.flags else ""
             rate_ok = math.isfinite(row.hop_hz) and row.hop_hz >= threshold
             contact_ok = math.isfinite(row.contact_ms) and row.contact_ms <= s.slow_contact_ms

@@ -340,3 +340,29 @@ def test_repeated_hops_analysed_as_rebound_jumps_get_a_hint(recording, capsys):
     assert "24 hops in 1 set(s)" in out
     assert "Set 1: contacts less than 1 s apart, like repeated hops" in out
     assert "--exercise hops" in out
+
+
+@pytest.mark.parametrize("which", ["recording", "rebound_recording"])
+@pytest.mark.filterwarnings("ignore::imu.errors.HopscopeWarning")
+def test_terminal_verdicts_are_the_reports(which, request, capsys):
+    # Pass, fail, and too few hops (the rebound jumps as hops): the terminal's mark of each
+    # set is the HTML report's verdict.
+    from analysis import analyze_file
+    from analysis.report import set_verdicts
+
+    path = request.getfixturevalue(which)
+    path = path[0] if isinstance(path, tuple) else path
+    assert main(["analyze", str(path)]) == 0
+    cells = [
+        [c.strip() for c in line.split("│")[1:-1]]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip().isdigit()
+    ]
+    marks = {int(c[0]): c[5] for c in cells}
+    result = analyze_file(path)
+    expected = {
+        v.set: ("PASS" if v.passed else "FAIL") + ("?" if "too_few_hops" in v.flags else "")
+        for v in set_verdicts(result)
+    }
+    assert marks == expected
+    assert set(marks.values()) == ({"PASS?"} if which == "rebound_recording" else {"PASS", "FAIL"})
