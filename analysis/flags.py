@@ -38,7 +38,8 @@ def set_flags(
     Parameters
     ----------
     sets : pandas.DataFrame
-        Set summaries (:func:`analysis.sets.set_summaries`).
+        Set summaries (:func:`analysis.sets.set_summaries`); an ``exercise`` column, when
+        present, gives each set's drill (else ``settings.exercise``).
     hops : pandas.DataFrame
         The per-hop table the summaries came from.
     settings : AnalysisSettings
@@ -72,7 +73,8 @@ def set_flags(
     threshold_hz = settings.target_hz - settings.target_tolerance_hz
     for row in sets.itertuples(index=False):
         found = set()
-        if settings.exercise == "hops" and math.isfinite(row.hop_hz) and row.hop_hz < threshold_hz:
+        exercise = getattr(row, "exercise", settings.exercise)
+        if exercise == "hops" and math.isfinite(row.hop_hz) and row.hop_hz < threshold_hz:
             found.add(FLAG_BELOW_TARGET)
         if (math.isfinite(row.contact_ms) and row.contact_ms > settings.slow_contact_ms) or (
             row.slow_share > settings.slow_share

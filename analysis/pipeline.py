@@ -17,7 +17,7 @@ from analysis.flags import recording_flags, set_flags, union_flags
 from analysis.metrics import hop_metrics
 from analysis.quality import quality_report
 from analysis.result import HOP_COLUMNS, SET_COLUMNS, HopAnalysis
-from analysis.sets import set_frequency_hz, set_summaries
+from analysis.sets import rebound_set_hz, set_frequency_hz, set_summaries
 from analysis.settings import AnalysisSettings, rate_below
 from imu.errors import HopscopeWarning, InvalidRecordingError
 from imu.recording import Recording, RecordingMeta, validate_samples
@@ -103,6 +103,41 @@ def analyze(
     0
     """
     settings = settings or AnalysisSettings()
+    if settings.exercise == "auto":
+        return _analyze_both(data, settings, meta)
+    return _analyze(data, settings, meta)
+
+
+def _analyze_both(
+    data: Recording | pd.DataFrame, settings: AnalysisSettings, meta: RecordingMeta | None
+) -> HopAnalysis:
+    """:func:`analyze` of a session of both drills (``exercise="auto"``, :mod:`analysis.mixed`).
+
+    The recording is analysed as repeated hops, then as rebound jumps outside the hop sets
+    found (so that each rebound set holds jumps only), and the two are joined.
+    """
+    from analysis.mixed import combine, hop_set_spans
+
+    hops = _analyze(data, settings.replace(exercise="hops"), meta)
+    spans = hop_set_spans(hops, margin_s=settings.set_gap_s)
+    with warnings.catch_warnings():
+        # (The first analysis gave the warnings about the recording.)
+        warnings.simplefilter("ignore", HopscopeWarning)
+        rebound = _analyze(data, settings.replace(exercise="rebound"), meta, skip_spans=spans)
+    return combine(hops, rebound, settings)
+
+
+def _analyze(
+    data: Recording | pd.DataFrame,
+    settings: AnalysisSettings,
+    meta: RecordingMeta | None,
+    *,
+    skip_spans: np.ndarray | None = None,
+) -> HopAnalysis:
+    """:func:`analyze` for one drill; flights with an edge within ``skip_spans`` are left out.
+
+    ``skip_spans`` is a ``(k, 2)`` array of (start_s, end_s).
+    """
     if isinstance(data, Recording):
         samples = data.samples
         meta = meta or data.meta
@@ -154,6 +189,8 @@ def analyze(
         settings=settings.detection,
     )
     gaps = tb.gaps_s(t)
+    if skip_spans is not None and len(skip_spans) and len(flights):
+        flights = flights.loc[~_in_spans(flights, skip_spans)].reset_index(drop=True)
     flights = flights.assign(set=flight_sets(flights, gaps, settings))
     resolved = resolve_contacts(
         flights, candidates, time_s=t, magnitude_g=mag, time_base=tb, gaps=gaps, settings=settings
@@ -185,7 +222,7 @@ def analyze(
                 landings = _lost_end_landings(landings, *(a[in_set] for a in contact_edges))
             set_hz[int(old_set)] = set_frequency_hz(landings)
     if rebound and len(contacts):
-        set_hz = _rebound_set_hz(contacts)
+        set_hz = rebound_set_hz(contacts)
     # Renumber sets 1.. over the sets that kept a contact.
     if len(contacts):
         old_sets, contacts["set"] = np.unique(contacts["set"].to_numpy(), return_inverse=True)
@@ -204,6 +241,7 @@ def analyze(
     )
     low_rate = bool(quality["coarse_timing"])
     sets = set_summaries(hops, slow_contact_ms=settings.slow_contact_ms, set_hz=set_hz)
+    sets["exercise"] = settings.exercise
     sets["flags"] = set_flags(sets, hops, settings=settings, gaps_s=gaps, low_sample_rate=low_rate)
     sets = sets.loc[:, list(SET_COLUMNS)]
     flags = union_flags(recording_flags(quality, settings=settings), *sets["flags"].tolist())
@@ -283,31 +321,14 @@ def _lost_end_landings(
     return out
 
 
-def _rebound_set_hz(contacts: pd.DataFrame) -> dict[int, float]:
-    """Return the jump rate of each rebound set with a jump whose landing was lost in a gap.
-
-    ``(n − 1) / (last − first)`` over the set's landings, the lost one put at its take-off
-    less the median contact of the set's timed jumps (rebound jumps come seconds apart, so
-    the spread of contact times barely moves the rate). Sets without such a jump, or without
-    a timed jump, are left to the formula over the timed landings.
-    """
-    out: dict[int, float] = {}
-    lost = contacts["edge_lost"].to_numpy() == "landing"
-    if not lost.any():
-        return out
-    set_of = contacts["set"].to_numpy()
-    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
-    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
-    timed = contacts["edge_lost"].to_numpy() == ""
-    for k in np.unique(set_of[lost]).tolist():
-        of_set = set_of == k
-        if not (timed & of_set).any():
-            continue
-        contact_s = float(np.median((takeoff - landing)[timed & of_set]))
-        placed = np.where(lost & of_set, takeoff - contact_s, landing)[of_set]
-        placed = np.sort(placed[np.isfinite(placed)])
-        if len(placed) > 1 and placed[-1] > placed[0]:
-            out[int(k)] = (len(placed) - 1) / float(placed[-1] - placed[0])
+def _in_spans(flights: pd.DataFrame, spans: np.ndarray) -> np.ndarray:
+    """Whether each flight's take-off or landing lies within one of the spans (s)."""
+    out = np.zeros(len(flights), dtype=bool)
+    for column in ("takeoff_s", "landing_s"):
+        edge = flights[column].to_numpy(dtype=np.float64)
+        out |= ((edge[:, None] >= spans[None, :, 0]) & (edge[:, None] <= spans[None, :, 1])).any(
+            axis=1
+        )
     return out
 
 

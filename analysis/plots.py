@@ -430,7 +430,7 @@ def plot_hop_rate(
 
     Each set is one line of per-hop rates (1 / time to the next landing) against the time since
     the set's first landing, so sets lie on top of each other; the target and its tolerance
-    band are drawn across.
+    band are drawn across. Sets of rebound jumps (``exercise`` "rebound") are left out.
 
     Parameters
     ----------
@@ -453,7 +453,11 @@ def plot_hop_rate(
     """
     fig, ax, hops = _hop_plot(result, ax, set_number)
     settings = result.settings
+    sets = result.sets
+    rebound = set(sets.loc[sets["exercise"] == "rebound", "set"].tolist())
     for number, group in hops.groupby("set", sort=True):
+        if number in rebound:
+            continue  # (jumps per second: the target does not apply)
         group = group.sort_values("landing_s")
         t = group["landing_s"].to_numpy(dtype=float)
         ax.plot(

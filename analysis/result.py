@@ -38,6 +38,7 @@ HOP_COLUMNS: tuple[str, ...] = (
 #: Per-set table, one row per set.
 SET_COLUMNS: tuple[str, ...] = (
     "set",  # 1-based set number
+    "exercise",  # "hops" (repeated hops) or "rebound" (rebound jumps): the rules it is judged by
     "start_s",  # first landing, s
     "end_s",  # last take-off, s
     "hops",  # complete contacts in the set
@@ -134,6 +135,7 @@ class HopAnalysis:
             sets.append(
                 {
                     "set": int(row.set),
+                    "exercise": row.exercise,
                     "start_s": row.start_s,
                     "end_s": row.end_s,
                     "hops": int(row.hops),

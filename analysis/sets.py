@@ -586,3 +586,42 @@ def check_contacts(
     reason[contact_ms > max_contact_ms] = "contact too long"
     reason[contact_ms < min_contact_ms] = "contact too short"
     return reason
+
+
+def rebound_set_hz(contacts: pd.DataFrame) -> dict[int, float]:
+    """Return the jump rate of each rebound set with a jump whose landing was lost in a gap.
+
+    ``(n − 1) / (last − first)`` over the set's landings, the lost one put at its take-off
+    less the median contact of the set's timed jumps (rebound jumps come seconds apart, so
+    the spread of contact times barely moves the rate). Sets without such a jump, or without
+    a timed jump, are left to the formula over the timed landings.
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        Contacts or hops with ``set``, ``landing_s``, ``takeoff_s`` (s, NaN where lost) and
+        ``edge_lost``.
+
+    Returns
+    -------
+    dict of int to float
+        Jump rate (Hz) by set number, for the sets with a lost landing only.
+    """
+    out: dict[int, float] = {}
+    lost = contacts["edge_lost"].to_numpy() == "landing"
+    if not lost.any():
+        return out
+    set_of = contacts["set"].to_numpy()
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    timed = contacts["edge_lost"].to_numpy() == ""
+    for k in np.unique(set_of[lost]).tolist():
+        of_set = set_of == k
+        if not (timed & of_set).any():
+            continue
+        contact_s = float(np.median((takeoff - landing)[timed & of_set]))
+        placed = np.where(lost & of_set, takeoff - contact_s, landing)[of_set]
+        placed = np.sort(placed[np.isfinite(placed)])
+        if len(placed) > 1 and placed[-1] > placed[0]:
+            out[int(k)] = (len(placed) - 1) / float(placed[-1] - placed[0])
+    return out

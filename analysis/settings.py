@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-EXERCISES = ("hops", "rebound")
+EXERCISES = ("hops", "rebound", "auto")
 
 
 #: A recording is sampled too slowly only when its effective rate is more than this share
@@ -186,9 +186,10 @@ class AnalysisSettings:
 
     Parameters
     ----------
-    exercise : {"hops", "rebound"}
+    exercise : {"hops", "rebound", "auto"}
         ``"hops"`` for repeated hops (default); ``"rebound"`` for rebound / drop jumps, where
-        each contact lies between two flights and may last up to about 1 s.
+        each contact lies between two flights and may last up to about 1 s; ``"auto"`` for a
+        session of both, each set judged as what it is (:mod:`analysis.mixed`).
     target_hz : float
         Target hop frequency of a set, in Hz.
     target_tolerance_hz : float

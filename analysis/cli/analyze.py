@@ -114,6 +114,7 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     s = result.settings
     rebound = s.exercise == "rebound"
+    auto = s.exercise == "auto"
     q = result.quality
     console.print(f"[bold]{source}[/bold]")
     console.print(
@@ -128,7 +129,12 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     else:
         untimed = int((result.hops["edge_lost"] != "").sum())
         caption = (
-            "Hz: jumps per second over the set" if rebound else "Hz: set hop rate"
+            "Hz: jumps per second over the set"
+            if rebound
+            else f"Hz: set hop rate, target ≥{s.target_hz - s.target_tolerance_hz:g} for hop"
+            " sets (jumps: jumps per second over the set, no target)"
+            if auto
+            else "Hz: set hop rate"
         ) + "; contact and flight: set medians"
         if untimed:
             caption += (
@@ -138,10 +144,13 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
         if any(FLAG_TOO_FEW_HOPS in flags for flags in result.sets["flags"]):
             caption += f"; ?: fewer than {s.min_hops} hops, the verdict is uncertain"
         table = Table(title=f"{result.n_hops} hops in {len(result.sets)} set(s)", caption=caption)
-        table.add_column("set", justify="right")
+        # (A session of both drills names each set's drill beside its number.)
+        table.add_column("set", justify="left" if auto else "right", no_wrap=True)
         table.add_column("hops", justify="right")
         # (A rebound set's rate, jumps per second, has no target.)
-        rate_head = "Hz" if rebound else f"Hz (≥{s.target_hz - s.target_tolerance_hz:g})"
+        # (With both drills the target, for hop sets only, is in the caption.)
+        rate_head = "Hz" if rebound or auto else f"Hz (≥{s.target_hz - s.target_tolerance_hz:g})"
+
         table.add_column(rate_head, justify="right")
         table.add_column(f"contact ms (≤{s.slow_contact_ms:g})", justify="right")
         table.add_column("flight ms", justify="right")
@@ -155,13 +164,14 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
             uncertain = "?" if FLAG_TOO_FEW_HOPS in row.flags else ""
             rate_ok = math.isfinite(row.hop_hz) and row.hop_hz >= threshold
             contact_ok = math.isfinite(row.contact_ms) and row.contact_ms <= s.slow_contact_ms
-            if rebound or not math.isfinite(row.hop_hz):
+            if row.exercise == "rebound" or not math.isfinite(row.hop_hz):
                 rate = _fmt(row.hop_hz, ".2f")
             else:
                 rate = f"{row.hop_hz:.2f}" if rate_ok else f"[red]{row.hop_hz:.2f}[/red]"
             contact = _fmt(row.contact_ms, ".0f")
+            drill = (" jumps" if row.exercise == "rebound" else " hops") if auto else ""
             table.add_row(
-                str(row.set),
+                f"{row.set}{drill}",
                 str(row.hops),
                 rate,
                 contact if contact_ok else f"[red]{contact}[/red]",
@@ -175,21 +185,29 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     if rejected is not None and len(rejected):
         reasons = ", ".join(f"{k}: {v}" for k, v in rejected["reason"].value_counts().items())
         console.print(f"{len(rejected)} implausible contact(s) left out ({reasons}).")
-    single = [] if rebound else _single_contact_sets(result)
+    single = _single_contact_sets(result) if s.exercise == "hops" else []
     if single:
         console.print(
             f"{len(single)} sets hold a single contact between two flights (sets"
             f" {_set_list(single)}): if these are rebound (box) jumps, analyse them with"
-            " --exercise rebound."
+            " --exercise rebound (or --exercise auto when the recording holds hop sets too)."
         )
     repeated = _repeated_hop_sets(result) if rebound and result.n_hops else []
     if repeated:
         console.print(
             f"Set{'s' if len(repeated) > 1 else ''} {_set_list(repeated)}: contacts less than"
             f" {_HOPS_HINT_PERIOD_S:g} s apart, like repeated hops; analyse with --exercise"
-            " hops for hop sets and their hop-rate verdict."
+            " hops (or auto, with rebound jumps too) for hop sets and their hop-rate verdict."
         )
-    if rebound:
+    if auto:
+        rule = (
+            f"exercise auto (sets of repeated hops and of rebound jumps), hop sets: target"
+            f" {s.target_hz:g} Hz (tolerance {s.target_tolerance_hz:g}), set gap"
+            f" {s.set_gap_s:g} s; rebound jumps less than {s.rebound_set_gap_s:g} s apart form"
+            f" a set; slow contact > {s.slow_contact_ms:g} ms or > {s.slow_share:.0%} of"
+            f" contacts, at least {s.min_hops} contacts"
+        )
+    elif rebound:
         rule = (
             f"exercise rebound, slow contact > {s.slow_contact_ms:g} ms or > {s.slow_share:.0%}"
             f" of jumps, at least {s.min_hops} jumps, jumps less than"

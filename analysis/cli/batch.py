@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="file name pattern for labels the metadata lacks; fields {athlete}, {leg}, "
         "{date}, {session}, {*} (default '{athlete}_{leg}_{date}')",
     )
-    add_threshold_options(p)
+    # (The squad tables pool a session's sets: one drill per batch.)
+    add_threshold_options(p, exercises=("hops", "rebound"))
     add_body_mass_option(p)
     add_format_option(p)
     p.add_argument(

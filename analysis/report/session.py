@@ -57,6 +57,14 @@ def _format_start(start: str | None, time_zone: str | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M") + zone
 
 
+#: How the header names each exercise setting.
+_EXERCISE_NAMES = {
+    "hops": "repeated hops",
+    "rebound": "rebound jumps",
+    "auto": "auto (sets of repeated hops and of rebound jumps)",
+}
+
+
 def _header(
     result: HopAnalysis, *, athlete: str | None, leg: str | None, title: str, source: str | None
 ) -> str:
@@ -74,7 +82,7 @@ def _header(
         "Device": meta.device or "not recorded",
         "Sample rate": rate_text,
         "Placement": meta.placement or "not given",
-        "Exercise": result.settings.exercise,
+        "Exercise": _EXERCISE_NAMES.get(result.settings.exercise, result.settings.exercise),
     }
     if source:
         items["File"] = source
@@ -127,8 +135,12 @@ def _quality_banner(result: HopAnalysis) -> str:
     )
 
 
-def _card(v: SetVerdict) -> str:
+def _card(v: SetVerdict, *, drill: bool = False) -> str:
+    """One set's verdict; ``drill`` names the set's drill (a session of both)."""
     state = "pass" if v.passed else "fail"
+    kind = ""
+    if drill:
+        kind = " &middot; rebound jumps" if v.exercise == "rebound" else " &middot; repeated hops"
     rate_reason = f'<div class="reason">{esc(v.rate_reason)}</div>' if v.rate_reason else ""
     contact_reason = (
         f'<div class="reason">{esc(v.contact_reason)}</div>' if v.contact_reason else ""
@@ -136,7 +148,7 @@ def _card(v: SetVerdict) -> str:
     notes = "".join(f'<p class="note">&#9888; {esc(n)}</p>' for n in v.notes)
     return (
         f'<div class="card {state}" id="verdict-set-{v.set}">'
-        f"<h3><span>Set {v.set} &middot; {v.hops} hops</span>"
+        f"<h3><span>Set {v.set}{kind} &middot; {v.hops} hops</span>"
         f"{mark(v.passed, yes='target met', no='fell short')}</h3>"
         f'<div class="check"><span>Hop rate <span class="value">{fmt(v.hop_hz, 2, "Hz")}'
         f"</span></span>{mark(v.rate_pass)}"
@@ -180,7 +192,7 @@ def _plots(result: HopAnalysis, verdicts: list[SetVerdict]) -> str:
                 "Contact and flight time of every hop, with the slow-rebound threshold.",
             ),
         ]
-        if result.settings.exercise != "rebound":
+        if (result.sets["exercise"] != "rebound").any():
             figs.append(
                 (
                     plots.plot_hop_rate(result),
@@ -221,11 +233,15 @@ def _set_table(result: HopAnalysis) -> str:
         "end (s)",
         "flags",
     ]
+    drill = result.settings.exercise == "auto"
+    if drill:
+        header.insert(1, "drill")
     rows, classes = [], []
     for r in result.sets.sort_values("set").itertuples(index=False):
         rows.append(
             [
                 str(int(r.set)),
+                *([str(r.exercise)] if drill else []),
                 str(int(r.hops)),
                 fmt(r.hop_hz, 2),
                 fmt(r.contact_ms, 0),
@@ -464,7 +480,7 @@ def render_session_report(
     title = title or "Hop session report"
     verdicts = set_verdicts(result)
 
-    cards = "".join(_card(v) for v in verdicts)
+    cards = "".join(_card(v, drill=result.settings.exercise == "auto") for v in verdicts)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = (
         _header(result, athlete=athlete, leg=leg, title=title, source=source)

@@ -64,6 +64,8 @@ class SetVerdict:
         Data-quality remarks that limit trust in this set's numbers.
     flags : tuple of str
         The set's flag codes.
+    exercise : str
+        The drill the set was judged as: ``"hops"`` or ``"rebound"``.
     """
 
     set: int
@@ -78,6 +80,7 @@ class SetVerdict:
     contact_reason: str
     notes: tuple[str, ...] = field(default=())
     flags: tuple[str, ...] = field(default=())
+    exercise: str = "hops"
 
     @property
     def passed(self) -> bool:
@@ -132,7 +135,7 @@ def set_verdicts(result: HopAnalysis) -> list[SetVerdict]:
         rate_pass: bool | None = FLAG_BELOW_TARGET not in flags
         rate_reason = ""
         rule = rate_rule
-        if rate_pass and s.exercise == "rebound":
+        if rate_pass and getattr(row, "exercise", s.exercise) == "rebound":
             rate_pass = None
             rule = "not judged for rebound jumps (the rest between jumps sets the rate)"
         elif rate_pass and not math.isfinite(hop_hz):
@@ -199,6 +202,7 @@ def set_verdicts(result: HopAnalysis) -> list[SetVerdict]:
                 contact_reason=contact_reason,
                 notes=tuple(notes),
                 flags=flags,
+                exercise=str(getattr(row, "exercise", s.exercise)),
             )
         )
     return verdicts

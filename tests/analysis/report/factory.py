@@ -96,6 +96,7 @@ def make_result(
         set_rows.append(
             {
                 "set": int(number),
+                "exercise": settings.exercise,
                 "start_s": float(lands[0]),
                 "end_s": float(group["takeoff_s"].iloc[-1]),
                 "hops": len(group),

@@ -1,0 +1,189 @@
+"""Sessions of both drills: sets of repeated hops and rebound jumps in one recording.
+
+``exercise="auto"`` analyses a recording twice, as repeated hops and as rebound jumps, and
+keeps from each what it is made for:
+
+- **hop sets** are the sets of the hop analysis with at least two contacts (contacts less
+  than ``set_gap_s`` apart: repeated hops);
+- **rebound jumps** are the contacts of the rebound analysis that lie outside every hop set
+  (widened by ``set_gap_s`` on each side). They keep the rebound analysis' sets (jumps less
+  than ``rebound_set_gap_s`` apart), split wherever a hop set comes between two jumps.
+
+A rebound jump is one contact between two flights, so the hop analysis sees it as a "set"
+of one hop, or not at all when its contact is longer than the hop limit (600 ms); either
+way it is taken from the rebound analysis, which times its take-off with the rebound rules
+and accepts contacts up to 1 s. Each set is judged by its own drill's rules: the hop-rate
+target applies to hop sets only. ``docs/detection.md`` describes the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.flags import recording_flags, set_flags, union_flags
+from analysis.result import SET_COLUMNS, HopAnalysis
+from analysis.sets import rebound_set_hz, set_summaries
+from analysis.settings import AnalysisSettings
+
+
+def hop_set_spans(hop_analysis: HopAnalysis, *, margin_s: float) -> np.ndarray:
+    """Return the time spans of the hop analysis' sets of two or more contacts, widened.
+
+    Parameters
+    ----------
+    hop_analysis : HopAnalysis
+        The analysis as repeated hops.
+    margin_s : float
+        Widening on each side, in s.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(k, 2)`` array of (start_s, end_s), in time order.
+    """
+    sets = hop_analysis.sets
+    multi = sets.loc[sets["hops"].to_numpy() >= 2]
+    start = multi["start_s"].to_numpy(dtype=np.float64) - margin_s
+    end = multi["end_s"].to_numpy(dtype=np.float64) + margin_s
+    return np.column_stack([start, end]) if len(multi) else np.zeros((0, 2))
+
+
+def _contact_time(hops: pd.DataFrame) -> np.ndarray:
+    """Each contact's landing, or its take-off when the landing was lost in a gap (s)."""
+    landing = hops["landing_s"].to_numpy(dtype=np.float64)
+    return np.where(np.isfinite(landing), landing, hops["takeoff_s"].to_numpy(dtype=np.float64))
+
+
+def _inside(times: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Whether each time lies within one of the spans (sorted, not overlapping much)."""
+    if not len(spans):
+        return np.zeros(len(times), dtype=bool)
+    inside = (times[:, None] >= spans[None, :, 0]) & (times[:, None] <= spans[None, :, 1])
+    return inside.any(axis=1)
+
+
+def combine(
+    hop_analysis: HopAnalysis, rebound_analysis: HopAnalysis, settings: AnalysisSettings
+) -> HopAnalysis:
+    """Join the hop sets of one analysis and the rebound jumps of the other into one.
+
+    Parameters
+    ----------
+    hop_analysis : HopAnalysis
+        The recording analysed as repeated hops (``exercise="hops"``).
+    rebound_analysis : HopAnalysis
+        The same recording analysed as rebound jumps (``exercise="rebound"``).
+    settings : AnalysisSettings
+        The settings asked for (``exercise="auto"``); kept in the result.
+
+    Returns
+    -------
+    HopAnalysis
+        Sets in time order, numbered from 1, each with its ``exercise`` ("hops" or
+        "rebound") and flags by its drill's rules; the hop analysis' quality figures (the
+        clipped-impact count of the contacts kept, the rejected contacts of both parts), its
+        signal and flights in ``info``, and ``info["exercise_by_set"]``.
+    """
+    spans = hop_set_spans(hop_analysis, margin_s=settings.set_gap_s)
+    hops_h = hop_analysis.hops
+    hop_rows = hops_h.loc[np.isin(hops_h["set"].to_numpy(), _multi_sets(hop_analysis))]
+    jumps = rebound_analysis.hops
+    jumps = jumps.loc[~_inside(_contact_time(jumps), spans)]
+    # Rebound sets split wherever a hop set comes between two of their jumps.
+    jump_set = jumps["set"].to_numpy()
+    at = _contact_time(jumps)
+    between = np.searchsorted(spans[:, 0], at[1:]) > np.searchsorted(spans[:, 0], at[:-1])
+    new = np.r_[True, (jump_set[1:] != jump_set[:-1]) | between] if len(jumps) else np.zeros(0)
+    jumps = jumps.assign(set=np.cumsum(new).astype(np.int64))
+    # Number the sets of both kinds in time order.
+    parts = []
+    for kind, rows in (("hops", hop_rows), ("rebound", jumps)):
+        if len(rows):
+            parts.append(rows.assign(_kind=kind, _old=rows["set"].to_numpy()))
+    if not parts:
+        return _with_sets(hop_analysis, hops_h.iloc[:0], {}, {}, settings, rebound_analysis)
+    both = pd.concat(parts, ignore_index=True)
+    first = both.assign(_t=_contact_time(both)).groupby(["_kind", "_old"], sort=False)["_t"].min()
+    order = first.sort_values(kind="stable")
+    number = {key: i + 1 for i, key in enumerate(order.index)}
+    both["set"] = [number[(k, o)] for k, o in zip(both["_kind"], both["_old"], strict=True)]
+    both = both.sort_values(["set"], kind="stable").reset_index(drop=True)
+    both["hop"] = both.groupby("set").cumcount().astype(np.int64) + 1
+    kinds = {number[key]: key[0] for key in order.index}
+    # Set rates: the hop analysis' own (robust to lost and extra landings) for hop sets.
+    hop_hz = dict(
+        zip(
+            hop_analysis.sets["set"].tolist(),
+            hop_analysis.sets["hop_hz"].tolist(),
+            strict=True,
+        )
+    )
+    set_hz = {number[("hops", o)]: hop_hz[o] for (k, o) in order.index if k == "hops"}
+    rebound_rows = both.loc[both["_kind"].to_numpy() == "rebound"]
+    set_hz.update(rebound_set_hz(rebound_rows))
+    hops_out = both.drop(columns=["_kind", "_old"])
+    return _with_sets(hop_analysis, hops_out, set_hz, kinds, settings, rebound_analysis)
+
+
+def _multi_sets(hop_analysis: HopAnalysis) -> np.ndarray:
+    """Set numbers of the hop analysis' sets of two or more contacts."""
+    sets = hop_analysis.sets
+    return sets.loc[sets["hops"].to_numpy() >= 2, "set"].to_numpy()
+
+
+def _with_sets(
+    hop_analysis: HopAnalysis,
+    hops: pd.DataFrame,
+    set_hz: dict[int, float],
+    kinds: dict[int, str],
+    settings: AnalysisSettings,
+    rebound_analysis: HopAnalysis,
+) -> HopAnalysis:
+    """Summarise and flag the joined sets; the result with the hop analysis' quality."""
+    sets = set_summaries(hops, slow_contact_ms=settings.slow_contact_ms, set_hz=set_hz)
+    sets["exercise"] = [kinds[int(k)] for k in sets["set"]]
+    info: dict[str, Any] = dict(hop_analysis.info)
+    gaps = info.get("gaps", [])
+    low_rate = bool(hop_analysis.quality["coarse_timing"])
+    sets["flags"] = set_flags(sets, hops, settings=settings, gaps_s=gaps, low_sample_rate=low_rate)
+    sets = sets.loc[:, list(SET_COLUMNS)]
+    quality = dict(hop_analysis.quality)
+    clipped = int(hops["impact_clipped"].astype(bool).sum()) if len(hops) else 0
+    quality["clipped_impacts"] = clipped
+    quality["clipped_impact_share"] = clipped / len(hops) if len(hops) else 0.0
+    rejected = _rejected_contacts(hop_analysis, rebound_analysis, settings)
+    quality["rejected_contacts"] = len(rejected)
+    info["rejected_contacts"] = rejected
+    info["exercise_by_set"] = dict(kinds)
+    flags = union_flags(recording_flags(quality, settings=settings), *sets["flags"].tolist())
+    return HopAnalysis(
+        hops=hops.reset_index(drop=True),
+        sets=sets,
+        flags=flags,
+        quality=quality,
+        settings=settings,
+        meta=hop_analysis.meta,
+        info=info,
+    )
+
+
+def _rejected_contacts(
+    hop_analysis: HopAnalysis, rebound_analysis: HopAnalysis, settings: AnalysisSettings
+) -> pd.DataFrame:
+    """Return the hop analysis' rejected contacts in hop sets, the rebound one's elsewhere."""
+    spans = hop_set_spans(hop_analysis, margin_s=settings.set_gap_s)
+    tables = []
+    for analysis, keep_inside in ((hop_analysis, True), (rebound_analysis, False)):
+        rejected = analysis.info.get("rejected_contacts")
+        if rejected is None or not len(rejected):
+            continue
+        inside = _inside(_contact_time(rejected), spans)
+        tables.append(rejected.loc[inside if keep_inside else ~inside])
+    if not tables:
+        empty = hop_analysis.info.get("rejected_contacts")
+        return empty.iloc[:0] if isinstance(empty, pd.DataFrame) else pd.DataFrame()
+    out = pd.concat(tables, ignore_index=True)
+    return out.sort_values("landing_s", kind="stable").reset_index(drop=True)

@@ -1,0 +1,180 @@
+"""``exercise="auto"``: hop sets and rebound jumps in one recording, each judged as its drill."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import AnalysisSettings, HopAnalysis, analyze
+from analysis.cli import main
+from analysis.mixed import combine, hop_set_spans
+from analysis.result import FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND, SET_COLUMNS
+from analysis.validation import match_hops
+from imu.errors import HopscopeWarning
+from imu.simulate import Artefacts, SetSpec, simulate_session
+
+HOPS_FAST = SetSpec(hops=16, hop_hz=3.3, duty_factor=0.5)
+HOPS_SLOW = SetSpec(hops=16, hop_hz=2.6, duty_factor=0.6)
+
+
+def _jumps(contact_ms: float, hops: int = 5) -> SetSpec:
+    return SetSpec(
+        exercise="rebound",
+        hops=hops,
+        contact_ms=contact_ms,
+        flight_ms=430.0,
+        box_height_m=0.4,
+        jump_rest_s=5.0,
+    )
+
+
+def _analyze(sim, exercise: str) -> HopAnalysis:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        return analyze(sim.recording(), settings=AnalysisSettings(exercise=exercise))
+
+
+def _mixed(seed: int, rate_hz: float = 200.0, **changes):
+    """Hop set, slow rebound jumps (700 ms, longer than the hop limit), hop set below target.
+
+    Rests of 6 s: shorter than the 12 s that joins rebound jumps into a set.
+    """
+    sets = [HOPS_FAST, _jumps(700.0), HOPS_SLOW, _jumps(200.0, hops=6)]
+    return simulate_session(
+        seed, sample_rate_hz=rate_hz, sets=sets, rest_s=6.0, walking_s=3.0, **changes
+    )
+
+
+@pytest.mark.parametrize(
+    ("seed", "rate_hz", "artefacts"),
+    [(8101, 200.0, Artefacts()), (8102, 100.0, Artefacts.harsh()), (8103, 416.0, Artefacts())],
+)
+def test_each_set_found_as_its_drill(seed, rate_hz, artefacts):
+    sim = _mixed(seed, rate_hz, artefacts=artefacts)
+    result = _analyze(sim, "auto")
+    truth_sets = sim.truth_sets
+    assert result.sets["exercise"].tolist() == truth_sets["exercise"].tolist()
+    assert list(result.sets.columns) == list(SET_COLUMNS)
+    assert result.sets["set"].tolist() == [1, 2, 3, 4]
+    # Every contact is found in the set of its drill and number, timed.
+    ti, hi = match_hops(sim.truth, result.hops, tolerance_s=0.05)
+    assert len(ti) >= 0.97 * len(sim.truth)
+    assert len(hi) >= 0.97 * len(result.hops)
+    assert (result.hops["set"].to_numpy()[hi] == sim.truth["set"].to_numpy()[ti]).all()
+    err = result.hops["contact_ms"].to_numpy()[hi] - sim.truth["contact_ms"].to_numpy()[ti]
+    assert np.nanmean(np.abs(err)) < 6.0
+    # Hop numbers restart in every set.
+    for _, group in result.hops.groupby("set"):
+        assert group["hop"].tolist() == list(range(1, len(group) + 1))
+    # Verdicts by drill: the rate target only for hop sets.
+    verdicts = [set(f) & {FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND} for f in result.sets["flags"]]
+    assert verdicts == [set(), {FLAG_SLOW_REBOUND}, {FLAG_BELOW_TARGET}, set()]
+    hop_sets = result.sets["exercise"] == "hops"
+    err_hz = result.sets.loc[hop_sets, "hop_hz"].to_numpy() - truth_sets.loc[hop_sets, "hop_hz"]
+    assert np.abs(err_hz).max() <= 0.02
+
+
+def test_hop_sets_as_the_hop_analysis_has_them():
+    """Hop sets exactly as the hop analysis finds them; jumps timed by the rebound rules."""
+    sim = _mixed(8111)
+    auto, hops, rebound = (_analyze(sim, e) for e in ("auto", "hops", "rebound"))
+    cols = ["landing_s", "takeoff_s", "contact_ms", "flight_ms", "hop_hz"]
+    sets = auto.sets.loc[auto.sets["exercise"] == "hops", "set"]
+    part = auto.hops.loc[auto.hops["set"].isin(sets), cols].reset_index(drop=True)
+    repeated = hops.sets.loc[hops.sets["hops"] >= 2]
+    assert len(repeated) == 2
+    own = hops.hops.loc[hops.hops["set"].isin(repeated["set"]), cols]
+    pd.testing.assert_frame_equal(part, own.reset_index(drop=True))
+    auto_hz = auto.sets.loc[auto.sets["exercise"] == "hops", "hop_hz"].to_numpy()
+    assert np.array_equal(auto_hz, repeated["hop_hz"].to_numpy())
+    # The rebound analysis alone joins the jumps and the hop set between them (rests under
+    # 12 s); here they are apart, and the 700 ms contacts the hop analysis rejects are kept.
+    assert len(rebound.sets) < len(auto.sets)
+    jumps = auto.hops.loc[~auto.hops["set"].isin(sets)]
+    truth = sim.truth.loc[sim.truth["exercise"] == "rebound"]
+    ti, hi = match_hops(truth, jumps, tolerance_s=0.05)
+    assert len(ti) == len(truth) == len(jumps)
+    err = jumps["contact_ms"].to_numpy()[hi] - truth["contact_ms"].to_numpy()[ti]
+    assert np.abs(err).max() < 10.0
+    assert (jumps["contact_ms"] > 600).sum() == 5
+    assert (hops.hops["contact_ms"] > 600).sum() == 0
+
+
+def test_one_drill_gives_that_drills_analysis():
+    hop_sim = simulate_session(8121, sample_rate_hz=200.0, sets=[HOPS_FAST, HOPS_SLOW], rest_s=8.0)
+    auto, hops = _analyze(hop_sim, "auto"), _analyze(hop_sim, "hops")
+    pd.testing.assert_frame_equal(auto.hops, hops.hops)
+    pd.testing.assert_frame_equal(auto.sets, hops.sets)
+    assert auto.flags == hops.flags
+    assert auto.settings.exercise == "auto"
+    jump_sim = simulate_session(8122, sample_rate_hz=200.0, sets=[_jumps(300.0)])
+    auto, rebound = _analyze(jump_sim, "auto"), _analyze(jump_sim, "rebound")
+    pd.testing.assert_frame_equal(auto.hops, rebound.hops)
+    pd.testing.assert_frame_equal(
+        auto.sets.drop(columns="exercise"), rebound.sets.drop(columns="exercise")
+    )
+    assert auto.sets["exercise"].tolist() == ["rebound"]
+
+
+def test_nothing_found():
+    sim = simulate_session(8131, sample_rate_hz=100.0, sets=[], walking_s=30.0)
+    result = _analyze(sim, "auto")
+    assert result.n_hops == 0 and len(result.sets) == 0
+    assert list(result.sets.columns) == list(SET_COLUMNS)
+
+
+def test_hop_set_spans_only_repeated_hops():
+    sim = _mixed(8141)
+    spans = hop_set_spans(_analyze(sim, "hops"), margin_s=0.0)
+    truth = sim.truth_sets
+    hop_truth = truth.loc[truth["exercise"] == "hops"]
+    assert len(spans) == len(hop_truth)
+    assert np.allclose(spans[:, 0], hop_truth["start_s"], atol=0.03)
+
+
+def test_combine_keeps_the_settings_asked_for():
+    sim = _mixed(8151)
+    hops, rebound = _analyze(sim, "hops"), _analyze(sim, "rebound")
+    settings = AnalysisSettings(exercise="auto", slow_contact_ms=800.0)
+    result = combine(hops, rebound, settings)
+    assert result.settings is settings
+    # (The contact threshold of the settings given: no set is slow at 800 ms.)
+    assert not any(FLAG_SLOW_REBOUND in f for f in result.sets["flags"])
+
+
+def test_cli_json_and_report(tmp_path, capsys):
+    sim = _mixed(8161)
+    path = sim.write(tmp_path / "mixed.csv")
+    js, html = tmp_path / "s.json", tmp_path / "r.html"
+    code = main(["analyze", str(path), "--exercise", "auto", "--json", str(js)])
+    out = capsys.readouterr().out
+    assert code == 0
+    for line in ("1 hops", "2 jumps", "3 hops", "4 jumps", "target ≥2.95 for hop sets"):
+        assert line in out
+    assert "exercise auto" in out
+    summary = json.loads(js.read_text())
+    assert [s["exercise"] for s in summary["sets"]] == ["hops", "rebound", "hops", "rebound"]
+    assert summary["settings"]["exercise"] == "auto"
+    assert main(["report", str(path), "--exercise", "auto", "-o", str(html)]) == 0
+    page = html.read_text()
+    assert "Set 2 &middot; rebound jumps" in page
+    assert "Set 3 &middot; repeated hops" in page
+    assert "not judged for rebound jumps" in page
+
+
+def test_batch_refuses_auto(tmp_path, capsys):
+    sim = _mixed(8171)
+    path = sim.write(tmp_path / "mixed.csv")
+    with pytest.raises(SystemExit) as exc:
+        main(["batch", str(path), "-o", str(tmp_path / "out"), "--exercise", "auto"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'auto'" in capsys.readouterr().err
+
+
+def test_hops_summary_points_to_auto(tmp_path, capsys):
+    sim = _mixed(8181)
+    path = sim.write(tmp_path / "mixed.csv")
+    assert main(["analyze", str(path)]) == 0
+    assert "--exercise auto" in capsys.readouterr().out
