@@ -12,7 +12,10 @@ analysed with the default settings, and compared with the truth:
 - flags: below_target_frequency and slow_rebound compared with the truth-derived verdict on
   every set whose frequency is at least 0.15 Hz and whose median contact is at least 30 ms
   from the thresholds;
-- hops found in sessions of only standing and walking.
+- hops found in sessions of only standing and walking;
+- with ``--mixed-sessions``, sessions of both drills (hop sets and rebound jumps in random
+  order, rests of 4-20 s) analysed with ``exercise="auto"``: the same figures over both kinds
+  of set, and the true sets found as a set of their own drill.
 
 Run: ``.venv/bin/python benchmarks/accuracy.py [--sessions N] [--seed0 S] [--rates 52,100]``.
 """
@@ -49,14 +52,26 @@ ARTEFACT_LEVELS = ("mixed", "clean", "messy", "lossy", "harsh", "heavy-loss")
 def random_session(
     seed: int, sample_rate_hz: float, *, exercise: str = "hops", artefacts: str = "mixed"
 ):
-    """Simulate one random session: 1-3 sets, random placement, range and artefacts.
+    """Simulate one random session: 1-3 sets (2-4 for "mixed"), random placement, range, artefacts.
 
     ``artefacts`` is one of :data:`ARTEFACT_LEVELS`; ``mixed`` draws the level per session.
     """
     rng = np.random.default_rng([seed, 7])
     sets = []
-    for _ in range(int(rng.integers(1, 4))):
-        if exercise == "rebound":
+    n_sets = int(rng.integers(1, 4)) if exercise != "mixed" else int(rng.integers(2, 5))
+    # A session of both drills: one set of each at least, in random order, two rebound sets
+    # never one after the other (the rest between them is longer than the 12 s that joins
+    # jumps into a set, as in the rebound sessions; here rests are 4-20 s).
+    kinds = [exercise] * n_sets
+    if exercise == "mixed":
+        kinds = []
+        for _ in range(n_sets):
+            after_jumps = bool(kinds) and kinds[-1] == "rebound"
+            kinds.append("hops" if after_jumps else str(rng.choice(["hops", "rebound"])))
+        if "rebound" not in kinds:
+            kinds[int(rng.integers(0, n_sets))] = "rebound"
+    for kind in kinds:
+        if kind == "rebound":
             sets.append(
                 SetSpec(
                     exercise="rebound",
@@ -109,7 +124,13 @@ def random_session(
         placement=str(rng.choice(["laces", "laces", "heel"])),
         artefacts=art,
         range_g=float(rng.choice([8.0, 16.0, 16.0])),
-        rest_s=float(rng.uniform(8, 20) if exercise == "hops" else rng.uniform(20, 40)),
+        rest_s=float(
+            rng.uniform(8, 20)
+            if exercise == "hops"
+            else rng.uniform(4, 20)
+            if exercise == "mixed"
+            else rng.uniform(20, 40)
+        ),
         walking_s=float(rng.uniform(2, 6)),
         body_mass_kg=70.0,
     )
@@ -156,14 +177,17 @@ class RateStats:
     set_hz_err: list[float] = field(default_factory=list)
     #: Whether each set's first and last landings were recorded (not in lost data).
     set_ends_recorded: list[bool] = field(default_factory=list)
+    #: True sets found as a set of their own drill (``exercise``), and those compared.
+    drill_right: int = 0
+    drill_checked: int = 0
     flag_checked: int = 0
     flag_wrong: int = 0
     flag_examples: list[str] = field(default_factory=list)
 
 
-def _verdict(hop_hz: float, contact_ms: float, s: AnalysisSettings) -> set[str]:
+def _verdict(hop_hz: float, contact_ms: float, s: AnalysisSettings, exercise: str) -> set[str]:
     out = set()
-    if s.exercise == "hops" and hop_hz < s.target_hz - s.target_tolerance_hz:
+    if exercise == "hops" and hop_hz < s.target_hz - s.target_tolerance_hz:
         out.add(FLAG_BELOW_TARGET)
     if contact_ms > s.slow_contact_ms:
         out.add(FLAG_SLOW_REBOUND)
@@ -193,6 +217,8 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
             continue
         det_set = pd.Series(h["set"].to_numpy()[in_set]).mode().iloc[0]
         row = result.sets[result.sets["set"] == det_set].iloc[0]
+        stats.drill_checked += 1
+        stats.drill_right += int(row["exercise"] == ts.exercise)
         if np.isfinite(ts.hop_hz) and np.isfinite(row["hop_hz"]):
             stats.set_hz_err.append(float(row["hop_hz"] - ts.hop_hz))
             of_set = np.flatnonzero(truth["set"].to_numpy() == ts.set)
@@ -201,9 +227,9 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
             )
         far_hz = abs(ts.hop_hz - (settings.target_hz - settings.target_tolerance_hz)) >= 0.15
         far_ct = abs(ts.contact_ms - settings.slow_contact_ms) >= 30
-        if far_hz and far_ct and (np.isfinite(ts.hop_hz) or settings.exercise == "rebound"):
+        if far_hz and far_ct and (np.isfinite(ts.hop_hz) or ts.exercise == "rebound"):
             stats.flag_checked += 1
-            want = _verdict(ts.hop_hz, ts.contact_ms, settings)
+            want = _verdict(ts.hop_hz, ts.contact_ms, settings, ts.exercise)
             got = set(row["flags"]) & {FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND}
             if want != got:
                 stats.flag_wrong += 1
@@ -215,7 +241,7 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
 def run(
     seeds: range, rates: tuple[float, ...], *, exercise: str = "hops", artefacts: str = "mixed"
 ) -> dict:
-    settings = AnalysisSettings(exercise=exercise)
+    settings = AnalysisSettings(exercise="auto" if exercise == "mixed" else exercise)
     out = {}
     for rate in rates:
         stats = RateStats()
@@ -249,7 +275,8 @@ def _agreement(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, ...]:
     return a["bias"], a["sd"], a["loa_low"], a["loa_high"], a["mae"]
 
 
-def report(results: dict, walking: int, *, title: str) -> str:
+def report(results: dict, walking: int, *, title: str, drills: bool = False) -> str:
+    """Return the accuracy table (markdown); ``drills`` adds the sets found as their drill."""
     lines = [title, ""]
     lines.append(
         "| rate Hz | true hops | sens % | sens % (edges recorded) | prec % | contact bias ± SD ms | contact LoA ms |"
@@ -275,6 +302,11 @@ def report(results: dict, walking: int, *, title: str) -> str:
             f" {st.flag_checked - st.flag_wrong}/{st.flag_checked} |"
         )
     lines.append("")
+    if drills:
+        drills = ", ".join(
+            f"{st.drill_right}/{st.drill_checked} at {rate:g} Hz" for rate, st in results.items()
+        )
+        lines.append(f"Sets found as their own drill: {drills}")
     lines.append(f"Hops found in standing-and-walking sessions: {walking}")
     for rate, st in results.items():
         for ex in st.flag_examples[:5]:
@@ -290,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rates", default=",".join(f"{r:g}" for r in RATES_HZ))
     parser.add_argument("--rebound-sessions", type=int, default=15)
+    parser.add_argument(
+        "--mixed-sessions",
+        type=int,
+        default=0,
+        help="sessions of hop sets and rebound jumps together, analysed with exercise auto",
+    )
     parser.add_argument(
         "--artefacts",
         choices=ARTEFACT_LEVELS,
@@ -310,6 +348,15 @@ def main(argv: list[str] | None = None) -> int:
         print()
         title = f"Rebound jumps: seeds {rseeds.start}-{rseeds.stop - 1}{level}"
         print(report(rres, 0, title=title))
+    if args.mixed_sessions:
+        mseeds = range(args.seed0, args.seed0 + args.mixed_sessions)
+        mres = run(mseeds, rates, exercise="mixed", artefacts=args.artefacts)
+        print()
+        title = (
+            f"Both drills in one session (exercise auto): seeds {mseeds.start}-"
+            f"{mseeds.stop - 1}{level}"
+        )
+        print(report(mres, 0, title=title, drills=True))
     print(f"\n({time.perf_counter() - t0:.0f} s)")
     return 0
 

@@ -25,6 +25,7 @@ SAMPLES: dict[str, tuple[str, int]] = {
     "slow_rebound": ("slow_rebound", 2901),
     "low_rate_52hz_clipped": ("low_rate_52hz_clipped", 5201),
     "rebound_jumps": ("rebound_jumps", 4501),
+    "mixed_session": ("mixed_session", 6101),
 }
 
 #: Metadata of the sample athlete.

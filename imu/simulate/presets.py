@@ -74,6 +74,22 @@ def _rebound_jumps() -> dict[str, Any]:
     }
 
 
+def _mixed_session() -> dict[str, Any]:
+    hops = SetSpec(hops=16, hop_hz=3.2, duty_factor=0.5, fatigue=0.05)
+    jumps = SetSpec(
+        exercise="rebound",
+        hops=5,
+        contact_ms=300.0,
+        flight_ms=420.0,
+        variability=0.06,
+        box_height_m=0.4,
+        jump_rest_s=5.0,
+    )
+    slow = SetSpec(hops=16, hop_hz=2.7, duty_factor=0.55, fatigue=0.05)
+    # (Short rests: the drills follow each other closely.)
+    return _hop_session([hops, jumps, slow], rest_s=5.0, walking_s=2.0)
+
+
 def _walking_only() -> dict[str, Any]:
     return {"sets": [], "standing_s": 3.0, "walking_s": 30.0, "end_standing_s": 3.0}
 
@@ -103,6 +119,7 @@ PRESETS: dict[str, Callable[[], dict[str, Any]]] = {
     "slow_rebound": _slow_rebound,
     "low_rate_52hz_clipped": _low_rate_52hz_clipped,
     "rebound_jumps": _rebound_jumps,
+    "mixed_session": _mixed_session,
     "walking_only": _walking_only,
     "standing_only": _standing_only,
     "harsh": _harsh,
@@ -118,6 +135,7 @@ def session_for(preset: str, seed: int, **overrides: Any) -> SimulatedSession:
         One of :data:`PRESETS`: ``"good_3p2hz"`` (3 sets at about 3.2 Hz, 200 Hz, ±16 g),
         ``"below_target"`` (about 2.6 Hz), ``"slow_rebound"`` (contacts about 290 ms),
         ``"low_rate_52hz_clipped"`` (52 Hz, ±8 g), ``"rebound_jumps"`` (5 drop jumps),
+        ``"mixed_session"`` (a hop set, 5 rebound jumps with slow contacts, a slow hop set),
         ``"walking_only"``, ``"standing_only"``, ``"harsh"`` (heel, 100 Hz, every artefact).
     seed : int
         Random seed.
