@@ -5,9 +5,11 @@ keeps from each what it is made for:
 
 - **hop sets** are the sets of the hop analysis with at least two contacts (contacts less
   than ``set_gap_s`` apart: repeated hops);
-- **rebound jumps** are the contacts of the rebound analysis that lie outside every hop set
-  (widened by ``set_gap_s`` on each side). They keep the rebound analysis' sets (jumps less
-  than ``rebound_set_gap_s`` apart), split wherever a hop set comes between two jumps.
+- **rebound jumps** are the contacts of the rebound analysis, which leaves out every flight
+  within a hop set (widened by ``set_gap_s`` on each side): its sets then hold jumps only,
+  and their contacts are checked against each other, not against hops. They keep the
+  rebound analysis' sets (jumps less than ``rebound_set_gap_s`` apart), split wherever a hop
+  set comes between two jumps.
 
 A rebound jump is one contact between two flights, so the hop analysis sees it as a "set"
 of one hop, or not at all when its contact is longer than the hop limit (600 ms); either
@@ -57,8 +59,9 @@ def _contact_time(hops: pd.DataFrame) -> np.ndarray:
     return np.where(np.isfinite(landing), landing, hops["takeoff_s"].to_numpy(dtype=np.float64))
 
 
-def _inside(times: np.ndarray, spans: np.ndarray) -> np.ndarray:
-    """Whether each time lies within one of the spans (sorted, not overlapping much)."""
+def in_spans(times: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Whether each time (s) lies within one of the ``(k, 2)`` spans (start_s, end_s)."""
+    times = np.asarray(times, dtype=np.float64)
     if not len(spans):
         return np.zeros(len(times), dtype=bool)
     inside = (times[:, None] >= spans[None, :, 0]) & (times[:, None] <= spans[None, :, 1])
@@ -84,14 +87,14 @@ def combine(
     HopAnalysis
         Sets in time order, numbered from 1, each with its ``exercise`` ("hops" or
         "rebound") and flags by its drill's rules; the hop analysis' quality figures (the
-        clipped-impact count of the contacts kept, the rejected contacts of both parts), its
-        signal and flights in ``info``, and ``info["exercise_by_set"]``.
+        clipped-impact count of the contacts kept, the rejected contacts of both parts), and
+        its signal and flights in ``info``.
     """
     spans = hop_set_spans(hop_analysis, margin_s=settings.set_gap_s)
     hops_h = hop_analysis.hops
     hop_rows = hops_h.loc[np.isin(hops_h["set"].to_numpy(), _multi_sets(hop_analysis))]
     jumps = rebound_analysis.hops
-    jumps = jumps.loc[~_inside(_contact_time(jumps), spans)]
+    jumps = jumps.loc[~in_spans(_contact_time(jumps), spans)]
     # Rebound sets split wherever a hop set comes between two of their jumps.
     jump_set = jumps["set"].to_numpy()
     at = _contact_time(jumps)
@@ -157,7 +160,6 @@ def _with_sets(
     rejected = _rejected_contacts(hop_analysis, rebound_analysis, settings)
     quality["rejected_contacts"] = len(rejected)
     info["rejected_contacts"] = rejected
-    info["exercise_by_set"] = dict(kinds)
     flags = union_flags(recording_flags(quality, settings=settings), *sets["flags"].tolist())
     return HopAnalysis(
         hops=hops.reset_index(drop=True),
@@ -180,7 +182,7 @@ def _rejected_contacts(
         rejected = analysis.info.get("rejected_contacts")
         if rejected is None or not len(rejected):
             continue
-        inside = _inside(_contact_time(rejected), spans)
+        inside = in_spans(_contact_time(rejected), spans)
         tables.append(rejected.loc[inside if keep_inside else ~inside])
     if not tables:
         empty = hop_analysis.info.get("rejected_contacts")

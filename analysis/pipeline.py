@@ -15,6 +15,7 @@ from analysis.contacts import flight_sets, resolve_contacts
 from analysis.detect import detect_flights
 from analysis.flags import recording_flags, set_flags, union_flags
 from analysis.metrics import hop_metrics
+from analysis.mixed import combine, hop_set_spans, in_spans
 from analysis.quality import quality_report
 from analysis.result import HOP_COLUMNS, SET_COLUMNS, HopAnalysis
 from analysis.sets import rebound_set_hz, set_frequency_hz, set_summaries
@@ -116,8 +117,6 @@ def _analyze_both(
     The recording is analysed as repeated hops, then as rebound jumps outside the hop sets
     found (so that each rebound set holds jumps only), and the two are joined.
     """
-    from analysis.mixed import combine, hop_set_spans
-
     hops = _analyze(data, settings.replace(exercise="hops"), meta)
     spans = hop_set_spans(hops, margin_s=settings.set_gap_s)
     with warnings.catch_warnings():
@@ -190,7 +189,10 @@ def _analyze(
     )
     gaps = tb.gaps_s(t)
     if skip_spans is not None and len(skip_spans) and len(flights):
-        flights = flights.loc[~_in_spans(flights, skip_spans)].reset_index(drop=True)
+        skip = in_spans(flights["takeoff_s"], skip_spans) | in_spans(
+            flights["landing_s"], skip_spans
+        )
+        flights = flights.loc[~skip].reset_index(drop=True)
     flights = flights.assign(set=flight_sets(flights, gaps, settings))
     resolved = resolve_contacts(
         flights, candidates, time_s=t, magnitude_g=mag, time_base=tb, gaps=gaps, settings=settings
@@ -318,17 +320,6 @@ def _lost_end_landings(
             out = np.r_[place, out]
         else:
             out = np.r_[out, place]
-    return out
-
-
-def _in_spans(flights: pd.DataFrame, spans: np.ndarray) -> np.ndarray:
-    """Whether each flight's take-off or landing lies within one of the spans (s)."""
-    out = np.zeros(len(flights), dtype=bool)
-    for column in ("takeoff_s", "landing_s"):
-        edge = flights[column].to_numpy(dtype=np.float64)
-        out |= ((edge[:, None] >= spans[None, :, 0]) & (edge[:, None] <= spans[None, :, 1])).any(
-            axis=1
-        )
     return out
 
 
