@@ -3,8 +3,8 @@
 ``exercise="auto"`` analyses a recording twice, as repeated hops and as rebound jumps, and
 keeps from each what it is made for:
 
-- **hop sets** are the sets of the hop analysis with at least two contacts (contacts less
-  than ``set_gap_s`` apart: repeated hops);
+- **hop sets** are the sets of the hop analysis with at least :data:`MIN_HOP_SET_CONTACTS`
+  contacts (contacts less than ``set_gap_s`` apart: repeated hops);
 - **rebound jumps** are the contacts of the rebound analysis, which leaves out every flight
   within a hop set (widened by ``set_gap_s`` on each side): its sets then hold jumps only,
   and their contacts are checked against each other, not against hops. They keep the
@@ -30,9 +30,22 @@ from analysis.result import SET_COLUMNS, HopAnalysis
 from analysis.sets import rebound_set_hz, set_summaries
 from analysis.settings import AnalysisSettings
 
+#: A set of the hop analysis is repeated hops from this many contacts on. (A rebound jump
+#: whose contact the hop analysis splits in two, at a heel touch or a dip of the stance,
+#: reads as a set of two.)
+MIN_HOP_SET_CONTACTS = 3
+
+
+def _hop_sets(hop_analysis: HopAnalysis) -> pd.DataFrame:
+    """Return the rows of the hop analysis' set table that are sets of repeated hops."""
+    sets = hop_analysis.sets
+    return sets.loc[sets["hops"].to_numpy() >= MIN_HOP_SET_CONTACTS]
+
 
 def hop_set_spans(hop_analysis: HopAnalysis, *, margin_s: float) -> np.ndarray:
-    """Return the time spans of the hop analysis' sets of two or more contacts, widened.
+    """Return the time spans of the hop analysis' sets of repeated hops, widened.
+
+    A set of :data:`MIN_HOP_SET_CONTACTS` contacts or more (less than ``set_gap_s`` apart).
 
     Parameters
     ----------
@@ -46,8 +59,7 @@ def hop_set_spans(hop_analysis: HopAnalysis, *, margin_s: float) -> np.ndarray:
     numpy.ndarray
         ``(k, 2)`` array of (start_s, end_s), in time order.
     """
-    sets = hop_analysis.sets
-    multi = sets.loc[sets["hops"].to_numpy() >= 2]
+    multi = _hop_sets(hop_analysis)
     start = multi["start_s"].to_numpy(dtype=np.float64) - margin_s
     end = multi["end_s"].to_numpy(dtype=np.float64) + margin_s
     return np.column_stack([start, end]) if len(multi) else np.zeros((0, 2))
@@ -78,7 +90,9 @@ def combine(
     hop_analysis : HopAnalysis
         The recording analysed as repeated hops (``exercise="hops"``).
     rebound_analysis : HopAnalysis
-        The same recording analysed as rebound jumps (``exercise="rebound"``).
+        The same recording analysed as rebound jumps (``exercise="rebound"``), without the
+        flights within the hop sets (:func:`analysis.pipeline.analyze` does so); any contact
+        within a hop set is left out here all the same.
     settings : AnalysisSettings
         The settings asked for (``exercise="auto"``); kept in the result.
 
@@ -92,7 +106,7 @@ def combine(
     """
     spans = hop_set_spans(hop_analysis, margin_s=settings.set_gap_s)
     hops_h = hop_analysis.hops
-    hop_rows = hops_h.loc[np.isin(hops_h["set"].to_numpy(), _multi_sets(hop_analysis))]
+    hop_rows = hops_h.loc[np.isin(hops_h["set"].to_numpy(), _hop_sets(hop_analysis)["set"])]
     jumps = rebound_analysis.hops
     jumps = jumps.loc[~in_spans(_contact_time(jumps), spans)]
     # Rebound sets split wherever a hop set comes between two of their jumps.
@@ -129,12 +143,6 @@ def combine(
     set_hz.update(rebound_set_hz(rebound_rows))
     hops_out = both.drop(columns=["_kind", "_old"])
     return _with_sets(hop_analysis, hops_out, set_hz, kinds, settings, rebound_analysis)
-
-
-def _multi_sets(hop_analysis: HopAnalysis) -> np.ndarray:
-    """Set numbers of the hop analysis' sets of two or more contacts."""
-    sets = hop_analysis.sets
-    return sets.loc[sets["hops"].to_numpy() >= 2, "set"].to_numpy()
 
 
 def _with_sets(

@@ -76,6 +76,8 @@ def analyze(
     Returns
     -------
     HopAnalysis
+        With ``settings.exercise`` "auto", a session of both drills: each set found as repeated
+        hops or rebound jumps and judged by that drill's rules (:mod:`analysis.mixed`).
         Per-hop table, set table, flags, quality figures, the settings used, the metadata and
         ``info`` with the analysed signal (``time_s``, ``magnitude_g``), ``gaps`` as
         ``(start_s, end_s)`` pairs, the flight table (``flights``), impact candidates that did

@@ -15,7 +15,9 @@ analysed with the default settings, and compared with the truth:
 - hops found in sessions of only standing and walking;
 - with ``--mixed-sessions``, sessions of both drills (hop sets and rebound jumps in random
   order, rests of 4-20 s) analysed with ``exercise="auto"``: the same figures over both kinds
-  of set, and the true sets found as a set of their own drill.
+  of set, and the true sets found as a set of their own drill; and how many of the hop and
+  rebound sessions above give, analysed with ``exercise="auto"``, the same contacts and sets
+  as with their own drill.
 
 Run: ``.venv/bin/python benchmarks/accuracy.py [--sessions N] [--seed0 S] [--rates 52,100]``.
 """
@@ -255,6 +257,31 @@ def run(
     return out
 
 
+def auto_agreement(seeds: range, rates: tuple[float, ...], *, exercise: str) -> dict:
+    """Sessions of one drill whose ``exercise="auto"`` analysis equals that drill's own.
+
+    Equal: the same contacts (landing and take-off) and the same set table but for the
+    ``exercise`` column. Returns, per rate, (equal sessions, sessions).
+    """
+    out = {}
+    for rate in rates:
+        equal = 0
+        for seed in seeds:
+            sim = random_session(seed, rate, exercise=exercise)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", HopscopeWarning)
+                own = analyze(sim.recording(), settings=AnalysisSettings(exercise=exercise))
+                auto = analyze(sim.recording(), settings=AnalysisSettings(exercise="auto"))
+            edges = ["landing_s", "takeoff_s"]
+            equal += int(
+                auto.hops[edges].equals(own.hops[edges])
+                and auto.sets.drop(columns="exercise").equals(own.sets.drop(columns="exercise"))
+                and (auto.sets["exercise"] == exercise).all()
+            )
+        out[rate] = (equal, len(seeds))
+    return out
+
+
 def walking_hops(seeds: range, rates: tuple[float, ...]) -> int:
     """Hops found in sessions of only standing and walking (should be 0)."""
     found = 0
@@ -357,6 +384,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{mseeds.stop - 1}{level}"
         )
         print(report(mres, 0, title=title, drills=True))
+        for kind, count in (("hops", args.sessions), ("rebound", args.rebound_sessions)):
+            if not count:
+                continue
+            same = auto_agreement(range(args.seed0, args.seed0 + count), rates, exercise=kind)
+            text = ", ".join(f"{e}/{n} at {rate:g} Hz" for rate, (e, n) in same.items())
+            print(
+                f"Sessions of {kind} only whose exercise-auto analysis equals the {kind} one: {text}"
+            )
     print(f"\n({time.perf_counter() - t0:.0f} s)")
     return 0
 

@@ -14,6 +14,7 @@ from analysis.result import FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND, SET_COLUMNS
 from analysis.validation import match_hops
 from imu.errors import HopscopeWarning
 from imu.simulate import Artefacts, SetSpec, simulate_session
+from tests.analysis.report.factory import FakeSet, make_result
 
 HOPS_FAST = SetSpec(hops=16, hop_hz=3.3, duty_factor=0.5)
 HOPS_SLOW = SetSpec(hops=16, hop_hz=2.6, duty_factor=0.6)
@@ -83,7 +84,7 @@ def test_hop_sets_as_the_hop_analysis_has_them():
     cols = ["landing_s", "takeoff_s", "contact_ms", "flight_ms", "hop_hz"]
     sets = auto.sets.loc[auto.sets["exercise"] == "hops", "set"]
     part = auto.hops.loc[auto.hops["set"].isin(sets), cols].reset_index(drop=True)
-    repeated = hops.sets.loc[hops.sets["hops"] >= 2]
+    repeated = hops.sets.loc[hops.sets["hops"] >= 3]
     assert len(repeated) == 2
     own = hops.hops.loc[hops.hops["set"].isin(repeated["set"]), cols]
     pd.testing.assert_frame_equal(part, own.reset_index(drop=True))
@@ -132,6 +133,17 @@ def test_hop_set_spans_only_repeated_hops():
     hop_truth = truth.loc[truth["exercise"] == "hops"]
     assert len(spans) == len(hop_truth)
     assert np.allclose(spans[:, 0], hop_truth["start_s"], atol=0.03)
+
+
+def test_two_contacts_are_not_a_hop_set():
+    """A rebound jump split in two by the hop analysis is not taken for a set of hops."""
+    result = make_result(
+        (FakeSet(hops=2), FakeSet(hops=2), FakeSet(hops=3), FakeSet(hops=16)), rest_s=5.0
+    )
+    spans = hop_set_spans(result, margin_s=0.0)
+    sets = result.sets
+    assert np.array_equal(spans[:, 0], sets["start_s"].to_numpy()[2:])
+    assert np.array_equal(spans[:, 1], sets["end_s"].to_numpy()[2:])
 
 
 def test_combine_keeps_the_settings_asked_for():
