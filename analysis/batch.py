@@ -59,6 +59,7 @@ SESSIONS_COLUMNS: tuple[str, ...] = (
     "status",  # ok, no_hops or error
     "error",  # one-line error of a failed file
     "set",  # 1-based set number; empty when the session has no set
+    "exercise",  # the set's drill: hops or rebound (both in one session with --exercise auto)
     # the set's metrics (analysis.result.SET_COLUMNS from hops on), then its start and end
     *SET_COLUMNS[SET_COLUMNS.index("hops") : SET_COLUMNS.index("flags")],
     "start_s",
@@ -370,6 +371,7 @@ def analyze_recording(
     if len(result.sets):
         sets = result.sets.loc[:, [c for c in _SET_METRICS if c in result.sets.columns]].copy()
         sets.insert(0, "set", result.sets["set"].to_numpy())
+        sets.insert(1, "exercise", result.sets["exercise"].to_numpy())
         sets["set_flags"] = [_join(f) for f in result.sets["flags"]]
         for key, value in common.items():
             sets[key] = value
@@ -614,6 +616,7 @@ _TEXT_COLUMNS = {
     "file",
     "status",
     "error",
+    "exercise",
     "set_flags",
     "session_flags",
     "start_utc",

@@ -55,6 +55,12 @@ def session_summary(sets: pd.DataFrame, hops: pd.DataFrame | None = None) -> pd.
         Rows of ``hops.csv``; when given the session's median contact is the median over all
         its hops, otherwise the hop-weighted mean of the set medians.
 
+    Notes
+    -----
+    A session of both drills (an ``exercise`` column with "hops" and "rebound" sets, from
+    ``--exercise auto``) takes its hop rate and contact from its hop sets only; ``sets``,
+    ``sets_passed`` and ``hops`` count every set.
+
     Returns
     -------
     pandas.DataFrame
@@ -79,10 +85,12 @@ def session_summary(sets: pd.DataFrame, hops: pd.DataFrame | None = None) -> pd.
             ]
         )
     for col in ("athlete", "leg", "date"):
-        ok[col] = ok[col].fillna("")
+        ok[col] = ok[col].astype(object).fillna("")
     ok["_hops"] = ok["hops"].fillna(0).astype(float)
-    ok["_w_hz"] = ok["hop_hz"].astype(float) * ok["_hops"]
-    ok["_w_contact"] = ok["contact_ms"].astype(float) * ok["_hops"]
+    # The sets the session's metrics come from: its hop sets when it has both drills.
+    ok["_weight"] = ok["_hops"] * _metric_sets(ok)
+    ok["_w_hz"] = ok["hop_hz"].astype(float) * ok["_weight"]
+    ok["_w_contact"] = ok["contact_ms"].astype(float) * ok["_weight"]
     verdict = ok["set_flags"].fillna("").str.contains("below_target_frequency|slow_rebound")
     ok["_passed"] = (~verdict) & ok["set"].notna()
     ok["_is_set"] = ok["set"].notna()
@@ -93,31 +101,56 @@ def session_summary(sets: pd.DataFrame, hops: pd.DataFrame | None = None) -> pd.
         sets=("_is_set", "sum"),
         sets_passed=("_passed", "sum"),
         hops=("_hops", "sum"),
+        _weight=("_weight", "sum"),
         _w_hz=("_w_hz", "sum"),
         _w_contact=("_w_contact", "sum"),
         flags=("session_flags", "first"),
         report=("report", "first"),
     ).reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["hop_hz"] = np.where(out["hops"] > 0, out["_w_hz"] / out["hops"], np.nan)
-        out["contact_ms"] = np.where(out["hops"] > 0, out["_w_contact"] / out["hops"], np.nan)
+        out["hop_hz"] = np.where(out["_weight"] > 0, out["_w_hz"] / out["_weight"], np.nan)
+        out["contact_ms"] = np.where(out["_weight"] > 0, out["_w_contact"] / out["_weight"], np.nan)
     if hops is not None and len(hops):
+        hops = hops.assign(
+            **{c: hops[c].astype(object).fillna("") for c in ("athlete", "leg", "date")}
+        )
+        if "exercise" in ok.columns and "set" in hops.columns:
+            used = ok.loc[ok["_weight"] > 0, [*_KEYS, "set"]].drop_duplicates()
+            used["set"] = used["set"].astype(float)
+            hops = hops.assign(set=hops["set"].astype(float)).merge(
+                used, on=[*_KEYS, "set"], how="inner"
+            )
         med = (
-            hops.assign(**{c: hops[c].fillna("") for c in ("athlete", "leg", "date")})
-            .groupby(_KEYS, dropna=False)["contact_ms"]
+            hops.groupby(_KEYS, dropna=False)["contact_ms"]
             .median()
             .rename("_median_contact")
             .reset_index()
         )
         out = out.merge(med, on=_KEYS, how="left")
         out["contact_ms"] = out["_median_contact"].where(out["_median_contact"].notna(), np.nan)
-    out["flags"] = out["flags"].fillna("")
-    out["report"] = out["report"].fillna("").astype(str)
+    # (Text columns read back from a CSV are floats when every cell is empty.)
+    out["flags"] = out["flags"].astype(object).fillna("")
+    out["report"] = out["report"].astype(object).fillna("").astype(str)
     out["sets"] = out["sets"].astype(int)
     out["sets_passed"] = out["sets_passed"].astype(int)
     out["hops"] = out["hops"].astype(int)
     cols = [*_KEYS, "sets", "sets_passed", "hops", "hop_hz", "contact_ms", "flags", "report"]
     return out[cols].sort_values(["athlete", "date", "session"]).reset_index(drop=True)
+
+
+def _metric_sets(rows: pd.DataFrame) -> np.ndarray:
+    """Whether each set row counts towards its session's hop rate and contact (1.0 or 0.0).
+
+    A session of both drills (``exercise`` "hops" and "rebound", from ``--exercise auto``)
+    is summarised over its hop sets, so that the jump rate and the longer contacts of rebound
+    jumps do not mix into the hop metrics; any other session over all its sets.
+    """
+    if "exercise" not in rows.columns:
+        return np.ones(len(rows))
+    kind = rows["exercise"].astype(object).fillna("")
+    is_hop = (kind == "hops").to_numpy()
+    has_hops = kind.eq("hops").groupby([rows[k] for k in _KEYS], dropna=False).transform("any")
+    return np.where(~has_hops.to_numpy() | is_hop, 1.0, 0.0)
 
 
 def latest_sessions(summary: pd.DataFrame) -> pd.DataFrame:

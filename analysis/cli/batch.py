@@ -42,8 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="file name pattern for labels the metadata lacks; fields {athlete}, {leg}, "
         "{date}, {session}, {*} (default '{athlete}_{leg}_{date}')",
     )
-    # (The squad tables pool a session's sets: one drill per batch.)
-    add_threshold_options(p, exercises=("hops", "rebound"))
+    add_threshold_options(p)
     add_body_mass_option(p)
     add_format_option(p)
     p.add_argument(

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import AnalysisSettings, HopAnalysis, analyze
+from analysis import AnalysisSettings, HopAnalysis, analyze, squad
 from analysis.cli import main
 from analysis.mixed import combine, hop_set_spans
 from analysis.result import FLAG_BELOW_TARGET, FLAG_SLOW_REBOUND, SET_COLUMNS
@@ -176,13 +176,52 @@ def test_cli_json_and_report(tmp_path, capsys):
     assert "not judged for rebound jumps" in page
 
 
-def test_batch_refuses_auto(tmp_path, capsys):
-    sim = _mixed(8171)
-    path = sim.write(tmp_path / "mixed.csv")
-    with pytest.raises(SystemExit) as exc:
-        main(["batch", str(path), "-o", str(tmp_path / "out"), "--exercise", "auto"])
-    assert exc.value.code == 2
-    assert "invalid choice: 'auto'" in capsys.readouterr().err
+def test_batch_of_both_drills(tmp_path):
+    """sessions.csv names each set's drill; the squad metrics come from the hop sets."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _mixed(8171).write(folder / "Ann_L_2026-11-02.csv")
+    out = tmp_path / "out"
+    code = main(
+        ["batch", str(folder), "-o", str(out), "--exercise", "auto", "--workers", "1",
+         "--no-progress"]
+    )  # fmt: skip
+    assert code == 0
+    sessions = pd.read_csv(out / "sessions.csv")
+    hops = pd.read_csv(out / "hops.csv")
+    assert sessions["exercise"].tolist() == ["hops", "rebound", "hops", "rebound"]
+    summary = squad.session_summary(sessions, hops)
+    (row,) = summary.itertuples(index=False)
+    hop_sets = sessions.loc[sessions["exercise"] == "hops"]
+    assert row.sets == 4 and row.hops == sessions["hops"].sum()
+    rate = (hop_sets["hop_hz"] * hop_sets["hops"]).sum() / hop_sets["hops"].sum()
+    assert row.hop_hz == pytest.approx(rate)
+    contacts = hops.loc[hops["set"].isin(hop_sets["set"]), "contact_ms"]
+    assert row.contact_ms == pytest.approx(contacts.median())
+    assert row.contact_ms != pytest.approx(hops["contact_ms"].median())
+
+
+def test_squad_summary_of_one_drill_uses_every_set():
+    rows = pd.DataFrame(
+        {
+            "athlete": ["A", "A", "B"],
+            "leg": ["L", "L", "R"],
+            "date": ["2026-11-01"] * 3,
+            "session": ["s1", "s1", "s2"],
+            "status": ["ok"] * 3,
+            "set": [1, 2, 1],
+            "exercise": ["rebound", "rebound", "hops"],
+            "hops": [5, 5, 20],
+            "hop_hz": [0.15, 0.25, 3.1],
+            "contact_ms": [300.0, 200.0, 160.0],
+            "set_flags": ["", "", ""],
+            "session_flags": ["", "", ""],
+        }
+    )
+    summary = squad.session_summary(rows).set_index("session")
+    assert summary.loc["s1", "hop_hz"] == pytest.approx(0.2)
+    assert summary.loc["s1", "contact_ms"] == pytest.approx(250.0)
+    assert summary.loc["s2", "hop_hz"] == pytest.approx(3.1)
 
 
 def test_hops_summary_points_to_auto(tmp_path, capsys):
