@@ -95,6 +95,21 @@ def _repeated_hop_sets(result: HopAnalysis) -> list[int]:
     return out
 
 
+def _isolated_landings(result: HopAnalysis) -> int:
+    """Count the landings at least :data:`_HOPS_HINT_PERIOD_S` from both neighbours (jumps).
+
+    A hop of a set has a neighbour less than a second away; a rebound jump has none.
+    """
+    times = np.sort(result.hops["landing_s"].to_numpy(dtype=float))
+    times = times[np.isfinite(times)]
+    if len(times) < 2:
+        return len(times)
+    gap = np.diff(times)
+    before = np.r_[np.inf, gap]
+    after = np.r_[gap, np.inf]
+    return int(np.count_nonzero((before >= _HOPS_HINT_PERIOD_S) & (after >= _HOPS_HINT_PERIOD_S)))
+
+
 def _set_list(numbers: list[int]) -> str:
     """Return set numbers in short form: ``[2, 3, 4, 7]`` as ``"2-4, 7"``."""
     runs: list[list[int]] = []
@@ -187,17 +202,28 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
         console.print(f"{len(rejected)} implausible contact(s) left out ({reasons}).")
     single = _single_contact_sets(result) if s.exercise == "hops" else []
     if single:
+        # (With sets of repeated hops too, the recording holds both drills.)
+        both = bool((result.sets["hops"].to_numpy() >= 3).any())
         console.print(
             f"{len(single)} sets hold a single contact between two flights (sets"
-            f" {_set_list(single)}): if these are rebound (box) jumps, analyse them with"
-            " --exercise rebound (or --exercise auto when the recording holds hop sets too)."
+            f" {_set_list(single)}): if these are rebound (box) jumps, analyse "
+            + (
+                "the recording with --exercise auto (each set as its own drill)."
+                if both
+                else "them with --exercise rebound."
+            )
         )
     repeated = _repeated_hop_sets(result) if rebound and result.n_hops else []
     if repeated:
+        both = _isolated_landings(result) > 0
         console.print(
             f"Set{'s' if len(repeated) > 1 else ''} {_set_list(repeated)}: contacts less than"
             f" {_HOPS_HINT_PERIOD_S:g} s apart, like repeated hops; analyse with --exercise"
-            " hops (or auto, with rebound jumps too) for hop sets and their hop-rate verdict."
+            + (
+                " auto (hop sets and rebound jumps, each set as its own drill)."
+                if both
+                else " hops for hop sets and their hop-rate verdict."
+            )
         )
     if auto:
         rule = (

@@ -290,7 +290,7 @@ def test_rebound_jumps_analysed_as_hops_get_a_hint(rebound_recording, capsys):
     out = capsys.readouterr().out
     assert "4 hops in 4 set(s)" in out  # the rest between jumps ends each "set"
     assert "4 sets hold a single contact between two flights (sets 1-4)" in out
-    assert "analyse them with --exercise rebound" in out
+    assert "analyse them with --exercise rebound." in out and "auto" not in out
     # One hop a set: no rate to judge, quick contacts; the verdict is marked as uncertain.
     assert out.count("PASS?") == 4 and "FAIL" not in out
     assert "?: fewer than 5 hops, the verdict is uncertain" in out
@@ -322,6 +322,12 @@ def test_rebound_jumps_among_hop_sets_are_named(tmp_path, capsys):
     assert main(["analyze", str(path)]) == 0
     out = capsys.readouterr().out
     assert "4 sets hold a single contact between two flights (sets 2-5)" in out
+    assert "analyse the recording with --exercise auto" in out
+    # Analysed as rebound jumps, the hop sets are named, and auto is the way to both.
+    assert main(["analyze", str(path), "--exercise", "rebound"]) == 0
+    out = capsys.readouterr().out
+    assert "Sets 1, 3: contacts less than 1 s apart" in out
+    assert "--exercise auto" in out
 
 
 def test_set_list_is_short():
@@ -339,7 +345,7 @@ def test_repeated_hops_analysed_as_rebound_jumps_get_a_hint(recording, capsys):
     # The two hop sets, 6 s apart, are one "set" of rebound jumps.
     assert "24 hops in 1 set(s)" in out
     assert "Set 1: contacts less than 1 s apart, like repeated hops" in out
-    assert "--exercise hops" in out
+    assert "--exercise hops for hop sets" in out and "auto" not in out
 
 
 @pytest.mark.parametrize("which", ["recording", "rebound_recording"])
