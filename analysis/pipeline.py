@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import warnings
@@ -121,11 +122,27 @@ def _analyze_both(
     """
     hops = _analyze(data, settings.replace(exercise="hops"), meta)
     spans = hop_set_spans(hops, margin_s=settings.set_gap_s)
+    flights = hops.info["flights"]
+    if len(flights) and not _outside(flights, spans).any():
+        # Every flight is within a hop set: the rebound analysis would find nothing.
+        rejected = hops.info["rejected_contacts"]
+        rebound = dataclasses.replace(
+            hops,
+            hops=hops.hops.iloc[:0],
+            sets=hops.sets.iloc[:0],
+            info={**hops.info, "rejected_contacts": rejected.iloc[:0]},
+        )
+        return combine(hops, rebound, settings)
     with warnings.catch_warnings():
         # (The first analysis gave the warnings about the recording.)
         warnings.simplefilter("ignore", HopscopeWarning)
         rebound = _analyze(data, settings.replace(exercise="rebound"), meta, skip_spans=spans)
     return combine(hops, rebound, settings)
+
+
+def _outside(flights: pd.DataFrame, spans: np.ndarray) -> np.ndarray:
+    """Whether each flight has neither edge within the spans (what :func:`_analyze` keeps)."""
+    return ~(in_spans(flights["takeoff_s"], spans) | in_spans(flights["landing_s"], spans))
 
 
 def _analyze(
@@ -191,10 +208,7 @@ def _analyze(
     )
     gaps = tb.gaps_s(t)
     if skip_spans is not None and len(skip_spans) and len(flights):
-        skip = in_spans(flights["takeoff_s"], skip_spans) | in_spans(
-            flights["landing_s"], skip_spans
-        )
-        flights = flights.loc[~skip].reset_index(drop=True)
+        flights = flights.loc[_outside(flights, skip_spans)].reset_index(drop=True)
     flights = flights.assign(set=flight_sets(flights, gaps, settings))
     resolved = resolve_contacts(
         flights, candidates, time_s=t, magnitude_g=mag, time_base=tb, gaps=gaps, settings=settings

@@ -9,7 +9,9 @@ Measures, on the same CSV file (simulated: 60 sets of 25 hops with rest and walk
   default, ``--repeat``; interleaved so that both see the same load; best against best, and
   the median and the range of the paired ratios);
 - the ``hopscope analyze`` command in a fresh process (includes interpreter start-up);
-- in-memory analysis throughput (samples per second, best of 5);
+- in-memory analysis throughput (samples per second, best of 5), and the time of the same
+  analysis with ``exercise="auto"`` (the recording holds hop sets only: one analysis and the
+  join);
 - peak memory of the in-memory analysis (tracemalloc) against the size of the sample table.
 
 Run: ``.venv/bin/python benchmarks/speed.py [--minutes 60] [--rate 1000] [--repeat 5]``. The
@@ -32,7 +34,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis import analyze, analyze_file
+from analysis import AnalysisSettings, analyze, analyze_file
 from analysis.cli.analyze import write_hops_csv, write_json
 from imu.errors import HopscopeWarning
 from imu.formats import load
@@ -128,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     n = len(recording.samples)
     table_bytes = int(recording.samples.memory_usage(deep=True).sum())
     analyse_s = best_of(lambda: analyze(recording), 5)
+    auto = AnalysisSettings(exercise="auto")
+    analyse_auto_s = best_of(lambda: analyze(recording, settings=auto), 5)
     tracemalloc.start()
     result = analyze(recording)
     _, peak = tracemalloc.get_traced_memory()
@@ -150,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hopscope analyze command (fresh process), s", f"{cli_s:.2f}", ""),
         ("in-memory analysis, s", f"{analyse_s:.3f}", ""),
         ("in-memory throughput, million samples/s", f"{n / analyse_s / 1e6:.1f}", ">= 10"),
+        ("in-memory analysis with exercise auto, s", f"{analyse_auto_s:.3f}", ""),
         ("sample table, MB", f"{table_bytes / 1e6:.0f}", ""),
         ("peak memory of the analysis, MB", f"{peak / 1e6:.0f}", ""),
         ("peak memory / sample table", f"{peak / table_bytes:.2f}", "<= 3"),

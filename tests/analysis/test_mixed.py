@@ -119,6 +119,34 @@ def test_one_drill_gives_that_drills_analysis():
     assert auto.sets["exercise"].tolist() == ["rebound"]
 
 
+def test_hop_sessions_are_analysed_once(monkeypatch):
+    """With every flight in a hop set the rebound analysis is skipped: it would find nothing."""
+    from analysis import pipeline
+
+    sim = simulate_session(8125, sample_rate_hz=200.0, sets=[HOPS_FAST, HOPS_SLOW], rest_s=8.0)
+    recording = sim.recording()
+    settings = AnalysisSettings(exercise="auto")
+    hops = pipeline._analyze(recording, settings.replace(exercise="hops"), None)
+    spans = hop_set_spans(hops, margin_s=settings.set_gap_s)
+    rebound = pipeline._analyze(
+        recording, settings.replace(exercise="rebound"), None, skip_spans=spans
+    )
+    assert rebound.n_hops == 0
+    full = combine(hops, rebound, settings)
+    calls = []
+    analyse_one = pipeline._analyze
+    monkeypatch.setattr(
+        pipeline, "_analyze", lambda *a, **k: calls.append(k) or analyse_one(*a, **k)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)
+        auto = analyze(recording, settings=settings)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(auto.hops, full.hops)
+    pd.testing.assert_frame_equal(auto.sets, full.sets)
+    assert auto.flags == full.flags and auto.quality == full.quality
+
+
 def test_nothing_found():
     sim = simulate_session(8131, sample_rate_hz=100.0, sets=[], walking_s=30.0)
     result = _analyze(sim, "auto")
