@@ -118,7 +118,8 @@ def _analyze_both(
     """:func:`analyze` of a session of both drills (``exercise="auto"``, :mod:`analysis.mixed`).
 
     The recording is analysed as repeated hops, then as rebound jumps outside the hop sets
-    found (so that each rebound set holds jumps only), and the two are joined.
+    found (so that each rebound set holds jumps only; skipped when no flight lies outside
+    them), and the two are joined.
     """
     hops = _analyze(data, settings.replace(exercise="hops"), meta)
     spans = hop_set_spans(hops, margin_s=settings.set_gap_s)
