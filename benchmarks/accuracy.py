@@ -366,9 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     seeds = range(args.seed0, args.seed0 + args.sessions)
     level = "" if args.artefacts == "mixed" else f", artefacts {args.artefacts}"
     t0 = time.perf_counter()
-    results = run(seeds, rates, artefacts=args.artefacts)
-    walking = walking_hops(range(args.seed0, args.seed0 + 5), rates)
-    print(report(results, walking, title=f"Hops: seeds {seeds.start}-{seeds.stop - 1}{level}"))
+    if args.sessions:
+        results = run(seeds, rates, artefacts=args.artefacts)
+        walking = walking_hops(range(args.seed0, args.seed0 + 5), rates)
+        title = f"Hops: seeds {seeds.start}-{seeds.stop - 1}{level}"
+        print(report(results, walking, title=title))
     if args.rebound_sessions:
         rseeds = range(args.seed0, args.seed0 + args.rebound_sessions)
         rres = run(rseeds, rates, exercise="rebound", artefacts=args.artefacts)
