@@ -5,9 +5,9 @@ file, with HopscopeWarning warnings only. Files come from three generators (see
 tests/imu/formats/fuzzing.py): mutations of valid exports of every layout, random rows under
 known headers, and valid layouts filled with random numbers, plus raw random bytes.
 
-With ``--analyse`` every file the importers accept is also analysed, as repeated hops and as
-rebound jumps (tests/analysis/fuzzing.py): each must end in a result or an
-InvalidRecordingError, with HopscopeWarning warnings only.
+With ``--analyse`` every file the importers accept is also analysed, as repeated hops, as
+rebound jumps and as both (``exercise="auto"``; tests/analysis/fuzzing.py): each must end in
+a result with numbered sets or an InvalidRecordingError, with HopscopeWarning warnings only.
 
 Run: .venv/bin/python benchmarks/fuzz_import.py [--files 10000] [--seed 0] [--analyse]
 """
@@ -93,7 +93,7 @@ def main() -> int:
     total = sum(counts.values())
     print(f"fuzzed files: {total} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})")
     if args.analyse:
-        print(f"analyses run to a result (hops and rebound): {analyses}")
+        print(f"analyses run to a result (hops, rebound and auto): {analyses}")
     print(f"tracebacks or contract violations: {len(problems)}")
     print(f"time: {elapsed:.1f} s ({1e3 * elapsed / max(total, 1):.1f} ms per file)")
     for origin, index, problem in problems[: args.show]:

@@ -12,7 +12,7 @@ from imu.formats import load
 
 
 def check_analysis(path: Path) -> tuple[int, str | None]:
-    """Analyse a file the importers accept, as repeated hops and as rebound jumps.
+    """Analyse a file the importers accept, as repeated hops, rebound jumps and both (auto).
 
     Returns the number of analyses that ran to a result, and a description of anything other
     than a result or an :class:`~imu.errors.InvalidRecordingError` with
@@ -29,7 +29,7 @@ def check_analysis(path: Path) -> tuple[int, str | None]:
         except Exception:  # (what fuzzing looks for)
             return 0, f"load: {traceback.format_exc()}"
     done = 0
-    for exercise in ("hops", "rebound"):
+    for exercise in ("hops", "rebound", "auto"):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -40,6 +40,14 @@ def check_analysis(path: Path) -> tuple[int, str | None]:
                 return done, f"{exercise}: {traceback.format_exc()}"
         if result.n_hops != len(result.hops):
             return done, f"{exercise}: {result.n_hops} hops counted, {len(result.hops)} listed"
+        sets = result.sets
+        if sets["set"].tolist() != list(range(1, len(sets) + 1)) or not set(
+            result.hops["set"].tolist()
+        ) <= set(sets["set"].tolist()):
+            return done, f"{exercise}: sets {sets['set'].tolist()} do not number the hops' sets"
+        kinds = set(sets["exercise"].tolist())
+        if not kinds <= ({"hops", "rebound"} if exercise == "auto" else {exercise}):
+            return done, f"{exercise}: sets of the exercise {sorted(kinds)}"
         done += 1
         stray = [w for w in caught if not issubclass(w.category, HopscopeWarning)]
         if stray:

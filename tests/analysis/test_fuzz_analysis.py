@@ -1,6 +1,7 @@
 """Fuzzing of the analysis: every damaged or random file the importers accept is analysed, as
-repeated hops and as rebound jumps, and ends in a result or an InvalidRecordingError, with
-HopscopeWarning warnings only (the files come from the importers' fuzzing generators)."""
+repeated hops, as rebound jumps and as both (``exercise="auto"``), and ends in a result with
+numbered sets or an InvalidRecordingError, with HopscopeWarning warnings only (the files come
+from the importers' fuzzing generators)."""
 
 from __future__ import annotations
 
