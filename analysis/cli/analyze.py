@@ -165,7 +165,6 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
         # (A rebound set's rate, jumps per second, has no target.)
         # (With both drills the target, for hop sets only, is in the caption.)
         rate_head = "Hz" if rebound or auto else f"Hz (≥{s.target_hz - s.target_tolerance_hz:g})"
-
         table.add_column(rate_head, justify="right")
         table.add_column(f"contact ms (≤{s.slow_contact_ms:g})", justify="right")
         table.add_column("flight ms", justify="right")
@@ -202,8 +201,10 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
         console.print(f"{len(rejected)} implausible contact(s) left out ({reasons}).")
     single = _single_contact_sets(result) if s.exercise == "hops" else []
     if single:
+        from analysis.mixed import MIN_HOP_SET_CONTACTS
+
         # (With sets of repeated hops too, the recording holds both drills.)
-        both = bool((result.sets["hops"].to_numpy() >= 3).any())
+        both = bool((result.sets["hops"].to_numpy() >= MIN_HOP_SET_CONTACTS).any())
         console.print(
             f"{len(single)} sets hold a single contact between two flights (sets"
             f" {_set_list(single)}): if these are rebound (box) jumps, analyse "
