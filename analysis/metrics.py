@@ -87,7 +87,8 @@ def hop_metrics(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`analysis.result.HOP_COLUMNS`; times in s, durations in ms.
+        Columns :data:`analysis.result.HOP_COLUMNS` but ``exercise`` (a property of the
+        set, added by the pipeline); times in s, durations in ms.
 
     Raises
     ------
@@ -121,7 +122,7 @@ def hop_metrics(
         hop = np.arange(len(sets)) - group_start + 1
     else:
         hop = np.zeros(0, dtype=np.int64)
-    # (The columns in the order of HOP_COLUMNS, checked by the tests.)
+    # (The columns in the order of HOP_COLUMNS, ``exercise`` added by the pipeline.)
     return pd.DataFrame(
         {
             "set": sets,

@@ -52,7 +52,13 @@ def _checked(samples: pd.DataFrame, source: str) -> pd.DataFrame:
 def _empty_hops() -> pd.DataFrame:
     out = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in HOP_COLUMNS})
     return out.astype(
-        {"set": np.int64, "hop": np.int64, "impact_clipped": bool, "edge_lost": object}
+        {
+            "set": np.int64,
+            "hop": np.int64,
+            "impact_clipped": bool,
+            "edge_lost": object,
+            "exercise": object,
+        }
     )
 
 
@@ -248,6 +254,7 @@ def _analyze(
         contacts["set"] += 1
         set_hz = {i + 1: set_hz[int(o)] for i, o in enumerate(old_sets) if int(o) in set_hz}
     hops = hop_metrics(contacts, body_mass_kg=body_mass) if len(contacts) else _empty_hops()
+    hops["exercise"] = settings.exercise
 
     quality = quality_report(
         tb,

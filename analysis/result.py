@@ -33,6 +33,7 @@ HOP_COLUMNS: tuple[str, ...] = (
     "impact_clipped",  # True when the impact reached the sensor's full scale
     "stiffness_kn_per_m",  # Dalleau et al. 2004 vertical stiffness, kN/m; NaN without body mass
     "edge_lost",  # "landing" or "takeoff" when that edge fell in a gap of the data (then NaN), else ""
+    "exercise",  # the drill of the hop's set: "hops" or "rebound" (see SET_COLUMNS)
 )
 
 #: Per-set table, one row per set.

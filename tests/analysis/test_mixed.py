@@ -188,7 +188,10 @@ def test_cli_json_and_report(tmp_path, capsys):
     sim = _mixed(8161)
     path = sim.write(tmp_path / "mixed.csv")
     js, html = tmp_path / "s.json", tmp_path / "r.html"
-    code = main(["analyze", str(path), "--exercise", "auto", "--json", str(js)])
+    hops_csv = tmp_path / "hops.csv"
+    code = main(
+        ["analyze", str(path), "--exercise", "auto", "--json", str(js), "--hops-csv", str(hops_csv)]
+    )
     out = capsys.readouterr().out
     assert code == 0
     for line in ("1 hops", "2 jumps", "3 hops", "4 jumps", "target ≥2.95 for hop sets"):
@@ -197,6 +200,11 @@ def test_cli_json_and_report(tmp_path, capsys):
     summary = json.loads(js.read_text())
     assert [s["exercise"] for s in summary["sets"]] == ["hops", "rebound", "hops", "rebound"]
     assert summary["settings"]["exercise"] == "auto"
+    # Every row of the hops CSV names the drill of its set.
+    rows = pd.read_csv(hops_csv)
+    drill = {s["set"]: s["exercise"] for s in summary["sets"]}
+    assert rows["exercise"].tolist() == [drill[k] for k in rows["set"]]
+    assert set(rows["exercise"]) == {"hops", "rebound"}
     assert main(["report", str(path), "--exercise", "auto", "-o", str(html)]) == 0
     page = html.read_text()
     assert "Set 2 &middot; rebound jumps" in page
@@ -218,6 +226,8 @@ def test_batch_of_both_drills(tmp_path):
     sessions = pd.read_csv(out / "sessions.csv")
     hops = pd.read_csv(out / "hops.csv")
     assert sessions["exercise"].tolist() == ["hops", "rebound", "hops", "rebound"]
+    drill = dict(zip(sessions["set"], sessions["exercise"], strict=True))
+    assert hops["exercise"].tolist() == [drill[k] for k in hops["set"]]
     summary = squad.session_summary(sessions, hops)
     (row,) = summary.itertuples(index=False)
     hop_sets = sessions.loc[sessions["exercise"] == "hops"]
