@@ -197,3 +197,114 @@ def _rejected_contacts(
         return empty.iloc[:0] if isinstance(empty, pd.DataFrame) else pd.DataFrame()
     out = pd.concat(tables, ignore_index=True)
     return out.sort_values("landing_s", kind="stable").reset_index(drop=True)
+
+
+#: Single-contact sets from which a repeated-hop analysis suggests rebound jumps.
+_REBOUND_HINT_SETS = 3
+
+
+def _single_contact_sets(result: HopAnalysis) -> list[int]:
+    """Return the sets that hold a single contact (rebound jumps analysed as hops?).
+
+    An empty list when there are fewer than :data:`_REBOUND_HINT_SETS` such sets.
+    """
+    sets = result.sets
+    single = sets.loc[sets["hops"].to_numpy() == 1, "set"].astype(int).tolist()
+    return single if len(single) >= _REBOUND_HINT_SETS else []
+
+
+#: A rebound "set" whose landings come this close (median, s) holds repeated hops.
+_HOPS_HINT_PERIOD_S = 1.0
+
+
+def _repeated_hop_sets(result: HopAnalysis) -> list[int]:
+    """Return the sets of a rebound analysis whose contacts come like repeated hops.
+
+    Rebound jumps come seconds apart (a jump, then the walk back to the box); a set of at
+    least ``min_hops`` contacts whose landings are less than :data:`_HOPS_HINT_PERIOD_S`
+    apart (median) is a set of repeated hops.
+    """
+    hops = result.hops
+    out = []
+    for number, landing in hops.groupby("set", sort=True)["landing_s"]:
+        times = np.sort(landing.to_numpy(dtype=float))
+        times = times[np.isfinite(times)]
+        if len(times) < max(result.settings.min_hops, 2):
+            continue
+        if float(np.median(np.diff(times))) < _HOPS_HINT_PERIOD_S:
+            out.append(int(number))
+    return out
+
+
+def _isolated_landings(result: HopAnalysis) -> int:
+    """Count the landings at least :data:`_HOPS_HINT_PERIOD_S` from both neighbours (jumps).
+
+    A hop of a set has a neighbour less than a second away; a rebound jump has none.
+    """
+    times = np.sort(result.hops["landing_s"].to_numpy(dtype=float))
+    times = times[np.isfinite(times)]
+    if len(times) < 2:
+        return len(times)
+    gap = np.diff(times)
+    before = np.r_[np.inf, gap]
+    after = np.r_[gap, np.inf]
+    return int(np.count_nonzero((before >= _HOPS_HINT_PERIOD_S) & (after >= _HOPS_HINT_PERIOD_S)))
+
+
+def _set_list(numbers: list[int]) -> str:
+    """Return set numbers in short form: ``[2, 3, 4, 7]`` as ``"2-4, 7"``."""
+    runs: list[list[int]] = []
+    for k in numbers:
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
+
+
+def drill_hint(result: HopAnalysis) -> str | None:
+    """Return advice on ``--exercise`` when the sets look like another drill; else None.
+
+    - Repeated hops (``exercise="hops"``) with :data:`_REBOUND_HINT_SETS` or more sets of a
+      single contact between two flights: rebound jumps, each taken for a set of its own.
+      With sets of repeated hops beside them the recording holds both drills (``auto``).
+    - Rebound jumps (``exercise="rebound"``) with sets whose contacts come less than 1 s
+      apart: repeated hops. With a jump beside them (a landing 1 s or more from both
+      neighbours) the recording holds both drills (``auto``).
+
+    Parameters
+    ----------
+    result : HopAnalysis
+        The analysis.
+
+    Returns
+    -------
+    str or None
+        One sentence naming the sets and the ``--exercise`` to use.
+    """
+    exercise = result.settings.exercise
+    single = _single_contact_sets(result) if exercise == "hops" else []
+    if single:
+        both = bool((result.sets["hops"].to_numpy() >= MIN_HOP_SET_CONTACTS).any())
+        return (
+            f"{len(single)} sets hold a single contact between two flights (sets"
+            f" {_set_list(single)}): if these are rebound (box) jumps, analyse "
+            + (
+                "the recording with --exercise auto (each set as its own drill)."
+                if both
+                else "them with --exercise rebound."
+            )
+        )
+    repeated = _repeated_hop_sets(result) if exercise == "rebound" and result.n_hops else []
+    if repeated:
+        both = _isolated_landings(result) > 0
+        return (
+            f"Set{'s' if len(repeated) > 1 else ''} {_set_list(repeated)}: contacts less than"
+            f" {_HOPS_HINT_PERIOD_S:g} s apart, like repeated hops; analyse with --exercise"
+            + (
+                " auto (hop sets and rebound jumps, each set as its own drill)."
+                if both
+                else " hops for hop sets and their hop-rate verdict."
+            )
+        )
+    return None

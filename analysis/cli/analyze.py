@@ -20,6 +20,7 @@ from analysis.cli._options import (
     load_options_from_args,
     settings_from_args,
 )
+from analysis.mixed import drill_hint
 from analysis.result import FLAG_TOO_FEW_HOPS, HOP_COLUMNS, VERDICT_FLAGS, HopAnalysis
 from imu.errors import HopscopeWarning, InvalidRecordingError
 
@@ -56,69 +57,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print(f"hopscope: warning: {message}", file=sys.stderr)
     else:  # pragma: no cover - other libraries' warnings keep their format
         print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr)
-
-
-#: Single-contact sets from which a repeated-hop analysis suggests rebound jumps.
-_REBOUND_HINT_SETS = 3
-
-
-def _single_contact_sets(result: HopAnalysis) -> list[int]:
-    """Return the sets that hold a single contact (rebound jumps analysed as hops?).
-
-    An empty list when there are fewer than :data:`_REBOUND_HINT_SETS` such sets.
-    """
-    sets = result.sets
-    single = sets.loc[sets["hops"].to_numpy() == 1, "set"].astype(int).tolist()
-    return single if len(single) >= _REBOUND_HINT_SETS else []
-
-
-#: A rebound "set" whose landings come this close (median, s) holds repeated hops.
-_HOPS_HINT_PERIOD_S = 1.0
-
-
-def _repeated_hop_sets(result: HopAnalysis) -> list[int]:
-    """Return the sets of a rebound analysis whose contacts come like repeated hops.
-
-    Rebound jumps come seconds apart (a jump, then the walk back to the box); a set of at
-    least ``min_hops`` contacts whose landings are less than :data:`_HOPS_HINT_PERIOD_S`
-    apart (median) is a set of repeated hops.
-    """
-    hops = result.hops
-    out = []
-    for number, landing in hops.groupby("set", sort=True)["landing_s"]:
-        times = np.sort(landing.to_numpy(dtype=float))
-        times = times[np.isfinite(times)]
-        if len(times) < max(result.settings.min_hops, 2):
-            continue
-        if float(np.median(np.diff(times))) < _HOPS_HINT_PERIOD_S:
-            out.append(int(number))
-    return out
-
-
-def _isolated_landings(result: HopAnalysis) -> int:
-    """Count the landings at least :data:`_HOPS_HINT_PERIOD_S` from both neighbours (jumps).
-
-    A hop of a set has a neighbour less than a second away; a rebound jump has none.
-    """
-    times = np.sort(result.hops["landing_s"].to_numpy(dtype=float))
-    times = times[np.isfinite(times)]
-    if len(times) < 2:
-        return len(times)
-    gap = np.diff(times)
-    before = np.r_[np.inf, gap]
-    after = np.r_[gap, np.inf]
-    return int(np.count_nonzero((before >= _HOPS_HINT_PERIOD_S) & (after >= _HOPS_HINT_PERIOD_S)))
-
-
-def _set_list(numbers: list[int]) -> str:
-    """Return set numbers in short form: ``[2, 3, 4, 7]`` as ``"2-4, 7"``."""
-    runs: list[list[int]] = []
-    for k in numbers:
-        if runs and k == runs[-1][-1] + 1:
-            runs[-1].append(k)
-        else:
-            runs.append([k])
-    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
 
 
 def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None:
@@ -199,33 +137,9 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     if rejected is not None and len(rejected):
         reasons = ", ".join(f"{k}: {v}" for k, v in rejected["reason"].value_counts().items())
         console.print(f"{len(rejected)} implausible contact(s) left out ({reasons}).")
-    single = _single_contact_sets(result) if s.exercise == "hops" else []
-    if single:
-        from analysis.mixed import MIN_HOP_SET_CONTACTS
-
-        # (With sets of repeated hops too, the recording holds both drills.)
-        both = bool((result.sets["hops"].to_numpy() >= MIN_HOP_SET_CONTACTS).any())
-        console.print(
-            f"{len(single)} sets hold a single contact between two flights (sets"
-            f" {_set_list(single)}): if these are rebound (box) jumps, analyse "
-            + (
-                "the recording with --exercise auto (each set as its own drill)."
-                if both
-                else "them with --exercise rebound."
-            )
-        )
-    repeated = _repeated_hop_sets(result) if rebound and result.n_hops else []
-    if repeated:
-        both = _isolated_landings(result) > 0
-        console.print(
-            f"Set{'s' if len(repeated) > 1 else ''} {_set_list(repeated)}: contacts less than"
-            f" {_HOPS_HINT_PERIOD_S:g} s apart, like repeated hops; analyse with --exercise"
-            + (
-                " auto (hop sets and rebound jumps, each set as its own drill)."
-                if both
-                else " hops for hop sets and their hop-rate verdict."
-            )
-        )
+    hint = drill_hint(result)
+    if hint:
+        console.print(hint)
     if auto:
         rule = (
             f"exercise auto (sets of repeated hops and of rebound jumps), hop sets: target"

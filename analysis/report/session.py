@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from analysis import plots
+from analysis.mixed import drill_hint
 from analysis.report.html import (
     esc,
     figure_img,
@@ -133,6 +134,12 @@ def _quality_banner(result: HopAnalysis) -> str:
         f'<div class="banner warn">&#9888; Data quality: {esc(text)}. '
         'See <a href="#quality">Data quality</a> for what this means for the numbers.</div>'
     )
+
+
+def _drill_banner(result: HopAnalysis) -> str:
+    """Advice on the drill when the sets look like another one (:func:`drill_hint`)."""
+    hint = drill_hint(result)
+    return f'<div class="banner warn"><b>Drill:</b> {esc(hint)}</div>' if hint else ""
 
 
 def _card(v: SetVerdict, *, drill: bool = False) -> str:
@@ -486,6 +493,7 @@ def render_session_report(
         _header(result, athlete=athlete, leg=leg, title=title, source=source)
         + _banner(verdicts, result)
         + _quality_banner(result)
+        + _drill_banner(result)
         + (f'<section id="verdicts"><div class="cards">{cards}</div></section>' if cards else "")
         + f'<section id="plots"><h2>Plots</h2>{_plots(result, verdicts)}</section>'
         + f'<section id="sets"><h2>Sets</h2>{_set_table(result)}{_hop_table(result)}</section>'

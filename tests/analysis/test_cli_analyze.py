@@ -331,7 +331,7 @@ def test_rebound_jumps_among_hop_sets_are_named(tmp_path, capsys):
 
 
 def test_set_list_is_short():
-    from analysis.cli.analyze import _set_list
+    from analysis.mixed import _set_list
 
     assert _set_list([2, 3, 4, 7]) == "2-4, 7"
     assert _set_list([1]) == "1"

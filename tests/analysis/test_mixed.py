@@ -262,8 +262,17 @@ def test_squad_summary_of_one_drill_uses_every_set():
     assert summary.loc["s2", "hop_hz"] == pytest.approx(3.1)
 
 
-def test_hops_summary_points_to_auto(tmp_path, capsys):
+def test_hops_summary_and_report_point_to_auto(tmp_path, capsys):
     sim = _mixed(8181)
     path = sim.write(tmp_path / "mixed.csv")
     assert main(["analyze", str(path)]) == 0
-    assert "--exercise auto" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "analyse the recording with --exercise auto" in out
+    # The HTML report gives the same advice; analysed with auto, neither gives any.
+    html = tmp_path / "r.html"
+    assert main(["report", str(path), "-o", str(html)]) == 0
+    assert "analyse the recording with --exercise auto" in html.read_text()
+    assert main(["report", str(path), "-o", str(html), "--exercise", "auto"]) == 0
+    assert "analyse the recording with" not in html.read_text()
+    assert main(["analyze", str(path), "--exercise", "auto"]) == 0
+    assert "analyse" not in capsys.readouterr().out
