@@ -96,7 +96,16 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
             )
         if any(FLAG_TOO_FEW_HOPS in flags for flags in result.sets["flags"]):
             caption += f"; ?: fewer than {s.min_hops} hops, the verdict is uncertain"
-        table = Table(title=f"{result.n_hops} hops in {len(result.sets)} set(s)", caption=caption)
+        title = f"{result.n_hops} hops in {len(result.sets)} set(s)"
+        if auto:
+            # (Both drills: how many of the contacts are hops and how many rebound jumps.)
+            kind = result.hops["exercise"].to_numpy()
+            title = (
+                f"{result.n_hops} contacts in {len(result.sets)} set(s):"
+                f" {int((kind == 'hops').sum())} hops, {int((kind == 'rebound').sum())} rebound"
+                " jumps"
+            )
+        table = Table(title=title, caption=caption)
         # (A session of both drills names each set's drill beside its number.)
         table.add_column("set", justify="left" if auto else "right", no_wrap=True)
         table.add_column("hops", justify="right")

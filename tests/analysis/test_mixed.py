@@ -197,6 +197,8 @@ def test_cli_json_and_report(tmp_path, capsys):
     for line in ("1 hops", "2 jumps", "3 hops", "4 jumps", "target ≥2.95 for hop sets"):
         assert line in out
     assert "exercise auto" in out
+    jumps = int((sim.truth["exercise"] == "rebound").sum())
+    assert f"{len(sim.truth)} contacts in 4 set(s): {len(sim.truth) - jumps} hops, {jumps}" in out
     summary = json.loads(js.read_text())
     assert [s["exercise"] for s in summary["sets"]] == ["hops", "rebound", "hops", "rebound"]
     assert summary["settings"]["exercise"] == "auto"
