@@ -81,7 +81,7 @@ def in_spans(times: np.ndarray, spans: np.ndarray) -> np.ndarray:
 
 
 def combine(
-    hop_analysis: HopAnalysis, rebound_analysis: HopAnalysis, settings: AnalysisSettings
+    hop_analysis: HopAnalysis, rebound_analysis: HopAnalysis | None, settings: AnalysisSettings
 ) -> HopAnalysis:
     """Join the hop sets of one analysis and the rebound jumps of the other into one.
 
@@ -89,10 +89,11 @@ def combine(
     ----------
     hop_analysis : HopAnalysis
         The recording analysed as repeated hops (``exercise="hops"``).
-    rebound_analysis : HopAnalysis
+    rebound_analysis : HopAnalysis or None
         The same recording analysed as rebound jumps (``exercise="rebound"``), without the
         flights within the hop sets (:func:`analysis.pipeline.analyze` does so); any contact
-        within a hop set is left out here all the same.
+        within a hop set is left out here all the same. None when it was not run (no flight
+        outside the hop sets): no rebound jumps.
     settings : AnalysisSettings
         The settings asked for (``exercise="auto"``); kept in the result.
 
@@ -107,11 +108,12 @@ def combine(
     spans = hop_set_spans(hop_analysis, margin_s=settings.set_gap_s)
     hops_h = hop_analysis.hops
     hop_rows = hops_h.loc[np.isin(hops_h["set"].to_numpy(), _hop_sets(hop_analysis)["set"])]
-    jumps = rebound_analysis.hops
-    jumps = jumps.loc[~in_spans(_contact_time(jumps), spans)]
+    jumps = rebound_analysis.hops if rebound_analysis is not None else hops_h.iloc[:0]
+    at = _contact_time(jumps)
+    outside = ~in_spans(at, spans)
+    jumps, at = jumps.loc[outside], at[outside]
     # Rebound sets split wherever a hop set comes between two of their jumps.
     jump_set = jumps["set"].to_numpy()
-    at = _contact_time(jumps)
     between = np.searchsorted(spans[:, 0], at[1:]) > np.searchsorted(spans[:, 0], at[:-1])
     new = np.r_[True, (jump_set[1:] != jump_set[:-1]) | between] if len(jumps) else np.zeros(0)
     jumps = jumps.assign(set=np.cumsum(new).astype(np.int64))
@@ -120,8 +122,9 @@ def combine(
     for kind, rows in (("hops", hop_rows), ("rebound", jumps)):
         if len(rows):
             parts.append(rows.assign(_kind=kind, _old=rows["set"].to_numpy()))
+    rejected = _rejected_contacts(hop_analysis, rebound_analysis, spans)
     if not parts:
-        return _with_sets(hop_analysis, hops_h.iloc[:0], {}, {}, settings, rebound_analysis)
+        return _with_sets(hop_analysis, hops_h.iloc[:0], {}, {}, settings, rejected)
     both = pd.concat(parts, ignore_index=True)
     first = both.assign(_t=_contact_time(both)).groupby(["_kind", "_old"], sort=False)["_t"].min()
     order = first.sort_values(kind="stable")
@@ -142,7 +145,7 @@ def combine(
     rebound_rows = both.loc[both["_kind"].to_numpy() == "rebound"]
     set_hz.update(rebound_set_hz(rebound_rows))
     hops_out = both.drop(columns=["_kind", "_old"])
-    return _with_sets(hop_analysis, hops_out, set_hz, kinds, settings, rebound_analysis)
+    return _with_sets(hop_analysis, hops_out, set_hz, kinds, settings, rejected)
 
 
 def _with_sets(
@@ -151,7 +154,7 @@ def _with_sets(
     set_hz: dict[int, float],
     kinds: dict[int, str],
     settings: AnalysisSettings,
-    rebound_analysis: HopAnalysis,
+    rejected: pd.DataFrame,
 ) -> HopAnalysis:
     """Summarise and flag the joined sets; the result with the hop analysis' quality."""
     sets = set_summaries(hops, slow_contact_ms=settings.slow_contact_ms, set_hz=set_hz)
@@ -165,7 +168,6 @@ def _with_sets(
     clipped = int(hops["impact_clipped"].astype(bool).sum()) if len(hops) else 0
     quality["clipped_impacts"] = clipped
     quality["clipped_impact_share"] = clipped / len(hops) if len(hops) else 0.0
-    rejected = _rejected_contacts(hop_analysis, rebound_analysis, settings)
     quality["rejected_contacts"] = len(rejected)
     info["rejected_contacts"] = rejected
     flags = union_flags(recording_flags(quality, settings=settings), *sets["flags"].tolist())
@@ -181,12 +183,13 @@ def _with_sets(
 
 
 def _rejected_contacts(
-    hop_analysis: HopAnalysis, rebound_analysis: HopAnalysis, settings: AnalysisSettings
+    hop_analysis: HopAnalysis, rebound_analysis: HopAnalysis | None, spans: np.ndarray
 ) -> pd.DataFrame:
     """Return the hop analysis' rejected contacts in hop sets, the rebound one's elsewhere."""
-    spans = hop_set_spans(hop_analysis, margin_s=settings.set_gap_s)
     tables = []
     for analysis, keep_inside in ((hop_analysis, True), (rebound_analysis, False)):
+        if analysis is None:
+            continue
         rejected = analysis.info.get("rejected_contacts")
         if rejected is None or not len(rejected):
             continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import warnings
@@ -132,14 +131,7 @@ def _analyze_both(
     flights = hops.info["flights"]
     if len(flights) and not _outside(flights, spans).any():
         # Every flight is within a hop set: the rebound analysis would find nothing.
-        rejected = hops.info["rejected_contacts"]
-        rebound = dataclasses.replace(
-            hops,
-            hops=hops.hops.iloc[:0],
-            sets=hops.sets.iloc[:0],
-            info={**hops.info, "rejected_contacts": rejected.iloc[:0]},
-        )
-        return combine(hops, rebound, settings)
+        return combine(hops, None, settings)
     with warnings.catch_warnings():
         # (The first analysis gave the warnings about the recording.)
         warnings.simplefilter("ignore", HopscopeWarning)

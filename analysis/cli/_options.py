@@ -16,14 +16,8 @@ class OptionError(HopscopeError):
     """A command-line option is out of range."""
 
 
-def add_threshold_options(
-    p: argparse.ArgumentParser, *, exercises: tuple[str, ...] = EXERCISES
-) -> None:
-    """Add ``--target-hz``, ``--tolerance-hz``, ``--slow-contact-ms`` and ``--exercise``.
-
-    ``exercises`` are the choices of ``--exercise`` (``"auto"`` where the command shows
-    sets of both drills).
-    """
+def add_threshold_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--target-hz``, ``--tolerance-hz``, ``--slow-contact-ms`` and ``--exercise``."""
     p.add_argument("--target-hz", type=float, default=3.0, help="target hop rate, Hz (3.0)")
     p.add_argument(
         "--tolerance-hz", type=float, default=0.05, help="tolerance below the target, Hz (0.05)"
@@ -36,15 +30,11 @@ def add_threshold_options(
     )
     p.add_argument(
         "--exercise",
-        choices=exercises,
+        choices=EXERCISES,
         default="hops",
         help="hops: repeated hops (default); rebound: rebound or drop jumps, one contact "
-        "between two flights each"
-        + (
-            "; auto: a session of both, each set found and judged as what it is"
-            if "auto" in exercises
-            else ""
-        ),
+        "between two flights each; auto: a session of both, each set found and judged as "
+        "what it is",
     )
 
 
