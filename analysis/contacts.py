@@ -211,7 +211,8 @@ def resolve_contacts(
         reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops (implausible ones, and those more than retry_tolerance
-    # from the set's median contact; a new take-off is kept only if it is closer to it).
+    # from the set's median contact, plausible or rejected for their period only: an early
+    # take-off before a missed landing; a new take-off is kept only if it is closer to it).
     retry = np.isin(
         reasons,
         ["irregular contact", "take-off not found", "contact too short", "contact too long"],
@@ -221,7 +222,7 @@ def resolve_contacts(
     contact_now = (contacts["takeoff_s"] - contacts["landing_s"]).to_numpy() * 1e3
     with np.errstate(invalid="ignore", divide="ignore"):
         off_now = np.abs(contact_now / expected - 1.0)
-    retry |= (reasons == "") & (off_now > settings.retry_tolerance)
+    retry |= np.isin(reasons, ["", "irregular period"]) & (off_now > settings.retry_tolerance)
     if retry.any():
         new_takeoff = retime_takeoffs(
             time_s,
@@ -284,6 +285,15 @@ def resolve_contacts(
         if len(hidden):
             contacts, reasons, next_landing = _insert_hidden(
                 contacts, reasons, hidden, next_landing, gaps
+            )
+        # A take-off lost in a gap that swallowed whole hops as well.
+        lost = _takeoff_lost_over_hops(contacts, reasons, next_landing, gaps, settings)
+        if lost.any():
+            reasons = np.where(lost, "", reasons)
+            contacts = contacts.assign(
+                takeoff_s=np.where(lost, np.nan, contacts["takeoff_s"].to_numpy()),
+                next_landing_s=np.where(lost, np.nan, contacts["next_landing_s"].to_numpy()),
+                edge_lost=np.where(lost, "takeoff", contacts["edge_lost"].to_numpy()),
             )
         # A gap over a whole flight joins the contacts before and after it into one.
         joined = _flight_in_gap(contacts, reasons, gaps, next_landing, settings)
@@ -514,7 +524,9 @@ def _lost_edges(
     when the previous landing and the next one are two hop periods apart (the set's median
     period, within ``period_tolerance``): limb motion in a flight interrupted by a gap fails
     both; for rebound jumps and the first contact of a set, instead, when the flight after
-    it is within ``contact_tolerance`` of the median flight of the set's other contacts. The take-off is lost
+    it is within ``contact_tolerance`` of the median flight of the set's other contacts.
+    For repeated hops a gap before the take-off must also reach a place one set period
+    (within ``period_tolerance``) before the next landing. The take-off is lost
     when the landing was timed and the fall into flight ran
     across a gap, or when no plausible take-off was found and a gap lies between the landing
     and the take-off found (or the next landing, or the longest plausible contact); for
@@ -553,6 +565,14 @@ def _lost_edges(
         with np.errstate(invalid="ignore"):
             two = (nxt - prev_landing) / (2 * set_period)
         cand &= np.where(prev_same, np.abs(two - 1.0) <= tol, usual_flight)
+        # ... and a landing in a gap before the take-off can lie one hop period before the
+        # next landing (within ``period_tolerance``).
+        gap_end = np.array([gap[1] for gap in gaps])
+        with np.errstate(invalid="ignore"):
+            lo = nxt - (1 + tol) * set_period
+            hi = np.fmin(nxt - (1 - tol) * set_period, takeoff)
+            last = np.searchsorted(gap_start, np.where(cand, hi, -np.inf), side="right") - 1
+            cand &= (last >= 0) & (gap_end[np.maximum(last, 0)] >= lo)
     else:
         cand &= usual_flight
     out[cand] = "landing"
@@ -568,6 +588,63 @@ def _lost_edges(
             irregular = np.abs((nxt - landing) / set_period - 1.0) > tol
         missing &= ~irregular
     out[missing] = "takeoff"
+    return out
+
+
+def _takeoff_lost_over_hops(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    next_landing: np.ndarray,
+    gaps: list[tuple[float, float]],
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Contacts whose take-off was lost in a gap that swallowed whole hops too (repeated hops).
+
+    A contact rejected for its take-off lost in a gap (its landing timed) is kept, with the
+    take-off lost, when the next landing comes a whole number k >= 2 of local periods later
+    (the median of the three plausible periods of the set nearest the contact; within
+    ``period_tolerance`` periods of k) and each of the k - 1 landings between lies within a
+    gap where the rhythm puts it (:func:`_landings_in_gaps`). (One period:
+    :func:`_lost_edges`.)
+    """
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    cand = (reasons == REASON_TAKEOFF_GAP) & (contacts["edge_lost"].to_numpy() == "")
+    cand &= np.isfinite(landing)
+    if not gaps or not cand.any():
+        return np.zeros(len(contacts), dtype=bool)
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    local = _local_period(nxt - landing, reasons == "", contacts["set"].to_numpy(), cand)
+    with np.errstate(invalid="ignore"):
+        periods = np.where(cand, (nxt - landing) / local, np.nan)
+    return _landings_in_gaps(landing, periods, local, gaps, settings.period_tolerance)
+
+
+def _landings_in_gaps(
+    landing_s: np.ndarray,
+    periods: np.ndarray,
+    period_s: np.ndarray,
+    gaps: list[tuple[float, float]],
+    tolerance: float,
+) -> np.ndarray:
+    """Whether each interval is k >= 2 hop periods whose k - 1 landings all fell in gaps.
+
+    ``periods`` is each interval in hop periods of ``period_s`` (s) from ``landing_s``
+    (s); it must be within ``tolerance`` periods of a whole number k >= 2, and each place
+    ``landing_s + j * period_s`` (j = 1 .. k - 1) within a gap, give or take ``tolerance``
+    periods.
+    """
+    with np.errstate(invalid="ignore"):
+        k = np.round(periods)
+        out = (k >= 2) & (np.abs(periods - k) <= tolerance)
+    if not out.any():
+        return out
+    start = np.array([g[0] for g in gaps])
+    end = np.array([g[1] for g in gaps])
+    for i in np.flatnonzero(out):
+        places = landing_s[i] + np.arange(1, int(k[i])) * period_s[i]
+        slack = tolerance * period_s[i]
+        g = np.maximum(np.searchsorted(start, places + slack, side="right") - 1, 0)
+        out[i] = bool(((start[g] <= places + slack) & (end[g] >= places - slack)).all())
     return out
 
 

@@ -357,6 +357,79 @@ def test_set_rate_counts_a_last_landing_lost_in_a_gap():
     assert abs(result.sets["hop_hz"].iloc[0] - true_hz) < 0.01
 
 
+@pytest.mark.parametrize("k", [0, 5])
+@pytest.mark.parametrize("cut_before_takeoff_s", [0.0, 0.01])
+def test_take_off_lost_in_a_gap_over_whole_hops_keeps_its_landing(k, cut_before_takeoff_s):
+    # Fatigue: the hop period grows from 0.30 s to 0.38 s over the set.
+    samples, t, landings, takeoffs = _fatigued_set(0.30, 0.38, 14)
+    # Lost packets from the take-off of contact k (its fall runs into the gap) over the two
+    # hops after it, to the flight before the landing of contact k + 3.
+    lost = (t > takeoffs[k + 1] - cut_before_takeoff_s) & (t < landings[k + 3] - 0.06)
+    result = _analyze(samples.loc[~lost].reset_index(drop=True))
+    hops = result.hops
+    # The two hops wholly in the gap are not invented; contact k is kept, untimed.
+    assert len(hops) == 14 - 2
+    row = hops.iloc[k]
+    assert row["edge_lost"] == "takeoff" and np.isnan(row["takeoff_s"])
+    assert np.isnan(row["contact_ms"]) and np.isnan(row["flight_ms"])
+    assert abs(row["landing_s"] - landings[k]) < 0.005
+    # Its landing counts for the set's rate (at k = 0 the set's first).
+    true_hz = 13 / (landings[13] - landings[0])
+    assert abs(result.sets["hop_hz"].iloc[0] - true_hz) < 0.01
+
+
+@pytest.mark.parametrize("rate_hz", [200.0, 416.0])
+@pytest.mark.parametrize(("fall_s", "gap_ms"), [(0.88, 26.0), (0.9, 20.0), (0.87, 40.0)])
+def test_no_first_hop_is_made_up_from_a_fall_into_a_gap_before_the_set(rate_hz, fall_s, gap_ms):
+    # A set of 0.38 s periods whose lead-in jump (0.12 s of flight) takes off at 1.0 s.
+    landings = 1.12 + np.arange(15) * 0.38
+    takeoffs = np.r_[1.0, landings[:-1] + 0.19]
+    t = np.arange(0.0, landings[-1] + 1.5, 1 / rate_hz)
+    m = hop_magnitude(t, takeoffs, landings)
+    # Standing before it: a push and a fall to flight level, like a take-off, running into
+    # lost packets; ground level after them. The gap is less than 0.7 hop periods before
+    # the first landing: no landing in it starts a hop of this set.
+    m = np.where((t >= fall_s - 0.04) & (t < fall_s), 2.5, m)
+    falling = (t >= fall_s - 0.008) & (t < fall_s)
+    m[falling] = 0.05 + 2.45 * (fall_s - t[falling]) / 0.008
+    m = np.where((t >= fall_s) & (t < fall_s + 0.01), 0.05, m)
+    lost = (t >= fall_s + 0.004) & (t < fall_s + 0.004 + gap_ms / 1e3)
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m})
+    result = _analyze(samples.loc[~lost].reset_index(drop=True))
+    hops = result.hops
+    assert len(hops) == 14
+    assert (hops["edge_lost"] == "").all()
+    assert np.abs(hops["landing_s"].to_numpy() - landings[:14]).max() < 2 / rate_hz
+    assert abs(result.sets["hop_hz"].iloc[0] - 13 / (landings[13] - landings[0])) < 0.005
+
+
+@pytest.mark.parametrize("rate_hz", [100.0, 200.0])
+@pytest.mark.parametrize("k", [5, 10])
+def test_early_take_off_before_a_missed_soft_landing_is_looked_for_again(rate_hz, k):
+    # 12 contacts of 0.19 s, 0.32 s apart; contact k + 1 lands softly (no impact), and a
+    # push and a 20 ms dip to flight level in contact k's stance look like a take-off.
+    landings = 1.12 + np.arange(13) * 0.32
+    takeoffs = np.r_[1.0, landings[:-1] + 0.19]
+    t = np.arange(0.0, landings[-1] + 1.5, 1 / rate_hz)
+    m = hop_magnitude(t, takeoffs, landings)
+    soft = hop_magnitude(t, takeoffs, landings, impact_g=0.4)
+    near = (t >= landings[k + 1] - 0.01) & (t < landings[k + 1] + 0.08)
+    m[near] = soft[near]
+    dip_s = landings[k] + 0.09
+    m = np.where((t >= dip_s - 0.03) & (t < dip_s), 2.5, m)
+    m = np.where((t >= dip_s) & (t < dip_s + 0.02), 0.1, m)
+    result = _analyze(pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m}))
+    hops = result.hops
+    # The soft landing's contact is not invented; contact k keeps its landing and gets its
+    # take-off from the fall into flight, not from the dip (its period spans two hops).
+    assert len(hops) == 11
+    row = hops.iloc[k]
+    assert abs(row["landing_s"] - landings[k]) < 1 / rate_hz
+    assert abs(row["takeoff_s"] - takeoffs[k + 1]) < 1 / rate_hz
+    assert np.isnan(row["flight_ms"])
+    assert len(result.info["rejected_contacts"]) == 0
+
+
 def test_rebound_drop_landing_lost_in_a_gap_after_leg_extension_is_kept():
     spec = SetSpec(exercise="rebound", hops=5, contact_ms=300.0, flight_ms=400.0, jump_rest_s=4.0)
     sim = simulate_session(3411, sample_rate_hz=200.0, sets=[spec])
