@@ -177,6 +177,7 @@ def impact_peaks(
     prominence_g: float,
     distance: int,
     wlen: int | None = None,
+    gaps: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Find impact peaks with :func:`scipy.signal.find_peaks`, fast on long recordings.
 
@@ -186,6 +187,11 @@ def impact_peaks(
     stretches are always further apart than ``distance``), and the prominence is then measured
     on the whole signal with :func:`scipy.signal.peak_prominences`. A flat top (a clipped
     impact) is reported by its first sample (``left_edges``), never its middle.
+
+    With ``gaps``, a peak before a gap that gave way to a higher one after it is kept when
+    the two are ``distance`` sample periods apart in time, the samples lost in the gap
+    counted (:func:`_peaks_before_gaps`): a landing's impact before a gap is not lost to the
+    heel drop or ringing after it.
 
     Parameters
     ----------
@@ -199,6 +205,9 @@ def impact_peaks(
         Peaks closer than this many samples keep only the highest.
     wlen : int, optional
         Window for the prominence, in samples.
+    gaps : (numpy.ndarray, numpy.ndarray), optional
+        The gaps: the sample ``i`` whose step to ``i + 1`` is a gap, increasing, and the
+        number of samples lost in it.
 
     Returns
     -------
@@ -249,6 +258,8 @@ def impact_peaks(
     if len(left) == 0:
         return left
     at = idx[peaks]
+    if gaps is not None and len(gaps[0]):
+        at, left = _peaks_before_gaps(m, at, left, *gaps, height_g=height_g, distance=distance)
     # Most peaks are plainly prominent; only the others need the prominence search, which
     # walks up to wlen / 2 samples each way from every peak.
     half = int(np.ceil(wlen)) // 2 if wlen is not None and wlen >= 2 else n
@@ -269,6 +280,58 @@ def impact_peaks(
         )
     keep[~keep] = prom >= prominence_g
     return left[keep]
+
+
+def _peaks_before_gaps(
+    m: np.ndarray,
+    at: np.ndarray,
+    left: np.ndarray,
+    gap_at: np.ndarray,
+    lost: np.ndarray,
+    *,
+    height_g: float,
+    distance: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Put back the peaks before gaps that gave way to a higher peak after the gap.
+
+    ``find_peaks`` counts ``distance`` in samples. For each gap (after sample ``g``, with
+    ``lost`` samples lost in it) followed by a peak ``p`` less than ``distance`` samples
+    on, the highest peak ``c`` of ``m`` before ``g`` (a local maximum, at least ``height_g``,
+    not the sample next to the gap, whose being a peak depends on what was lost) that
+    gave way to ``p`` although ``distance`` sample periods lie between them in time, is
+    put back; the peaks found less than ``distance`` samples before it and lower give way
+    to it in turn. Returns the peaks (``at``) and their flat tops' first samples (``left``).
+    """
+    n = len(m)
+    add: list[int] = []
+    drop = np.zeros(len(at), dtype=bool)
+    for g, k in zip(gap_at.tolist(), lost.tolist(), strict=True):
+        j = int(np.searchsorted(at, g, side="right"))
+        if j == len(at) or at[j] - g >= distance or g < 2:
+            continue
+        p = int(at[j])
+        # Samples that gave way to p by samples but not in time, before the gap's edge.
+        lo = max(p - distance + 1, 1)
+        hi = min(g - 1, p + k - distance, n - 2)
+        if hi < lo:
+            continue
+        seg = m[lo : hi + 1]
+        c = lo + int(np.argmax(seg))
+        top = m[c]
+        if not (height_g <= top < m[p]) or not (m[c - 1] < top >= m[c + 1]):
+            continue
+        if j > 0 and c - at[j - 1] < distance and m[at[j - 1]] >= top:
+            continue  # (a higher peak before it holds it down anyway)
+        add.append(c)
+        lower = (at > c - distance) & (at < c) & (m[at] < top)
+        drop |= lower
+    if not add:
+        return at, left
+    new = np.array(add, dtype=np.int64)
+    at = np.r_[at[~drop], new]
+    left = np.r_[left[~drop], new]
+    order = np.argsort(at, kind="stable")
+    return at[order], left[order]
 
 
 #: Samples looked at on each side of a peak by :func:`_surely_prominent`.
@@ -1131,6 +1194,9 @@ def detect_flights(
     def falls() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _qualifying_falls(m, span=span, fall_g=s.takeoff_fall_g, bottom_g=bottom_g)
 
+    # Samples lost in each gap (a peak before a gap is apart from one after it in time).
+    lost = np.maximum(np.rint((t[np.minimum(gaps + 1, n - 1)] - t[gaps]) * fs) - 1, 0)
+
     def peaks_found() -> np.ndarray:
         return impact_peaks(
             m,
@@ -1138,6 +1204,7 @@ def detect_flights(
             prominence_g=s.impact_prominence_g,
             distance=max(1, int(s.peak_distance_ms * ms)),
             wlen=2 * int(np.ceil(s.max_flight_ms * ms)) + 1,
+            gaps=(gaps, lost.astype(np.int64)),
         )
 
     if n >= _PARALLEL_MIN:

@@ -128,6 +128,53 @@ def test_impact_peaks_equal_find_peaks(range_g):
         impact_peaks(m, height_g=1.5, prominence_g=0.5, distance=0)
 
 
+def test_an_impact_before_a_gap_is_not_lost_to_a_higher_bump_after_it():
+    from analysis.detect import impact_peaks
+
+    # Two bumps 62 samples apart in time, 37 in samples (25 lost in a gap between them);
+    # the second (a heel drop) is higher. Peaks 50 samples apart stand.
+    m = np.ones(200)
+    m[60], m[61], m[62] = 3.0, 6.0, 3.0
+    m[121], m[122], m[123] = 3.0, 6.5, 3.0
+    keep = np.r_[np.arange(0, 75), np.arange(100, 200)]
+    mg = m[keep]
+    gap_at, lost = np.array([74]), np.array([25])
+    kw = {"height_g": 1.5, "prominence_g": 0.5, "distance": 50}
+    assert impact_peaks(mg, **kw).tolist() == [97]  # (by samples: the higher one only)
+    assert impact_peaks(mg, **kw, gaps=(gap_at, lost)).tolist() == [61, 97]
+    # Less than 50 sample periods apart in time, or the first the higher: as without gaps.
+    assert impact_peaks(mg, **kw, gaps=(gap_at, np.array([10]))).tolist() == [97]
+    mg2 = mg.copy()
+    mg2[61] = 7.0
+    assert impact_peaks(mg2, **kw, gaps=(gap_at, lost)).tolist() == [61]
+
+
+@pytest.mark.parametrize("rate_hz", [200.0, 416.0])
+@pytest.mark.parametrize("k", [6, 13])
+def test_landing_before_a_gap_and_a_higher_heel_drop_is_timed(rate_hz, k):
+    from tests.analysis.signals import hop_magnitude
+
+    landings = 1.15 + np.arange(15) * 0.33
+    takeoffs = np.r_[1.0, landings[:-1] + 0.17]
+    t = np.arange(0.0, landings[-1] + 1.5, 1 / rate_hz)
+    m = hop_magnitude(t, takeoffs, landings)
+    # Contact k: a heel drop 62 ms after the impact, higher than it, and packets lost
+    # between the two.
+    rel = t - (landings[k] + 0.062)
+    bump = (rel >= 0) & (rel < 0.03)
+    m[bump] += np.where(
+        rel[bump] < 0.003, 3000 * rel[bump], 9 * np.exp(-(rel[bump] - 0.003) / 0.01)
+    )
+    kept = ~((t > landings[k] + 0.03) & (t < landings[k] + 0.055))
+    t, m = t[kept], m[kept]
+    gap_index = np.flatnonzero(np.diff(t) > 1.5 / rate_hz)
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz, gap_index=gap_index)
+    landing = flights["landing_s"].to_numpy()
+    assert len(landing) == len(landings)
+    assert np.isfinite(landing).all() and not flights["landing_gap"].any()
+    assert np.abs(landing - landings).max() < 2 / rate_hz
+
+
 def test_limb_motion_bump_late_in_a_flight_is_not_the_landing():
     # 100 Hz: 60 ms before each landing a sharp 2.2 g bump of limb motion; the magnitude
     # falls back to flight level, then leg extension lifts it before the real, stronger
