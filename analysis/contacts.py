@@ -525,8 +525,9 @@ def _lost_edges(
     period, within ``period_tolerance``): limb motion in a flight interrupted by a gap fails
     both; for rebound jumps and the first contact of a set, instead, when the flight after
     it is within ``contact_tolerance`` of the median flight of the set's other contacts.
-    For repeated hops a gap before the take-off must also reach a place one set period
-    (within ``period_tolerance``) before the next landing. The take-off is lost
+    For repeated hops a gap before the take-off (or the landing found after a gap over the
+    flight) must also reach a place one set period (within ``period_tolerance``) before the
+    next landing. The take-off is lost
     when the landing was timed and the fall into flight ran
     across a gap, or when no plausible take-off was found and a gap lies between the landing
     and the take-off found (or the next landing, or the longest plausible contact); for
@@ -565,14 +566,16 @@ def _lost_edges(
         with np.errstate(invalid="ignore"):
             two = (nxt - prev_landing) / (2 * set_period)
         cand &= np.where(prev_same, np.abs(two - 1.0) <= tol, usual_flight)
-        # ... and a landing in a gap before the take-off can lie one hop period before the
-        # next landing (within ``period_tolerance``).
+        # ... and the landing, in a gap before the take-off or where it was found (after
+        # a gap over the flight), can lie one hop period before the next landing (within
+        # ``period_tolerance``).
         gap_end = np.array([gap[1] for gap in gaps])
         with np.errstate(invalid="ignore"):
             lo = nxt - (1 + tol) * set_period
             hi = np.fmin(nxt - (1 - tol) * set_period, takeoff)
             last = np.searchsorted(gap_start, np.where(cand, hi, -np.inf), side="right") - 1
-            cand &= (last >= 0) & (gap_end[np.maximum(last, 0)] >= lo)
+            in_gap = (last >= 0) & (gap_end[np.maximum(last, 0)] >= lo)
+            cand &= in_gap | ((landing >= lo) & (landing <= hi))
     else:
         cand &= usual_flight
     out[cand] = "landing"

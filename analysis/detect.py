@@ -327,7 +327,7 @@ def _peaks_before_gaps(
         drop |= lower
     if not add:
         return at, left
-    new = np.array(add, dtype=np.int64)
+    new = np.setdiff1d(np.array(add, dtype=np.int64), at)  # (sorted, once each)
     at = np.r_[at[~drop], new]
     left = np.r_[left[~drop], new]
     order = np.argsort(at, kind="stable")

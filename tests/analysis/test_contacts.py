@@ -241,6 +241,47 @@ def test_lost_landing_contact_lasts_no_longer_than_the_contact_limit(after_gap_s
     assert edge.tolist() == ["", "landing" if kept else "", ""]
 
 
+@pytest.mark.parametrize(
+    ("landing_s", "takeoff_s", "gap", "kept"),
+    [
+        # The landing found 0.2 s after a gap over the flight before it (a landing flagged as
+        # at a gap when limb motion after the gap looks like the end of an impact).
+        (1.17, 1.34, (0.57, 0.97), True),
+        # Lost in a long gap that reaches one period before the next landing.
+        (np.nan, 1.34, (0.10, 1.10), True),
+        # A fall from standing into a short gap less than 0.7 periods before the next
+        # landing (the flight after the take-off short, but within the tolerance of the
+        # set's flights): no landing of this set can lie in it.
+        (np.nan, 1.43, (1.34, 1.36), False),
+    ],
+)
+def test_first_contact_with_its_landing_at_a_gap_is_kept_in_rhythm(landing_s, takeoff_s, gap, kept):
+    # Repeated hops: the first contact of set 2 (next landing at 1.57 s), then contacts of
+    # 0.17 s every 0.40 s.
+    after = 1.57 + 0.40 * np.arange(5)
+    contacts = pd.DataFrame(
+        {
+            "set": [1, 2, 2, 2, 2, 2, 2],
+            "landing_s": [-5.0, landing_s, *after],
+            "takeoff_s": [-4.83, takeoff_s, *(after + 0.17)],
+            "next_landing_s": [np.nan, 1.57, *(after + 0.40)],
+            "takeoff_gap": [False] * 7,
+        }
+    )
+    reasons = np.array(["", "landing at a gap", "", "", "", "", ""], dtype=object)
+    at_gap = np.arange(7) == 1
+    edge = _lost_edges(
+        contacts,
+        reasons,
+        at_gap,
+        [gap],
+        contacts["next_landing_s"].to_numpy(),
+        AnalysisSettings(),
+    )
+    assert edge[1] == ("landing" if kept else "")
+    assert (edge[np.arange(7) != 1] == "").all()
+
+
 def test_landing_lost_at_the_end_of_a_set_still_ends_the_set():
     first, truth1 = hop_table(n=12, rate_hz=100.0)
     second, truth2 = hop_table(n=10, rate_hz=100.0, offset_s=first["time_s"].iloc[-1] + 6.0)
