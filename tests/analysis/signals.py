@@ -69,3 +69,17 @@ def hop_table(
         }
     )
     return samples, truth
+
+
+def hop_signal(
+    rate_hz: float, *, first_landing_s: float, period_s: float, contact_s: float, landings: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Standing, a take-off at 1 s, then ``landings`` landings ``period_s`` apart, standing.
+
+    Returns the sample times (s), the magnitude (g, :func:`hop_magnitude`), the landings and
+    the take-offs (s; each contact lasts ``contact_s``).
+    """
+    landing_s = first_landing_s + np.arange(landings) * period_s
+    takeoff_s = np.r_[1.0, landing_s[:-1] + contact_s]
+    t = np.arange(0.0, landing_s[-1] + 1.5, 1 / rate_hz)
+    return t, hop_magnitude(t, takeoff_s, landing_s), landing_s, takeoff_s

@@ -18,7 +18,7 @@ from analysis.contacts import (
 from analysis.validation import match_hops
 from imu.errors import HopscopeWarning
 from imu.simulate import SetSpec, simulate_session
-from tests.analysis.signals import hop_magnitude, hop_table
+from tests.analysis.signals import hop_magnitude, hop_signal, hop_table
 
 AXES = ["ax_g", "ay_g", "az_g"]
 
@@ -423,10 +423,9 @@ def test_take_off_lost_in_a_gap_over_whole_hops_keeps_its_landing(k, cut_before_
 @pytest.mark.parametrize(("fall_s", "gap_ms"), [(0.88, 26.0), (0.9, 20.0), (0.87, 40.0)])
 def test_no_first_hop_is_made_up_from_a_fall_into_a_gap_before_the_set(rate_hz, fall_s, gap_ms):
     # A set of 0.38 s periods whose lead-in jump (0.12 s of flight) takes off at 1.0 s.
-    landings = 1.12 + np.arange(15) * 0.38
-    takeoffs = np.r_[1.0, landings[:-1] + 0.19]
-    t = np.arange(0.0, landings[-1] + 1.5, 1 / rate_hz)
-    m = hop_magnitude(t, takeoffs, landings)
+    t, m, landings, _ = hop_signal(
+        rate_hz, first_landing_s=1.12, period_s=0.38, contact_s=0.19, landings=15
+    )
     # Standing before it: a push and a fall to flight level, like a take-off, running into
     # lost packets; ground level after them. The gap is less than 0.7 hop periods before
     # the first landing: no landing in it starts a hop of this set.
@@ -449,10 +448,9 @@ def test_no_first_hop_is_made_up_from_a_fall_into_a_gap_before_the_set(rate_hz, 
 def test_early_take_off_before_a_missed_soft_landing_is_looked_for_again(rate_hz, k):
     # 12 contacts of 0.19 s, 0.32 s apart; contact k + 1 lands softly (no impact), and a
     # push and a 20 ms dip to flight level in contact k's stance look like a take-off.
-    landings = 1.12 + np.arange(13) * 0.32
-    takeoffs = np.r_[1.0, landings[:-1] + 0.19]
-    t = np.arange(0.0, landings[-1] + 1.5, 1 / rate_hz)
-    m = hop_magnitude(t, takeoffs, landings)
+    t, m, landings, takeoffs = hop_signal(
+        rate_hz, first_landing_s=1.12, period_s=0.32, contact_s=0.19, landings=13
+    )
     soft = hop_magnitude(t, takeoffs, landings, impact_g=0.4)
     near = (t >= landings[k + 1] - 0.01) & (t < landings[k + 1] + 0.08)
     m[near] = soft[near]

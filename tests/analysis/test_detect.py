@@ -152,12 +152,11 @@ def test_an_impact_before_a_gap_is_not_lost_to_a_higher_bump_after_it():
 @pytest.mark.parametrize("rate_hz", [200.0, 416.0])
 @pytest.mark.parametrize("k", [6, 13])
 def test_landing_before_a_gap_and_a_higher_heel_drop_is_timed(rate_hz, k):
-    from tests.analysis.signals import hop_magnitude
+    from tests.analysis.signals import hop_signal
 
-    landings = 1.15 + np.arange(15) * 0.33
-    takeoffs = np.r_[1.0, landings[:-1] + 0.17]
-    t = np.arange(0.0, landings[-1] + 1.5, 1 / rate_hz)
-    m = hop_magnitude(t, takeoffs, landings)
+    t, m, landings, _ = hop_signal(
+        rate_hz, first_landing_s=1.15, period_s=0.33, contact_s=0.17, landings=15
+    )
     # Contact k: a heel drop 62 ms after the impact, higher than it, and packets lost
     # between the two.
     rel = t - (landings[k] + 0.062)
