@@ -551,8 +551,8 @@ def _lost_edges(
     # Lost landings.
     cand = at_gap & np.isfinite(takeoff) & ~takeoff_gap
     g = np.maximum(np.searchsorted(gap_start, takeoff) - 1, 0)
-    g0 = gap_start[g]
-    g1 = np.array([gap[1] for gap in gaps])[g]
+    gap_end = np.array([gap[1] for gap in gaps])
+    g0, g1 = gap_start[g], gap_end[g]
     cand &= (takeoff - g0) * 1e3 >= settings.min_contact_ms
     cand &= (takeoff - g1) * 1e3 <= settings.contact_limit_ms
     # The flight after the contact like the set's other flights (rebound jumps, which have
@@ -569,13 +569,11 @@ def _lost_edges(
         # ... and the landing, in a gap before the take-off or where it was found (after
         # a gap over the flight), can lie one hop period before the next landing (within
         # ``period_tolerance``).
-        gap_end = np.array([gap[1] for gap in gaps])
         with np.errstate(invalid="ignore"):
             lo = nxt - (1 + tol) * set_period
             hi = np.fmin(nxt - (1 - tol) * set_period, takeoff)
-            last = np.searchsorted(gap_start, np.where(cand, hi, -np.inf), side="right") - 1
-            in_gap = (last >= 0) & (gap_end[np.maximum(last, 0)] >= lo)
-            cand &= in_gap | ((landing >= lo) & (landing <= hi))
+            seen = (landing >= lo) & (landing <= hi)
+        cand &= _gap_within(gap_start, gap_end, lo, hi) | seen
     else:
         cand &= usual_flight
     out[cand] = "landing"
@@ -646,9 +644,23 @@ def _landings_in_gaps(
     for i in np.flatnonzero(out):
         places = landing_s[i] + np.arange(1, int(k[i])) * period_s[i]
         slack = tolerance * period_s[i]
-        g = np.maximum(np.searchsorted(start, places + slack, side="right") - 1, 0)
-        out[i] = bool(((start[g] <= places + slack) & (end[g] >= places - slack)).all())
+        out[i] = bool(_gap_within(start, end, places - slack, places + slack).all())
     return out
+
+
+def _gap_within(
+    gap_start: np.ndarray, gap_end: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """Whether a gap overlaps each interval ``[lo, hi]`` (s; False where either is NaN).
+
+    ``gap_start`` and ``gap_end`` are the gaps' edges (s), in time order and apart.
+    """
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    known = np.isfinite(lo) & np.isfinite(hi)
+    # The last gap starting at or before hi has the latest end of those that do.
+    last = np.searchsorted(gap_start, np.where(known, hi, -np.inf), side="right") - 1
+    return known & (last >= 0) & (gap_end[np.maximum(last, 0)] >= lo)
 
 
 def _spans_missed_hops(
