@@ -21,6 +21,7 @@ from scipy.signal import find_peaks, peak_prominences
 from analysis.clean import _PARALLEL_MIN, _in_parallel
 from analysis.peak_timing import peak_refined_landings
 from analysis.settings import DetectionSettings
+from imu.recording import pooled_array
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +224,10 @@ def impact_peaks(
         raise ValueError(f"`distance` must be at least 1, got {distance!r}")
     m = np.asarray(magnitude_g, dtype=np.float64)
     n = len(m)
-    hot = np.flatnonzero(m >= height_g)
+    # (Large scratch arrays come from pyarrow's pool, which keeps freed memory for reuse: a
+    # fresh numpy array of this size is faulted in page by page, which costs more than the
+    # comparison or the gather itself.)
+    hot = np.flatnonzero(np.greater_equal(m, height_g, out=pooled_array(n, np.bool_)))
     if len(hot) == 0:
         return hot
     # Stretches: hot samples closer than 2 * distance share one; each gets `distance` samples
@@ -237,11 +241,12 @@ def impact_peaks(
     offset = np.r_[0, np.cumsum(length)[:-1]]
     # The stretches' sample indices, laid end to end: steps of 1, and a jump at each
     # stretch's start (a running sum; the values of ``arange + repeat``, faster).
-    idx = np.ones(int(length.sum()), dtype=np.int64)
+    idx = pooled_array(int(length.sum()), np.int64)
+    idx.fill(1)
     idx[0] = lo[0]
     idx[offset[1:]] = lo[1:] - hi[:-1] + 1
     np.cumsum(idx, out=idx)
-    values = m[idx]
+    values = np.take(m, idx, out=pooled_array(len(idx)), mode="clip")
 
     def peaks_in(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Peaks and flat-top starts of the stretches laid end to end in ``values[a:b]``."""
@@ -645,7 +650,7 @@ def _qualifying_falls(
     below ``bottom_g``, so only the ``span`` samples before each stretch are examined.
     """
     n = len(m)
-    below = np.flatnonzero(m < bottom_g)
+    below = np.flatnonzero(np.less(m, bottom_g, out=pooled_array(n, np.bool_)))
     if not len(below):
         return below, below, m[below]
     if fall_g >= bottom_g:
@@ -1267,7 +1272,7 @@ def detect_flights(
     def under(level: float) -> np.ndarray:
         if level <= bottom_g:
             return below[below_g < level]
-        return np.flatnonzero(m < level)
+        return np.flatnonzero(np.less(m, level, out=pooled_array(n, np.bool_)))
 
     low_idx = under(s.flight_g)
     stance_idx = under(s.stance_g)
