@@ -124,7 +124,9 @@ class TimeBase:
 
     def gaps_s(self, time_s: np.ndarray) -> list[tuple[float, float]]:
         """Return the gaps as ``(start_s, end_s)`` pairs: the samples either side of each gap."""
-        return [(float(time_s[i]), float(time_s[i + 1])) for i in self.gap_index]
+        index = np.asarray(self.gap_index, dtype=np.intp)
+        t = np.asarray(time_s, dtype=np.float64)
+        return list(zip(t[index].tolist(), t[index + 1].tolist(), strict=True))
 
 
 def time_base(time_s: np.ndarray, *, max_gap_samples: float = 2.5) -> TimeBase:
@@ -213,11 +215,17 @@ def _time_base(
     period = float(np.median(sub, overwrite_input=True))
     limit = max_gap_samples * period
     if longest > limit:
-        # Only the blocks whose largest step is a gap are looked at again.
-        parts = []
-        for j in np.flatnonzero(found[1] > limit).tolist():
-            a, b = j * _BLOCK, min((j + 1) * _BLOCK, n_steps)
-            parts.append(a + np.flatnonzero(time_s[a + 1 : b + 1] - time_s[a:b] > limit))
+        # Only the blocks whose largest step is a gap are looked at again (shared out to
+        # threads too: with steady packet loss, that is every block).
+        again = np.flatnonzero(found[1] > limit).tolist()
+        parts: list[np.ndarray] = [np.zeros(0, dtype=np.intp)] * len(again)
+
+        def look_again(i: int, buffer: np.ndarray) -> None:
+            a, b = again[i] * _BLOCK, min((again[i] + 1) * _BLOCK, n_steps)
+            step = np.subtract(time_s[a + 1 : b + 1], time_s[a:b], out=buffer[: b - a])
+            parts[i] = a + np.flatnonzero(step > limit)
+
+        _each_block(len(again), len(again) * _BLOCK, look_again)
         gap_index = np.concatenate(parts)
     else:  # no gap
         gap_index = np.zeros(0, dtype=np.intp)

@@ -43,15 +43,17 @@ EDGE_FRACTION = 0.3
 CANDIDATE_COLUMNS = ("peak_s", "peak_g", "peak_clipped", "landing_s", "reason")
 
 
-def _min_after(m: np.ndarray, span: int) -> np.ndarray:
-    """Return ``out[k] = min(m[k+1 : k+1+span])`` (the last sample repeats past the end)."""
-    n = len(m)
-    out = np.empty(n)
-    out[:-1] = m[1:]
-    out[-1] = m[-1]
+def _fall_within(m: np.ndarray, k: np.ndarray, span: int) -> np.ndarray:
+    """Return ``m[k] - min(m[k+1 : k+1+span])`` for sample indices ``k`` of any shape.
+
+    The fall from each sample over the next ``span`` samples (the last sample repeats past
+    the end of the signal), in g.
+    """
+    last = len(m) - 1
+    bottom = m[np.minimum(k + 1, last)]
     for j in range(2, span + 1):
-        np.minimum(out[: n - j], m[j:], out=out[: n - j])
-    return out
+        np.minimum(bottom, m[np.minimum(k + j, last)], out=bottom)
+    return m[k] - bottom
 
 
 def _windows(index: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
@@ -67,19 +69,48 @@ def _windows(index: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
 def _range_min(m: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """Return ``min(m[first[i] : last[i] + 1])`` for each ``i`` (inf when ``last < first``).
 
-    Indices beyond the signal are taken as its last sample. One pass over the ranges with
-    :meth:`numpy.ufunc.reduceat`, without a window array.
+    Indices beyond the signal are taken as its last sample. One :meth:`numpy.ufunc.reduceat`,
+    without a window array: over the ranges' samples laid end to end when they are short
+    against the signal, else over the signal.
     """
+    return _range_reduce(np.minimum, m, first, last)
+
+
+def _range_max(m: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Return ``max(m[first[i] : last[i] + 1])`` for each ``i`` (-inf when ``last < first``).
+
+    As :func:`_range_min`.
+    """
+    return _range_reduce(np.maximum, m, first, last)
+
+
+def _range_reduce(
+    extreme: np.ufunc, m: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> np.ndarray:
+    """:func:`_range_min` (``numpy.minimum``) or :func:`_range_max` (``numpy.maximum``)."""
     n = len(m)
     first = np.minimum(np.asarray(first, dtype=np.int64), n - 1)
     last = np.minimum(np.asarray(last, dtype=np.int64), n - 1)
+    if not len(first):
+        return np.zeros(0)
     empty = last < first
     last = np.where(empty, first, last)
-    # reduceat over (first, last) pairs: the even results are min(m[first:last]) (m[first]
-    # when first == last); the sample at `last` is added separately.
-    pairs = np.column_stack([first, last]).ravel()
-    out = np.minimum(np.minimum.reduceat(m, pairs)[::2], m[last])
-    out[empty] = np.inf
+    length = last - first + 1
+    total = int(length.sum())
+    if total < n // 4:
+        # Short ranges (flights in a long recording): their samples laid end to end, and
+        # one reduceat over them; the cost follows the ranges, not the recording.
+        offset = np.r_[0, np.cumsum(length)[:-1]]
+        idx = np.ones(total, dtype=np.int64)
+        idx[offset] = first - np.r_[0, last[:-1]]
+        np.cumsum(idx, out=idx)
+        out = extreme.reduceat(m[idx], offset)
+    else:
+        # reduceat over (first, last) pairs: the even results are min(m[first:last])
+        # (m[first] when first == last); the sample at `last` is added separately.
+        pairs = np.column_stack([first, last]).ravel()
+        out = extreme(extreme.reduceat(m, pairs)[::2], m[last])
+    out[empty] = np.inf if extreme is np.minimum else -np.inf
     return out
 
 
@@ -310,10 +341,14 @@ def _peaks_before_gaps(
     n = len(m)
     add: list[int] = []
     drop = np.zeros(len(at), dtype=bool)
-    for g, k in zip(gap_at.tolist(), lost.tolist(), strict=True):
-        j = int(np.searchsorted(at, g, side="right"))
-        if j == len(at) or at[j] - g >= distance or g < 2:
-            continue
+    # Only the gaps followed by a peak less than `distance` samples on (looked up at once).
+    after = np.searchsorted(at, gap_at, side="right")
+    near = after < len(at)
+    near[near] = at[after[near]] - gap_at[near] < distance
+    near &= gap_at >= 2
+    for g, k, j in zip(
+        gap_at[near].tolist(), lost[near].tolist(), after[near].tolist(), strict=True
+    ):
         p = int(at[j])
         # Samples that gave way to p by samples but not in time, before the gap's edge.
         lo = max(p - distance + 1, 1)
@@ -439,9 +474,12 @@ def _landing_gaps(
     crossing = np.flatnonzero(_crosses_gap(gap_index, last_low, peak))
     # The last gap before each peak (the one nearest the rise).
     gap_end = gap_index[np.searchsorted(gap_index, peak[crossing]) - 1] + 1
-    for i, g1 in zip(crossing.tolist(), gap_end.tolist(), strict=True):
-        b = int(base[i])
-        out[i] = g1 > b or float(m[g1 : b + 1].max()) >= fraction * float(m[peak[i]])
+    b = base[crossing]
+    inside = gap_end > b
+    # (The highest sample from the gap's end to the rise; any value where the gap ends
+    # inside the rise, which is marked anyway.)
+    top = _range_max(m, gap_end, np.maximum(b, gap_end))
+    out[crossing] = inside | (top >= fraction * m[peak[crossing]])
     return out
 
 
@@ -815,15 +853,18 @@ def retime_takeoffs(
         np.searchsorted(t, nxt[ok]) - span - 1,
     )
     n = len(m)
-    bottom_after = _min_after(m, span)
-    drop = m - bottom_after
     # Candidate falls: local maxima of the fall within one span, of at least half
-    # takeoff_fall_g; the one closest to the expected take-off wins.
-    peak_drop = drop >= np.maximum(np.r_[drop[1:], -np.inf], np.r_[-np.inf, drop[:-1]])
-    candidate = peak_drop & (drop >= 0.5 * s.takeoff_fall_g)
+    # takeoff_fall_g; the one closest to the expected take-off wins. The falls are taken
+    # only in the search windows (and one sample either side), not over the whole signal.
     width = int(max(1, (hi - lo).max(initial=1)))
     win = _windows(lo, 0, width, n)
-    valid = (win < hi[:, None]) & candidate[win]
+    drop = _fall_within(m, _windows(lo, -1, width + 1, n), span)
+    here = drop[:, 1:-1]
+    # (A neighbour beyond the signal's ends does not count.)
+    before = np.where(win > 0, drop[:, :-2], -np.inf)
+    after = np.where(win < n - 1, drop[:, 2:], -np.inf)
+    candidate = (here >= np.maximum(after, before)) & (here >= 0.5 * s.takeoff_fall_g)
+    valid = (win < hi[:, None]) & candidate
     target = landing_s[ok] + expected[ok]
     score = np.where(valid, -np.abs(t[win] - target[:, None]), -np.inf)
     kq = win[np.arange(len(lo)), np.argmax(score, axis=1)]

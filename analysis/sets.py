@@ -66,18 +66,61 @@ def group_flights(
     ground = takeoff_s[1:] - landing_s[:-1]
     # A flight whose take-off was not found still shows a flight: then the landings decide.
     between = landing_s[1:] - landing_s[:-1]
-    for g0, g1 in gaps_s:
-        lost_ground = np.clip(
-            np.minimum(takeoff_s[1:], g1) - np.maximum(landing_s[:-1], g0), 0, None
-        )
-        lost_between = np.clip(
-            np.minimum(landing_s[1:], g1) - np.maximum(landing_s[:-1], g0), 0, None
-        )
-        ground = ground - np.nan_to_num(lost_ground)
-        between = between - np.nan_to_num(lost_between)
+    if len(gaps_s):
+        ground = ground - gap_time_between(landing_s[:-1], takeoff_s[1:], gaps_s)
+        between = between - gap_time_between(landing_s[:-1], landing_s[1:], gaps_s)
     apart = np.where(np.isnan(ground), between > set_gap_s, ~(ground <= set_gap_s))
     new_set = np.r_[True, apart]
     return np.cumsum(new_set).astype(np.int64)
+
+
+def gap_time_between(
+    start_s: np.ndarray, end_s: np.ndarray, gaps_s: Sequence[tuple[float, float]]
+) -> np.ndarray:
+    """Return the time within the gaps between each ``start_s`` and ``end_s``, in s.
+
+    Parameters
+    ----------
+    start_s, end_s : numpy.ndarray
+        Ends of each interval, in s. An interval that ends before it starts, or has a NaN
+        end, holds no gap time (0).
+    gaps_s : sequence of (start_s, end_s)
+        Gaps of the recording, in s, in any order; where they overlap, the time is counted
+        once.
+
+    Returns
+    -------
+    numpy.ndarray
+        Gap time within each interval, in s.
+
+    Notes
+    -----
+    One lookup per interval end in the running total of gap time, whatever the number of
+    gaps (a long recording with many lost packets has thousands).
+    """
+    start = np.asarray(start_s, dtype=np.float64)
+    end = np.asarray(end_s, dtype=np.float64)
+    g = np.asarray(gaps_s, dtype=np.float64).reshape(-1, 2)
+    g = g[g[:, 1] > g[:, 0]]
+    if not len(g):
+        return np.zeros(np.broadcast(start, end).shape)
+    g = g[np.argsort(g[:, 0], kind="stable")]
+    # Overlapping gaps joined: a new one starts after every gap before it has ended.
+    reach = np.maximum.accumulate(g[:, 1])
+    first = np.flatnonzero(np.r_[True, g[1:, 0] > reach[:-1]])
+    g0 = g[first, 0]
+    g1 = reach[np.r_[first[1:] - 1, len(g) - 1]]
+    before = np.r_[0.0, np.cumsum(g1 - g0)]
+
+    def gap_time_to(x: np.ndarray) -> np.ndarray:
+        """Gap time before ``x`` (NaN stays NaN)."""
+        k = np.searchsorted(g0, x, side="right") - 1
+        kk = np.maximum(k, 0)
+        inside = np.clip(x - g0[kk], 0.0, g1[kk] - g0[kk])
+        return np.where(k >= 0, before[kk] + inside, np.where(np.isnan(x), np.nan, 0.0))
+
+    lost = gap_time_to(end) - gap_time_to(start)
+    return np.where(lost > 0, lost, 0.0)
 
 
 def pair_contacts(flights: pd.DataFrame) -> pd.DataFrame:
