@@ -1,7 +1,11 @@
-"""Speed and memory of the hop analysis on a one-hour 1 kHz recording.
+"""Speed and memory of the hop analysis on one-hour 1 kHz recordings.
 
-Measures, on the same CSV file (simulated: 60 sets of 25 hops with rest and walking between,
-3.6 million samples, written in the hopscope format):
+Two simulated recordings with the same layout (60 sets of 25 hops with rest and walking
+between, 3.6 million samples, written in the hopscope format): one with the simulator's
+default sensor artefacts ("clean": noise, bias, heel touches, ringing, no packet loss), and
+one with the faults of real recordings together (``Artefacts.harsh()``: messy flights, leg
+extension before landing, 1 % packet loss plus a loss burst a minute, jitter, rate error, a
+sensor slip). For each it measures:
 
 - the time pandas takes only to read it (``pandas.read_csv(engine="pyarrow")``);
 - the end-to-end time of the analysis in this process: load the CSV, analyse, write the
@@ -10,12 +14,12 @@ Measures, on the same CSV file (simulated: 60 sets of 25 hops with rest and walk
   the median and the range of the paired ratios);
 - the ``hopscope analyze`` command in a fresh process (includes interpreter start-up);
 - in-memory analysis throughput (samples per second, best of 5), and the time of the same
-  analysis with ``exercise="auto"`` (the recording holds hop sets only: one analysis and the
+  analysis with ``exercise="auto"`` (the recordings hold hop sets only: one analysis and the
   join);
 - peak memory of the in-memory analysis (tracemalloc) against the size of the sample table.
 
 Run: ``.venv/bin/python benchmarks/speed.py [--minutes 60] [--rate 1000] [--repeat 5]``. The
-recording is cached under the system temporary folder. On a machine shared with other work,
+recordings are cached under the system temporary folder. On a machine shared with other work,
 more repeats give steadier figures.
 """
 
@@ -39,10 +43,13 @@ from analysis.cli.analyze import write_hops_csv, write_json
 from imu.errors import HopscopeWarning
 from imu.formats import load
 from imu.recording import read_recording
-from imu.simulate import SetSpec, simulate_session
+from imu.simulate import Artefacts, SetSpec, simulate_session
+
+#: The recordings measured: name and sensor artefacts.
+RECORDINGS = {"clean": Artefacts(), "harsh": Artefacts.harsh()}
 
 
-def make_recording(path: Path, minutes: float, rate_hz: float) -> Path:
+def make_recording(path: Path, minutes: float, rate_hz: float, artefacts: Artefacts) -> Path:
     """Simulate and write a long session (cached)."""
     if path.exists():
         return path
@@ -57,6 +64,7 @@ def make_recording(path: Path, minutes: float, rate_hz: float) -> Path:
         sets=sets,
         rest_s=max(1.0, 60.0 * minutes / n_sets - 9.0),
         walking_s=15.0,
+        artefacts=artefacts,
     )
     tmp = path.with_suffix(".tmp.csv")
     sim.write(tmp)
@@ -74,26 +82,8 @@ def best_of(fn, repeat: int) -> float:
     return min(times)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--rate", type=float, default=1000.0)
-    parser.add_argument("--repeat", type=int, default=5, help="interleaved runs of each (>= 1)")
-    args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error(f"--repeat must be at least 1, got {args.repeat}")
-    folder = Path(tempfile.gettempdir()) / "hopscope-bench"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"session_{args.minutes:g}min_{args.rate:g}hz.csv"
-    t0 = time.perf_counter()
-    make_recording(path, args.minutes, args.rate)
-    print(
-        f"recording: {path} ({path.stat().st_size / 1e6:.0f} MB, {time.perf_counter() - t0:.1f} s)"
-    )
-    warnings.simplefilter("ignore", HopscopeWarning)
-
-    out = folder / "out"
-    out.mkdir(exist_ok=True)
+def measure(path: Path, repeat: int, out: Path) -> list[tuple[str, str, str]]:
+    """Measure one recording; the rows of the table (measure, value, target)."""
 
     def end_to_end() -> None:
         result = analyze_file(path)
@@ -102,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Interleaved, so that both see the same load of a shared machine.
     read_times, load_times, e2e_times = [], [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         read_times.append(best_of(lambda: pd.read_csv(path, engine="pyarrow"), 1))
         load_times.append(best_of(lambda: load(path), 1))
         e2e_times.append(best_of(end_to_end, 1))
@@ -137,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    rows = [
+    return [
         ("samples", f"{n:,}", ""),
         ("hops found", f"{result.n_hops}", ""),
         ("pandas read_csv (pyarrow), s", f"{read_s:.2f}", ""),
@@ -145,11 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         ("ratio load only / pandas read (best / best)", f"{load_s / read_s:.2f}", ""),
         ("end to end in process (load, analyse, write CSV + JSON), s", f"{e2e_s:.2f}", ""),
         ("ratio end to end / pandas read (best / best)", f"{e2e_s / read_s:.2f}", "<= 1.5"),
-        (
-            f"ratio, median of {args.repeat} interleaved pairs",
-            f"{paired[len(paired) // 2]:.2f}",
-            "",
-        ),
+        (f"ratio, median of {repeat} interleaved pairs", f"{paired[len(paired) // 2]:.2f}", ""),
         ("ratio, lowest and highest pair", f"{paired[0]:.2f} - {paired[-1]:.2f}", ""),
         ("hopscope analyze command (fresh process), s", f"{cli_s:.2f}", ""),
         ("in-memory analysis, s", f"{analyse_s:.3f}", ""),
@@ -159,11 +145,39 @@ def main(argv: list[str] | None = None) -> int:
         ("peak memory of the analysis, MB", f"{peak / 1e6:.0f}", ""),
         ("peak memory / sample table", f"{peak / table_bytes:.2f}", "<= 3"),
     ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved runs of each (>= 1)")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    folder = Path(tempfile.gettempdir()) / "hopscope-bench"
+    folder.mkdir(exist_ok=True)
+    out = folder / "out"
+    out.mkdir(exist_ok=True)
+    warnings.simplefilter("ignore", HopscopeWarning)
+    tables = {}
+    for name, artefacts in RECORDINGS.items():
+        # (The clean recording keeps the name it was cached under before the harsh one came.)
+        stem = "session" if name == "clean" else name
+        path = folder / f"{stem}_{args.minutes:g}min_{args.rate:g}hz.csv"
+        t0 = time.perf_counter()
+        make_recording(path, args.minutes, args.rate, artefacts)
+        size_mb = path.stat().st_size / 1e6
+        print(f"{name} recording: {path} ({size_mb:.0f} MB, {time.perf_counter() - t0:.1f} s)")
+        tables[name] = measure(path, args.repeat, out)
+
     print()
-    print("| measure | value | target |")
-    print("|---|---|---|")
-    for name, value, target in rows:
-        print(f"| {name} | {value} | {target} |")
+    names = list(tables)
+    print("| measure | " + " | ".join(names) + " | target |")
+    print("|---|" + "---|" * len(names) + "---|")
+    for i, (label, _, target) in enumerate(tables[names[0]]):
+        values = " | ".join(tables[name][i][1] for name in names)
+        print(f"| {label} | {values} | {target} |")
     return 0
 
 
