@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -114,6 +115,23 @@ def _range_reduce(
     return out
 
 
+class _Walk(NamedTuple):
+    """What the walk of :func:`_bound_flights` looks up, once for every candidate."""
+
+    #: Search starts, the first fall at or after each, and the flight-level samples before
+    #: each of those: from ``max_flight`` before the candidate (``own``) and from ``guard``
+    #: after its peak (``prev``, the search start of the candidates after it).
+    own: tuple[list[int], ...]
+    prev: tuple[list[int], ...]
+    own_start: np.ndarray
+    after_peak: np.ndarray
+    #: A sample below the stance-check level soon after the candidate's impact.
+    stance_bad: list[bool]
+    #: Flight-level samples up to each candidate's impact onset.
+    lows_to_landing: list[int]
+    foot: list[int]
+
+
 def _bound_flights(
     peaks: np.ndarray,
     foot: np.ndarray,
@@ -127,7 +145,8 @@ def _bound_flights(
     need: int,
     stance: int,
     stance_idx: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+    again: tuple[_Walk, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, _Walk]:
     """Walk the impact candidates in order: flight search start and landing verdict of each.
 
     A flight before candidate ``i`` is sought from ``guard`` samples after the previous
@@ -138,40 +157,53 @@ def _bound_flights(
     flight-level samples (``low_idx``) after the first take-off fall (``q_idx``) of the
     search (or after the search start when no fall is found). This is the one loop of the
     detector: over candidates, O(1) each (every lookup is done beforehand, vectorised).
+
+    Returns the search starts, the verdicts and the lookups. ``again`` (those lookups and the
+    verdicts of an earlier walk of the same candidates, some of which have since lost their
+    onset) walks again only where that can change anything: from the first accepted
+    candidate that lost its onset, until the walk is back in the earlier walk's state (the
+    same last landing) after the last such candidate. The verdicts are those of a whole walk:
+    a candidate's verdict depends only on the last landing before it.
     """
-    q_idx = np.asarray(q_idx, dtype=np.int64)
-    low_idx = np.asarray(low_idx, dtype=np.int64)
-    stance_idx = np.asarray(stance_idx, dtype=np.int64)
-    # Everything the walk needs, looked up once for every possible search start: the search
-    # starts either max_flight before the candidate or guard after the last landing's peak.
-    if stance > guard:
-        stance_bad = (
-            np.searchsorted(stance_idx, peaks + stance, side="right")
-            > np.searchsorted(stance_idx, peaks + guard)
-        ).tolist()
-    else:
-        stance_bad = [False] * len(peaks)
-    lows_to_landing = np.searchsorted(low_idx, foot, side="right").tolist()
-    own_start = np.clip(foot - max_flight, 0, n - 1)
-    after_peak = np.minimum(peaks + guard, n - 1)
-
-    def lookups(search_start: np.ndarray) -> tuple[list[int], ...]:
-        """Search starts, the first fall at or after each, flight-level samples before each."""
-        kq = _first_at_or_after(q_idx, search_start, n)
-        return (
-            search_start.tolist(),
-            kq.tolist(),
-            np.searchsorted(low_idx, search_start).tolist(),
-            np.searchsorted(low_idx, kq).tolist(),
+    if again is None:
+        w = _walk_lookups(
+            peaks,
+            foot,
+            q_idx,
+            low_idx,
+            n=n,
+            max_flight=max_flight,
+            guard=guard,
+            stance=stance,
+            stance_idx=stance_idx,
         )
-
-    own, prev = lookups(own_start), lookups(after_peak)
-    accept = np.zeros(len(peaks), dtype=bool)
-    last = -1
-    foot_list = foot.tolist()
+        earlier = accept = np.zeros(len(peaks), dtype=bool)
+        first, last, settle = 0, -1, len(peaks)
+        earlier_last: list[int] = []
+    else:
+        w, earlier = again
+        accept = earlier.copy()
+        # Only candidates accepted before and without an onset now change the walk (one
+        # without an onset is passed over, as a rejected one was).
+        lost = np.flatnonzero(earlier & ~ok_onset)
+        if not len(lost):
+            return _search_starts(w, accept), accept, w
+        first, settle = int(lost[0]), int(lost[-1])
+        accept[first:] = False
+        accepted = np.flatnonzero(earlier)
+        # The earlier walk's last landing before each candidate (-1: none).
+        earlier_last = np.r_[-1, accepted][np.searchsorted(accepted, np.arange(len(earlier)))]
+        earlier_last = earlier_last.tolist()
+        last = earlier_last[first]
+    own, prev, foot_list = w.own, w.prev, w.foot
+    stance_bad, lows_to_landing = w.stance_bad, w.lows_to_landing
     # Only candidates with an onset can be landings; the others need only their search
     # start, which depends on the landings before them alone (set after the walk).
-    for i in np.flatnonzero(ok_onset).tolist():
+    for i in (np.flatnonzero(ok_onset[first:]) + first).tolist():
+        if i > settle and last == earlier_last[i]:
+            # Back in the earlier walk's state: the rest is as it was.
+            accept[i:] = earlier[i:]
+            break
         ft = foot_list[i]
         by_last = last >= 0 and prev[0][last] > own[0][i]
         src, k = (prev, last) if by_last else (own, i)
@@ -191,15 +223,73 @@ def _bound_flights(
         if enough:
             accept[i] = True
             last = i
-    # Each candidate's search start: guard after the last landing's peak before it, when
-    # that is later than max_flight before the candidate.
+    return _search_starts(w, accept), accept, w
+
+
+def _walk_lookups(
+    peaks: np.ndarray,
+    foot: np.ndarray,
+    q_idx: np.ndarray,
+    low_idx: np.ndarray,
+    *,
+    n: int,
+    max_flight: int,
+    guard: int,
+    stance: int,
+    stance_idx: np.ndarray,
+) -> _Walk:
+    """Everything the walk of :func:`_bound_flights` needs, looked up once for every candidate.
+
+    A search starts either ``max_flight`` before the candidate or ``guard`` after the last
+    landing's peak.
+    """
+    q_idx = np.asarray(q_idx, dtype=np.int64)
+    low_idx = np.asarray(low_idx, dtype=np.int64)
+    stance_idx = np.asarray(stance_idx, dtype=np.int64)
+    if stance > guard:
+        stance_bad = (
+            np.searchsorted(stance_idx, peaks + stance, side="right")
+            > np.searchsorted(stance_idx, peaks + guard)
+        ).tolist()
+    else:
+        stance_bad = [False] * len(peaks)
+    own_start = np.clip(foot - max_flight, 0, n - 1)
+    after_peak = np.minimum(peaks + guard, n - 1)
+
+    def lookups(search_start: np.ndarray) -> tuple[list[int], ...]:
+        """Search starts, the first fall at or after each, flight-level samples before each."""
+        kq = _first_at_or_after(q_idx, search_start, n)
+        return (
+            search_start.tolist(),
+            kq.tolist(),
+            np.searchsorted(low_idx, search_start).tolist(),
+            np.searchsorted(low_idx, kq).tolist(),
+        )
+
+    return _Walk(
+        own=lookups(own_start),
+        prev=lookups(after_peak),
+        own_start=own_start,
+        after_peak=after_peak,
+        stance_bad=stance_bad,
+        lows_to_landing=np.searchsorted(low_idx, foot, side="right").tolist(),
+        foot=foot.tolist(),
+    )
+
+
+def _search_starts(w: _Walk, accept: np.ndarray) -> np.ndarray:
+    """Each candidate's flight search start, from the landings accepted before it.
+
+    ``guard`` after the last landing's peak before it, when that is later than
+    ``max_flight`` before the candidate.
+    """
     accepted = np.flatnonzero(accept)
     if not len(accepted):
-        return own_start.astype(np.int64), accept
-    before = np.searchsorted(accepted, np.arange(len(peaks))) - 1
-    last_peak = np.where(before >= 0, after_peak[accepted[np.maximum(before, 0)]], -1)
-    start = np.where((before >= 0) & (last_peak > own_start), last_peak, own_start)
-    return start.astype(np.int64), accept
+        return w.own_start.astype(np.int64)
+    before = np.searchsorted(accepted, np.arange(len(accept))) - 1
+    last_peak = np.where(before >= 0, w.after_peak[accepted[np.maximum(before, 0)]], -1)
+    start = np.where((before >= 0) & (last_peak > w.own_start), last_peak, w.own_start)
+    return start.astype(np.int64)
 
 
 def impact_peaks(
@@ -1328,7 +1418,7 @@ def detect_flights(
         "stance": int(np.floor(s.stance_check_ms * ms)),
         "stance_idx": stance_idx,
     }
-    start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
+    start, accept, walk = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
     # A landing's impact stands out among its neighbours' impacts; a weak "impact" between
     # strong ones is limb motion in flight. Drop such candidates and walk the flights again.
     weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
@@ -1337,7 +1427,9 @@ def detect_flights(
     weak |= _limb_bumps(peaks, peak_g, foot, accept, low_idx, within=bound["stance"], need=need)
     if (weak & accept).any():
         ok_onset = ok_onset & ~weak
-        start, accept = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
+        start, accept, _ = _bound_flights(
+            peaks, foot, ok_onset, q_idx, low_idx, **bound, again=(walk, accept)
+        )
     kq = _first_at_or_after(q_idx, start, n)
     has_fall = kq < foot
     kq = np.minimum(kq, n - 1)

@@ -362,3 +362,81 @@ def test_limb_motion_is_not_looked_into_without_both_edges_or_across_a_gap():
     assert np.isnan(found).all()
     with pytest.raises(ValueError, match="must match"):
         takeoffs_before_limb_motion(t, m, landing_s=np.array([1.0, 3.0]), **kw)
+
+
+def test_walking_again_from_a_lost_onset_equals_a_whole_walk():
+    from analysis.detect import _bound_flights
+
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        n = 4000
+        k = int(rng.integers(1, 60))
+        peaks = np.sort(rng.choice(np.arange(50, n - 50), k, replace=False))
+        foot = peaks - rng.integers(1, 6, k)
+        q_idx = np.sort(rng.choice(n, int(rng.integers(0, 200)), replace=False))
+        low_idx = np.sort(rng.choice(n, int(rng.integers(0, 1500)), replace=False))
+        stance_idx = np.sort(rng.choice(n, int(rng.integers(0, 100)), replace=False))
+        bound = {
+            "n": n,
+            "max_flight": int(rng.integers(20, 400)),
+            "guard": 5,
+            "need": int(rng.integers(1, 6)),
+            "stance": 30,
+            "stance_idx": stance_idx,
+        }
+        ok_onset = rng.random(k) < 0.8
+        _, accept, walk = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
+        fewer = ok_onset & ~(rng.random(k) < 0.2)
+        whole = _bound_flights(peaks, foot, fewer, q_idx, low_idx, **bound)
+        again = _bound_flights(peaks, foot, fewer, q_idx, low_idx, **bound, again=(walk, accept))
+        np.testing.assert_array_equal(again[1], whole[1])
+        np.testing.assert_array_equal(again[0], whole[0])
+
+
+@pytest.mark.parametrize("long_ranges", [False, True])
+def test_range_extremes_equal_plain_reductions(long_ranges):
+    from analysis.detect import _range_max, _range_min
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n = int(rng.integers(1, 300))
+        m = rng.normal(size=n)
+        k = int(rng.integers(0, 10))
+        first = rng.integers(0, n + 5, k)
+        last = first + rng.integers(-3, 400 if long_ranges else 20, k)
+        f, g = np.minimum(first, n - 1), np.minimum(last, n - 1)
+        low = [m[a : b + 1].min() if b >= a else np.inf for a, b in zip(f, g, strict=True)]
+        high = [m[a : b + 1].max() if b >= a else -np.inf for a, b in zip(f, g, strict=True)]
+        np.testing.assert_array_equal(_range_min(m, first, last), np.array(low))
+        np.testing.assert_array_equal(_range_max(m, first, last), np.array(high))
+
+
+def test_fall_within_repeats_the_last_sample_past_the_end():
+    from analysis.detect import _fall_within
+
+    m = np.array([3.0, 1.0, 2.0, 0.5, 4.0, 2.5])
+    k = np.array([[0, 1], [3, 5]])
+    # m[k] minus the lowest of the next two samples (the last one repeating at the end).
+    np.testing.assert_array_equal(_fall_within(m, k, 2), [[2.0, 0.5], [-2.0, 0.0]])
+
+
+@pytest.mark.parametrize("at_end", [False, True])
+def test_retime_takeoffs_near_the_ends_of_the_signal(at_end):
+    # The take-off fall sought at the very start or end of a short signal: the search
+    # window reaches the signal's ends.
+    rate = 200.0
+    t = np.arange(60) / rate
+    m = np.ones(60)
+    fall = 48 if at_end else 6
+    m[fall - 3 : fall + 1] = [1.6, 2.2, 2.4, 2.0]
+    m[fall + 1 :] = 0.05
+    landing = t[fall - 5] if at_end else 0.0
+    got = retime_takeoffs(
+        t,
+        m,
+        sampling_rate_hz=rate,
+        landing_s=np.array([landing]),
+        expected_contact_ms=np.array([(t[fall] - landing) * 1e3]),
+        next_landing_s=np.array([t[-1] + 1.0]),
+    )
+    assert abs(got[0] - t[fall]) < 2 / rate

@@ -201,3 +201,37 @@ def test_a_gap_is_not_a_pause():
     assert group_flights(takeoff, landing).tolist() == [1, 1, 2, 2]
     # 1.4 s of the 1.55 s "ground time" is lost data
     assert group_flights(takeoff, landing, gaps_s=[(0.55, 1.95)]).tolist() == [1, 1, 1, 1]
+
+
+def test_gap_time_between_counts_each_moment_of_gap_once():
+    from analysis.sets import gap_time_between
+
+    rng = np.random.default_rng(8)
+    for _ in range(500):
+        starts = rng.uniform(0, 10, int(rng.integers(0, 6)))
+        gaps = [(a, a + rng.uniform(-0.5, 2.0)) for a in starts]  # unsorted, may overlap
+        a = rng.uniform(-1, 11, 7)
+        b = a + rng.uniform(-2, 5, 7)
+        a[rng.random(7) < 0.1] = np.nan
+        b[rng.random(7) < 0.1] = np.nan
+        # The plain way: the union of the gaps, then its overlap with each interval.
+        union: list[list[float]] = []
+        for g0, g1 in sorted(g for g in gaps if g[1] > g[0]):
+            if union and g0 <= union[-1][1]:
+                union[-1][1] = max(union[-1][1], g1)
+            else:
+                union.append([g0, g1])
+        want = [
+            sum(max(0.0, min(y, g1) - max(x, g0)) for g0, g1 in union) if y > x else 0.0
+            for x, y in zip(a, b, strict=True)
+        ]
+        np.testing.assert_allclose(gap_time_between(a, b, gaps), want, atol=1e-12)
+
+
+def test_set_gap_over_many_gaps_counts_only_ground_time():
+    # A set whose ground times are each cut by a lost packet: the gaps are not pauses.
+    landing = np.arange(1, 40) * 0.4
+    takeoff = np.r_[0.0, landing[:-1] + 0.2]
+    gaps = [(x + 0.05, x + 0.15) for x in landing[:-1]]
+    assert group_flights(takeoff, landing, set_gap_s=0.12, gaps_s=gaps).tolist() == [1] * 39
+    assert group_flights(takeoff, landing, set_gap_s=0.12).tolist() == list(range(1, 40))
