@@ -1362,8 +1362,15 @@ def detect_flights(
     idx = _windows(ref, -w_on, 1, n)  # columns: ref - w_on ... ref
     seg = m[idx]
     step = np.diff(seg, axis=1)  # step[:, j] = seg[:, j+1] - seg[:, j]
-    if len(gaps) or (len(ref) and ref[0] < w_on):  # (else no step needs masking)
-        step = np.where(is_gap(idx[:, :-1]) | (idx[:, :-1] + 1 != idx[:, 1:]), -np.inf, step)
+    # Steps across a gap, and repeated samples where a window is cut at the signal's start,
+    # are never the rise: looked at only in the windows that hold such a step.
+    odd = ref < w_on
+    if len(gaps):
+        odd |= _crosses_gap(gaps, idx[:, 0], idx[:, -1])
+    if odd.any():
+        sub = idx[odd]
+        bad = is_gap(sub[:, :-1]) | (sub[:, :-1] + 1 != sub[:, 1:])
+        step[odd] = np.where(bad, -np.inf, step[odd])
     j_star = np.argmax(step, axis=1)
     ok_onset = step[rows, j_star] >= min(s.onset_slope_g_per_ms * dt_ms, s.onset_step_g)
     ks = idx[rows, j_star]  # the rise's steepest step runs from ks to ks + 1
