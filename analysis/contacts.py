@@ -971,16 +971,53 @@ def _local_period(
 
 
 def _set_median(values: np.ndarray, ok: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """Median of ``values`` over the ``ok`` rows of each row's set (NaN when none)."""
-    per_set = pd.Series(values[ok]).groupby(sets[ok]).median()
-    return pd.Series(sets).map(per_set).to_numpy(dtype=np.float64)
+    """Median of ``values`` over the ``ok`` rows of each row's set (NaN when none).
+
+    NaN values are left out (:func:`_group_medians`).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    sets = np.asarray(sets)
+    ok = np.asarray(ok, dtype=bool)
+    return _per_row(*_group_medians(values[ok], sets[ok]), sets)
+
+
+def _group_medians(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the groups (sorted) and the median of each group's values that are not NaN.
+
+    The values of all groups are sorted once; a median is the middle value or the mean
+    ``(low + high) / 2`` of the middle two (the values of a pandas group-by median, without
+    its per-call overhead). A group whose values are all NaN is left out.
+    """
+    keep = ~np.isnan(values)
+    v, g = values[keep], groups[keep]
+    if not len(v):
+        return g, v
+    order = np.lexsort((v, g))
+    v, g = v[order], g[order]
+    keys, start, count = np.unique(g, return_index=True, return_counts=True)
+    half = count // 2
+    odd = count % 2 == 1
+    high = v[start + half]
+    low = v[start + np.maximum(half - 1, 0)]
+    return keys, np.where(odd, high, (low + high) / 2)
+
+
+def _per_row(keys: np.ndarray, value: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Return each row's group's value (``keys`` sorted; NaN for a group not among them)."""
+    out = np.full(len(groups), np.nan)
+    if not len(keys):
+        return out
+    pos = np.minimum(np.searchsorted(keys, groups), len(keys) - 1)
+    found = keys[pos] == groups
+    out[found] = value[pos[found]]
+    return out
 
 
 def _expected_contact_ms(contacts: pd.DataFrame, good: pd.DataFrame) -> np.ndarray:
     """Median contact of the plausible contacts of each contact's set (NaN when none), ms."""
     contact_ms = (good["takeoff_s"] - good["landing_s"]).to_numpy(dtype=np.float64) * 1e3
-    per_set = pd.Series(contact_ms).groupby(good["set"].to_numpy()).median()
-    return contacts["set"].map(per_set).to_numpy(dtype=np.float64)
+    keys, median = _group_medians(contact_ms, good["set"].to_numpy())
+    return _per_row(keys, median, contacts["set"].to_numpy())
 
 
 def _landing_or_gap_end(flights: pd.DataFrame, gaps: list[tuple[float, float]]) -> np.ndarray:

@@ -731,3 +731,18 @@ def test_a_dip_split_of_repeated_hops_must_keep_the_rhythm():
     assert not _dip_in_rhythm(found, reasons, settings).any()
     longer = contacts.assign(next_landing_s=[*landing[1:3], 1.1, 1.75, 1.75, 2.1])
     assert not _dip_in_rhythm(longer, reasons, settings)[3]
+
+
+def test_set_median_equals_a_pandas_group_median():
+    from analysis.contacts import _set_median
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(0, 40))
+        values = rng.normal(0.3, 0.05, n)
+        values[rng.random(n) < 0.1] = np.nan
+        sets = np.sort(rng.integers(1, 6, n))
+        ok = rng.random(n) < 0.7
+        per_set = pd.Series(values[ok]).groupby(sets[ok]).median()
+        want = pd.Series(sets, dtype=np.int64).map(per_set).to_numpy(dtype=np.float64)
+        np.testing.assert_array_equal(_set_median(values, ok, sets), want)
