@@ -580,18 +580,16 @@ def time_stats(
     np.abs(work, out=work)
     jitter = float(1.4826 * np.median(work, overwrite_input=True)) * 1e3
     if longest_step > 2.0 * med:
-        if step is None:
-            step = np.diff(time_s)
-        gap = step > 2.0 * med
+        gap_step = _gap_steps(time_s, step, 2.0 * med)
         with np.errstate(over="ignore"):
-            periods = step[gap] / med
+            periods = gap_step / med
         if not np.isfinite(periods).all():
             raise ValueError(
-                f"a step of {float(np.max(step[gap])):.3g} s between times that are usually"
+                f"a step of {float(np.max(gap_step)):.3g} s between times that are usually"
                 f" {med:.3g} s apart"
             )
         lost = int(np.sum(np.round(periods) - 1))
-        gap_count, gap_total = int(gap.sum()), float(np.sum(step[gap]))
+        gap_count, gap_total = len(gap_step), float(np.sum(gap_step))
     else:  # no gap: nothing to select
         lost, gap_count, gap_total = 0, 0, 0.0
     return {
@@ -603,6 +601,29 @@ def time_stats(
         "gap_lost_samples": lost,
         "duration_s": float(time_s[-1] - time_s[0]),
     }
+
+
+#: Steps taken at a time when the gaps are sought without an array of all the steps.
+_STEP_BLOCK = 1 << 15
+
+
+def _gap_steps(time_s: np.ndarray, step: np.ndarray | None, limit: float) -> np.ndarray:
+    """Return the steps of ``time_s`` longer than ``limit``, in order.
+
+    From ``step`` (``numpy.diff(time_s)``) when it is given, else block by block from the
+    times, without an array of all the steps (a fresh large array costs a page fault per
+    page).
+    """
+    if step is not None:
+        return step[step > limit]
+    n_steps = time_s.size - 1
+    buffer = np.empty(min(_STEP_BLOCK, n_steps))
+    parts = []
+    for a in range(0, n_steps, _STEP_BLOCK):
+        b = min(a + _STEP_BLOCK, n_steps)
+        block = np.subtract(time_s[a + 1 : b + 1], time_s[a:b], out=buffer[: b - a])
+        parts.append(block[block > limit])
+    return np.concatenate(parts)
 
 
 def checked_time_stats(
