@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from analysis.clean import CLIP_FRACTION, _magnitude_top, _time_base, clipped_samples
+from analysis.clean import CLIP_FRACTION, TimeBase, _magnitude_top, _time_base, clipped_samples
 from analysis.contacts import flight_sets, resolve_contacts
 from analysis.detect import detect_flights
 from analysis.flags import recording_flags, set_flags, union_flags
@@ -126,7 +126,9 @@ def _analyze_both(
     found (so that each rebound set holds jumps only; skipped when no flight lies outside
     them), and the two are joined.
     """
-    hops = _analyze(data, settings.replace(exercise="hops"), meta)
+    # The time base, the magnitude and the flights do not depend on the drill: found once.
+    signal = _signal(data, settings, meta)
+    hops = _analyze(data, settings.replace(exercise="hops"), meta, signal=signal)
     spans = hop_set_spans(hops, margin_s=settings.set_gap_s)
     flights = hops.info["flights"]
     if len(flights) and not _outside(flights, spans).any():
@@ -135,7 +137,9 @@ def _analyze_both(
     with warnings.catch_warnings():
         # (The first analysis gave the warnings about the recording.)
         warnings.simplefilter("ignore", HopscopeWarning)
-        rebound = _analyze(data, settings.replace(exercise="rebound"), meta, skip_spans=spans)
+        rebound = _analyze(
+            data, settings.replace(exercise="rebound"), meta, skip_spans=spans, signal=signal
+        )
     return combine(hops, rebound, settings)
 
 
@@ -144,16 +148,25 @@ def _outside(flights: pd.DataFrame, spans: np.ndarray) -> np.ndarray:
     return ~(in_spans(flights["takeoff_s"], spans) | in_spans(flights["landing_s"], spans))
 
 
-def _analyze(
-    data: Recording | pd.DataFrame,
-    settings: AnalysisSettings,
-    meta: RecordingMeta | None,
-    *,
-    skip_spans: np.ndarray | None = None,
-) -> HopAnalysis:
-    """:func:`analyze` for one drill; flights with an edge within ``skip_spans`` are left out.
+class _Signal(NamedTuple):
+    """What the analysis of either drill starts from (:func:`_signal`)."""
 
-    ``skip_spans`` is a ``(k, 2)`` array of (start_s, end_s).
+    meta: RecordingMeta
+    source: str
+    time_s: np.ndarray
+    time_base: TimeBase
+    magnitude_g: np.ndarray
+    clipped: np.ndarray
+    flights: pd.DataFrame
+    candidates: pd.DataFrame
+
+
+def _signal(
+    data: Recording | pd.DataFrame, settings: AnalysisSettings, meta: RecordingMeta | None
+) -> _Signal:
+    """Check the samples; find the time base, the magnitude, clipping and the flights.
+
+    None of these depends on the drill (``settings.exercise``).
     """
     if isinstance(data, Recording):
         samples = data.samples
@@ -168,7 +181,6 @@ def _analyze(
     samples = _checked(samples, source)
     if len(samples) < 2:
         raise InvalidRecordingError(source, "expected at least two samples")
-    body_mass = settings.body_mass_kg if settings.body_mass_kg is not None else meta.body_mass_kg
 
     t = samples["time_s"].to_numpy(dtype=np.float64)
     try:
@@ -182,7 +194,7 @@ def _analyze(
             f" event timing is coarse (one sample = {1e3 / tb.effective_rate_hz:.1f} ms);"
             " record at 200 Hz or more",
             HopscopeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     # The largest magnitude (taken block by block with it) is NaN or infinite when any is.
     mag, top_g = _magnitude_top(samples)
@@ -205,6 +217,26 @@ def _analyze(
         gap_index=tb.gap_index,
         settings=settings.detection,
     )
+    return _Signal(meta, source, t, tb, mag, clipped, flights, candidates)
+
+
+def _analyze(
+    data: Recording | pd.DataFrame,
+    settings: AnalysisSettings,
+    meta: RecordingMeta | None,
+    *,
+    skip_spans: np.ndarray | None = None,
+    signal: _Signal | None = None,
+) -> HopAnalysis:
+    """:func:`analyze` for one drill; flights with an edge within ``skip_spans`` are left out.
+
+    ``skip_spans`` is a ``(k, 2)`` array of (start_s, end_s). ``signal`` is what
+    :func:`_signal` found for ``data`` and ``meta`` (found here when not given).
+    """
+    if signal is None:
+        signal = _signal(data, settings, meta)
+    meta, source, t, tb, mag, clipped, flights, candidates = signal
+    body_mass = settings.body_mass_kg if settings.body_mass_kg is not None else meta.body_mass_kg
     gaps = tb.gaps_s(t)
     if skip_spans is not None and len(skip_spans) and len(flights):
         flights = flights.loc[_outside(flights, skip_spans)].reset_index(drop=True)

@@ -278,3 +278,20 @@ def test_hops_summary_and_report_point_to_auto(tmp_path, capsys):
     assert "analyse the recording with" not in html.read_text()
     assert main(["analyze", str(path), "--exercise", "auto"]) == 0
     assert "analyse" not in capsys.readouterr().out
+
+
+def test_auto_finds_the_signal_once_and_warns_once_about_a_low_rate(monkeypatch):
+    # The time base, magnitude and flights do not depend on the drill: both analyses of
+    # a session of both drills start from one search of the signal, so one warning.
+    import analysis.pipeline as pipeline
+
+    calls = []
+    real = pipeline._signal
+    monkeypatch.setattr(pipeline, "_signal", lambda *a: calls.append(1) or real(*a))
+    sim = _mixed(8104, 52.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = analyze(sim.recording(), settings=AnalysisSettings(exercise="auto"))
+    assert len(calls) == 1
+    assert len([w for w in caught if "sample rate" in str(w.message)]) == 1
+    assert set(result.sets["exercise"]) == {"hops", "rebound"}
