@@ -8,7 +8,7 @@ import math
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,9 +20,10 @@ from analysis.cli._options import (
     load_options_from_args,
     settings_from_args,
 )
-from analysis.mixed import drill_hint
-from analysis.result import FLAG_TOO_FEW_HOPS, HOP_COLUMNS, VERDICT_FLAGS, HopAnalysis
 from imu.errors import HopscopeWarning, InvalidRecordingError
+
+if TYPE_CHECKING:
+    from analysis.result import HopAnalysis
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,6 +64,9 @@ def print_summary(result: HopAnalysis, *, source: str, file: Any = None) -> None
     """Print a readable summary of an analysis with rich."""
     from rich.console import Console
     from rich.table import Table
+
+    from analysis.mixed import drill_hint
+    from analysis.result import FLAG_TOO_FEW_HOPS, VERDICT_FLAGS
 
     console = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     s = result.settings
@@ -192,6 +196,8 @@ def write_hops_csv(result: HopAnalysis, path: str | Path) -> Path:
 
     Times (``*_s``) are written with 6 decimals (µs), other numbers with 6 significant digits.
     """
+    from analysis.result import HOP_COLUMNS
+
     path = Path(path)
     table = result.hops_table()
     arrays = [table[name].to_numpy() for name in HOP_COLUMNS]
