@@ -44,17 +44,17 @@ EDGE_FRACTION = 0.3
 CANDIDATE_COLUMNS = ("peak_s", "peak_g", "peak_clipped", "landing_s", "reason")
 
 
-def _fall_within(m: np.ndarray, k: np.ndarray, span: int) -> np.ndarray:
-    """Return ``m[k] - min(m[k+1 : k+1+span])`` for sample indices ``k`` of any shape.
+def _lowest_after(m: np.ndarray, k: np.ndarray, span: int) -> np.ndarray:
+    """Return ``min(m[k+1 : k+1+span])`` for sample indices ``k`` of any shape, in g.
 
-    The fall from each sample over the next ``span`` samples (the last sample repeats past
-    the end of the signal), in g.
+    The lowest of the ``span`` samples after each (the last sample repeats past the end of
+    the signal).
     """
     last = len(m) - 1
     bottom = m[np.minimum(k + 1, last)]
     for j in range(2, span + 1):
         np.minimum(bottom, m[np.minimum(k + j, last)], out=bottom)
-    return m[k] - bottom
+    return bottom
 
 
 def _windows(index: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
@@ -96,15 +96,10 @@ def _range_reduce(
         return np.zeros(0)
     empty = last < first
     last = np.where(empty, first, last)
-    length = last - first + 1
-    total = int(length.sum())
-    if total < n // 4:
+    if int((last - first + 1).sum()) < n // 4:
         # Short ranges (flights in a long recording): their samples laid end to end, and
         # one reduceat over them; the cost follows the ranges, not the recording.
-        offset = np.r_[0, np.cumsum(length)[:-1]]
-        idx = np.ones(total, dtype=np.int64)
-        idx[offset] = first - np.r_[0, last[:-1]]
-        np.cumsum(idx, out=idx)
+        idx, offset = _end_to_end(first, last + 1)
         out = extreme.reduceat(m[idx], offset)
     else:
         # reduceat over (first, last) pairs: the even results are min(m[first:last])
@@ -113,6 +108,23 @@ def _range_reduce(
         out = extreme(extreme.reduceat(m, pairs)[::2], m[last])
     out[empty] = np.inf if extreme is np.minimum else -np.inf
     return out
+
+
+def _end_to_end(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the indices of the ranges ``lo[i]:hi[i]`` laid end to end, and where each starts.
+
+    Every range holds a sample (``hi > lo``). The index array comes from pyarrow's pool; it
+    is a running sum of steps of 1 with a jump at each range's start (the values of
+    ``concatenate([arange(a, b) ...])``, faster).
+    """
+    length = hi - lo
+    offset = np.r_[0, np.cumsum(length)[:-1]]
+    idx = pooled_array(int(length.sum()), np.int64)
+    idx.fill(1)
+    idx[0] = lo[0]
+    idx[offset[1:]] = lo[1:] - hi[:-1] + 1
+    np.cumsum(idx, out=idx)
+    return idx, offset
 
 
 class _Walk(NamedTuple):
@@ -358,15 +370,8 @@ def impact_peaks(
     last = np.r_[hot[split - 1], hot[-1]] if len(split) else np.array([hot[-1]])
     lo = np.maximum(first - distance, 0)
     hi = np.minimum(last + distance + 1, n)
-    length = hi - lo
-    offset = np.r_[0, np.cumsum(length)[:-1]]
-    # The stretches' sample indices, laid end to end: steps of 1, and a jump at each
-    # stretch's start (a running sum; the values of ``arange + repeat``, faster).
-    idx = pooled_array(int(length.sum()), np.int64)
-    idx.fill(1)
-    idx[0] = lo[0]
-    idx[offset[1:]] = lo[1:] - hi[:-1] + 1
-    np.cumsum(idx, out=idx)
+    # The stretches' sample indices, laid end to end.
+    idx, offset = _end_to_end(lo, hi)
     values = np.take(m, idx, out=pooled_array(len(idx)), mode="clip")
 
     def peaks_in(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
@@ -792,9 +797,7 @@ def _qualifying_falls(
             idx = below - j
             mark[idx[idx >= 0]] = True
         k = np.flatnonzero(mark)
-    bottom = m[np.minimum(k + 1, n - 1)]
-    for j in range(2, span + 1):
-        np.minimum(bottom, m[np.minimum(k + j, n - 1)], out=bottom)
+    bottom = _lowest_after(m, k, span)
     ok = (m[k] - bottom >= fall_g) & (bottom < bottom_g)
     return k[ok], below, bottom[ok]
 
@@ -947,13 +950,13 @@ def retime_takeoffs(
     # takeoff_fall_g; the one closest to the expected take-off wins. The falls are taken
     # only in the search windows (and one sample either side), not over the whole signal.
     width = int(max(1, (hi - lo).max(initial=1)))
-    win = _windows(lo, 0, width, n)
-    drop = _fall_within(m, _windows(lo, -1, width + 1, n), span)
+    # The windows and one sample either side (at the signal's ends a sample is its own
+    # neighbour, which a local maximum passes as it passes a neighbour beyond the end).
+    around = _windows(lo, -1, width + 1, n)
+    win = around[:, 1:-1]
+    drop = m[around] - _lowest_after(m, around, span)
     here = drop[:, 1:-1]
-    # (A neighbour beyond the signal's ends does not count.)
-    before = np.where(win > 0, drop[:, :-2], -np.inf)
-    after = np.where(win < n - 1, drop[:, 2:], -np.inf)
-    candidate = (here >= np.maximum(after, before)) & (here >= 0.5 * s.takeoff_fall_g)
+    candidate = (here >= np.maximum(drop[:, 2:], drop[:, :-2])) & (here >= 0.5 * s.takeoff_fall_g)
     valid = (win < hi[:, None]) & candidate
     target = landing_s[ok] + expected[ok]
     score = np.where(valid, -np.abs(t[win] - target[:, None]), -np.inf)

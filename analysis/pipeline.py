@@ -112,34 +112,27 @@ def analyze(
     0
     """
     settings = settings or AnalysisSettings()
+    # The time base, the magnitude and the flights do not depend on the drill: found once.
+    signal = _signal(data, settings, meta)
     if settings.exercise == "auto":
-        return _analyze_both(data, settings, meta)
-    return _analyze(data, settings, meta)
+        return _analyze_both(signal, settings)
+    return _analyze(signal, settings)
 
 
-def _analyze_both(
-    data: Recording | pd.DataFrame, settings: AnalysisSettings, meta: RecordingMeta | None
-) -> HopAnalysis:
+def _analyze_both(signal: _Signal, settings: AnalysisSettings) -> HopAnalysis:
     """:func:`analyze` of a session of both drills (``exercise="auto"``, :mod:`analysis.mixed`).
 
     The recording is analysed as repeated hops, then as rebound jumps outside the hop sets
     found (so that each rebound set holds jumps only; skipped when no flight lies outside
     them), and the two are joined.
     """
-    # The time base, the magnitude and the flights do not depend on the drill: found once.
-    signal = _signal(data, settings, meta)
-    hops = _analyze(data, settings.replace(exercise="hops"), meta, signal=signal)
+    hops = _analyze(signal, settings.replace(exercise="hops"))
     spans = hop_set_spans(hops, margin_s=settings.set_gap_s)
     flights = hops.info["flights"]
     if len(flights) and not _outside(flights, spans).any():
         # Every flight is within a hop set: the rebound analysis would find nothing.
         return combine(hops, None, settings)
-    with warnings.catch_warnings():
-        # (The first analysis gave the warnings about the recording.)
-        warnings.simplefilter("ignore", HopscopeWarning)
-        rebound = _analyze(
-            data, settings.replace(exercise="rebound"), meta, skip_spans=spans, signal=signal
-        )
+    rebound = _analyze(signal, settings.replace(exercise="rebound"), skip_spans=spans)
     return combine(hops, rebound, settings)
 
 
@@ -155,6 +148,8 @@ class _Signal(NamedTuple):
     source: str
     time_s: np.ndarray
     time_base: TimeBase
+    #: The gaps as (start_s, end_s) pairs.
+    gaps: list[tuple[float, float]]
     magnitude_g: np.ndarray
     clipped: np.ndarray
     flights: pd.DataFrame
@@ -194,7 +189,7 @@ def _signal(
             f" event timing is coarse (one sample = {1e3 / tb.effective_rate_hz:.1f} ms);"
             " record at 200 Hz or more",
             HopscopeWarning,
-            stacklevel=3,
+            stacklevel=2,
         )
     # The largest magnitude (taken block by block with it) is NaN or infinite when any is.
     mag, top_g = _magnitude_top(samples)
@@ -217,27 +212,18 @@ def _signal(
         gap_index=tb.gap_index,
         settings=settings.detection,
     )
-    return _Signal(meta, source, t, tb, mag, clipped, flights, candidates)
+    return _Signal(meta, source, t, tb, tb.gaps_s(t), mag, clipped, flights, candidates)
 
 
 def _analyze(
-    data: Recording | pd.DataFrame,
-    settings: AnalysisSettings,
-    meta: RecordingMeta | None,
-    *,
-    skip_spans: np.ndarray | None = None,
-    signal: _Signal | None = None,
+    signal: _Signal, settings: AnalysisSettings, *, skip_spans: np.ndarray | None = None
 ) -> HopAnalysis:
     """:func:`analyze` for one drill; flights with an edge within ``skip_spans`` are left out.
 
-    ``skip_spans`` is a ``(k, 2)`` array of (start_s, end_s). ``signal`` is what
-    :func:`_signal` found for ``data`` and ``meta`` (found here when not given).
+    ``skip_spans`` is a ``(k, 2)`` array of (start_s, end_s).
     """
-    if signal is None:
-        signal = _signal(data, settings, meta)
-    meta, source, t, tb, mag, clipped, flights, candidates = signal
+    meta, source, t, tb, gaps, mag, clipped, flights, candidates = signal
     body_mass = settings.body_mass_kg if settings.body_mass_kg is not None else meta.body_mass_kg
-    gaps = tb.gaps_s(t)
     if skip_spans is not None and len(skip_spans) and len(flights):
         flights = flights.loc[_outside(flights, skip_spans)].reset_index(drop=True)
     flights = flights.assign(set=flight_sets(flights, gaps, settings))

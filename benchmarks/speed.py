@@ -129,6 +129,7 @@ def measure(path: Path, repeat: int, out: Path) -> list[tuple[str, str, str]]:
 
     return [
         ("samples", f"{n:,}", ""),
+        ("gaps in the time axis", f"{result.quality['gaps']:,}", ""),
         ("hops found", f"{result.n_hops}", ""),
         ("pandas read_csv (pyarrow), s", f"{read_s:.2f}", ""),
         ("hopscope load only (imu.formats.load), s", f"{load_s:.2f}", ""),
@@ -162,9 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore", HopscopeWarning)
     tables = {}
     for name, artefacts in RECORDINGS.items():
-        # (The clean recording keeps the name it was cached under before the harsh one came.)
-        stem = "session" if name == "clean" else name
-        path = folder / f"{stem}_{args.minutes:g}min_{args.rate:g}hz.csv"
+        path = folder / f"{name}_{args.minutes:g}min_{args.rate:g}hz.csv"
         t0 = time.perf_counter()
         make_recording(path, args.minutes, args.rate, artefacts)
         size_mb = path.stat().st_size / 1e6

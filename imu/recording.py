@@ -13,7 +13,7 @@ import itertools
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -335,19 +335,31 @@ def _check_values(
 _STEP_BLOCK = 1 << 16
 
 
+def step_blocks(t: np.ndarray) -> Iterator[np.ndarray]:
+    """Yield the steps between consecutive times, block by block, in order.
+
+    Each block is computed into one small buffer (reused: a block is valid until the next
+    is asked for), without an array of all the steps (a fresh large array costs a page
+    fault per page). Nothing is yielded for fewer than two times.
+    """
+    if t.size < 2:
+        return
+    buffer = pooled_array(min(_STEP_BLOCK, t.size - 1))
+    for start in range(0, t.size - 1, _STEP_BLOCK):
+        stop = min(start + _STEP_BLOCK, t.size - 1)
+        yield np.subtract(t[start + 1 : stop + 1], t[start:stop], out=buffer[: stop - start])
+
+
 def step_range(t: np.ndarray) -> tuple[float, float]:
     """Return the shortest and the longest step between consecutive times.
 
-    The steps are computed block by block into one small buffer, without an array of all
-    of them. Both are NaN when there is no step (a single time) or when any step is NaN.
+    The steps are taken block by block (:func:`step_blocks`). Both are NaN when there is no
+    step (a single time) or when any step is NaN.
     """
     if t.size < 2:
         return np.nan, np.nan
-    buffer = pooled_array(min(_STEP_BLOCK, t.size - 1))
     lows, highs = [], []
-    for start in range(0, t.size - 1, _STEP_BLOCK):
-        stop = min(start + _STEP_BLOCK, t.size - 1)
-        block = np.subtract(t[start + 1 : stop + 1], t[start:stop], out=buffer[: stop - start])
+    for block in step_blocks(t):
         lows.append(block.min())
         highs.append(block.max())
     # np.min / np.max keep a NaN of any block (the builtins would drop it).

@@ -28,6 +28,7 @@ from imu.recording import (
     Recording,
     RecordingMeta,
     pooled_array,
+    step_blocks,
     step_range,
 )
 
@@ -603,27 +604,15 @@ def time_stats(
     }
 
 
-#: Steps taken at a time when the gaps are sought without an array of all the steps.
-_STEP_BLOCK = 1 << 15
-
-
 def _gap_steps(time_s: np.ndarray, step: np.ndarray | None, limit: float) -> np.ndarray:
     """Return the steps of ``time_s`` longer than ``limit``, in order.
 
     From ``step`` (``numpy.diff(time_s)``) when it is given, else block by block from the
-    times, without an array of all the steps (a fresh large array costs a page fault per
-    page).
+    times (:func:`imu.recording.step_blocks`), without an array of all the steps.
     """
     if step is not None:
         return step[step > limit]
-    n_steps = time_s.size - 1
-    buffer = np.empty(min(_STEP_BLOCK, n_steps))
-    parts = []
-    for a in range(0, n_steps, _STEP_BLOCK):
-        b = min(a + _STEP_BLOCK, n_steps)
-        block = np.subtract(time_s[a + 1 : b + 1], time_s[a:b], out=buffer[: b - a])
-        parts.append(block[block > limit])
-    return np.concatenate(parts)
+    return np.concatenate([block[block > limit] for block in step_blocks(time_s)])
 
 
 def checked_time_stats(

@@ -411,32 +411,29 @@ def test_range_extremes_equal_plain_reductions(long_ranges):
         np.testing.assert_array_equal(_range_max(m, first, last), np.array(high))
 
 
-def test_fall_within_repeats_the_last_sample_past_the_end():
-    from analysis.detect import _fall_within
+def test_lowest_after_repeats_the_last_sample_past_the_end():
+    from analysis.detect import _lowest_after
 
     m = np.array([3.0, 1.0, 2.0, 0.5, 4.0, 2.5])
     k = np.array([[0, 1], [3, 5]])
-    # m[k] minus the lowest of the next two samples (the last one repeating at the end).
-    np.testing.assert_array_equal(_fall_within(m, k, 2), [[2.0, 0.5], [-2.0, 0.0]])
+    # The lowest of the next two samples (the last one repeating at the end).
+    np.testing.assert_array_equal(_lowest_after(m, k, 2), [[1.0, 0.5], [2.5, 2.5]])
 
 
-@pytest.mark.parametrize("at_end", [False, True])
-def test_retime_takeoffs_near_the_ends_of_the_signal(at_end):
-    # The take-off fall sought at the very start or end of a short signal: the search
-    # window reaches the signal's ends.
+def test_retime_takeoffs_at_the_start_of_the_signal():
+    # A recording that starts in the contact: the search window begins at the first
+    # sample, and the fall from it is found (a sample before the signal does not count).
     rate = 200.0
-    t = np.arange(60) / rate
-    m = np.ones(60)
-    fall = 48 if at_end else 6
-    m[fall - 3 : fall + 1] = [1.6, 2.2, 2.4, 2.0]
-    m[fall + 1 :] = 0.05
-    landing = t[fall - 5] if at_end else 0.0
+    t = np.arange(40) / rate
+    m = np.full(40, 0.05)
+    m[:2] = [2.4, 1.2]
+    m[30:] = 1.0
     got = retime_takeoffs(
         t,
         m,
         sampling_rate_hz=rate,
-        landing_s=np.array([landing]),
-        expected_contact_ms=np.array([(t[fall] - landing) * 1e3]),
-        next_landing_s=np.array([t[-1] + 1.0]),
+        landing_s=np.array([-0.02]),
+        expected_contact_ms=np.array([25.0]),
+        next_landing_s=np.array([t[30]]),
     )
-    assert abs(got[0] - t[fall]) < 2 / rate
+    assert t[0] < got[0] < t[2]

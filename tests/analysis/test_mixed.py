@@ -126,11 +126,10 @@ def test_hop_sessions_are_analysed_once(monkeypatch):
     sim = simulate_session(8125, sample_rate_hz=200.0, sets=[HOPS_FAST, HOPS_SLOW], rest_s=8.0)
     recording = sim.recording()
     settings = AnalysisSettings(exercise="auto")
-    hops = pipeline._analyze(recording, settings.replace(exercise="hops"), None)
+    signal = pipeline._signal(recording, settings, None)
+    hops = pipeline._analyze(signal, settings.replace(exercise="hops"))
     spans = hop_set_spans(hops, margin_s=settings.set_gap_s)
-    rebound = pipeline._analyze(
-        recording, settings.replace(exercise="rebound"), None, skip_spans=spans
-    )
+    rebound = pipeline._analyze(signal, settings.replace(exercise="rebound"), skip_spans=spans)
     assert rebound.n_hops == 0
     full = combine(hops, rebound, settings)
     calls = []

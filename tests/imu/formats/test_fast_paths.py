@@ -233,7 +233,7 @@ def test_fixed_width_clock_is_taken_for_a_regular_column() -> None:
     assert _fixed_width_clock(ragged, "9:26:53.589", _CLOCK.match("9:26:53.589")) is None
 
 
-@pytest.mark.parametrize("n", [2, 3, 1000, 50_001])
+@pytest.mark.parametrize("n", [2, 3, 1000, 50_001, 150_001])
 @pytest.mark.parametrize("gaps", [False, True])
 def test_time_stats_from_the_longest_step_match_full_steps(n: int, gaps: bool) -> None:
     from imu.formats._normalise import time_stats
