@@ -141,7 +141,8 @@ def random_session(
 def gap_hops(sim, *, events: str = "all") -> np.ndarray:
     """Mark true contacts with an event (landing, take-off, next landing) inside lost data.
 
-    With ``events="landing"`` only the contact's own landing is looked at.
+    ``events`` names the events looked at: ``"all"``, or one of ``"landing"`` (the
+    contact's own), ``"takeoff"`` and ``"next"`` (the landing that ends the flight after it).
 
     An event is lost when it falls within 15 ms (at least one sample period) of a gap (a time step longer
     than 2.5 median periods): its edge was never recorded, so no detector can time it.
@@ -158,7 +159,8 @@ def gap_hops(sim, *, events: str = "all") -> np.ndarray:
     landing = sim.truth["landing_s"].to_numpy()
     takeoff = sim.truth["takeoff_s"].to_numpy()
     nxt = landing + (sim.truth["flight_ms"].to_numpy() + sim.truth["contact_ms"].to_numpy()) / 1e3
-    for ev in (landing, takeoff, nxt) if events == "all" else (landing,):
+    named = {"landing": landing, "takeoff": takeoff, "next": nxt}
+    for ev in named.values() if events == "all" else (named[events],):
         j = np.searchsorted(lo, ev, side="right") - 1
         out |= (j >= 0) & (ev <= hi[np.maximum(j, 0)])
     return out
@@ -185,6 +187,8 @@ class RateStats:
     flag_checked: int = 0
     flag_wrong: int = 0
     flag_examples: list[str] = field(default_factory=list)
+    #: Sets over 0.02 Hz off whose ends were recorded.
+    rate_examples: list[str] = field(default_factory=list)
 
 
 def _verdict(hop_hz: float, contact_ms: float, s: AnalysisSettings, exercise: str) -> set[str]:
@@ -206,6 +210,9 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
     stats.matched += len(ti)
     lost = gap_hops(sim)
     landing_lost = gap_hops(sim, events="landing")
+    # A set's last contact is known as one only when its take-off or the landing after it
+    # was recorded: with both lost it cannot be told from the set's final landing.
+    ended_unseen = gap_hops(sim, events="takeoff") & gap_hops(sim, events="next")
     stats.timable_hops += int((~lost).sum())
     stats.timable_matched += int((~lost[ti]).sum())
     t = truth.iloc[ti]
@@ -224,9 +231,14 @@ def compare(sim, result, stats: RateStats, settings: AnalysisSettings) -> None:
         if np.isfinite(ts.hop_hz) and np.isfinite(row["hop_hz"]):
             stats.set_hz_err.append(float(row["hop_hz"] - ts.hop_hz))
             of_set = np.flatnonzero(truth["set"].to_numpy() == ts.set)
-            stats.set_ends_recorded.append(
-                not (landing_lost[of_set[0]] or landing_lost[of_set[-1]])
+            ends_recorded = not (
+                landing_lost[of_set[0]] or landing_lost[of_set[-1]] or ended_unseen[of_set[-1]]
             )
+            stats.set_ends_recorded.append(ends_recorded)
+            if ends_recorded and abs(stats.set_hz_err[-1]) > 0.02:
+                stats.rate_examples.append(
+                    f"seed {sim.seed} set {ts.set} ({ts.exercise}): {stats.set_hz_err[-1]:+.4f} Hz"
+                )
         far_hz = abs(ts.hop_hz - (settings.target_hz - settings.target_tolerance_hz)) >= 0.15
         far_ct = abs(ts.contact_ms - settings.slow_contact_ms) >= 30
         if far_hz and far_ct and (np.isfinite(ts.hop_hz) or ts.exercise == "rebound"):
@@ -338,6 +350,8 @@ def report(results: dict, walking: int, *, title: str, drills: bool = False) -> 
     for rate, st in results.items():
         for ex in st.flag_examples[:5]:
             lines.append(f"flag mismatch at {rate:g} Hz: {ex}")
+        for ex in st.rate_examples[:5]:
+            lines.append(f"set rate over 0.02 Hz with its ends recorded at {rate:g} Hz: {ex}")
     return "\n".join(lines)
 
 
