@@ -334,6 +334,31 @@ def _drop_close_landings(landing_s: np.ndarray, period: float) -> np.ndarray:
     return np.asarray(kept)
 
 
+def _running_median(x: np.ndarray, sets: np.ndarray, half: int) -> np.ndarray:
+    """Per row with a finite value, the median of the ``2 * half + 1`` nearest of its set.
+
+    Only the rows with a finite value are counted: the window is centred on the row among
+    them, and moved inward at the ends of its set, so that a row near the set's first or last
+    hop, or near hops without a value, still has a window's worth of its neighbours' values
+    (fewer only when the set has fewer). Rows of a set are consecutive. NaN for a row
+    without a value.
+    """
+    out = np.full(len(x), np.nan)
+    valued = np.flatnonzero(np.isfinite(x))
+    if not len(valued):
+        return out
+    values, of_set = x[valued], sets[valued]
+    new_set = np.r_[True, of_set[1:] != of_set[:-1]]
+    starts = np.flatnonzero(new_set)
+    group = np.cumsum(new_set) - 1
+    first, last = starts[group], np.r_[starts[1:], len(valued)][group] - 1
+    start = np.clip(np.arange(len(valued)) - half, first, np.maximum(first, last - 2 * half))
+    near = start[:, None] + np.arange(2 * half + 1)[None, :]
+    window = np.where(near <= last[:, None], values[np.minimum(near, len(valued) - 1)], np.nan)
+    out[valued] = _nanmedian_rows(window)
+    return out
+
+
 def _nanmedian_rows(values: np.ndarray) -> np.ndarray:
     """``numpy.nanmedian(values, axis=1)`` of a 2-D array (NaN for a row without values).
 
@@ -607,17 +632,14 @@ def check_contacts(
 
     sets = contacts["set"].to_numpy()
     half = window_hops // 2
-    k = np.arange(-half, half + 1)
-    near = np.clip(np.arange(len(contacts))[:, None] + k[None, :], 0, max(len(contacts) - 1, 0))
-    same = (sets[near] == sets[:, None]) & (
-        np.abs(near - np.arange(len(contacts))[:, None]) == np.abs(k)
-    )
 
     def running_median(x: np.ndarray) -> np.ndarray:
-        """Median of the finite values among the hops within ``half`` of each, same set."""
-        if not len(x):
-            return np.zeros(0)
-        return _nanmedian_rows(np.where(same, x[near], np.nan))  # (NaN: no finite value)
+        """Median of the ``window_hops`` values of the set nearest each hop, centred on it.
+
+        Only the hops with a value count (a period lost in a gap, a take-off not found): a
+        hop near such hops still has a window's worth of its neighbours' values.
+        """
+        return _running_median(x, sets, half)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         off = np.abs(period / running_median(period) - 1.0)

@@ -235,3 +235,40 @@ def test_set_gap_over_many_gaps_counts_only_ground_time():
     gaps = [(x + 0.05, x + 0.15) for x in landing[:-1]]
     assert group_flights(takeoff, landing, set_gap_s=0.12, gaps_s=gaps).tolist() == [1] * 39
     assert group_flights(takeoff, landing, set_gap_s=0.12).tolist() == list(range(1, 40))
+
+
+def test_running_median_counts_only_hops_with_a_value():
+    from analysis.sets import _running_median
+
+    rng = np.random.default_rng(5)
+    sets = np.repeat(np.arange(6), rng.integers(1, 15, 6))
+    x = rng.normal(0.33, 0.03, len(sets))
+    x[rng.random(len(x)) < 0.25] = np.nan
+    got = _running_median(x, sets, 3)
+    for i in range(len(x)):
+        if np.isnan(x[i]):
+            assert np.isnan(got[i])
+            continue
+        # The 7 values of the set nearest the row, among those with a value, the window
+        # moved inward at the set's ends.
+        rows = [j for j in range(len(x)) if sets[j] == sets[i] and np.isfinite(x[j])]
+        at = rows.index(i)
+        start = min(max(at - 3, 0), max(len(rows) - 7, 0))
+        assert got[i] == np.median(x[rows[start : start + 7]])
+
+
+def test_period_near_lost_periods_is_judged_by_the_set_rhythm():
+    # A set at 0.33 s: the flights after two contacts end in a gap (no period), and limb
+    # motion in the last flight but one is taken for a landing, which splits that flight's
+    # period in two short ones. The short ones are irregular, and the last contact, in
+    # rhythm, is not: its neighbours with a period are mostly from earlier in the set.
+    landing = np.r_[np.arange(12) * 0.33, 11 * 0.33 + 0.16, 12 * 0.33]
+    nxt = np.r_[landing[1:], landing[-1] + 0.33]
+    nxt[[9, 10]] = np.nan  # next landing in a gap
+    c = pd.DataFrame(
+        {"set": 1, "landing_s": landing, "takeoff_s": landing + 0.14, "next_landing_s": nxt}
+    )
+    reasons = check_contacts(c, min_contact_ms=50, max_contact_ms=600)
+    assert list(reasons[[11, 12]]) == ["irregular period", "irregular period"]
+    assert reasons[13] == ""
+    assert (reasons[:11] == "").all()
