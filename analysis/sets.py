@@ -613,12 +613,13 @@ def check_contacts(
         Plausible contact times, in ms.
     period_tolerance : float
         Largest relative difference between a hop's period and the running median period of
-        its set (over ``window_hops`` hops, centred).
+        its set (over the ``window_hops`` hops of the set nearest it that have a period,
+        centred, moved inward at the set's ends).
     contact_tolerance : float
         Largest relative difference between a contact time and the running median contact of
         its set (a take-off taken from the wrong edge).
     window_hops : int
-        Length of the running median, in hops.
+        Length of the running medians, in hops with a value.
 
     Returns
     -------
