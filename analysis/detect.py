@@ -1494,17 +1494,15 @@ def detect_flights(
         settings=s,
     )
 
-    flights = pd.DataFrame(
-        {
-            "takeoff_s": takeoff[accept],
-            "landing_s": landing[accept],
-            "impact_peak_g": peak_g[accept],
-            "impact_clipped": peak_clipped[accept],
-            "flight_min_g": flight_min[accept],
-            "landing_gap": landing_gap[accept],
-            "takeoff_gap": (has_fall & gap_in_fall)[accept],
-        }
-    )
+    columns = {
+        "takeoff_s": takeoff[accept],
+        "landing_s": landing[accept],
+        "impact_peak_g": peak_g[accept],
+        "impact_clipped": peak_clipped[accept],
+        "flight_min_g": flight_min[accept],
+        "landing_gap": landing_gap[accept],
+        "takeoff_gap": (has_fall & gap_in_fall)[accept],
+    }
     # A flight over a whole contact whose landing was lost in a gap: two flights, the first
     # ending in the gap (its landing unknown, NaN), the second from the take-off after it.
     ia = np.flatnonzero(accept)
@@ -1523,22 +1521,21 @@ def detect_flights(
     )
     if split.any():
         # Each split flight's row appears twice: the first copy becomes the flight into the
-        # gap, the second the flight after the contact.
+        # gap, the second the flight after the contact. (Done on the columns: one table is
+        # built at the end.)
         rows, first, second = doubled_rows(split)
         js = rows[first]
-        flights = flights.iloc[rows].reset_index(drop=True)
-        col = flights.columns.get_loc
-        flights.iloc[first, col("takeoff_s")] = takeoff_any[ia[js]]
-        flights.iloc[first, col("landing_s")] = np.nan
-        flights.iloc[first, col("impact_peak_g")] = np.nan
-        flights.iloc[first, col("impact_clipped")] = False
-        flights.iloc[first, col("landing_gap")] = True
-        flights.iloc[first, col("flight_min_g")] = _range_min(
-            m, bottom_any[ia[js]], split_bottom[js]
-        )
-        flights.iloc[second, col("takeoff_s")] = split_takeoff[js]
-        flights.iloc[second, col("takeoff_gap")] = False
-        flights.iloc[second, col("flight_min_g")] = _range_min(m, split_bottom[js], foot[ia[js]])
+        columns = {name: values[rows] for name, values in columns.items()}
+        columns["takeoff_s"][first] = takeoff_any[ia[js]]
+        columns["landing_s"][first] = np.nan
+        columns["impact_peak_g"][first] = np.nan
+        columns["impact_clipped"][first] = False
+        columns["landing_gap"][first] = True
+        columns["flight_min_g"][first] = _range_min(m, bottom_any[ia[js]], split_bottom[js])
+        columns["takeoff_s"][second] = split_takeoff[js]
+        columns["takeoff_gap"][second] = False
+        columns["flight_min_g"][second] = _range_min(m, split_bottom[js], foot[ia[js]])
+    flights = pd.DataFrame(columns)
     # A flight whose landing was lost in a gap, with no take-off after the gap (the end of a
     # set): a flight without a landing (NaN), marked as ending at a gap.
     into_to, into_bottom, into_gap = _flights_into_gaps(
