@@ -633,18 +633,9 @@ def check_contacts(
 
     sets = contacts["set"].to_numpy()
     half = window_hops // 2
-
-    def running_median(x: np.ndarray) -> np.ndarray:
-        """Median of the ``window_hops`` values of the set nearest each hop, centred on it.
-
-        Only the hops with a value count (a period lost in a gap, a take-off not found): a
-        hop near such hops still has a window's worth of its neighbours' values.
-        """
-        return _running_median(x, sets, half)
-
     with np.errstate(invalid="ignore", divide="ignore"):
-        off = np.abs(period / running_median(period) - 1.0)
-        off_contact = np.abs(contact_ms / running_median(contact_ms) - 1.0)
+        off = np.abs(period / _running_median(period, sets, half) - 1.0)
+        off_contact = np.abs(contact_ms / _running_median(contact_ms, sets, half) - 1.0)
     reason = np.full(len(contacts), "", dtype=object)
     reason[np.isnan(contact_ms)] = "take-off not found"
     reason[off_contact > contact_tolerance] = "irregular contact"
