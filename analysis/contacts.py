@@ -41,7 +41,8 @@ class Contacts:
     rejected : pandas.DataFrame
         Implausible contacts, with a ``reason`` column.
     landings : pandas.DataFrame
-        ``set`` and ``landing_s`` (s) of the landings the set frequency is taken from.
+        ``set``, ``landing_s`` and ``takeoff_s`` (s; NaN where not found) of the landings the
+        set frequency is taken from.
     """
 
     plausible: pd.DataFrame
@@ -328,7 +329,9 @@ def resolve_contacts(
     # whose contact has no fall into flight), and landings at a gap are not timed; the
     # frequency counts the whole hop periods between the landings it keeps, so leaving one
     # out does not lower it.
-    all_landings = contacts.loc[np.isin(reasons, ["", "contact too long"]), ["set", "landing_s"]]
+    all_landings = contacts.loc[
+        np.isin(reasons, ["", "contact too long"]), ["set", "landing_s", "takeoff_s"]
+    ]
     all_landings = all_landings.loc[np.isfinite(all_landings["landing_s"].to_numpy())]
     contacts = contacts.loc[~bad].reset_index(drop=True)
     return Contacts(plausible=contacts, rejected=rejected_contacts, landings=all_landings)

@@ -242,6 +242,9 @@ def _analyze(
         order = np.argsort(set_of, kind="stable")
         keys, first = np.unique(set_of[order], return_index=True)
         groups = np.split(landings["landing_s"].to_numpy()[order], first[1:])[: len(keys)]
+        takeoff_groups = np.split(
+            landings["takeoff_s"].to_numpy(dtype=np.float64)[order], first[1:]
+        )[: len(keys)]
         of_set = contacts["set"].to_numpy()
         edge_lost = contacts["edge_lost"].to_numpy()
         lost_landing = edge_lost == "landing"
@@ -251,11 +254,13 @@ def _analyze(
             contacts["takeoff_s"].to_numpy(dtype=np.float64),
         )
         sets_with_lost = set(of_set[lost_landing].tolist())
-        for old_set, landings in zip(keys.tolist(), groups, strict=True):
+        for old_set, landings, takeoffs in zip(keys.tolist(), groups, takeoff_groups, strict=True):
             if old_set in sets_with_lost:
                 in_set = of_set == old_set
-                landings = _lost_end_landings(landings, *(a[in_set] for a in contact_edges))
-            set_hz[int(old_set)] = set_frequency_hz(landings)
+                landings, takeoffs = _lost_end_landings(
+                    landings, takeoffs, *(a[in_set] for a in contact_edges)
+                )
+            set_hz[int(old_set)] = set_frequency_hz(landings, takeoff_s=takeoffs)
     if rebound and len(contacts):
         set_hz = rebound_set_hz(contacts)
     # Renumber sets 1.. over the sets that kept a contact.
@@ -307,11 +312,15 @@ def _analyze(
 
 def _lost_end_landings(
     landing_s: np.ndarray,
+    takeoff_s: np.ndarray,
     edge_lost: np.ndarray,
     contact_landing_s: np.ndarray,
     contact_takeoff_s: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Return a set's landings, with its first and last put back when lost in a gap.
+
+    ``takeoff_s`` are the take-offs of ``landing_s``; they are returned with the landings,
+    NaN for a landing put back (its contact time was not measured).
 
     ``(n − 1) / (last − first)`` needs the set's first and last landings. When the set's
     first (or last) contact kept only its take-off (``edge_lost`` "landing"), its landing lay
@@ -328,7 +337,7 @@ def _lost_end_landings(
     """
     landing_s = np.asarray(landing_s, dtype=np.float64)
     if len(landing_s) < 4 or not (edge_lost == "landing").any():
-        return landing_s
+        return landing_s, takeoff_s
     # The contact times of the timed contacts (both edges recorded), in set order.
     timed_s = (contact_takeoff_s - contact_landing_s)[edge_lost == ""]
     contact_s = float(np.median(timed_s)) if len(timed_s) else np.nan
@@ -352,9 +361,11 @@ def _lost_end_landings(
             place = 0.5 * (place + by_contact)
         if end == 0:
             out = np.r_[place, out]
+            takeoff_s = np.r_[np.nan, takeoff_s]
         else:
             out = np.r_[out, place]
-    return out
+            takeoff_s = np.r_[takeoff_s, np.nan]
+    return out, takeoff_s
 
 
 def analyze_file(

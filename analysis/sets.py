@@ -223,7 +223,13 @@ def _numpy_median(sorted_x: np.ndarray) -> float:
     return float((sorted_x[half - 1] + sorted_x[half]) / 2)
 
 
-def set_frequency_hz(landing_s: np.ndarray, *, rhythm_tolerance: float = 0.3) -> float:
+def set_frequency_hz(
+    landing_s: np.ndarray,
+    *,
+    takeoff_s: np.ndarray | None = None,
+    rhythm_tolerance: float = 0.3,
+    contact_tolerance: float = 0.25,
+) -> float:
     """Return the hop frequency of a set from its landings, robust to missing and wrong ones.
 
     ``(n − 1) / (last − first)`` counts the hop periods between the first and the last landing
@@ -244,13 +250,29 @@ def set_frequency_hz(landing_s: np.ndarray, *, rhythm_tolerance: float = 0.3) ->
     ``k``), each interval measured against the local period (the median of the single
     periods among the seven intervals around it: the period drifts with fatigue).
 
+    At a low sample rate a short flight can hide in limb motion, so that the landing of every
+    other hop is missed: most intervals are then two hop periods and the median single one
+    is wrong. With the take-offs known, the rhythm is taken to be half the period when that
+    leaves out no landing where the period leaves out two or more, and the set holds a whole
+    hop one half period long: a contact of the set's usual length (within
+    ``contact_tolerance`` of the median contact), a flight, and the next landing, whose
+    contact is of the usual length too. A wrong landing (a heel touch within a contact, limb
+    motion within a flight) does not make such a hop: its own contact, or the one before
+    it, is cut short.
+
     Parameters
     ----------
     landing_s : numpy.ndarray
         Landings of the set's complete contacts, in s, increasing.
+    takeoff_s : numpy.ndarray, optional
+        The take-off that ends each landing's contact, in s (NaN where it is not known).
+        Without it the period is never halved.
     rhythm_tolerance : float
         Largest distance of a one-period interval from one period, in periods (0.3, as
         ``period_tolerance`` of :func:`check_contacts`).
+    contact_tolerance : float
+        Largest relative distance of a contact from the set's median contact for a whole
+        hop to show the half period.
 
     Returns
     -------
@@ -297,12 +319,55 @@ def set_frequency_hz(landing_s: np.ndarray, *, rhythm_tolerance: float = 0.3) ->
         return float((len(landing_s) - 1) / span) if span > 0 else float("nan")
     kept = _drop_close_landings(landing_s, period)
     kept = _drop_off_rhythm(kept, period, rhythm_tolerance)
+    if (
+        takeoff_s is not None
+        and len(landing_s) - len(kept) >= 2
+        and _hops_at_half_period(
+            landing_s,
+            np.asarray(takeoff_s, dtype=np.float64),
+            period,
+            rhythm_tolerance,
+            contact_tolerance,
+        )
+    ):
+        period /= 2  # every other landing missed: nothing is wrong
+        kept = landing_s
     if len(kept) < 2:
         return float("nan")
     # Each interval is a whole number of periods: 1, or more where landings were lost.
     periods = np.maximum(np.rint(np.diff(kept) / _local_periods(kept, period, rhythm_tolerance)), 1)
     span = float(kept[-1] - kept[0])
     return float(periods.sum() / span) if span > 0 else float("nan")
+
+
+def _hops_at_half_period(
+    landing_s: np.ndarray,
+    takeoff_s: np.ndarray,
+    period: float,
+    rhythm_tolerance: float,
+    contact_tolerance: float,
+) -> bool:
+    """Whether the set's hops come at half ``period`` (see :func:`set_frequency_hz`).
+
+    Every interval must be a whole number ``k`` of half periods (within
+    ``rhythm_tolerance * sqrt(k)``), and one interval of a single half period must be a whole
+    hop: both its contacts within ``contact_tolerance`` of the median contact, and the first
+    one's take-off before the second landing.
+    """
+    if len(takeoff_s) != len(landing_s):
+        raise ValueError("`takeoff_s` must have one take-off per landing")
+    r = np.diff(landing_s) / (period / 2)
+    k = np.maximum(np.rint(r), 1.0)
+    if not (np.abs(r - k) <= rhythm_tolerance * np.sqrt(k)).all():
+        return False
+    contact = takeoff_s - landing_s
+    timed = contact[np.isfinite(contact)]
+    if len(timed) < 3:
+        return False
+    median = float(np.median(timed))
+    usual = np.abs(contact - median) <= contact_tolerance * median  # (False for NaN)
+    whole_hop = (k == 1) & usual[:-1] & usual[1:] & (takeoff_s[:-1] < landing_s[1:])
+    return bool(whole_hop.any())
 
 
 def _off_grid(a: float, b: float, period: float) -> float:

@@ -311,3 +311,20 @@ def test_landings_refined_by_the_impact_peak_at_52_hz():
     (landing_sd, contact_mae), (edge_sd, edge_mae) = errors[8.0], errors[1000.0]
     assert landing_sd < 0.9 * edge_sd
     assert contact_mae < edge_mae
+
+
+def test_end_landing_put_back_from_a_gap_has_no_take_off():
+    from analysis.pipeline import _lost_end_landings
+
+    # A set at 0.3 s whose first contact kept only its take-off (its landing in a gap).
+    landing = 0.3 * np.arange(1, 7)
+    takeoff = landing + 0.15
+    edge_lost = np.array(["landing"] + [""] * 6)
+    contact_landing = np.r_[np.nan, landing]
+    contact_takeoff = np.r_[0.15, takeoff]
+    out, out_takeoff = _lost_end_landings(
+        landing, takeoff, edge_lost, contact_landing, contact_takeoff
+    )
+    assert out[0] == pytest.approx(0.0) and np.array_equal(out[1:], landing)
+    # Its contact time was not measured: the landing was placed from the set's contacts.
+    assert np.isnan(out_takeoff[0]) and np.array_equal(out_takeoff[1:], takeoff)

@@ -272,3 +272,59 @@ def test_period_near_lost_periods_is_judged_by_the_set_rhythm():
     assert list(reasons[[11, 12]]) == ["irregular period", "irregular period"]
     assert reasons[13] == ""
     assert (reasons[:11] == "").all()
+
+
+def _hop_set(rng, n, period, duty):
+    """Landings and take-offs of a set with a little jitter (s)."""
+    landing = np.r_[0.0, np.cumsum(rng.normal(period, 0.02 * period, n - 1))]
+    takeoff = landing + duty * period * (1 + rng.normal(0, 0.03, n))
+    return landing, takeoff
+
+
+def test_set_frequency_halves_the_period_when_every_other_landing_was_missed():
+    from analysis.sets import set_frequency_hz
+
+    # Short flights at 52 Hz: most landings every other hop found, a few whole hops seen.
+    rng = np.random.default_rng(3)
+    landing, takeoff = _hop_set(rng, 14, 0.273, 0.69)
+    truth = 13 / (landing[-1] - landing[0])
+    found = [0, 2, 4, 6, 9, 10, 13]  # intervals of 2, 2, 2, 3, 1, 3 hops
+    ld, t = landing[found], takeoff[found]
+    assert set_frequency_hz(ld, takeoff_s=t) == pytest.approx(truth, abs=0.005)
+    # Without the take-offs (or when the one whole hop has a contact cut short) the landings
+    # alone cannot tell this set from one at half the rate with wrong landings.
+    assert set_frequency_hz(ld) < 0.6 * truth
+    cut = t.copy()
+    cut[4] = ld[4] + 0.5 * (t[4] - ld[4])
+    assert set_frequency_hz(ld, takeoff_s=cut) == set_frequency_hz(ld)
+    with pytest.raises(ValueError, match="one take-off per landing"):
+        set_frequency_hz(ld, takeoff_s=t[:-1])
+
+
+def test_set_frequency_take_offs_do_not_halve_a_set_with_wrong_landings():
+    from analysis.sets import set_frequency_hz
+
+    # Wrong landings do not make a whole hop of the usual contact: limb motion in a flight
+    # has a short "contact" (or none found), a heel touch cuts the contact it lies in short.
+    rng = np.random.default_rng(4)
+    for _ in range(400):
+        n = int(rng.integers(8, 40))
+        period = rng.uniform(0.25, 0.45)
+        landing, takeoff = _hop_set(rng, n, period, rng.uniform(0.35, 0.72))
+        keep = np.ones(n, dtype=bool)
+        keep[rng.choice(np.arange(1, n - 1), int(rng.integers(0, 4)), replace=False)] = False
+        land, take = list(landing[keep]), list(takeoff[keep])
+        for _ in range(int(rng.integers(1, 5))):
+            i = int(rng.integers(0, len(land) - 1))
+            if rng.random() < 0.5 and take[i] < land[i + 1]:  # limb motion in the flight
+                w = take[i] + rng.uniform(0.2, 0.8) * (land[i + 1] - take[i])
+                land.append(w)
+                take.append(w + rng.uniform(0.015, 0.06) if rng.random() < 0.7 else np.nan)
+            elif np.isfinite(take[i]):  # a heel touch: a fall into flight found before it
+                w = land[i] + rng.uniform(0.2, 0.8) * (take[i] - land[i])
+                land.append(w)
+                take.append(take[i])
+                take[i] = land[i] + rng.uniform(0.3, 0.9) * (w - land[i])
+        order = np.argsort(land)
+        ld, t = np.asarray(land)[order], np.asarray(take)[order]
+        assert set_frequency_hz(ld, takeoff_s=t) == set_frequency_hz(ld)
