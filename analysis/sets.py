@@ -279,6 +279,11 @@ def set_frequency_hz(
     float
         Frequency in Hz; NaN with fewer than two landings.
 
+    Raises
+    ------
+    ValueError
+        ``takeoff_s`` does not have one value per landing.
+
     Notes
     -----
     Quartile and median are taken from the sorted intervals with numpy's arithmetic (the
@@ -295,6 +300,10 @@ def set_frequency_hz(
     3.333333
     """
     landing_s = np.asarray(landing_s, dtype=np.float64)
+    if takeoff_s is not None:
+        takeoff_s = np.asarray(takeoff_s, dtype=np.float64)
+        if takeoff_s.shape != landing_s.shape:
+            raise ValueError("`takeoff_s` must have one take-off per landing")
     if len(landing_s) < 2:
         return float("nan")
     step = np.diff(landing_s)
@@ -324,7 +333,7 @@ def set_frequency_hz(
         and len(landing_s) - len(kept) >= 2
         and _hops_at_half_period(
             landing_s,
-            np.asarray(takeoff_s, dtype=np.float64),
+            takeoff_s,
             period,
             rhythm_tolerance,
             contact_tolerance,
@@ -354,8 +363,6 @@ def _hops_at_half_period(
     hop: both its contacts within ``contact_tolerance`` of the median contact, and the first
     one's take-off before the second landing.
     """
-    if len(takeoff_s) != len(landing_s):
-        raise ValueError("`takeoff_s` must have one take-off per landing")
     r = np.diff(landing_s) / (period / 2)
     k = np.maximum(np.rint(r), 1.0)
     if not (np.abs(r - k) <= rhythm_tolerance * np.sqrt(k)).all():

@@ -299,6 +299,8 @@ def test_set_frequency_halves_the_period_when_every_other_landing_was_missed():
     assert set_frequency_hz(ld, takeoff_s=cut) == set_frequency_hz(ld)
     with pytest.raises(ValueError, match="one take-off per landing"):
         set_frequency_hz(ld, takeoff_s=t[:-1])
+    with pytest.raises(ValueError, match="one take-off per landing"):
+        set_frequency_hz(np.arange(5) / 3.0, takeoff_s=np.zeros(4))  # a regular set too
 
 
 def test_set_frequency_take_offs_do_not_halve_a_set_with_wrong_landings():
