@@ -358,14 +358,13 @@ def _hops_at_half_period(
 ) -> bool:
     """Whether the set's hops come at half ``period`` (see :func:`set_frequency_hz`).
 
-    Every interval must be a whole number ``k`` of half periods (within
-    ``rhythm_tolerance * sqrt(k)``), and one interval of a single half period must be a whole
-    hop: both its contacts within ``contact_tolerance`` of the median contact, and the first
-    one's take-off before the second landing.
+    Every interval must be on the rhythm of half ``period`` (:func:`_off_rhythm`), and one
+    interval of a single half period must be a whole hop: both its contacts within
+    ``contact_tolerance`` of the median contact (of at least three timed contacts), and the
+    first one's take-off before the second landing.
     """
-    r = np.diff(landing_s) / (period / 2)
-    k = np.maximum(np.rint(r), 1.0)
-    if not (np.abs(r - k) <= rhythm_tolerance * np.sqrt(k)).all():
+    k, off = _off_rhythm(np.diff(landing_s) / (period / 2), rhythm_tolerance)
+    if not (off <= 1.0).all():  # (NaN: not on it)
         return False
     contact = takeoff_s - landing_s
     timed = contact[np.isfinite(contact)]
@@ -375,6 +374,16 @@ def _hops_at_half_period(
     usual = np.abs(contact - median) <= contact_tolerance * median  # (False for NaN)
     whole_hop = (k == 1) & usual[:-1] & usual[1:] & (takeoff_s[:-1] < landing_s[1:])
     return bool(whole_hop.any())
+
+
+def _off_rhythm(r: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each interval's whole number ``k`` of periods and its distance from it, in tolerances.
+
+    ``r`` are intervals in periods; ``k`` is the nearest whole number, at least 1, and the
+    distance ``|r − k|`` is given in units of ``tolerance * sqrt(k)`` (over 1: off the rhythm).
+    """
+    k = np.maximum(np.rint(r), 1.0)
+    return k, np.abs(r - k) / (tolerance * np.sqrt(k))
 
 
 def _off_grid(a: float, b: float, period: float) -> float:
@@ -474,9 +483,7 @@ def _drop_off_rhythm(landing_s: np.ndarray, period: float, tolerance: float) -> 
     """
     kept = landing_s
     while len(kept) > 2:
-        r = np.diff(kept) / _local_periods(kept, period, tolerance)
-        k = np.maximum(np.rint(r), 1.0)
-        off = np.abs(r - k) / (tolerance * np.sqrt(k))
+        _, off = _off_rhythm(np.diff(kept) / _local_periods(kept, period, tolerance), tolerance)
         bad = off > 1.0
         score = np.full(len(kept), -1.0)
         score[1:-1] = np.where(bad[:-1] & bad[1:], np.minimum(off[:-1], off[1:]), -1.0)
