@@ -19,6 +19,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from imu._median import median
 from imu.recording import pooled_array
 
 logger = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ def _time_base(
         raise ValueError("`time_s` must be finite and strictly increasing")
     # (Each median reorders its own array in place, which saves a copy: a median does not
     # depend on the order of the values.)
-    period = float(np.median(sub, overwrite_input=True))
+    period = median(sub, overwrite_input=True)
     limit = max_gap_samples * period
     if longest > limit:
         # Only the blocks whose largest step is a gap are looked at again (shared out to
@@ -240,7 +241,7 @@ def _time_base(
         effective_period = float((time_s[ends] - time_s[starts]).sum()) / n_regular
     sub = sub[sub <= limit]
     np.subtract(sub, period, out=sub)
-    mad = float(np.median(np.abs(sub, out=sub), overwrite_input=True)) if len(sub) else 0.0
+    mad = median(np.abs(sub, out=sub), overwrite_input=True) if len(sub) else 0.0
     with np.errstate(over="ignore"):
         periods = gap_step / effective_period
     if not np.isfinite(periods).all():

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from imu._median import median
 from imu.errors import HopscopeWarning
 from imu.formats import _threads
 from imu.formats._source import Source
@@ -467,7 +468,7 @@ def fitted_rate(
     # Every step forward (the usual case): the slopes themselves, reordered by the median
     # (``local`` is only written to after it).
     positive = local if count == up.size else np.compress(up, local, out=pooled_array(count))
-    period = float(np.median(positive, overwrite_input=True))
+    period = median(positive, overwrite_input=True)
     excess = np.multiply(dx, period, out=pooled_array(m - 1))
     np.subtract(dy, excess, out=excess)
     if float(excess.max()) <= period:
@@ -476,9 +477,9 @@ def fitted_rate(
         split = dy <= 0
     else:
         np.copyto(local, excess)  # a copy for the median to reorder (``excess`` is kept)
-        deviation = np.subtract(excess, np.median(local, overwrite_input=True), out=local)
+        deviation = np.subtract(excess, median(local, overwrite_input=True), out=local)
         np.abs(deviation, out=deviation)
-        spread = 1.4826 * float(np.median(deviation, overwrite_input=True))
+        spread = 1.4826 * median(deviation, overwrite_input=True)
         split = (excess > max(period, 4.0 * spread)) | (dy <= 0)
     starts = np.flatnonzero(split) + 1
     if starts.size <= _FEW_STRETCHES:
@@ -576,10 +577,10 @@ def time_stats(
             longest_step = float(step.max())
     # Median and spread from at most 20,000 evenly spaced steps (exact for regular sampling).
     work = np.array(sample)  # one copy, reordered by each median in turn
-    med = float(np.median(work, overwrite_input=True))
+    med = median(work, overwrite_input=True)
     np.subtract(sample, med, out=work)
     np.abs(work, out=work)
-    jitter = float(1.4826 * np.median(work, overwrite_input=True)) * 1e3
+    jitter = float(1.4826 * median(work, overwrite_input=True)) * 1e3
     if longest_step > 2.0 * med:
         gap_step = _gap_steps(time_s, step, 2.0 * med)
         with np.errstate(over="ignore"):

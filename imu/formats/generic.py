@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from imu._median import median
 from imu.formats._common import ACC_UNITS, TIME_UNITS, Options, find_column, first_text, stem
 from imu.formats._normalise import G0, Skips, estimate_rate, finish, quiet_magnitude
 from imu.formats._source import Source
@@ -278,7 +279,7 @@ def _guess_time_units(t: np.ndarray) -> str:
     step = step[step > 0]
     if step.size == 0:
         return "s"
-    med = float(np.median(step))
+    med = median(step, overwrite_input=True)
     if med < 0.25:
         return "s"
     if med < 250:

@@ -21,6 +21,7 @@ from concurrent.futures import wait
 import numpy as np
 import pyarrow as pa
 
+from imu._median import median
 from imu.formats._common import Options, iso_utc, refuse_gravity_removed
 from imu.formats._normalise import (
     G0,
@@ -391,7 +392,7 @@ def _rest_magnitude(
         step = np.array([0.01])
     positive = step if step.min() > 0 else step[step > 0]
     # (Either array is this function's own: the median may reorder it.)
-    rate = 1.0 / float(np.median(positive, overwrite_input=True)) if positive.size else 100.0
+    rate = 1.0 / median(positive, overwrite_input=True) if positive.size else 100.0
     with np.errstate(over="ignore", invalid="ignore"):  # finish() reports absurd values
         return quiet_magnitude(acc, rate, scale=scale)
 
