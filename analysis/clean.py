@@ -31,6 +31,11 @@ CLIP_FRACTION = 0.995
 #: CPU cache).
 _BLOCK = 1 << 15
 
+#: Steps at the start of a recording whose median sets the provisional gap limit of
+#: :func:`_time_base`, and that limit's share of the final one's estimate.
+_PROVISIONAL_STEPS = 4096
+_PROVISIONAL_SHARE = 0.8
+
 #: Threads for the passes over long recordings.
 _WORKERS = max(1, min(2, os.cpu_count() or 1))
 
@@ -174,11 +179,12 @@ def _time_base(
 ) -> TimeBase:
     """:func:`time_base`, in one blocked pass over the times without an array of steps.
 
-    The steps are taken block by block, each block's smallest and largest while it is in
-    the CPU cache, the blocks shared out to threads for a long recording; only blocks
-    holding a gap are looked at again. The steps' sum is the time spanned, ``time_s[-1] -
-    time_s[0]``. ``scratch`` is not needed any more and ignored (callers that pass it need
-    not change).
+    The steps are taken block by block, each block's smallest and largest and its steps
+    beyond a provisional gap limit while it is in the CPU cache, the blocks shared out to
+    threads for a long recording; only when the final limit is below the provisional one
+    are the blocks holding a gap looked at again. The steps' sum is the time spanned,
+    ``time_s[-1] - time_s[0]``. ``scratch`` is not needed any more and ignored (callers
+    that pass it need not change).
     """
     time_s = np.asarray(time_s, dtype=np.float64)
     if time_s.ndim != 1 or len(time_s) < 2:
@@ -196,14 +202,23 @@ def _time_base(
     # strided read touches as much memory as a full one).
     stride = max(1, n_steps // 200_000)
     sub = np.empty(len(range(0, n_steps, stride)), dtype=np.float64)
+    # The gaps are sought in the same pass, beyond a provisional limit from the first steps'
+    # median (a little below the limit it gives): the steps beyond the final limit are among
+    # them whenever the final limit is not below the provisional one, else the blocks are
+    # looked at again. (NaN when the first steps are not finite: nothing is then kept.)
+    first_steps = np.diff(time_s[: _PROVISIONAL_STEPS + 1])
+    provisional = _PROVISIONAL_SHARE * max_gap_samples * median(first_steps, overwrite_input=True)
+    beyond: list[np.ndarray] = [np.zeros(0, dtype=np.intp)] * n_blocks
 
     def scan(j: int, buffer: np.ndarray) -> None:
         a, b = j * _BLOCK, min((j + 1) * _BLOCK, n_steps)
         step = np.subtract(time_s[a + 1 : b + 1], time_s[a:b], out=buffer[: b - a])
         found[0, j] = np.minimum.reduce(step)
-        found[1, j] = np.maximum.reduce(step)
+        found[1, j] = top = np.maximum.reduce(step)
         first = -(-a // stride)  # the first sampled step of the block is first * stride
         sub[first : -(-b // stride)] = step[first * stride - a :: stride]
+        if top > provisional:
+            beyond[j] = a + np.flatnonzero(step > provisional)
 
     _each_block(n_blocks, n_steps, scan)
     # The smallest step is NaN when any is (a NaN time makes its steps NaN) and must be
@@ -215,7 +230,11 @@ def _time_base(
     # depend on the order of the values.)
     period = median(sub, overwrite_input=True)
     limit = max_gap_samples * period
-    if longest > limit:
+    if longest > limit and provisional <= limit:
+        # The gaps are among the steps beyond the provisional limit.
+        gap_index = np.concatenate(beyond)
+        gap_index = gap_index[time_s[gap_index + 1] - time_s[gap_index] > limit]
+    elif longest > limit:
         # Only the blocks whose largest step is a gap are looked at again (shared out to
         # threads too: with steady packet loss, that is every block).
         again = np.flatnonzero(found[1] > limit).tolist()

@@ -123,6 +123,22 @@ class TestBlockedPasses:
         assert (*got, tb.lost_samples) == _plain_time_base(t)  # bit for bit
         assert tb.gap_index.dtype == np.intp
 
+    @pytest.mark.parametrize("start_factor", [3.0, 1.3, 0.5, 0.1])
+    def test_gaps_found_whatever_rate_the_first_steps_have(self, start_factor):
+        # The gaps are gathered in the first pass beyond a limit set by the first steps:
+        # a slower start (that limit above the final one: the blocks are looked at again)
+        # and a faster start (more steps gathered) give the plain expressions' gaps too.
+        rng = np.random.default_rng(int(start_factor * 10))
+        step = np.full(400_000, 1e-3) + rng.normal(0, 2e-5, 400_000)
+        step[:5000] *= start_factor
+        for i in rng.integers(6000, 400_000, 40):
+            step[i] = rng.uniform(2.0, 30.0) * 1e-3
+        t = np.r_[0.0, np.cumsum(step)]
+        tb = time_base(t)
+        got = (tb.effective_rate_hz, tb.median_period_s, tb.jitter_ms, tb.gap_index.tolist())
+        assert (*got, tb.lost_samples) == _plain_time_base(t)
+        assert len(tb.gap_index) >= 30
+
     @pytest.mark.parametrize("where", [5, 150_000, 299_998])
     def test_time_going_back_found_in_any_block(self, where):
         t = np.arange(300_000) / 1000.0
