@@ -1325,13 +1325,25 @@ def detect_flights(
         pos = np.minimum(np.searchsorted(gaps, index), len(gaps) - 1)
         return gaps[pos] == index
 
-    # 1. Impact peaks; the take-off falls of step 3 need the magnitude alone and are sought
-    #    meanwhile in a second thread (a long recording).
+    # 1. Impact peaks; the take-off falls of step 3 and the samples at flight and stance
+    #    levels need the magnitude alone and are sought meanwhile in a second thread (a long
+    #    recording).
     span = max(2, int(np.ceil(s.fall_span_ms * ms)))
     bottom_g = s.takeoff_bottom_at(fs)
 
     def falls() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return _qualifying_falls(m, span=span, fall_g=s.takeoff_fall_g, bottom_g=bottom_g)
+        """Return the qualifying falls and the samples below flight_g and below stance_g."""
+        q_idx, below, _ = _qualifying_falls(
+            m, span=span, fall_g=s.takeoff_fall_g, bottom_g=bottom_g
+        )
+        below_g = m[below]
+
+        def under(level: float) -> np.ndarray:
+            if level <= bottom_g:
+                return below[below_g < level]
+            return np.flatnonzero(np.less(m, level, out=pooled_array(n, np.bool_)))
+
+        return q_idx, under(s.flight_g), under(s.stance_g)
 
     # Samples lost in each gap (a peak before a gap is apart from one after it in time).
     lost = np.maximum(np.rint((t[np.minimum(gaps + 1, n - 1)] - t[gaps]) * fs) - 1, 0)
@@ -1347,9 +1359,9 @@ def detect_flights(
         )
 
     if n >= _PARALLEL_MIN:
-        peaks, (q_idx, below, _) = _in_parallel([peaks_found, falls])
+        peaks, (q_idx, low_idx, stance_idx) = _in_parallel([peaks_found, falls])
     else:
-        peaks, (q_idx, below) = peaks_found(), (None, None)
+        peaks, (q_idx, low_idx, stance_idx) = peaks_found(), falls()
     if len(peaks) == 0:
         return _no_flights()
     ref = peaks  # the first sample of a flat (clipped) top, never its middle
@@ -1405,18 +1417,7 @@ def detect_flights(
     #    takeoff_fall_g within fall_span_ms, ending below flight_g. A heel-touch spike or
     #    stance wobble falls back to about 1 g, not to flight level; impact ringing is skipped
     #    by impact_guard_ms.
-    if q_idx is None:
-        q_idx, below, _ = falls()
-
-    below_g = m[below]
-
-    def under(level: float) -> np.ndarray:
-        if level <= bottom_g:
-            return below[below_g < level]
-        return np.flatnonzero(np.less(m, level, out=pooled_array(n, np.bool_)))
-
-    low_idx = under(s.flight_g)
-    stance_idx = under(s.stance_g)
+    #    (The falls and the samples at flight and stance levels were found in step 1.)
     guard = int(np.ceil(s.impact_guard_ms * ms))
     max_flight = int(np.ceil(s.max_flight_ms * ms)) + 1
     need = max(1, int(np.floor(s.min_flight_evidence_ms * ms)))
