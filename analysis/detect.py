@@ -434,35 +434,42 @@ def _peaks_before_gaps(
     to it in turn. Returns the peaks (``at``) and their flat tops' first samples (``left``).
     """
     n = len(m)
-    add: list[int] = []
-    drop = np.zeros(len(at), dtype=bool)
-    # Only the gaps followed by a peak less than `distance` samples on (looked up at once).
+    # Only the gaps followed by a peak less than `distance` samples on (looked up at once);
+    # all of them are then worked on together.
     after = np.searchsorted(at, gap_at, side="right")
     near = after < len(at)
     near[near] = at[after[near]] - gap_at[near] < distance
     near &= gap_at >= 2
-    for g, k, j in zip(
-        gap_at[near].tolist(), lost[near].tolist(), after[near].tolist(), strict=True
-    ):
-        p = int(at[j])
-        # Samples that gave way to p by samples but not in time, before the gap's edge.
-        lo = max(p - distance + 1, 1)
-        hi = min(g - 1, p + k - distance, n - 2)
-        if hi < lo:
-            continue
-        seg = m[lo : hi + 1]
-        c = lo + int(np.argmax(seg))
-        top = m[c]
-        if not (height_g <= top < m[p]) or not (m[c - 1] < top >= m[c + 1]):
-            continue
-        if j > 0 and c - at[j - 1] < distance and m[at[j - 1]] >= top:
-            continue  # (a higher peak before it holds it down anyway)
-        add.append(c)
-        lower = (at > c - distance) & (at < c) & (m[at] < top)
-        drop |= lower
-    if not add:
+    g, k, j = gap_at[near], lost[near], after[near]
+    p = at[j]
+    # Samples that gave way to p by samples but not in time, before the gap's edge.
+    lo = np.maximum(p - distance + 1, 1)
+    hi = np.minimum(np.minimum(g - 1, p + k - distance), n - 2)
+    ok = hi >= lo
+    lo, hi, j, p = lo[ok], hi[ok], j[ok], p[ok]
+    if not len(lo):
         return at, left
-    new = np.setdiff1d(np.array(add, dtype=np.int64), at)  # (sorted, once each)
+    # The highest sample of each stretch (the first of equal ones), from a window of its
+    # samples padded with -inf (a stretch is shorter than `distance`: p lies after the gap).
+    w = lo[:, None] + np.arange(int((hi - lo).max()) + 1)[None, :]
+    values = np.where(w <= hi[:, None], m[np.minimum(w, n - 1)], -np.inf)
+    c = w[np.arange(len(lo)), np.argmax(values, axis=1)]
+    top = m[c]
+    keep = (height_g <= top) & (top < m[p]) & (m[c - 1] < top) & (top >= m[c + 1])
+    # (A higher peak less than `distance` before it holds it down anyway.)
+    before = at[np.maximum(j - 1, 0)]
+    keep &= ~((j > 0) & (c - before < distance) & (m[before] >= top))
+    c, top = c[keep], top[keep]
+    if not len(c):
+        return at, left
+    # The peaks less than `distance` samples before each one put back, and lower, give way.
+    first = np.searchsorted(at, c - distance, side="right")
+    count = np.searchsorted(at, c, side="left") - first
+    owner = np.repeat(np.arange(len(c)), count)
+    which = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + first[owner]
+    drop = np.zeros(len(at), dtype=bool)
+    drop[which[m[at[which]] < top[owner]]] = True
+    new = np.setdiff1d(c.astype(np.int64), at)  # (sorted, once each)
     at = np.r_[at[~drop], new]
     left = np.r_[left[~drop], new]
     order = np.argsort(at, kind="stable")

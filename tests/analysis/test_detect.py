@@ -149,6 +149,56 @@ def test_an_impact_before_a_gap_is_not_lost_to_a_higher_bump_after_it():
     assert impact_peaks(mg2, **kw, gaps=(gap_at, lost)).tolist() == [61]
 
 
+def _plain_peaks_before_gaps(m, at, left, gap_at, lost, *, height_g, distance):
+    """The rule of ``_peaks_before_gaps`` gap by gap, as plainly as it reads (the reference)."""
+    n, add, drop = len(m), [], np.zeros(len(at), dtype=bool)
+    for g, k in zip(gap_at.tolist(), lost.tolist(), strict=True):
+        j = int(np.searchsorted(at, g, side="right"))
+        if g < 2 or j == len(at) or at[j] - g >= distance:
+            continue  # no peak less than `distance` samples after the gap
+        p = int(at[j])
+        lo, hi = max(p - distance + 1, 1), min(g - 1, p + k - distance, n - 2)
+        if hi < lo:
+            continue
+        c = lo + int(np.argmax(m[lo : hi + 1]))
+        top = m[c]
+        if not (height_g <= top < m[p] and m[c - 1] < top >= m[c + 1]):
+            continue
+        if j > 0 and c - at[j - 1] < distance and m[at[j - 1]] >= top:
+            continue
+        add.append(c)
+        drop |= (at > c - distance) & (at < c) & (m[at] < top)
+    if not add:
+        return at, left
+    new = np.setdiff1d(np.array(add, dtype=np.int64), at)
+    at, left = np.r_[at[~drop], new], np.r_[left[~drop], new]
+    order = np.argsort(at, kind="stable")
+    return at[order], left[order]
+
+
+def test_peaks_before_gaps_equal_the_rule_taken_gap_by_gap():
+    from scipy.signal import find_peaks
+
+    from analysis.detect import _peaks_before_gaps
+
+    rng = np.random.default_rng(7)
+    changed = 0
+    for _ in range(3000):
+        n = int(rng.integers(20, 400))
+        m = np.abs(rng.normal(1.0, 1.5, n)).round(int(rng.integers(0, 3)))  # (equal values)
+        distance = int(rng.integers(1, 30))
+        at = find_peaks(m, distance=distance)[0]
+        left = at - rng.integers(0, 3, len(at))
+        gap_at = np.unique(rng.integers(0, n - 1, int(rng.integers(0, 12))))
+        lost = rng.integers(0, 40, len(gap_at))
+        kw = {"height_g": float(rng.uniform(0.0, 3.0)), "distance": distance}
+        got = _peaks_before_gaps(m, at, left, gap_at, lost, **kw)
+        want = _plain_peaks_before_gaps(m, at, left, gap_at, lost, **kw)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+        changed += got[0].tolist() != at.tolist()
+    assert changed > 500  # the rule did put peaks back (and drop others) in many cases
+
+
 @pytest.mark.parametrize("rate_hz", [200.0, 416.0])
 @pytest.mark.parametrize("k", [6, 13])
 def test_landing_before_a_gap_and_a_higher_heel_drop_is_timed(rate_hz, k):
