@@ -201,7 +201,7 @@ def _time_base(
     # are copied out of each block's steps, which saves a second pass over the times (a
     # strided read touches as much memory as a full one).
     stride = max(1, n_steps // 200_000)
-    sub = np.empty(len(range(0, n_steps, stride)), dtype=np.float64)
+    sub = pooled_array(len(range(0, n_steps, stride)))
     # The gaps are sought in the same pass, beyond a provisional limit from the first steps'
     # median (a little below the limit it gives): the steps beyond the final limit are among
     # them whenever the final limit is not below the provisional one, else the blocks are
@@ -258,7 +258,8 @@ def _time_base(
         # years): the stretches between the gaps, each measured on its own.
         starts, ends = np.r_[0, gap_index + 1], np.r_[gap_index, n_steps]
         effective_period = float((time_s[ends] - time_s[starts]).sum()) / n_regular
-    sub = sub[sub <= limit]
+    regular = sub <= limit
+    sub = np.compress(regular, sub, out=pooled_array(int(np.count_nonzero(regular))))
     np.subtract(sub, period, out=sub)
     mad = median(np.abs(sub, out=sub), overwrite_input=True) if len(sub) else 0.0
     with np.errstate(over="ignore"):

@@ -57,10 +57,26 @@ def _lowest_after(m: np.ndarray, k: np.ndarray, span: int) -> np.ndarray:
     return bottom
 
 
+def _scratch(shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+    """Return an uninitialised array from pyarrow's pool (:func:`pooled_array`).
+
+    The windows of thousands of candidates take a few MB each: memory from the pool is
+    reused from one array to the next, where a fresh numpy array would be faulted in page
+    by page again each time.
+    """
+    return pooled_array(int(np.prod(shape)), dtype).reshape(shape)
+
+
+def _gather(m: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Return ``m[idx]`` (indices within ``-len(m)`` to ``len(m) - 1``), in pooled memory."""
+    # (mode="wrap" takes such indices as indexing does, without the buffering of "raise")
+    return np.take(m, idx, out=_scratch(idx.shape, m.dtype.type), mode="wrap")
+
+
 def _windows(index: np.ndarray, start: int, stop: int, n: int) -> np.ndarray:
     """Return an (len(index), stop - start) array of sample indices ``index + k``, clipped."""
     k = np.arange(start, stop)
-    out = index[:, None] + k[None, :]
+    out = np.add(index[:, None], k[None, :], out=_scratch((len(index), len(k)), np.int64))
     # In place (np.clip allocates and checks more): the same values.
     np.maximum(out, 0, out=out)
     np.minimum(out, n - 1, out=out)
@@ -100,7 +116,7 @@ def _range_reduce(
         # Short ranges (flights in a long recording): their samples laid end to end, and
         # one reduceat over them; the cost follows the ranges, not the recording.
         idx, offset = _end_to_end(first, last + 1)
-        out = extreme.reduceat(m[idx], offset)
+        out = extreme.reduceat(_gather(m, idx), offset)
     else:
         # reduceat over (first, last) pairs: the even results are min(m[first:last])
         # (m[first] when first == last); the sample at `last` is added separately.
@@ -794,7 +810,9 @@ def _qualifying_falls(
     if not len(below):
         return below, below, m[below]
     if fall_g >= bottom_g:
-        starts = below[np.r_[True, np.diff(below) > 1]]
+        # (the steps between them, in pooled memory)
+        step = np.subtract(below[1:], below[:-1], out=_scratch((len(below) - 1,), np.int64))
+        starts = below[np.r_[True, step > 1]]
         k = (starts[:, None] - np.arange(span, 0, -1)[None, :]).ravel()
         k = np.sort(k[k >= 0])  # nearly sorted already
         k = k[np.r_[True, k[1:] != k[:-1]]] if len(k) else k
@@ -835,10 +853,13 @@ def _time_fall(
     bottom = fwd[rows, np.argmin(np.where(fwd < stop[:, None], m[fwd], np.inf), axis=1)]
     # The samples from the top on, gathered once (tb: all but the last column).
     w50 = _windows(top, 0, 2 * span + 2, n)
-    mw = m[w50]
+    mw = _gather(m, w50)
     tb = w50[:, :-1]
-    fall_step = mw[:, :-2] - mw[:, 1:-1]  # m[tb[:, :-1]] - m[tb[:, 1:]]
-    fall_step = np.where(tb[:, 1:] <= bottom[:, None], fall_step, -np.inf)
+    # m[tb[:, :-1]] - m[tb[:, 1:]], -inf past the bottom
+    fall_step = np.subtract(mw[:, :-2], mw[:, 1:-1], out=_scratch((len(kq), 2 * span)))
+    fall_step[
+        np.greater(tb[:, 1:], bottom[:, None], out=_scratch(fall_step.shape, np.bool_))
+    ] = -np.inf
     jf = np.argmax(fall_step, axis=1)
     fk = tb[rows, jf]
     drop_step = m[fk] - m[np.minimum(fk + 1, n - 1)]
@@ -1343,11 +1364,12 @@ def detect_flights(
         q_idx, below, _ = _qualifying_falls(
             m, span=span, fall_g=s.takeoff_fall_g, bottom_g=bottom_g
         )
-        below_g = m[below]
+        below_g = _gather(m, below)
 
         def under(level: float) -> np.ndarray:
             if level <= bottom_g:
-                return below[below_g < level]
+                keep = below_g < level
+                return np.compress(keep, below, out=_scratch((np.count_nonzero(keep),), np.int64))
             return np.flatnonzero(np.less(m, level, out=pooled_array(n, np.bool_)))
 
         return q_idx, under(s.flight_g), under(s.stance_g)
@@ -1382,8 +1404,9 @@ def detect_flights(
     #    of rising steps around it; timed at its half-way crossing.
     w_on = max(3, int(np.ceil(40 * ms)) + 1)
     idx = _windows(ref, -w_on, 1, n)  # columns: ref - w_on ... ref
-    seg = m[idx]
-    step = np.diff(seg, axis=1)  # step[:, j] = seg[:, j+1] - seg[:, j]
+    seg = _gather(m, idx)
+    # step[:, j] = seg[:, j+1] - seg[:, j] (numpy.diff along the rows)
+    step = np.subtract(seg[:, 1:], seg[:, :-1], out=_scratch((len(idx), w_on)))
     # Steps across a gap, and repeated samples where a window is cut at the signal's start,
     # are never the rise: looked at only in the windows that hold such a step.
     odd = ref < w_on
@@ -1412,7 +1435,8 @@ def detect_flights(
     # one-sample step this is the mid-point of the bracketing interval).
     level = base + s.edge_level * (m[ref] - base)
     w50 = _windows(bi, 0, w_on + 2, n)
-    above = (m[w50] >= level[:, None]) & (w50 <= ref[:, None])
+    above = np.greater_equal(_gather(m, w50), level[:, None], out=_scratch(w50.shape, np.bool_))
+    above &= np.less_equal(w50, ref[:, None], out=_scratch(w50.shape, np.bool_))
     c1 = w50[rows, np.maximum(np.argmax(above, axis=1), 1)]
     c0 = c1 - 1
     frac = np.clip((level - m[c0]) / np.maximum(m[c1] - m[c0], 1e-12), 0.0, 1.0)
