@@ -205,9 +205,12 @@ def _time_base(
     # The gaps are sought in the same pass, beyond a provisional limit from the first steps'
     # median (a little below the limit it gives): the steps beyond the final limit are among
     # them whenever the final limit is not below the provisional one, else the blocks are
-    # looked at again. (NaN when the first steps are not finite: nothing is then kept.)
+    # looked at again. (Infinite when the first steps give no positive period, as for times
+    # that are not finite or do not increase, refused below: nothing is then kept.)
     first_steps = np.diff(time_s[: _PROVISIONAL_STEPS + 1])
     provisional = _PROVISIONAL_SHARE * max_gap_samples * median(first_steps, overwrite_input=True)
+    if not provisional > 0:
+        provisional = np.inf
     beyond: list[np.ndarray] = [np.zeros(0, dtype=np.intp)] * n_blocks
 
     def scan(j: int, buffer: np.ndarray) -> None:
