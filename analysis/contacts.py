@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.clean import TimeBase
 from analysis.detect import (
+    PUSH_OFF_RISE_G,
     doubled_rows,
     retime_takeoffs,
     takeoffs_after_stance_dips,
@@ -82,6 +83,17 @@ def flight_sets(
     if settings.exercise == "rebound":
         set_of = _rebound_jump_flights(flights, set_of, settings)
     return set_of
+
+
+def _dip_filled(time_base: TimeBase, settings: AnalysisSettings) -> bool:
+    """Whether the sample period is coarse enough for a take-off's dip to be filled in.
+
+    That is where a take-off fall need not reach ``takeoff_bottom_g``
+    (:meth:`~analysis.settings.DetectionSettings.takeoff_bottom_at`: periods over 10 ms).
+    """
+    detection = settings.detection
+    rate_hz = time_base.effective_rate_hz
+    return detection.takeoff_bottom_at(rate_hz) > detection.takeoff_bottom_g
 
 
 def resolve_contacts(
@@ -165,6 +177,27 @@ def resolve_contacts(
         takeoff = np.where(np.isfinite(earlier), earlier, takeoff)
         contacts = contacts.assign(
             takeoff_s=np.where(takeoff_lost, contacts["takeoff_s"].to_numpy(), takeoff)
+        )
+    elif _dip_filled(time_base, settings):
+        # Repeated hops at a coarse rate, where the low-pass can fill in the dip between
+        # the push-off and limb motion right after it: a take-off taken from a fall with no
+        # push-off before it (no rise of PUSH_OFF_RISE_G) is the end of that motion, and the
+        # last push-off before it is the take-off. (At finer rates the dip is sampled and
+        # such a fall is a take-off from a weak push-off.)
+        takeoff = np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy())
+        earlier = takeoffs_before_limb_motion(
+            time_s,
+            magnitude_g,
+            sampling_rate_hz=time_base.effective_rate_hz,
+            landing_s=contacts["landing_s"].to_numpy(),
+            takeoff_s=takeoff,
+            gap_index=time_base.gap_index,
+            settings=settings.detection,
+            plateau_rise_g=PUSH_OFF_RISE_G,
+        )
+        found = np.isfinite(earlier) & ~takeoff_lost
+        contacts = contacts.assign(
+            takeoff_s=np.where(found, earlier, contacts["takeoff_s"].to_numpy())
         )
     check = {
         "min_contact_ms": settings.min_contact_ms,

@@ -1152,6 +1152,7 @@ def takeoffs_before_limb_motion(
     takeoff_s: np.ndarray,
     gap_index: np.ndarray | None = None,
     settings: DetectionSettings | None = None,
+    plateau_rise_g: float = PLATEAU_RISE_G,
 ) -> np.ndarray:
     """Find the take-off again where the fall taken for it was the end of limb motion.
 
@@ -1162,7 +1163,7 @@ def takeoffs_before_limb_motion(
     flight. The two falls differ in what comes before them: a take-off follows a push-off
     (a rise to a peak, as in :func:`takeoffs_after_stance_dips`), the end of limb motion
     follows a plateau. So when the fall taken for the take-off follows a plateau (a rise of
-    less than :data:`PLATEAU_RISE_G` within :data:`PUSH_OFF_MS` before its top) and the foot
+    less than ``plateau_rise_g`` within :data:`PUSH_OFF_MS` before its top) and the foot
     pushed off earlier in the contact (a rise of at least :data:`PUSH_OFF_RISE_G` within
     :data:`PUSH_OFF_MS` to a peak of at least 1 g, then a fall of at least
     ``takeoff_fall_g`` within ``fall_span_ms``), the last such push-off is the take-off,
@@ -1182,6 +1183,10 @@ def takeoffs_before_limb_motion(
         Gaps (step ``i`` to ``i + 1``); nothing is sought in a contact with a gap.
     settings : DetectionSettings, optional
         Detector settings.
+    plateau_rise_g : float
+        A fall comes from a plateau when the magnitude rose by less than this before its
+        top, in g: :data:`PLATEAU_RISE_G` for rebound jumps, whose long stance rises and
+        dips; :data:`PUSH_OFF_RISE_G` (no push-off before the fall) for repeated hops.
 
     Returns
     -------
@@ -1213,7 +1218,7 @@ def takeoffs_before_limb_motion(
         top = lo + int(np.argmax(m[lo : b + 1]))
         if top - rise <= a or top + span >= n:
             continue
-        if m[top] - m[top - rise : top + 1].min() >= PLATEAU_RISE_G:
+        if m[top] - m[top - rise : top + 1].min() >= plateau_rise_g:
             continue  # a push-off's fall: it stands
         if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
             continue

@@ -392,6 +392,38 @@ def test_a_take_off_after_a_push_off_or_without_one_before_it_stands():
     assert np.isnan(takeoffs_before_limb_motion(t, m, takeoff_s=np.array([1.75]), **kw)[0])
 
 
+def _hop_held_after_push_off(rate_hz):  # type: ignore[no-untyped-def]
+    """A hop contact (landing 1.0 s, push-off to 3 g, take-off 1.2 s) whose dip into flight
+    the low-pass filled in (0.73 g) before limb motion at 1 g until 1.3 s; landing at 1.4 s."""
+    t = np.arange(0, 2.0, 1 / rate_hz)
+    m = np.full(t.size, 0.05)
+    m[(t >= 1.0) & (t < 1.2)] = 1.5  # stance
+    m[(t >= 1.0) & (t < 1.03)] = 8.0  # impact
+    m[(t >= 1.14) & (t < 1.2)] = 3.0  # push-off
+    m[(t >= 1.2) & (t < 1.22)] = 0.73  # the dip, filled in
+    m[(t >= 1.22) & (t < 1.3)] = 1.0  # limb motion
+    m[t >= 1.4] = 1.0
+    m[(t >= 1.4) & (t < 1.43)] = 8.0  # the next landing
+    return t, m
+
+
+def test_a_fall_with_no_push_off_before_it_gives_way_to_the_push_off_for_hops():
+    from analysis.detect import PUSH_OFF_RISE_G
+
+    rate_hz = 52.0
+    t, m = _hop_held_after_push_off(rate_hz)
+    kw = {
+        "sampling_rate_hz": rate_hz,
+        "landing_s": np.array([1.0]),
+        "takeoff_s": np.array([1.3]),  # the end of the limb motion
+    }
+    # The motion rises from the filled-in dip by more than PLATEAU_RISE_G (0.27 g): not a
+    # plateau by the rebound criterion, but no push-off either (under PUSH_OFF_RISE_G).
+    assert np.isnan(takeoffs_before_limb_motion(t, m, **kw)[0])
+    found = takeoffs_before_limb_motion(t, m, plateau_rise_g=PUSH_OFF_RISE_G, **kw)
+    assert found[0] == pytest.approx(1.2, abs=1.5 / rate_hz)
+
+
 def test_limb_motion_is_not_looked_into_without_both_edges_or_across_a_gap():
     rate_hz = 52.0
     t, m = _held_flight(rate_hz)

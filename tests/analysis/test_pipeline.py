@@ -290,6 +290,37 @@ def test_rebound_flights_held_up_by_limb_motion_at_52_hz(seed):
     assert np.abs(error).max() < 30.0
 
 
+def test_hop_take_offs_held_up_by_limb_motion_at_52_hz():
+    # Limb motion in every flight at 52 Hz. In one hop of this session the low-pass filled in
+    # the dip after the push-off and the motion held the magnitude near 1 g: the fall at the
+    # motion's end, with no push-off before it, was taken for the take-off (53 ms too late).
+    sim = simulate_session(
+        4, sample_rate_hz=52.0, sets=[SetSpec(hops=25)] * 2, artefacts=Artefacts(messy_flight=1.0)
+    )
+    with pytest.warns(HopscopeWarning, match="coarse"):
+        result = analyze(sim.recording())
+    ti, hi = match_hops(sim.truth, result.hops, tolerance_s=0.05)
+    assert len(ti) == len(sim.truth)
+    error = result.hops["contact_ms"].to_numpy()[hi] - sim.truth["contact_ms"].to_numpy()[ti]
+    assert np.abs(error).max() < 30.0
+
+
+def test_hop_take_offs_are_sought_before_limb_motion_only_at_coarse_rates():
+    from analysis.clean import time_base
+    from analysis.contacts import _dip_filled
+
+    settings = AnalysisSettings()
+    for rate_hz, coarse in [
+        (50.0, True),
+        (52.0, True),
+        (64.0, True),
+        (100.0, False),
+        (800.0, False),
+    ]:
+        tb = time_base(np.arange(200) / rate_hz)
+        assert _dip_filled(tb, settings) is coarse
+
+
 def test_landings_refined_by_the_impact_peak_at_52_hz():
     # Three hop sets at 52 Hz with the default simulator artefacts (device low-pass, noise):
     # the landings' spread around the truth is smaller with the peak refinement than with
