@@ -19,6 +19,7 @@ import pandas as pd
 from analysis.clean import TimeBase
 from analysis.detect import (
     PUSH_OFF_RISE_G,
+    UNLOADED_G,
     doubled_rows,
     retime_takeoffs,
     takeoffs_after_stance_dips,
@@ -182,8 +183,9 @@ def resolve_contacts(
         # Repeated hops at a coarse rate, where the low-pass can fill in the dip between
         # the push-off and limb motion right after it: a take-off taken from a fall with no
         # push-off before it (no rise of PUSH_OFF_RISE_G) is the end of that motion, and the
-        # last push-off before it is the take-off. (At finer rates the dip is sampled and
-        # such a fall is a take-off from a weak push-off.)
+        # last push-off before it whose fall ends below UNLOADED_G is the take-off (a heel
+        # touch falls back to body weight). (At finer rates the dip is sampled and such a
+        # fall is a take-off from a weak push-off.)
         takeoff = np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy())
         earlier = takeoffs_before_limb_motion(
             time_s,
@@ -194,6 +196,7 @@ def resolve_contacts(
             gap_index=time_base.gap_index,
             settings=settings.detection,
             plateau_rise_g=PUSH_OFF_RISE_G,
+            push_off_below_g=UNLOADED_G,
         )
         found = np.isfinite(earlier) & ~takeoff_lost
         contacts = contacts.assign(

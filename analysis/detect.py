@@ -1138,6 +1138,10 @@ def takeoffs_after_stance_dips(
     return out
 
 
+#: A take-off's fall ends below this, in g, even where the low-pass fills in the dip into a
+#: flight that limb motion holds up; a feature of the stance falls back to body weight.
+UNLOADED_G = 1.0
+
 #: A fall taken for a take-off comes from a plateau when the magnitude rose by less than this
 #: (g) within :data:`PUSH_OFF_MS` before its top.
 PLATEAU_RISE_G = 0.2
@@ -1153,6 +1157,7 @@ def takeoffs_before_limb_motion(
     gap_index: np.ndarray | None = None,
     settings: DetectionSettings | None = None,
     plateau_rise_g: float = PLATEAU_RISE_G,
+    push_off_below_g: float = np.inf,
 ) -> np.ndarray:
     """Find the take-off again where the fall taken for it was the end of limb motion.
 
@@ -1187,6 +1192,10 @@ def takeoffs_before_limb_motion(
         A fall comes from a plateau when the magnitude rose by less than this before its
         top, in g: :data:`PLATEAU_RISE_G` for rebound jumps, whose long stance rises and
         dips; :data:`PUSH_OFF_RISE_G` (no push-off before the fall) for repeated hops.
+    push_off_below_g : float
+        The earlier push-off's fall must end below this, in g (no limit by default; repeated
+        hops: :data:`UNLOADED_G`, so that a heel touch mid-stance, which falls back to body
+        weight, is not taken for it).
 
     Returns
     -------
@@ -1223,7 +1232,9 @@ def takeoffs_before_limb_motion(
         if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
             continue
         k = np.arange(a + rise, top - 1)
-        out[i] = _last_push_off(t, m, k, first=a, stop=top, span=span, rise=rise, s=s)
+        out[i] = _last_push_off(
+            t, m, k, first=a, stop=top, span=span, rise=rise, s=s, below_g=push_off_below_g
+        )
     return out
 
 

@@ -424,6 +424,29 @@ def test_a_fall_with_no_push_off_before_it_gives_way_to_the_push_off_for_hops():
     assert found[0] == pytest.approx(1.2, abs=1.5 / rate_hz)
 
 
+def test_a_heel_touch_mid_stance_is_not_taken_for_a_hop_push_off():
+    from analysis.detect import PUSH_OFF_RISE_G, UNLOADED_G
+
+    # Heel-mounted: a heel touch (2.9 g) mid-stance falls back to body weight (1.3 g); the
+    # take-off falls from that plateau without a push-off the heel sensor would see.
+    rate_hz = 64.0
+    t = np.arange(0, 2.0, 1 / rate_hz)
+    m = np.full(t.size, 0.05)
+    m[(t >= 1.0) & (t < 1.2)] = 1.3
+    m[(t >= 1.0) & (t < 1.03)] = 6.0  # impact
+    m[(t >= 1.10) & (t < 1.12)] = 2.9  # heel touch
+    m[(t >= 1.4) & (t < 1.43)] = 6.0  # the next landing
+    kw = {
+        "sampling_rate_hz": rate_hz,
+        "landing_s": np.array([1.0]),
+        "takeoff_s": np.array([1.2]),
+        "plateau_rise_g": PUSH_OFF_RISE_G,
+    }
+    moved = takeoffs_before_limb_motion(t, m, **kw)[0]
+    assert moved < 1.15  # without the level, the heel touch's fall is taken for a push-off
+    assert np.isnan(takeoffs_before_limb_motion(t, m, push_off_below_g=UNLOADED_G, **kw)[0])
+
+
 def test_limb_motion_is_not_looked_into_without_both_edges_or_across_a_gap():
     rate_hz = 52.0
     t, m = _held_flight(rate_hz)
