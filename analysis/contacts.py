@@ -146,19 +146,20 @@ def resolve_contacts(
     # A take-off lost in a gap is not sought again: a later fall would be limb motion.
     takeoff_lost = contacts["takeoff_gap"].to_numpy(dtype=bool) & ~at_gap
     rebound = settings.exercise == "rebound"
+    # Where take-offs are sought again below (a take-off lost in a gap is not: it goes in
+    # as NaN, and none comes back for it).
+    search: dict[str, Any] = {
+        "sampling_rate_hz": time_base.effective_rate_hz,
+        "gap_index": time_base.gap_index,
+        "settings": settings.detection,
+    }
     if rebound:
         # One contact per jump: group the jumps into sets first, so that each contact is
         # checked against the other jumps of its set. Rest between jumps makes periods
         # meaningless, so they are not checked.
         contacts = _group_rebounds(contacts, settings)
         # A dip of a long stance taken for the take-off: the push-off after it is; and the
-        # end of limb motion in the flight taken for it: the push-off before it is. (A
-        # take-off lost in a gap is not sought again.)
-        search: dict[str, Any] = {
-            "sampling_rate_hz": time_base.effective_rate_hz,
-            "gap_index": time_base.gap_index,
-            "settings": settings.detection,
-        }
+        # end of limb motion in the flight taken for it: the push-off before it is.
         takeoff = np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy())
         later = takeoffs_after_stance_dips(
             time_s,
@@ -186,21 +187,17 @@ def resolve_contacts(
         # last push-off before it whose fall ends below UNLOADED_G is the take-off (a heel
         # touch falls back to body weight). (At finer rates the dip is sampled and such a
         # fall is a take-off from a weak push-off.)
-        takeoff = np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy())
         earlier = takeoffs_before_limb_motion(
             time_s,
             magnitude_g,
-            sampling_rate_hz=time_base.effective_rate_hz,
             landing_s=contacts["landing_s"].to_numpy(),
-            takeoff_s=takeoff,
-            gap_index=time_base.gap_index,
-            settings=settings.detection,
+            takeoff_s=np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy()),
             plateau_rise_g=PUSH_OFF_RISE_G,
             push_off_below_g=UNLOADED_G,
+            **search,
         )
-        found = np.isfinite(earlier) & ~takeoff_lost
         contacts = contacts.assign(
-            takeoff_s=np.where(found, earlier, contacts["takeoff_s"].to_numpy())
+            takeoff_s=np.where(np.isfinite(earlier), earlier, contacts["takeoff_s"].to_numpy())
         )
     check = {
         "min_contact_ms": settings.min_contact_ms,

@@ -1217,23 +1217,28 @@ def takeoffs_before_limb_motion(
     guard = int(np.ceil(s.impact_guard_ms * ms))
     gaps = np.zeros(0, dtype=np.int64) if gap_index is None else np.sort(gap_index)
     ok = np.flatnonzero(np.isfinite(landing) & np.isfinite(takeoff))
-    firsts = np.searchsorted(t, landing[ok]) + guard
-    lasts = np.searchsorted(t, takeoff[ok], side="right") - 1  # the last at or before it
-    for i, a, b in zip(ok.tolist(), firsts.tolist(), lasts.tolist(), strict=True):
-        if b <= a:
-            continue  # (a take-off before its landing, or before the signal)
-        # The top of the fall taken for the take-off: the highest of the span before it.
-        lo = max(b - span, 0)
-        top = lo + int(np.argmax(m[lo : b + 1]))
-        if top - rise <= a or top + span >= n:
-            continue
-        if m[top] - m[top - rise : top + 1].min() >= plateau_rise_g:
-            continue  # a push-off's fall: it stands
-        if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
-            continue
-        k = np.arange(a + rise, top - 1)
+    first = np.searchsorted(t, landing[ok]) + guard
+    last = np.searchsorted(t, takeoff[ok], side="right") - 1  # the last at or before it
+    after = last > first  # (not a take-off before its landing, or before the signal)
+    ok, first, last = ok[after], first[after], last[after]
+    # The top of the fall taken for each take-off: the highest of the span before it (the
+    # first of equal ones), for all of them at once; most stand at the plateau check.
+    window = _windows(last, -span, 1, n)
+    top = window[np.arange(len(last)), np.argmax(m[window], axis=1)]
+    look = (top - rise > first) & (top + span < n)
+    look &= m[top] - m[_windows(top, -rise, 1, n)].min(axis=1) < plateau_rise_g  # else a push-off
+    look &= np.searchsorted(gaps, top + span) == np.searchsorted(gaps, first)  # no gap
+    for i, a, fall in zip(ok[look].tolist(), first[look].tolist(), top[look].tolist(), strict=True):
         out[i] = _last_push_off(
-            t, m, k, first=a, stop=top, span=span, rise=rise, s=s, below_g=push_off_below_g
+            t,
+            m,
+            np.arange(a + rise, fall - 1),
+            first=a,
+            stop=fall,
+            span=span,
+            rise=rise,
+            s=s,
+            below_g=push_off_below_g,
         )
     return out
 

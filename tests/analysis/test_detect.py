@@ -447,6 +447,70 @@ def test_a_heel_touch_mid_stance_is_not_taken_for_a_hop_push_off():
     assert np.isnan(takeoffs_before_limb_motion(t, m, push_off_below_g=UNLOADED_G, **kw)[0])
 
 
+def _plain_takeoffs_before_limb_motion(t, m, landing, takeoff, gaps, fs, plateau, below):
+    """The check of ``takeoffs_before_limb_motion`` contact by contact (the reference)."""
+    from analysis.detect import _last_push_off, _push_off_spans
+    from analysis.settings import DetectionSettings
+
+    s, n, out = DetectionSettings(), len(m), np.full(len(takeoff), np.nan)
+    span, rise = _push_off_spans(s, fs)
+    guard = int(np.ceil(s.impact_guard_ms * fs / 1e3))
+    for i in range(len(takeoff)):
+        if not (np.isfinite(landing[i]) and np.isfinite(takeoff[i])):
+            continue
+        a = int(np.searchsorted(t, landing[i])) + guard
+        b = int(np.searchsorted(t, takeoff[i], side="right")) - 1
+        if b <= a:
+            continue
+        lo = max(b - span, 0)
+        top = lo + int(np.argmax(m[lo : b + 1]))
+        if top - rise <= a or top + span >= n:
+            continue
+        if m[top] - m[top - rise : top + 1].min() >= plateau:
+            continue
+        if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
+            continue
+        k = np.arange(a + rise, top - 1)
+        out[i] = _last_push_off(
+            t, m, k, first=a, stop=top, span=span, rise=rise, s=s, below_g=below
+        )
+    return out
+
+
+def test_take_offs_before_limb_motion_equal_the_check_taken_contact_by_contact():
+    from analysis.detect import PLATEAU_RISE_G, PUSH_OFF_RISE_G, UNLOADED_G
+
+    rng = np.random.default_rng(3)
+    moved = 0
+    for _ in range(1000):
+        fs = float(rng.choice([50.0, 52.0, 64.0, 100.0, 200.0]))
+        n = int(rng.integers(30, 400))
+        t = np.arange(n) / fs
+        m = np.abs(rng.normal(1.0, 1.0, n)).round(int(rng.integers(0, 3)))  # (equal values)
+        k = int(rng.integers(1, 8))
+        landing = np.sort(rng.uniform(-0.1, t[-1] + 0.1, k))
+        takeoff = landing + rng.uniform(-0.05, 0.6, k)
+        takeoff[rng.random(k) < 0.1] = np.nan
+        gaps = np.unique(rng.integers(0, n - 1, int(rng.integers(0, 3))))
+        for plateau, below in ((PLATEAU_RISE_G, np.inf), (PUSH_OFF_RISE_G, UNLOADED_G)):
+            got = takeoffs_before_limb_motion(
+                t,
+                m,
+                sampling_rate_hz=fs,
+                landing_s=landing,
+                takeoff_s=takeoff,
+                gap_index=gaps,
+                plateau_rise_g=plateau,
+                push_off_below_g=below,
+            )
+            want = _plain_takeoffs_before_limb_motion(
+                t, m, landing, takeoff, gaps, fs, plateau, below
+            )
+            np.testing.assert_array_equal(got, want)
+            moved += int(np.isfinite(got).sum())
+    assert moved > 50  # the check did move take-offs
+
+
 def test_limb_motion_is_not_looked_into_without_both_edges_or_across_a_gap():
     rate_hz = 52.0
     t, m = _held_flight(rate_hz)
