@@ -250,15 +250,22 @@ def set_frequency_hz(
     ``k``), each interval measured against the local period (the median of the single
     periods among the seven intervals around it: the period drifts with fatigue).
 
-    At a low sample rate a short flight can hide in limb motion, so that the landing of every
-    other hop is missed: most intervals are then two hop periods and the median single one
-    is wrong. With the take-offs known, the rhythm is taken to be half the period when that
-    leaves out no landing where the period leaves out two or more, and the set holds a whole
-    hop one half period long: a contact of the set's usual length (within
-    ``contact_tolerance`` of the median contact), a flight, and the next landing, whose
-    contact is of the usual length too. A wrong landing (a heel touch within a contact, limb
-    motion within a flight) does not make such a hop: its own contact, or the one before
-    it, is cut short.
+    The landings alone cannot always tell the period from half of it, and the take-offs
+    decide. At a low sample rate a short flight can hide in limb motion, so that the landing
+    of every other hop is missed: most intervals are then two hop periods and the median
+    single one is wrong. Limb motion right after a take-off can be taken for a landing in
+    several flights of a set: each such flight is split in two short intervals, and when they
+    are a quarter of the intervals or more, the period taken is half the true one. The set's
+    hops come at a period when every interval is a whole number of periods and each interval
+    of a single period whose contacts are both timed (one at least) is a whole hop: a contact
+    of the set's usual length (within ``contact_tolerance`` of the median contact), a flight,
+    and the next landing, whose contact is of the usual length too. A wrong landing does not
+    make such hops: its own contact, or the one before it, is cut short. The rhythm is taken
+    to be half the period when the period leaves out two landings or more and the hops come at
+    half of it. It is taken to be twice the period when the period makes two intervals or
+    more, and more than half of them, span several periods, the hops do not come at the
+    period, and twice the period leaves fewer landings out or lost (the landings left out,
+    and one for each interval of several periods).
 
     Parameters
     ----------
@@ -266,13 +273,12 @@ def set_frequency_hz(
         Landings of the set's complete contacts, in s, increasing.
     takeoff_s : numpy.ndarray, optional
         The take-off that ends each landing's contact, in s (NaN where it is not known).
-        Without it the period is never halved.
+        Without it the period is never halved or doubled.
     rhythm_tolerance : float
         Largest distance of a one-period interval from one period, in periods (0.3, as
         ``period_tolerance`` of :func:`check_contacts`).
     contact_tolerance : float
-        Largest relative distance of a contact from the set's median contact for a whole
-        hop to show the half period.
+        Largest relative distance of a contact from the set's median contact in a whole hop.
 
     Returns
     -------
@@ -328,19 +334,10 @@ def set_frequency_hz(
         return float((len(landing_s) - 1) / span) if span > 0 else float("nan")
     kept = _drop_close_landings(landing_s, period)
     kept = _drop_off_rhythm(kept, period, rhythm_tolerance)
-    if (
-        takeoff_s is not None
-        and len(landing_s) - len(kept) >= 2
-        and _hops_at_half_period(
-            landing_s,
-            takeoff_s,
-            period,
-            rhythm_tolerance,
-            contact_tolerance,
+    if takeoff_s is not None:
+        period, kept = _rhythm_of_contacts(
+            landing_s, takeoff_s, period, kept, rhythm_tolerance, contact_tolerance
         )
-    ):
-        period /= 2  # every other landing missed: nothing is wrong
-        kept = landing_s
     if len(kept) < 2:
         return float("nan")
     # Each interval is a whole number of periods: 1, or more where landings were lost.
@@ -349,31 +346,81 @@ def set_frequency_hz(
     return float(periods.sum() / span) if span > 0 else float("nan")
 
 
-def _hops_at_half_period(
+def _rhythm_of_contacts(
+    landing_s: np.ndarray,
+    takeoff_s: np.ndarray,
+    period: float,
+    kept: np.ndarray,
+    rhythm_tolerance: float,
+    contact_tolerance: float,
+) -> tuple[float, np.ndarray]:
+    """Return the set's period and its landings on it: half or twice ``period`` if shown.
+
+    See :func:`set_frequency_hz`. ``kept`` are the landings kept on the rhythm of ``period``. Half the period is taken when
+    ``period`` leaves out two landings or more and the set's hops come at half of it
+    (:func:`_whole_hops_at`). Twice the period is taken when ``period`` makes two intervals or
+    more, and more than half of them, span several periods (a lost landing each), the hops do
+    not come at ``period``, and twice it leaves fewer landings out or lost.
+    """
+    dropped = len(landing_s) - len(kept)
+    if dropped >= 2 and _whole_hops_at(
+        landing_s, takeoff_s, period / 2, rhythm_tolerance, contact_tolerance
+    ):
+        return period / 2, landing_s  # every other landing missed: nothing is wrong
+    lost = _lost_between(kept, period, rhythm_tolerance)
+    if lost < 2 or 2 * lost <= len(kept) - 1:
+        return period, kept
+    if _whole_hops_at(landing_s, takeoff_s, period, rhythm_tolerance, contact_tolerance):
+        return period, kept
+    longer = 2 * period
+    kept_longer = _drop_off_rhythm(
+        _drop_close_landings(landing_s, longer), longer, rhythm_tolerance
+    )
+    if len(kept_longer) < 2:
+        return period, kept
+    unexplained = len(landing_s) - len(kept_longer)
+    unexplained += _lost_between(kept_longer, longer, rhythm_tolerance)
+    if unexplained < dropped + lost:  # wrong landings split hops in two
+        return longer, kept_longer
+    return period, kept
+
+
+def _lost_between(landing_s: np.ndarray, period: float, tolerance: float) -> int:
+    """How many intervals between ``landing_s`` span two hop periods or more."""
+    r = np.diff(landing_s) / _local_periods(landing_s, period, tolerance)
+    return int(np.count_nonzero(np.rint(r) >= 2))
+
+
+def _whole_hops_at(
     landing_s: np.ndarray,
     takeoff_s: np.ndarray,
     period: float,
     rhythm_tolerance: float,
     contact_tolerance: float,
 ) -> bool:
-    """Whether the set's hops come at half ``period`` (see :func:`set_frequency_hz`).
+    """Whether the set's hops come at ``period``: every landing a true one.
 
-    Every interval must be on the rhythm of half ``period`` (:func:`_off_rhythm`), and one
-    interval of a single half period must be a whole hop: both its contacts within
-    ``contact_tolerance`` of the median contact (of at least three timed contacts), and the
-    first one's take-off before the second landing.
+    Every interval must be on the rhythm of ``period`` (:func:`_off_rhythm`), at least one
+    interval of a single period must be a whole hop, and so must every interval of a single
+    period whose two contacts are timed: both contacts within ``contact_tolerance`` of the
+    median contact (of at least three timed contacts), and the first one's take-off before
+    the second landing. A wrong landing (limb motion in a flight, a heel touch in a contact)
+    makes an interval of a single period that is not a whole hop: its own contact, or the
+    one before it, is cut short.
     """
-    k, off = _off_rhythm(np.diff(landing_s) / (period / 2), rhythm_tolerance)
+    k, off = _off_rhythm(np.diff(landing_s) / period, rhythm_tolerance)
     if not (off <= 1.0).all():  # (NaN: not on it)
         return False
     contact = takeoff_s - landing_s
-    timed = contact[np.isfinite(contact)]
-    if len(timed) < 3:
+    timed = np.isfinite(contact)
+    if np.count_nonzero(timed) < 3:
         return False
-    median = float(np.median(timed))
+    median = float(np.median(contact[timed]))
     usual = np.abs(contact - median) <= contact_tolerance * median  # (False for NaN)
-    whole_hop = (k == 1) & usual[:-1] & usual[1:] & (takeoff_s[:-1] < landing_s[1:])
-    return bool(whole_hop.any())
+    single = k == 1
+    whole_hop = single & usual[:-1] & usual[1:] & (takeoff_s[:-1] < landing_s[1:])
+    both_timed = single & timed[:-1] & timed[1:]
+    return bool(whole_hop.any()) and bool(np.all(whole_hop | ~both_timed))
 
 
 def _off_rhythm(r: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
