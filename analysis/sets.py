@@ -332,16 +332,16 @@ def set_frequency_hz(
     if (np.abs(step / period - 1.0) <= rhythm_tolerance).all():
         # Every interval is one period on the rhythm: nothing lost, nothing extra.
         return float((len(landing_s) - 1) / span) if span > 0 else float("nan")
-    kept = _drop_close_landings(landing_s, period)
-    kept = _drop_off_rhythm(kept, period, rhythm_tolerance)
+    # Each interval is a whole number of periods: 1, or more where landings were lost.
+    kept, periods = _drop_off_rhythm(
+        _drop_close_landings(landing_s, period), period, rhythm_tolerance
+    )
     if takeoff_s is not None:
-        period, kept = _rhythm_of_contacts(
-            landing_s, takeoff_s, period, kept, rhythm_tolerance, contact_tolerance
+        kept, periods = _rhythm_of_contacts(
+            landing_s, takeoff_s, period, (kept, periods), rhythm_tolerance, contact_tolerance
         )
     if len(kept) < 2:
         return float("nan")
-    # Each interval is a whole number of periods: 1, or more where landings were lost.
-    periods = np.maximum(np.rint(np.diff(kept) / _local_periods(kept, period, rhythm_tolerance)), 1)
     span = float(kept[-1] - kept[0])
     return float(periods.sum() / span) if span > 0 else float("nan")
 
@@ -350,45 +350,41 @@ def _rhythm_of_contacts(
     landing_s: np.ndarray,
     takeoff_s: np.ndarray,
     period: float,
-    kept: np.ndarray,
+    on_period: tuple[np.ndarray, np.ndarray],
     rhythm_tolerance: float,
     contact_tolerance: float,
-) -> tuple[float, np.ndarray]:
-    """Return the set's period and its landings on it: half or twice ``period`` if shown.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the set's landings and intervals in periods, at half or twice ``period`` if shown.
 
-    See :func:`set_frequency_hz`. ``kept`` are the landings kept on the rhythm of ``period``. Half the period is taken when
-    ``period`` leaves out two landings or more and the set's hops come at half of it
-    (:func:`_whole_hops_at`). Twice the period is taken when ``period`` makes two intervals or
-    more, and more than half of them, span several periods (a lost landing each), the hops do
-    not come at ``period``, and twice it leaves fewer landings out or lost.
+    See :func:`set_frequency_hz`. ``on_period`` are the landings kept on the rhythm of
+    ``period`` and their intervals in whole periods (:func:`_drop_off_rhythm`). Half the
+    period is taken when ``period`` leaves out two landings or more and the set's hops come
+    at half of it (:func:`_whole_hops_at`). Twice the period is taken when ``period`` makes
+    two intervals or more, and more than half of them, span several periods (a lost landing
+    each), the hops do not come at ``period``, and twice it leaves fewer landings out or lost.
     """
+    kept, periods = on_period
     dropped = len(landing_s) - len(kept)
-    if dropped >= 2 and _whole_hops_at(
-        landing_s, takeoff_s, period / 2, rhythm_tolerance, contact_tolerance
-    ):
-        return period / 2, landing_s  # every other landing missed: nothing is wrong
-    lost = _lost_between(kept, period, rhythm_tolerance)
-    if lost < 2 or 2 * lost <= len(kept) - 1:
-        return period, kept
+    if dropped >= 2:
+        half = period / 2
+        if _whole_hops_at(landing_s, takeoff_s, half, rhythm_tolerance, contact_tolerance):
+            # Every other landing missed: nothing is wrong.
+            return landing_s, _whole_periods(landing_s, half, rhythm_tolerance)
+    lost = int(np.count_nonzero(periods >= 2))
+    if lost < 2 or 2 * lost <= len(periods):
+        return on_period
     if _whole_hops_at(landing_s, takeoff_s, period, rhythm_tolerance, contact_tolerance):
-        return period, kept
+        return on_period
     longer = 2 * period
-    kept_longer = _drop_off_rhythm(
+    kept_longer, periods_longer = _drop_off_rhythm(
         _drop_close_landings(landing_s, longer), longer, rhythm_tolerance
     )
     if len(kept_longer) < 2:
-        return period, kept
-    unexplained = len(landing_s) - len(kept_longer)
-    unexplained += _lost_between(kept_longer, longer, rhythm_tolerance)
+        return on_period
+    unexplained = len(landing_s) - len(kept_longer) + np.count_nonzero(periods_longer >= 2)
     if unexplained < dropped + lost:  # wrong landings split hops in two
-        return longer, kept_longer
-    return period, kept
-
-
-def _lost_between(landing_s: np.ndarray, period: float, tolerance: float) -> int:
-    """How many intervals between ``landing_s`` span two hop periods or more."""
-    r = np.diff(landing_s) / _local_periods(landing_s, period, tolerance)
-    return int(np.count_nonzero(np.rint(r) >= 2))
+        return kept_longer, periods_longer
+    return on_period
 
 
 def _whole_hops_at(
@@ -522,15 +518,27 @@ def _local_periods(landing_s: np.ndarray, period: float, tolerance: float) -> np
     return out
 
 
-def _drop_off_rhythm(landing_s: np.ndarray, period: float, tolerance: float) -> np.ndarray:
+def _whole_periods(landing_s: np.ndarray, period: float, tolerance: float) -> np.ndarray:
+    """Each interval between ``landing_s`` as the nearest whole number of local periods (≥ 1)."""
+    if len(landing_s) < 2:
+        return np.zeros(0)
+    return _off_rhythm(
+        np.diff(landing_s) / _local_periods(landing_s, period, tolerance), tolerance
+    )[0]
+
+
+def _drop_off_rhythm(
+    landing_s: np.ndarray, period: float, tolerance: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Leave out landings off the set's rhythm, one at a time, the furthest off first.
 
     See :func:`set_frequency_hz`: inside the set both intervals must be off the rhythm; at
-    an end, the only interval off and the neighbour's other interval on it.
+    an end, the only interval off and the neighbour's other interval on it. Returns the
+    landings kept and each interval between them in whole local periods (at least 1).
     """
     kept = landing_s
     while len(kept) > 2:
-        _, off = _off_rhythm(np.diff(kept) / _local_periods(kept, period, tolerance), tolerance)
+        k, off = _off_rhythm(np.diff(kept) / _local_periods(kept, period, tolerance), tolerance)
         bad = off > 1.0
         score = np.full(len(kept), -1.0)
         score[1:-1] = np.where(bad[:-1] & bad[1:], np.minimum(off[:-1], off[1:]), -1.0)
@@ -540,9 +548,9 @@ def _drop_off_rhythm(landing_s: np.ndarray, period: float, tolerance: float) -> 
             score[-1] = off[-1]
         worst = int(np.argmax(score))
         if score[worst] < 0:
-            break
+            return kept, k
         kept = np.delete(kept, worst)
-    return kept
+    return kept, _whole_periods(kept, period, tolerance)
 
 
 def _set_cv(x: np.ndarray) -> float:
