@@ -256,13 +256,13 @@ def set_frequency_hz(
     single one is wrong. Limb motion right after a take-off can be taken for a landing in
     several flights of a set: each such flight is split in two short intervals, and when they
     are a quarter of the intervals or more, the period taken is half the true one. The set's
-    hops come at a period when every interval is a whole number of periods and each interval
-    of a single period whose contacts are both timed (one at least) is a whole hop: a contact
-    of the set's usual length (within ``contact_tolerance`` of the median contact), a flight,
-    and the next landing, whose contact is of the usual length too. A wrong landing does not
-    make such hops: its own contact, or the one before it, is cut short. The rhythm is taken
-    to be half the period when the period leaves out two landings or more and the hops come at
-    half of it. It is taken to be twice the period when the period makes two intervals or
+    hops come at a period when every interval is a whole number of periods, each interval of
+    a single period whose contacts are both timed is a whole hop, and there is one at least:
+    a contact of the set's usual length (within ``contact_tolerance`` of the median contact),
+    a flight, and the next landing, whose contact is of the usual length too. A wrong landing
+    does not make such hops: its own contact, or the one before it, is cut short. The rhythm
+    is taken to be half the period when the period leaves out two landings or more and the
+    hops come at half of it. It is taken to be twice the period when the period makes two intervals or
     more, and more than half of them, span several periods, the hops do not come at the
     period, and twice the period leaves fewer landings out or lost (the landings left out,
     and one for each interval of several periods).
