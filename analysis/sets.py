@@ -273,7 +273,8 @@ def set_frequency_hz(
         Landings of the set's complete contacts, in s, increasing.
     takeoff_s : numpy.ndarray, optional
         The take-off that ends each landing's contact, in s (NaN where it is not known).
-        Without it the period is never halved or doubled.
+        Without it, or with fewer than three contacts timed, the period is never halved or
+        doubled.
     rhythm_tolerance : float
         Largest distance of a one-period interval from one period, in periods (0.3, as
         ``period_tolerance`` of :func:`check_contacts`).
@@ -362,8 +363,11 @@ def _rhythm_of_contacts(
     at half of it (:func:`_whole_hops_at`). Twice the period is taken when ``period`` makes
     two intervals or more, and more than half of them, span several periods (a lost landing
     each), the hops do not come at ``period``, and twice it leaves fewer landings out or lost.
+    With fewer than three contacts timed, ``on_period`` is returned.
     """
     kept, periods = on_period
+    if np.count_nonzero(np.isfinite(takeoff_s - landing_s)) < 3:
+        return on_period  # too few contacts timed to tell
     dropped = len(landing_s) - len(kept)
     if dropped >= 2:
         half = period / 2
