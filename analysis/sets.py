@@ -403,18 +403,16 @@ def _whole_hops_at(
     Every interval must be on the rhythm of ``period`` (:func:`_off_rhythm`), at least one
     interval of a single period must be a whole hop, and so must every interval of a single
     period whose two contacts are timed: both contacts within ``contact_tolerance`` of the
-    median contact (of at least three timed contacts), and the first one's take-off before
-    the second landing. A wrong landing (limb motion in a flight, a heel touch in a contact)
-    makes an interval of a single period that is not a whole hop: its own contact, or the
-    one before it, is cut short.
+    median contact, and the first one's take-off before the second landing. A wrong landing
+    (limb motion in a flight, a heel touch in a contact) makes an interval of a single period
+    that is not a whole hop: its own contact, or the one before it, is cut short. The caller
+    makes sure that three contacts at least are timed (:func:`_rhythm_of_contacts`).
     """
     k, off = _off_rhythm(np.diff(landing_s) / period, rhythm_tolerance)
     if not (off <= 1.0).all():  # (NaN: not on it)
         return False
     contact = takeoff_s - landing_s
     timed = np.isfinite(contact)
-    if np.count_nonzero(timed) < 3:
-        return False
     median = float(np.median(contact[timed]))
     usual = np.abs(contact - median) <= contact_tolerance * median  # (False for NaN)
     single = k == 1

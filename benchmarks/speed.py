@@ -106,11 +106,10 @@ rss = None if before is None else status("VmHWM:") - before
 gc.collect()
 pool.release_unused()
 tracemalloc.start()
-result = analyze(samples)
+analyze(samples)
 heap = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
-print(json.dumps({"rss": rss, "heap_and_pool": heap + pool.max_memory(),
-                  "table": int(samples.memory_usage(deep=True).sum())}))
+print(json.dumps({"rss": rss, "heap_and_pool": heap + pool.max_memory()}))
 """
 
 
