@@ -401,10 +401,15 @@ class Recorder:
         )
 
     def _drain(self) -> None:
-        now = self.clock.now_ns()
+        # Blocks are written once final at the arrival time of the last notification logged,
+        # as the log's replay writes them (:func:`replay_rawlog`), whenever this runs. At the
+        # clock's time, or at an event's, the last blocks before a drain that came late, or
+        # before a stop, were judged as if the arrivals after them were known; at a stop they
+        # are the stream's final blocks, which lack that look-ahead (`imu.stream.ArrivalTimer.ready`).
         queue = self._queue
         raw = self.rawlog
         proc = self.processor
+        last_note_ns = None
         while queue:
             item = queue.popleft()
             if item[0] == "event":
@@ -415,7 +420,9 @@ class Recorder:
                 t_ns, uuid, payload = item
                 raw.note(t_ns, uuid, payload)
                 proc.feed(t_ns, uuid, payload)
-        proc.pump(now)
+                last_note_ns = t_ns
+        if last_note_ns is not None:
+            proc.pump(last_note_ns)
 
     def _tick(self) -> None:
         st = self.status

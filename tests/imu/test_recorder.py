@@ -143,6 +143,36 @@ def test_record_every_emulated_device(tmp_path, kind):
         assert len(found) >= 0.8 * len(true_in) > 0
 
 
+def test_a_late_drain_or_a_slow_stop_writes_what_the_raw_log_replays(tmp_path, monkeypatch):
+    # The consumer drains the queue when it gets the CPU: on a loaded machine the clock has
+    # moved on by then, and a stop takes its time after the last notification. Blocks are
+    # final at the last notification's arrival, so neither changes anything: the recording
+    # equals the replay of its raw log, lost packets found alike. (Pumped at the clock's
+    # time, or at the stop's events, the stream's last blocks were judged as if arrivals
+    # after them were known, and a late one among them was taken for lost samples.)
+    drain, stop = Recorder._drain, Recorder._stop_device
+
+    def late_drain(self):
+        now_ns = self.clock.now_ns
+        monkeypatch.setattr(self.clock, "now_ns", lambda: now_ns() + 400_000_000)
+        try:
+            drain(self)
+        finally:
+            monkeypatch.setattr(self.clock, "now_ns", now_ns)
+
+    async def slow_stop(self, client):
+        await stop(self, client)
+        await asyncio.sleep(1.5 / SPEED)  # 1.5 s on the emulated clock before "stopped"
+
+    monkeypatch.setattr(Recorder, "_drain", late_drain)
+    monkeypatch.setattr(Recorder, "_stop_device", slow_stop)
+    result, setup, _ = record(
+        tmp_path, "witmotion", ["loss:rate=0.1", "seed:value=5"], duration_s=20.0
+    )
+    rec, _, _ = check_no_loss_by_us("witmotion", result, setup, tmp_path)
+    assert rec.meta.lost_packets > 0
+
+
 @pytest.mark.parametrize("kind", ["witmotion", "polar"])
 def test_disconnect_reconnects_within_5_s_and_records_the_gap(tmp_path, kind):
     result, setup, _ = record(
