@@ -15,10 +15,13 @@ from typing import Any
 
 _pool: dict[int, ThreadPoolExecutor] = {}
 
+#: Cores the work may be spread over (at most 4); asked once, since asking costs tens of µs.
+_CORES = max(1, min(os.cpu_count() or 1, 4))
+
 
 def cores() -> int:
     """Return the number of cores the work may be spread over (at most 4)."""
-    return max(1, min(os.cpu_count() or 1, 4))
+    return _CORES
 
 
 def executor() -> ThreadPoolExecutor:
