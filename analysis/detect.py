@@ -1486,8 +1486,18 @@ def detect_flights(
     # strong ones is limb motion in flight. Drop such candidates and walk the flights again.
     weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
     # Limb motion late in a flight can look like an impact; the real impact then follows
-    # soon, stronger, after the magnitude has fallen back to flight level.
-    weak |= _limb_bumps(peaks, peak_g, foot, accept, low_idx, within=bound["stance"], need=need)
+    # soon, stronger, after the magnitude has fallen back to flight level. The two peaks lie
+    # on the sample grid, up to a sample period further apart than they are: the window is
+    # stance_check_ms rounded up to whole samples.
+    weak |= _limb_bumps(
+        peaks,
+        peak_g,
+        foot,
+        accept,
+        low_idx,
+        within=int(np.ceil(s.stance_check_ms * ms)),
+        need=need,
+    )
     if (weak & accept).any():
         ok_onset = ok_onset & ~weak
         start, accept, _ = _bound_flights(

@@ -246,6 +246,39 @@ def test_limb_motion_bump_late_in_a_flight_is_not_the_landing():
     assert len(flights) == len(expected) + 1  # no bump taken for a landing
 
 
+@pytest.mark.parametrize(
+    ("rate_hz", "before", "bump_g"),
+    [
+        # 52 Hz: 70 ms are 3.6 samples; the bump peaks 4 samples (77 ms) before the impact.
+        (52.0, 4, 1.8),
+        # A device whose real rate is a little under 100 Hz: 70 ms are 6.97 of its samples,
+        # and the bump peaks 7 samples before the impact (a candidate must rise at 0.2 g/ms
+        # at this rate).
+        (99.5, 7, 3.0),
+    ],
+)
+def test_limb_motion_bump_a_sample_past_the_stance_check_is_not_the_landing(
+    rate_hz, before, bump_g
+):
+    # A sharp bump of limb motion late in each flight, a dip to 0.28 g (flight level, but
+    # above stance_g, so the bump passes the stance check), then the stronger impact. The
+    # sample grid puts the two peaks up to a sample period further apart than they are.
+    samples, truth = hop_table(rate_hz=rate_hz, n=10, flight_s=0.22)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy().copy()
+    for landing in truth["next_landing_s"].to_numpy():
+        at = int(np.searchsorted(t, landing))
+        peak = at + int(np.argmax(m[at : at + 3]))
+        m[peak - before] = bump_g
+        m[peak - before + 1 : peak - 1] = 0.28
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz)
+    landing = flights["landing_s"].to_numpy()
+    expected = truth["next_landing_s"].to_numpy()
+    found = np.abs(landing[:, None] - expected[None, :]).min(axis=0)
+    assert (found <= 1 / rate_hz + 0.003).all()
+    assert len(flights) == len(expected) + 1  # no bump taken for a landing
+
+
 def test_takeoff_bottom_rises_with_the_sample_period():
     s = DetectionSettings()
     assert s.takeoff_bottom_at(200.0) == s.takeoff_bottom_at(100.0) == s.takeoff_bottom_g
