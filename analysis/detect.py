@@ -750,6 +750,7 @@ def _flights_into_gaps(
 
 
 def _limb_bumps(
+    t: np.ndarray,
     peaks: np.ndarray,
     peak_g: np.ndarray,
     foot: np.ndarray,
@@ -757,14 +758,16 @@ def _limb_bumps(
     low_idx: np.ndarray,
     *,
     within: int,
+    within_s: float,
     need: int,
 ) -> np.ndarray:
     """Mark accepted candidates followed by a stronger impact after a return to flight level.
 
-    A candidate is marked when the next candidate peaks within ``within`` samples, higher,
-    and at least ``need`` flight-level samples (``low_idx``) lie between this peak and the
-    next one's rise (``foot``): a landing's contact never falls back to flight level that
-    soon, limb motion in the flight does.
+    A candidate is marked when the next candidate peaks within ``within`` samples and
+    ``within_s`` seconds (samples lost in a gap between them count in time), higher, and at
+    least ``need`` flight-level samples (``low_idx``) lie between this peak and the next
+    one's rise (``foot``): a landing's contact never falls back to flight level that soon,
+    limb motion in the flight does.
     """
     out = np.zeros(len(peaks), dtype=bool)
     if len(peaks) < 2:
@@ -776,6 +779,7 @@ def _limb_bumps(
     out[:-1] = (
         accept[:-1]
         & (peaks[nxt] - peaks[:-1] <= within)
+        & (t[peaks[nxt]] - t[peaks[:-1]] <= within_s)
         & (peak_g[nxt] > peak_g[:-1])
         & (lows >= need)
     )
@@ -1488,14 +1492,18 @@ def detect_flights(
     # Limb motion late in a flight can look like an impact; the real impact then follows
     # soon, stronger, after the magnitude has fallen back to flight level. The two peaks lie
     # on the sample grid, up to a sample period further apart than they are: the window is
-    # stance_check_ms rounded up to whole samples.
+    # stance_check_ms rounded up to whole samples, and as long in time (half a sample more
+    # for the timestamps' jitter), so that a gap between the peaks does not shorten it.
+    bump_samples = int(np.ceil(s.stance_check_ms * ms))
     weak |= _limb_bumps(
+        t,
         peaks,
         peak_g,
         foot,
         accept,
         low_idx,
-        within=int(np.ceil(s.stance_check_ms * ms)),
+        within=bump_samples,
+        within_s=(bump_samples + 0.5) / fs,
         need=need,
     )
     if (weak & accept).any():

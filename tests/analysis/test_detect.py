@@ -279,6 +279,28 @@ def test_limb_motion_bump_a_sample_past_the_stance_check_is_not_the_landing(
     assert len(flights) == len(expected) + 1  # no bump taken for a landing
 
 
+def test_a_landing_before_a_gap_is_no_limb_motion_bump_of_the_next_one():
+    # 50 Hz: a landing's impact peaks on the last sample before a gap of 220 ms; after the
+    # gap come two flight samples (0.28 g: flight level, above stance_g), the landing's
+    # sample and the next, stronger impact's peak: 4 samples after the first in index, 300 ms
+    # in time. The first is no bump of limb motion before that impact.
+    rate_hz = 50.0
+    samples, truth = hop_table(rate_hz=rate_hz, n=8, contact_s=0.12, flight_s=0.16)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy().copy()
+    landing, next_landing = truth["landing_s"].iloc[4], truth["next_landing_s"].iloc[4]
+    first = int(np.searchsorted(t, landing))
+    m[first] = 1.8  # a soft impact, weaker than the next one
+    nxt = int(np.searchsorted(t, next_landing))
+    m[nxt - 2 : nxt] = 0.28
+    keep = np.r_[np.arange(first + 1), np.arange(nxt - 2, len(t))]
+    t, m = t[keep], m[keep]
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz, gap_index=np.array([first]))
+    found = flights["landing_s"].to_numpy()
+    assert np.nanmin(np.abs(found - landing)) <= 1 / rate_hz
+    assert np.nanmin(np.abs(found - next_landing)) <= 1 / rate_hz
+
+
 def test_takeoff_bottom_rises_with_the_sample_period():
     s = DetectionSettings()
     assert s.takeoff_bottom_at(200.0) == s.takeoff_bottom_at(100.0) == s.takeoff_bottom_g
