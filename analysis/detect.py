@@ -1492,9 +1492,10 @@ def detect_flights(
     # Limb motion late in a flight can look like an impact; the real impact then follows
     # soon, stronger, after the magnitude has fallen back to flight level. The two peaks lie
     # on the sample grid, up to a sample period further apart than they are: the window is
-    # stance_check_ms rounded up to whole samples, and as long in time (half a sample more
-    # for the timestamps' jitter), so that a gap between the peaks does not shorten it.
-    bump_samples = int(np.ceil(s.stance_check_ms * ms))
+    # stance_check_ms rounded up to whole samples (a whole number stays as it is, rounding
+    # errors aside), and as long in time (half a sample more for the timestamps' jitter): a
+    # gap between the peaks must not stretch it.
+    bump_samples = int(np.ceil(s.stance_check_ms * ms - 1e-6))
     weak |= _limb_bumps(
         t,
         peaks,
