@@ -173,6 +173,7 @@ def _bound_flights(
     need: int,
     stance: int,
     stance_idx: np.ndarray,
+    stance_window: tuple[np.ndarray, np.ndarray] | None = None,
     again: tuple[_Walk, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, _Walk]:
     """Walk the impact candidates in order: flight search start and landing verdict of each.
@@ -181,7 +182,8 @@ def _bound_flights(
     accepted landing's peak (never inside that contact's impact), at most ``max_flight``
     samples back. The candidate is a landing when it has an impact onset, no sample of
     ``stance_idx`` (below the stance-check level) between ``guard`` and ``stance`` samples
-    after its peak, and at least ``need``
+    after its peak (or in ``stance_window``, each candidate's first and last sample of that
+    check, where it is given), and at least ``need``
     flight-level samples (``low_idx``) after the first take-off fall (``q_idx``) of the
     search (or after the search start when no fall is found). This is the one loop of the
     detector: over candidates, O(1) each (every lookup is done beforehand, vectorised).
@@ -204,6 +206,7 @@ def _bound_flights(
             guard=guard,
             stance=stance,
             stance_idx=stance_idx,
+            stance_window=stance_window,
         )
         earlier = accept = np.zeros(len(peaks), dtype=bool)
         first, last, settle = 0, -1, len(peaks)
@@ -265,6 +268,7 @@ def _walk_lookups(
     guard: int,
     stance: int,
     stance_idx: np.ndarray,
+    stance_window: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Walk:
     """Everything the walk of :func:`_bound_flights` needs, looked up once for every candidate.
 
@@ -275,9 +279,9 @@ def _walk_lookups(
     low_idx = np.asarray(low_idx, dtype=np.int64)
     stance_idx = np.asarray(stance_idx, dtype=np.int64)
     if stance > guard:
+        first, last = (peaks + guard, peaks + stance) if stance_window is None else stance_window
         stance_bad = (
-            np.searchsorted(stance_idx, peaks + stance, side="right")
-            > np.searchsorted(stance_idx, peaks + guard)
+            np.searchsorted(stance_idx, last, side="right") > np.searchsorted(stance_idx, first)
         ).tolist()
     else:
         stance_bad = [False] * len(peaks)
@@ -303,6 +307,29 @@ def _walk_lookups(
         lows_to_landing=np.searchsorted(low_idx, foot, side="right").tolist(),
         foot=foot.tolist(),
     )
+
+
+def _stance_window(
+    t: np.ndarray, peaks: np.ndarray, gaps: np.ndarray, *, guard: int, stance: int, fs: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """First and last sample of each candidate's stance check, ``guard`` to ``stance`` samples on.
+
+    Where a gap lies in that stretch, its samples lost would move the check later: there the
+    check is bounded in time instead (half a sample wider on each side, for the timestamps'
+    jitter). None when no candidate has a gap there (the checks are counted in samples).
+    """
+    if not len(gaps) or not len(peaks):
+        return None
+    j = np.searchsorted(gaps, peaks)
+    crossed = j < len(gaps)
+    crossed[crossed] = gaps[j[crossed]] < peaks[crossed] + stance
+    if not crossed.any():
+        return None
+    first, last = peaks + guard, peaks + stance
+    at = t[peaks[crossed]]
+    first[crossed] = np.searchsorted(t, at + (guard - 0.5) / fs)
+    last[crossed] = np.searchsorted(t, at + (stance + 0.5) / fs, side="right") - 1
+    return first, last
 
 
 def _search_starts(w: _Walk, accept: np.ndarray) -> np.ndarray:
@@ -1477,13 +1504,15 @@ def detect_flights(
     guard = int(np.ceil(s.impact_guard_ms * ms))
     max_flight = int(np.ceil(s.max_flight_ms * ms)) + 1
     need = max(1, int(np.floor(s.min_flight_evidence_ms * ms)))
+    stance = int(np.floor(s.stance_check_ms * ms))
     bound = {
         "n": n,
         "max_flight": max_flight,
         "guard": guard,
         "need": need,
-        "stance": int(np.floor(s.stance_check_ms * ms)),
+        "stance": stance,
         "stance_idx": stance_idx,
+        "stance_window": _stance_window(t, peaks, gaps, guard=guard, stance=stance, fs=fs),
     }
     start, accept, walk = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
     # A landing's impact stands out among its neighbours' impacts; a weak "impact" between

@@ -301,6 +301,31 @@ def test_a_landing_before_a_gap_is_no_limb_motion_bump_of_the_next_one():
     assert np.nanmin(np.abs(found - next_landing)) <= 1 / rate_hz
 
 
+def test_a_gap_does_not_move_the_stance_check_past_the_flight():
+    # 200 Hz: 75 ms before each landing, a sharp 3 g bump of limb motion, a sample at flight
+    # level, then 50 ms of the flight lost in a gap, then flight level up to the landing. Counted in samples, the
+    # stance check after the bump (40-70 ms) would fall 50 ms late, inside the contact, and
+    # pass: the bump would be taken for the landing. In time it sees the flight after the gap.
+    rate_hz = 200.0
+    samples, truth = hop_table(rate_hz=rate_hz, n=10, flight_s=0.25)
+    t = samples["time_s"].to_numpy()
+    m = samples["az_g"].to_numpy().copy()
+    lost = []
+    for landing in truth["next_landing_s"].to_numpy():
+        bump = int(np.searchsorted(t, landing - 0.075))
+        m[bump] = 3.0
+        lost.append(np.arange(bump + 2, bump + 12))
+    keep = np.setdiff1d(np.arange(len(t)), np.concatenate(lost))
+    gap_index = np.flatnonzero(np.diff(keep) > 1)
+    t, m = t[keep], m[keep]
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz, gap_index=gap_index)
+    landing = flights["landing_s"].to_numpy()
+    expected = truth["next_landing_s"].to_numpy()
+    found = np.abs(landing[:, None] - expected[None, :]).min(axis=0)
+    assert (found <= 1 / rate_hz + 0.003).all()
+    assert len(flights) == len(expected) + 1  # no bump taken for a landing
+
+
 def test_takeoff_bottom_rises_with_the_sample_period():
     s = DetectionSettings()
     assert s.takeoff_bottom_at(200.0) == s.takeoff_bottom_at(100.0) == s.takeoff_bottom_g
