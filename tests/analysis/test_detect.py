@@ -224,6 +224,15 @@ def test_landing_before_a_gap_and_a_higher_heel_drop_is_timed(rate_hz, k):
     assert np.abs(landing - landings).max() < 2 / rate_hz
 
 
+def _assert_landings_and_no_bump(flights, truth, *, atol):  # type: ignore[no-untyped-def]
+    """Every true landing found within ``atol`` (s), and no other landing (one flight more)."""
+    landing = flights["landing_s"].to_numpy()
+    expected = truth["next_landing_s"].to_numpy()
+    found = np.abs(landing[:, None] - expected[None, :]).min(axis=0)
+    assert (found <= atol).all()
+    assert len(flights) == len(expected) + 1  # no bump taken for a landing
+
+
 def test_limb_motion_bump_late_in_a_flight_is_not_the_landing():
     # 100 Hz: 60 ms before each landing a sharp 2.2 g bump of limb motion; the magnitude
     # falls back to flight level, then leg extension lifts it before the real, stronger
@@ -239,11 +248,7 @@ def test_limb_motion_bump_late_in_a_flight_is_not_the_landing():
         for k, value in shape.items():
             m[at + k] = value
     flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz)
-    landing = flights["landing_s"].to_numpy()
-    expected = truth["next_landing_s"].to_numpy()
-    found = np.abs(landing[:, None] - expected[None, :]).min(axis=0)
-    assert (found <= 1 / rate_hz + 0.002).all()
-    assert len(flights) == len(expected) + 1  # no bump taken for a landing
+    _assert_landings_and_no_bump(flights, truth, atol=1 / rate_hz + 0.002)
 
 
 @pytest.mark.parametrize(
@@ -272,11 +277,7 @@ def test_limb_motion_bump_a_sample_past_the_stance_check_is_not_the_landing(
         m[peak - before] = bump_g
         m[peak - before + 1 : peak - 1] = 0.28
     flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz)
-    landing = flights["landing_s"].to_numpy()
-    expected = truth["next_landing_s"].to_numpy()
-    found = np.abs(landing[:, None] - expected[None, :]).min(axis=0)
-    assert (found <= 1 / rate_hz + 0.003).all()
-    assert len(flights) == len(expected) + 1  # no bump taken for a landing
+    _assert_landings_and_no_bump(flights, truth, atol=1 / rate_hz + 0.003)
 
 
 def test_a_landing_before_a_gap_is_no_limb_motion_bump_of_the_next_one():
@@ -319,11 +320,7 @@ def test_a_gap_does_not_move_the_stance_check_past_the_flight():
     gap_index = np.flatnonzero(np.diff(keep) > 1)
     t, m = t[keep], m[keep]
     flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz, gap_index=gap_index)
-    landing = flights["landing_s"].to_numpy()
-    expected = truth["next_landing_s"].to_numpy()
-    found = np.abs(landing[:, None] - expected[None, :]).min(axis=0)
-    assert (found <= 1 / rate_hz + 0.003).all()
-    assert len(flights) == len(expected) + 1  # no bump taken for a landing
+    _assert_landings_and_no_bump(flights, truth, atol=1 / rate_hz + 0.003)
 
 
 def test_takeoff_bottom_rises_with_the_sample_period():
