@@ -320,9 +320,7 @@ def _stance_window(
     """
     if not len(gaps) or not len(peaks):
         return None
-    j = np.searchsorted(gaps, peaks)
-    crossed = j < len(gaps)
-    crossed[crossed] = gaps[j[crossed]] < peaks[crossed] + stance
+    crossed = _crosses_gap(gaps, peaks, peaks + stance)
     if not crossed.any():
         return None
     first, last = peaks + guard, peaks + stance

@@ -304,9 +304,10 @@ def test_a_landing_before_a_gap_is_no_limb_motion_bump_of_the_next_one():
 
 def test_a_gap_does_not_move_the_stance_check_past_the_flight():
     # 200 Hz: 75 ms before each landing, a sharp 3 g bump of limb motion, a sample at flight
-    # level, then 50 ms of the flight lost in a gap, then flight level up to the landing. Counted in samples, the
-    # stance check after the bump (40-70 ms) would fall 50 ms late, inside the contact, and
-    # pass: the bump would be taken for the landing. In time it sees the flight after the gap.
+    # level, then 50 ms of the flight lost in a gap, then flight level up to the landing.
+    # Counted in samples, the stance check after the bump (40-70 ms) would fall 50 ms late,
+    # inside the contact, and pass: the bump would be taken for the landing. In time it sees
+    # the flight after the gap.
     rate_hz = 200.0
     samples, truth = hop_table(rate_hz=rate_hz, n=10, flight_s=0.25)
     t = samples["time_s"].to_numpy()
