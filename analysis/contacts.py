@@ -643,10 +643,23 @@ def _takeoff_lost_over_hops(
     ``period_tolerance`` periods of k) and each of the k - 1 landings between lies within a
     gap where the rhythm puts it (:func:`_landings_in_gaps`). (One period:
     :func:`_lost_edges`.)
+
+    So is a contact whose take-off was not found at all, when a gap lies where its take-off
+    would be (within ``contact_tolerance`` of the set's median contact after the landing):
+    the ground seen after such a gap is the next contact, whose landing was lost too, so no
+    fall into flight is left to find.
     """
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
-    cand = (reasons == REASON_TAKEOFF_GAP) & (contacts["edge_lost"].to_numpy() == "")
-    cand &= np.isfinite(landing)
+    edge_kept = contacts["edge_lost"].to_numpy() == ""
+    cand = (reasons == REASON_TAKEOFF_GAP) & edge_kept & np.isfinite(landing)
+    unfound = (reasons == "take-off not found") & edge_kept & np.isfinite(landing)
+    if gaps and unfound.any():
+        median_s = _expected_contact_ms(contacts, contacts.loc[reasons == ""]) / 1e3
+        start = np.array([g[0] for g in gaps])
+        end = np.array([g[1] for g in gaps])
+        lo = landing + median_s * (1 - settings.contact_tolerance)
+        hi = landing + median_s * (1 + settings.contact_tolerance)
+        cand |= unfound & _gap_within(start, end, lo, hi)
     if not gaps or not cand.any():
         return np.zeros(len(contacts), dtype=bool)
     nxt = np.asarray(next_landing, dtype=np.float64)

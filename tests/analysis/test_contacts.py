@@ -419,6 +419,32 @@ def test_take_off_lost_in_a_gap_over_whole_hops_keeps_its_landing(k, cut_before_
     assert abs(result.sets["hop_hz"].iloc[0] - true_hz) < 0.01
 
 
+@pytest.mark.parametrize("k", [0, 4])
+def test_take_off_not_found_before_a_gap_over_whole_hops_keeps_its_landing(k):
+    rate_hz = 64.0
+    t, m, landings, takeoffs = hop_signal(
+        rate_hz, first_landing_s=1.12, period_s=0.357, contact_s=0.24, landings=10
+    )
+    # Two gaps: one from just before the take-off of contact k over the flight and the
+    # landing of contact k + 1, and one from the middle of contact k + 1 to the flight before
+    # the landing of contact k + 2. The ground seen between them (0.8 g) falls too little
+    # into the second gap for a take-off, so none is found for contact k.
+    first = (t > takeoffs[k + 1] - 0.011) & (t < landings[k + 1] + 0.044)
+    second = (t > takeoffs[k + 2] - 0.057) & (t < landings[k + 2] - 0.025)
+    m = np.where((t >= landings[k + 1] + 0.044) & (t <= takeoffs[k + 2] - 0.057), 0.8, m)
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0 * t, "ay_g": 0 * t, "az_g": m})
+    result = _analyze(samples.loc[~(first | second)].reset_index(drop=True))
+    hops = result.hops
+    # Contact k is kept with its take-off lost; contact k + 1, both edges lost, is not made up.
+    assert len(hops) == len(landings) - 2
+    row = hops.iloc[k]
+    assert row["edge_lost"] == "takeoff" and np.isnan(row["takeoff_s"])
+    assert abs(row["landing_s"] - landings[k]) < 1 / rate_hz
+    # Its landing is one of the set's: at k = 0 the set starts there.
+    assert result.sets["start_s"].iloc[0] == hops["landing_s"].iloc[0]
+    assert abs(hops["landing_s"].iloc[0] - landings[0]) < 1 / rate_hz
+
+
 @pytest.mark.parametrize("rate_hz", [200.0, 416.0])
 @pytest.mark.parametrize(("fall_s", "gap_ms"), [(0.88, 26.0), (0.9, 20.0), (0.87, 40.0)])
 def test_no_first_hop_is_made_up_from_a_fall_into_a_gap_before_the_set(rate_hz, fall_s, gap_ms):
