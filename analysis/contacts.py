@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.clean import TimeBase
 from analysis.detect import (
+    PUSH_OFF_MS,
     PUSH_OFF_RISE_G,
     UNLOADED_G,
     doubled_rows,
@@ -193,6 +194,7 @@ def resolve_contacts(
             landing_s=contacts["landing_s"].to_numpy(),
             takeoff_s=np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy()),
             plateau_rise_g=PUSH_OFF_RISE_G,
+            plateau_ms=PUSH_OFF_MS,
             push_off_below_g=UNLOADED_G,
             **search,
         )

@@ -1172,8 +1172,12 @@ def takeoffs_after_stance_dips(
 UNLOADED_G = 1.0
 
 #: A fall taken for a take-off comes from a plateau when the magnitude rose by less than this
-#: (g) within :data:`PUSH_OFF_MS` before its top.
+#: (g) within :data:`PLATEAU_MS` before its top.
 PLATEAU_RISE_G = 0.2
+#: ... looked at over this long before the top, in ms (two samples at least). Limb motion can
+#: hold a flight up for as little as 80 ms after the take-off: looking back as far as a
+#: push-off's rise (:data:`PUSH_OFF_MS`) would reach the dip at the take-off.
+PLATEAU_MS = 30.0
 
 
 def takeoffs_before_limb_motion(
@@ -1186,6 +1190,7 @@ def takeoffs_before_limb_motion(
     gap_index: np.ndarray | None = None,
     settings: DetectionSettings | None = None,
     plateau_rise_g: float = PLATEAU_RISE_G,
+    plateau_ms: float = PLATEAU_MS,
     push_off_below_g: float = np.inf,
 ) -> np.ndarray:
     """Find the take-off again where the fall taken for it was the end of limb motion.
@@ -1197,7 +1202,7 @@ def takeoffs_before_limb_motion(
     flight. The two falls differ in what comes before them: a take-off follows a push-off
     (a rise to a peak, as in :func:`takeoffs_after_stance_dips`), the end of limb motion
     follows a plateau. So when the fall taken for the take-off follows a plateau (a rise of
-    less than ``plateau_rise_g`` within :data:`PUSH_OFF_MS` before its top) and the foot
+    less than ``plateau_rise_g`` within ``plateau_ms`` before its top) and the foot
     pushed off earlier in the contact (a rise of at least :data:`PUSH_OFF_RISE_G` within
     :data:`PUSH_OFF_MS` to a peak of at least 1 g, then a fall of at least
     ``takeoff_fall_g`` within ``fall_span_ms``), the last such push-off is the take-off,
@@ -1221,6 +1226,11 @@ def takeoffs_before_limb_motion(
         A fall comes from a plateau when the magnitude rose by less than this before its
         top, in g: :data:`PLATEAU_RISE_G` for rebound jumps, whose long stance rises and
         dips; :data:`PUSH_OFF_RISE_G` (no push-off before the fall) for repeated hops.
+    plateau_ms : float
+        ... within this long before its top, in ms (two samples at least):
+        :data:`PLATEAU_MS` for rebound jumps; :data:`PUSH_OFF_MS` (a push-off's own rise)
+        for repeated hops, whose looser ``plateau_rise_g`` a short look would meet in the
+        rise of the limb motion itself.
     push_off_below_g : float
         The earlier push-off's fall must end below this, in g (no limit by default; repeated
         hops: :data:`UNLOADED_G`, so that a heel touch mid-stance, which falls back to body
@@ -1255,7 +1265,8 @@ def takeoffs_before_limb_motion(
     window = _windows(last, -span, 1, n)
     top = window[np.arange(len(last)), np.argmax(m[window], axis=1)]
     look = (top - rise > first) & (top + span < n)
-    look &= m[top] - m[_windows(top, -rise, 1, n)].min(axis=1) < plateau_rise_g  # else a push-off
+    hold = max(2, int(np.ceil(plateau_ms * ms)))
+    look &= m[top] - m[_windows(top, -hold, 1, n)].min(axis=1) < plateau_rise_g  # else a push-off
     look &= np.searchsorted(gaps, top + span) == np.searchsorted(gaps, first)  # no gap
     for i, a, fall in zip(ok[look].tolist(), first[look].tolist(), top[look].tolist(), strict=True):
         out[i] = _last_push_off(

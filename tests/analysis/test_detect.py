@@ -459,6 +459,22 @@ def test_the_end_of_limb_motion_taken_for_the_take_off_gives_way_to_the_push_off
     assert found[0] == pytest.approx(1.5, abs=1.5 / rate_hz)
 
 
+@pytest.mark.parametrize("rate_hz", [52.0, 64.0])
+def test_a_short_hold_of_limb_motion_after_the_take_off_gives_way_to_the_push_off(rate_hz):
+    # Limb motion holds the flight at 1.5 g for 100 ms only, after a dip to 0.85 g at the
+    # take-off: looked at over 60 ms, the rise out of the dip hid the plateau.
+    t, m = _long_contact(rate_hz, lambda tau: np.where(tau < 0.12, 1.5, 0.05))
+    m[(t >= 1.5) & (t < 1.52)] = 0.85
+    found = takeoffs_before_limb_motion(
+        t,
+        m,
+        sampling_rate_hz=rate_hz,
+        landing_s=np.array([1.0]),
+        takeoff_s=np.array([1.62]),  # the end of the hold
+    )
+    assert found[0] == pytest.approx(1.5, abs=1.5 / rate_hz)
+
+
 def test_a_take_off_after_a_push_off_or_without_one_before_it_stands():
     rate_hz = 52.0
     t, m = _held_flight(rate_hz)
@@ -486,7 +502,7 @@ def _hop_held_after_push_off(rate_hz):  # type: ignore[no-untyped-def]
 
 
 def test_a_fall_with_no_push_off_before_it_gives_way_to_the_push_off_for_hops():
-    from analysis.detect import PUSH_OFF_RISE_G
+    from analysis.detect import PUSH_OFF_MS, PUSH_OFF_RISE_G
 
     rate_hz = 52.0
     t, m = _hop_held_after_push_off(rate_hz)
@@ -498,12 +514,13 @@ def test_a_fall_with_no_push_off_before_it_gives_way_to_the_push_off_for_hops():
     # The motion rises from the filled-in dip by more than PLATEAU_RISE_G (0.27 g): not a
     # plateau by the rebound criterion, but no push-off either (under PUSH_OFF_RISE_G).
     assert np.isnan(takeoffs_before_limb_motion(t, m, **kw)[0])
-    found = takeoffs_before_limb_motion(t, m, plateau_rise_g=PUSH_OFF_RISE_G, **kw)
+    hops = {"plateau_rise_g": PUSH_OFF_RISE_G, "plateau_ms": PUSH_OFF_MS}
+    found = takeoffs_before_limb_motion(t, m, **hops, **kw)
     assert found[0] == pytest.approx(1.2, abs=1.5 / rate_hz)
 
 
 def test_a_heel_touch_mid_stance_is_not_taken_for_a_hop_push_off():
-    from analysis.detect import PUSH_OFF_RISE_G, UNLOADED_G
+    from analysis.detect import PUSH_OFF_MS, PUSH_OFF_RISE_G, UNLOADED_G
 
     # Heel-mounted: a heel touch (2.9 g) mid-stance falls back to body weight (1.3 g); the
     # take-off falls from that plateau without a push-off the heel sensor would see.
@@ -519,13 +536,14 @@ def test_a_heel_touch_mid_stance_is_not_taken_for_a_hop_push_off():
         "landing_s": np.array([1.0]),
         "takeoff_s": np.array([1.2]),
         "plateau_rise_g": PUSH_OFF_RISE_G,
+        "plateau_ms": PUSH_OFF_MS,
     }
     moved = takeoffs_before_limb_motion(t, m, **kw)[0]
     assert moved < 1.15  # without the level, the heel touch's fall is taken for a push-off
     assert np.isnan(takeoffs_before_limb_motion(t, m, push_off_below_g=UNLOADED_G, **kw)[0])
 
 
-def _plain_takeoffs_before_limb_motion(t, m, landing, takeoff, gaps, fs, plateau, below):
+def _plain_takeoffs_before_limb_motion(t, m, landing, takeoff, gaps, fs, plateau, hold_ms, below):
     """The check of ``takeoffs_before_limb_motion`` contact by contact (the reference)."""
     from analysis.detect import _last_push_off, _push_off_spans
     from analysis.settings import DetectionSettings
@@ -544,7 +562,8 @@ def _plain_takeoffs_before_limb_motion(t, m, landing, takeoff, gaps, fs, plateau
         top = lo + int(np.argmax(m[lo : b + 1]))
         if top - rise <= a or top + span >= n:
             continue
-        if m[top] - m[top - rise : top + 1].min() >= plateau:
+        hold = max(2, int(np.ceil(hold_ms * fs / 1e3)))
+        if m[top] - m[top - hold : top + 1].min() >= plateau:
             continue
         if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
             continue
@@ -556,7 +575,7 @@ def _plain_takeoffs_before_limb_motion(t, m, landing, takeoff, gaps, fs, plateau
 
 
 def test_take_offs_before_limb_motion_equal_the_check_taken_contact_by_contact():
-    from analysis.detect import PLATEAU_RISE_G, PUSH_OFF_RISE_G, UNLOADED_G
+    from analysis.detect import PLATEAU_MS, PLATEAU_RISE_G, PUSH_OFF_MS, PUSH_OFF_RISE_G, UNLOADED_G
 
     rng = np.random.default_rng(3)
     moved = 0
@@ -570,7 +589,10 @@ def test_take_offs_before_limb_motion_equal_the_check_taken_contact_by_contact()
         takeoff = landing + rng.uniform(-0.05, 0.6, k)
         takeoff[rng.random(k) < 0.1] = np.nan
         gaps = np.unique(rng.integers(0, n - 1, int(rng.integers(0, 3))))
-        for plateau, below in ((PLATEAU_RISE_G, np.inf), (PUSH_OFF_RISE_G, UNLOADED_G)):
+        for plateau, hold_ms, below in (
+            (PLATEAU_RISE_G, PLATEAU_MS, np.inf),
+            (PUSH_OFF_RISE_G, PUSH_OFF_MS, UNLOADED_G),
+        ):
             got = takeoffs_before_limb_motion(
                 t,
                 m,
@@ -579,10 +601,11 @@ def test_take_offs_before_limb_motion_equal_the_check_taken_contact_by_contact()
                 takeoff_s=takeoff,
                 gap_index=gaps,
                 plateau_rise_g=plateau,
+                plateau_ms=hold_ms,
                 push_off_below_g=below,
             )
             want = _plain_takeoffs_before_limb_motion(
-                t, m, landing, takeoff, gaps, fs, plateau, below
+                t, m, landing, takeoff, gaps, fs, plateau, hold_ms, below
             )
             np.testing.assert_array_equal(got, want)
             moved += int(np.isfinite(got).sum())
