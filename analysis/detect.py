@@ -1229,8 +1229,9 @@ def takeoffs_before_limb_motion(
     plateau_ms : float
         ... within this long before its top, in ms (two samples at least):
         :data:`PLATEAU_MS` for rebound jumps; :data:`PUSH_OFF_MS` (a push-off's own rise)
-        for repeated hops, whose looser ``plateau_rise_g`` a short look would meet in the
-        rise of the limb motion itself.
+        for repeated hops: with their looser ``plateau_rise_g`` a short look also passes a
+        short hold after a push-off whose fall stops above ``push_off_below_g``, and the
+        take-off then goes back to a peak of the stance.
     push_off_below_g : float
         The earlier push-off's fall must end below this, in g (no limit by default; repeated
         hops: :data:`UNLOADED_G`, so that a heel touch mid-stance, which falls back to body
