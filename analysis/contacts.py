@@ -652,50 +652,49 @@ def _takeoff_lost_over_hops(
     fall into flight is left to find.
     """
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
-    edge_kept = contacts["edge_lost"].to_numpy() == ""
-    cand = (reasons == REASON_TAKEOFF_GAP) & edge_kept & np.isfinite(landing)
-    unfound = (reasons == "take-off not found") & edge_kept & np.isfinite(landing)
-    if gaps and unfound.any():
+    kept = (contacts["edge_lost"].to_numpy() == "") & np.isfinite(landing)
+    cand = (reasons == REASON_TAKEOFF_GAP) & kept
+    unfound = (reasons == "take-off not found") & kept
+    if not gaps or not (cand | unfound).any():
+        return np.zeros(len(contacts), dtype=bool)
+    gap_start = np.array([g[0] for g in gaps])
+    gap_end = np.array([g[1] for g in gaps])
+    if unfound.any():
         median_s = _expected_contact_ms(contacts, contacts.loc[reasons == ""]) / 1e3
-        start = np.array([g[0] for g in gaps])
-        end = np.array([g[1] for g in gaps])
         lo = landing + median_s * (1 - settings.contact_tolerance)
         hi = landing + median_s * (1 + settings.contact_tolerance)
-        cand |= unfound & _gap_within(start, end, lo, hi)
-    if not gaps or not cand.any():
+        cand |= unfound & _gap_within(gap_start, gap_end, lo, hi)
+    if not cand.any():
         return np.zeros(len(contacts), dtype=bool)
     nxt = np.asarray(next_landing, dtype=np.float64)
     local = _local_period(nxt - landing, reasons == "", contacts["set"].to_numpy(), cand)
     with np.errstate(invalid="ignore"):
         periods = np.where(cand, (nxt - landing) / local, np.nan)
-    return _landings_in_gaps(landing, periods, local, gaps, settings.period_tolerance)
+    return _landings_in_gaps(landing, periods, local, gap_start, gap_end, settings.period_tolerance)
 
 
 def _landings_in_gaps(
     landing_s: np.ndarray,
     periods: np.ndarray,
     period_s: np.ndarray,
-    gaps: list[tuple[float, float]],
+    gap_start: np.ndarray,
+    gap_end: np.ndarray,
     tolerance: float,
 ) -> np.ndarray:
     """Whether each interval is k >= 2 hop periods whose k - 1 landings all fell in gaps.
 
     ``periods`` is each interval in hop periods of ``period_s`` (s) from ``landing_s``
     (s); it must be within ``tolerance`` periods of a whole number k >= 2, and each place
-    ``landing_s + j * period_s`` (j = 1 .. k - 1) within a gap, give or take ``tolerance``
-    periods.
+    ``landing_s + j * period_s`` (j = 1 .. k - 1) within a gap (``gap_start`` to
+    ``gap_end``, s), give or take ``tolerance`` periods.
     """
     with np.errstate(invalid="ignore"):
         k = np.round(periods)
         out = (k >= 2) & (np.abs(periods - k) <= tolerance)
-    if not out.any():
-        return out
-    start = np.array([g[0] for g in gaps])
-    end = np.array([g[1] for g in gaps])
     for i in np.flatnonzero(out):
         places = landing_s[i] + np.arange(1, int(k[i])) * period_s[i]
         slack = tolerance * period_s[i]
-        out[i] = bool(_gap_within(start, end, places - slack, places + slack).all())
+        out[i] = bool(_gap_within(gap_start, gap_end, places - slack, places + slack).all())
     return out
 
 
