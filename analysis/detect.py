@@ -843,7 +843,7 @@ def _qualifying_falls(
         step = np.subtract(below[1:], below[:-1], out=_scratch((len(below) - 1,), np.int64))
         starts = below[np.r_[True, step > 1]]
         k = (starts[:, None] - np.arange(span, 0, -1)[None, :]).ravel()
-        k = np.sort(k[k >= 0])  # nearly sorted already
+        k = np.sort(k[k >= 0], kind="stable")  # nearly sorted already: a merge sort is quick
         k = k[np.r_[True, k[1:] != k[:-1]]] if len(k) else k
     else:
         mark = np.zeros(n, dtype=bool)
