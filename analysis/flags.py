@@ -46,7 +46,7 @@ def set_flags(
         Thresholds: ``target_hz``, ``target_tolerance_hz``, ``slow_contact_ms``,
         ``slow_share``, ``min_hops``.
     gaps_s : sequence of (start_s, end_s)
-        Gaps of the recording; a set containing one gets ``gaps``.
+        Gaps of the recording; a set touched by one gets ``gaps``.
     low_sample_rate : bool
         Whether the recording's rate is below ``settings.min_sample_rate_hz``; every set then
         gets ``low_sample_rate``.
@@ -64,11 +64,19 @@ def set_flags(
       of the hops above it.
     - ``too_few_hops``: fewer than ``min_hops`` complete contacts.
     - ``clipping``: an impact of the set reached the sensor's full scale.
-    - ``gaps``: a gap (lost samples) lies between the set's first landing and last take-off.
+    - ``gaps``: a gap (lost samples) lies between the set's first landing and last take-off,
+      or less than the detector's ``max_flight_ms`` before or after them (where it may have
+      swallowed the set's first or last hops), or one of its hops has an edge lost in a gap.
     """
     gap_start = np.array([g[0] for g in gaps_s], dtype=np.float64)
     gap_end = np.array([g[1] for g in gaps_s], dtype=np.float64)
     clipped_sets = set(hops.loc[hops["impact_clipped"].astype(bool), "set"].tolist())
+    edge_lost_sets = (
+        set(hops.loc[hops["edge_lost"].astype(str) != "", "set"].tolist())
+        if "edge_lost" in hops
+        else set()
+    )
+    reach_s = settings.detection.max_flight_ms / 1e3
     out = []
     threshold_hz = settings.target_hz - settings.target_tolerance_hz
     for row in sets.itertuples(index=False):
@@ -84,7 +92,10 @@ def set_flags(
             found.add(FLAG_TOO_FEW_HOPS)
         if row.set in clipped_sets:
             found.add(FLAG_CLIPPING)
-        if len(gap_start) and ((gap_end > row.start_s) & (gap_start < row.end_s)).any():
+        if row.set in edge_lost_sets or (
+            len(gap_start)
+            and ((gap_end > row.start_s - reach_s) & (gap_start < row.end_s + reach_s)).any()
+        ):
             found.add(FLAG_GAPS)
         if low_sample_rate:
             found.add(FLAG_LOW_SAMPLE_RATE)

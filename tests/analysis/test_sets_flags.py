@@ -119,6 +119,24 @@ class TestFlags:
         flags = set_flags(sets, hops, settings=AnalysisSettings(), gaps_s=[(1.0, 1.05)])[0]
         assert flags == ("clipping", "gaps")
 
+    def test_gap_that_swallowed_the_end_of_a_set(self):
+        # The set's last take-off at 2.88 s; a gap from 3.1 s, in the flight after it, may hide
+        # the hops that followed: the set is marked, as for a gap within it. A gap a second on
+        # (standing) is not the set's.
+        hops = _hops([180.0] * 10, period_s=0.3)
+        sets = set_summaries(hops)
+        s = AnalysisSettings()
+        assert set_flags(sets, hops, settings=s, gaps_s=[(3.1, 5.0)])[0] == ("gaps",)
+        assert set_flags(sets, hops, settings=s, gaps_s=[(-0.4, -0.2)])[0] == ("gaps",)
+        assert set_flags(sets, hops, settings=s, gaps_s=[(3.9, 5.0)])[0] == ()
+
+    def test_hop_with_an_edge_lost_marks_its_set(self):
+        hops = _hops([180.0] * 10, period_s=0.3)
+        hops["edge_lost"] = ""
+        hops.loc[9, ["takeoff_s", "edge_lost"]] = [np.nan, "takeoff"]
+        sets = set_summaries(hops)
+        assert set_flags(sets, hops, settings=AnalysisSettings())[0] == ("gaps",)
+
     def test_recording_flags(self):
         s = AnalysisSettings()
         q = {"effective_rate_hz": 52.0, "clipped_impacts": 0, "gaps": 0}
