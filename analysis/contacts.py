@@ -255,6 +255,13 @@ def resolve_contacts(
     )
     good = contacts.loc[reasons == ""]
     expected = _expected_contact_ms(contacts, good)
+    if rebound:
+        # A rebound contact that may have lost its take-off in a gap inside it, and been
+        # timed at the end of limb motion after the gap, is left out of the contact expected
+        # (with few jumps in a set, it moves the median a long way).
+        suspect = _rebound_takeoff_in_gap(contacts, reasons, at_gap | takeoff_lost, gaps, settings)
+        if suspect.any():
+            expected = _expected_contact_ms(contacts, contacts.loc[(reasons == "") & ~suspect])
     contact_now = (contacts["takeoff_s"] - contacts["landing_s"]).to_numpy() * 1e3
     with np.errstate(invalid="ignore", divide="ignore"):
         off_now = np.abs(contact_now / expected - 1.0)
@@ -282,6 +289,13 @@ def resolve_contacts(
         takeoffs[np.flatnonzero(retry)[found]] = new_takeoff[found]
         contacts = contacts.assign(takeoff_s=takeoffs)
         reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
+    if rebound:
+        # A take-off lost in a gap where the set's other jumps take off: the fall found after
+        # the gap (and no take-off sought again before it) is the end of limb motion.
+        lost = _rebound_takeoff_in_gap(contacts, reasons, at_gap | takeoff_lost, gaps, settings)
+        if lost.any():
+            takeoff_lost = takeoff_lost | lost
+            reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     # A contact with an edge lost in a gap happened all the same: it is kept, counted and
     # shown with the lost edge empty (NaN), and gives no contact time.
     edge_lost = _lost_edges(contacts, reasons, at_gap, gaps, next_landing, settings)
@@ -628,6 +642,53 @@ def _lost_edges(
         missing &= ~irregular
     out[missing] = "takeoff"
     return out
+
+
+def _gap_inside(contacts: pd.DataFrame, gaps: list[tuple[float, float]]) -> np.ndarray:
+    """Whether a gap starts after each contact's landing and before its take-off."""
+    gap_start = np.array([g[0] for g in gaps])
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    inside = np.searchsorted(gap_start, takeoff) > np.searchsorted(gap_start, landing)
+    return inside & np.isfinite(landing) & np.isfinite(takeoff)
+
+
+def _rebound_takeoff_in_gap(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    at_gap: np.ndarray,
+    gaps: list[tuple[float, float]],
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Rebound contacts whose take-off was lost in a gap inside the contact.
+
+    A gap inside a contact can swallow its take-off; the first fall after the gap is then
+    the end of limb motion in the flight, and the contact reads long. Such a contact's
+    take-off is taken as lost when it is more than ``contact_tolerance`` longer than the
+    median of its set's other plausible contacts without a gap (one at least), and a gap
+    inside it lies where those take off (within ``contact_tolerance`` of that median after
+    the landing). ``at_gap``: contacts with an edge already at a gap, left alone.
+    """
+    out = np.zeros(len(contacts), dtype=bool)
+    if not gaps or not len(contacts):
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    gap_start = np.array([g[0] for g in gaps])
+    gap_end = np.array([g[1] for g in gaps])
+    timed = np.isfinite(landing) & np.isfinite(takeoff) & ~np.asarray(at_gap, dtype=bool)
+    inside = timed & _gap_inside(contacts, gaps)
+    if not inside.any():
+        return out
+    contact = takeoff - landing
+    usual = _set_median(contact, (reasons == "") & timed & ~inside, contacts["set"].to_numpy())
+    tol = settings.contact_tolerance
+    with np.errstate(invalid="ignore"):
+        long = contact > (1.0 + tol) * usual
+        lo, hi = landing + (1.0 - tol) * usual, landing + (1.0 + tol) * usual
+    cand = inside & long
+    cand &= _gap_within(gap_start, gap_end, np.where(cand, lo, np.nan), np.fmin(hi, takeoff))
+    return cand
 
 
 def _takeoff_lost_over_hops(

@@ -772,3 +772,28 @@ def test_set_median_equals_a_pandas_group_median():
         per_set = pd.Series(values[ok]).groupby(sets[ok]).median()
         want = pd.Series(sets, dtype=np.int64).map(per_set).to_numpy(dtype=np.float64)
         np.testing.assert_array_equal(_set_median(values, ok, sets), want)
+
+
+@pytest.mark.parametrize("rate_hz", [64.0, 200.0])
+def test_rebound_take_off_lost_in_a_gap_is_not_timed_at_the_end_of_limb_motion(rate_hz):
+    # Two timed jumps in the set (as when the others' edges fell in gaps too), so that the
+    # set's median contact is the mean of the right one and the wrong one.
+    spec = SetSpec(exercise="rebound", hops=2, contact_ms=200.0, flight_ms=420.0, jump_rest_s=4.0)
+    sim = simulate_session(3455, sample_rate_hz=rate_hz, sets=[spec])
+    truth = sim.truth
+    off = truth["takeoff_s"].iloc[1]
+    # Lost packets from 40 ms before the second take-off to 110 ms after it; limb motion then
+    # holds the flight at 1.8 g for 90 ms, and its end falls like a take-off 200 ms late.
+    samples = _scaled(sim.samples, off + 0.11, off + 0.2, 1.8)
+    t = samples["time_s"].to_numpy()
+    samples = samples.loc[~((t > off - 0.04) & (t < off + 0.11))].reset_index(drop=True)
+    result = _analyze(samples, exercise="rebound")
+    hops = result.hops
+    ti, _ = match_hops(truth, hops, tolerance_s=0.05)
+    assert len(hops) == len(truth) == len(ti) == 2
+    # The second jump's take-off is lost, not timed 200 ms late; the first keeps its own
+    # (it is not sought again near the mean of the two).
+    assert hops["edge_lost"].tolist() == ["", "takeoff"]
+    assert np.isnan(hops["contact_ms"].iloc[1])
+    assert abs(hops["contact_ms"].iloc[0] - truth["contact_ms"].iloc[0]) < 15
+    assert result.sets["contact_ms"].iloc[0] < 250
