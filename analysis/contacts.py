@@ -307,6 +307,23 @@ def resolve_contacts(
         )
     contacts = contacts.assign(edge_lost=edge_lost)
     if not rebound:
+        # A soft landing missed, and the push-off peak of its contact taken for the landing.
+        late = _late_landings(contacts, reasons, next_landing, settings)
+        if late.any():
+            contacts, reasons, next_landing, dropped = _landings_in_rhythm(
+                contacts,
+                reasons,
+                late,
+                next_landing,
+                time_s,
+                magnitude_g,
+                candidates,
+                gaps,
+                time_base,
+                settings,
+            )
+            if len(dropped):
+                split_off = pd.concat([split_off, dropped])
         # A regular contact whose next landing comes a whole number of hop periods later:
         # the flight after it hides contacts that left no impact and is not measured.
         periods = _spans_missed_hops(contacts, reasons, settings)
@@ -802,6 +819,127 @@ def _spans_missed_hops(
     return np.where(cand & regular & whole, k, 0).astype(np.int64)
 
 
+def _late_landings(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    next_landing: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Contacts whose next landing was found late, at the push-off of a hop (repeated hops).
+
+    A soft landing (a weak impact with no sharp onset) can go unseen, and the push-off peak
+    of its contact, after a dip, then taken for the landing. The contact before it (row
+    ``i``) is regular but rejected for its period only, which is longer than the set's
+    median period; the contact the false landing starts (row ``i + 1``, same set) is
+    implausible; and the landing after that comes two median periods (within
+    ``period_tolerance``) after contact ``i``'s landing, as if one hop lay between. True for
+    row ``i``.
+    """
+    n = len(contacts)
+    out = np.zeros(n, dtype=bool)
+    cand = reasons == "irregular period"
+    if n < 2 or not (cand[:-1] & np.isin(reasons[1:], _SPLIT_REASONS)).any():
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    ok = (reasons == "") & np.isfinite(contacts["next_landing_s"].to_numpy(dtype=np.float64))
+    period = _set_median(nxt - landing, ok, sets)
+    tol = settings.period_tolerance
+    after = np.r_[nxt[1:], np.nan]  # the landing after the false one
+    with np.errstate(invalid="ignore", divide="ignore"):
+        long = (nxt - landing) / period > 1.0 + tol
+        two = np.abs((after - landing) / (2.0 * period) - 1.0) <= tol / 2.0
+    cand &= np.r_[np.isin(reasons[1:], _SPLIT_REASONS) & (sets[1:] == sets[:-1]), False]
+    cand &= np.r_[~contacts["next_landing_gap"].to_numpy(dtype=bool)[1:], False]
+    cand &= np.isfinite(landing) & np.isfinite(takeoff) & long & two
+    cand &= contacts["edge_lost"].to_numpy() == ""
+    return cand
+
+
+def _landings_in_rhythm(
+    contacts: pd.DataFrame,
+    reasons: np.ndarray,
+    late: np.ndarray,
+    next_landing: np.ndarray,
+    t: np.ndarray,
+    mag: np.ndarray,
+    candidates: pd.DataFrame,
+    gaps: list[tuple[float, float]],
+    tb: TimeBase,
+    settings: AnalysisSettings,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Put the soft landing missed before each late landing (:func:`_late_landings`) back.
+
+    The late landing is dropped and the flight before it taken to span two periods, up to
+    the landing after it; the contact hidden there is sought as in
+    :func:`_hidden_contacts` (an impact candidate set aside, half-way within half of
+    ``period_tolerance``, after a flight).
+    Where none is found, nothing changes. Returns the contacts, their reasons, the
+    detector's next landings, and the contacts dropped.
+    """
+    rows = np.flatnonzero(late)
+    nxt = np.asarray(next_landing, dtype=np.float64)
+    joined = nxt.copy()
+    joined[rows] = nxt[rows + 1]
+    trial = contacts.assign(
+        next_landing_s=np.where(late, joined, contacts["next_landing_s"].to_numpy()),
+        next_landing_gap=np.where(
+            late,
+            np.r_[contacts["next_landing_gap"].to_numpy(dtype=bool)[1:], False],
+            contacts["next_landing_gap"].to_numpy(dtype=bool),
+        ),
+    )
+    periods = np.where(late, 2, 0)
+    # (Half the usual window: a bump of the sagging stance can lie a quarter period late.)
+    hidden = _hidden_contacts(
+        trial,
+        periods,
+        joined,
+        reasons,
+        t,
+        mag,
+        candidates,
+        gaps,
+        tb,
+        settings,
+        tolerance=settings.period_tolerance / 2,
+    )
+    if not len(hidden):
+        return contacts, reasons, nxt, contacts.iloc[:0]
+    hidden = hidden.loc[np.isfinite(hidden["landing_s"].to_numpy(dtype=np.float64))]
+    if not len(hidden):
+        return contacts, reasons, nxt, contacts.iloc[:0]
+    after = hidden["after"].to_numpy()
+    keep_late = np.zeros(len(contacts), dtype=bool)
+    keep_late[after] = True
+    # The rows found: the contact before keeps its trial flight, the late one is dropped.
+    base = contacts.assign(
+        next_landing_s=np.where(
+            keep_late, trial["next_landing_s"].to_numpy(), contacts["next_landing_s"].to_numpy()
+        ),
+        next_landing_gap=np.where(
+            keep_late,
+            trial["next_landing_gap"].to_numpy(),
+            contacts["next_landing_gap"].to_numpy(),
+        ),
+    )
+    detected = np.where(keep_late, joined, nxt)
+    reasons = np.where(keep_late, "", reasons)
+    drop = np.zeros(len(contacts), dtype=bool)
+    drop[after + 1] = True
+    dropped = contacts.loc[drop]
+    keep = ~drop
+    # Positions of the rows kept: the hidden contacts follow the same rows after the drop.
+    new_after = np.cumsum(keep)[after] - 1
+    base = base.loc[keep].reset_index(drop=True)
+    out, reasons, detected = _insert_hidden(
+        base, reasons[keep], hidden.assign(after=new_after), detected[keep], gaps
+    )
+    return out, reasons, detected, dropped
+
+
 def _gap_flight_periods(
     contacts: pd.DataFrame,
     reasons: np.ndarray,
@@ -842,13 +980,15 @@ def _hidden_contacts(
     gaps: list[tuple[float, float]],
     tb: TimeBase,
     settings: AnalysisSettings,
+    *,
+    tolerance: float | None = None,
 ) -> pd.DataFrame:
     """Find the one contact hidden in each flight that spans two hop periods, where it shows.
 
     ``periods`` is the number of hop periods each contact's flight spans, up to the next
     landing the detector found (``next_landing``); 0 for a usual flight. The hidden landing
-    is expected half-way between the landings around the flight (within
-    ``period_tolerance`` of a period). It is either
+    is expected half-way between the landings around the flight (within ``tolerance`` of a
+    period: ``period_tolerance`` unless given). It is either
 
     - an impact candidate the detector set aside (too soft an onset, or no flight-level
       sample before it) whose landing lies there, after a flight whose magnitude fell below
@@ -870,7 +1010,7 @@ def _hidden_contacts(
     median_contact = _expected_contact_ms(contacts, contacts.loc[usual])
     rows = np.flatnonzero((periods == 2) & np.isfinite(takeoff) & np.isfinite(median_contact))
     out: list[dict[str, Any]] = []
-    tol = settings.period_tolerance
+    tol = settings.period_tolerance if tolerance is None else tolerance
     ctol = settings.contact_tolerance
     next_gap = contacts["next_landing_gap"].to_numpy(dtype=bool)
     cand_land = candidates["landing_s"].to_numpy(dtype=np.float64)

@@ -797,3 +797,31 @@ def test_rebound_take_off_lost_in_a_gap_is_not_timed_at_the_end_of_limb_motion(r
     assert np.isnan(hops["contact_ms"].iloc[1])
     assert abs(hops["contact_ms"].iloc[0] - truth["contact_ms"].iloc[0]) < 15
     assert result.sets["contact_ms"].iloc[0] < 250
+
+
+def test_soft_landing_whose_push_off_was_taken_for_the_landing_is_put_back():
+    # Hops at 3.33 Hz, 52 Hz. The seventh hop lands softly (a slow rise to 1.8 g, no impact
+    # onset) and its stance sags before a sharp push-off peak of 2.7 g: the detector takes
+    # that peak for the landing, 140 ms late. The contact before then reads 1.5 periods long
+    # and the late one short; the soft landing, set aside half-way between, is put back.
+    rate_hz = 52.0
+    t, m, landing, _ = hop_signal(
+        rate_hz, first_landing_s=1.2, period_s=0.3, contact_s=0.17, landings=16
+    )
+    k = 6
+    start, end = landing[k], landing[k] + 0.19
+    # The contact as 52 Hz samples from its landing to just after its take-off (g).
+    shape = [1.0, 1.8, 0.95, 0.65, 0.75, 1.05, 1.35, 1.5, 1.4, 1.2, 2.7, 0.5, 0.05]
+    inside = (t >= start) & (t <= end)
+    m[inside] = np.interp(t[inside], np.linspace(start, end, len(shape)), shape)
+    before = (t > start - 0.08) & (t < start)
+    m[before] = np.maximum(m[before], 0.3)  # limb motion late in the flight before it
+    samples = pd.DataFrame({"time_s": t, "ax_g": 0.0, "ay_g": 0.0, "az_g": m})
+    hops = _analyze(samples).hops
+    found = hops["landing_s"].to_numpy()
+    # Every contact of the set, the soft one at its landing, and nothing at the push-off.
+    assert len(hops) == len(landing) - 1
+    assert np.abs(found - landing[: len(found)]).max() < 1.5 / rate_hz
+    soft = hops.iloc[k]
+    assert abs(soft["takeoff_s"] - (landing[k] + 0.17)) < 1.5 / rate_hz
+    assert abs(hops["flight_ms"].iloc[k - 1] - 130.0) < 30.0
