@@ -905,6 +905,7 @@ def _landings_in_rhythm(
         tb,
         settings,
         tolerance=settings.period_tolerance / 2,
+        soft=True,
     )
     if not len(hidden):
         return contacts, reasons, nxt, contacts.iloc[:0]
@@ -982,6 +983,7 @@ def _hidden_contacts(
     settings: AnalysisSettings,
     *,
     tolerance: float | None = None,
+    soft: bool = False,
 ) -> pd.DataFrame:
     """Find the one contact hidden in each flight that spans two hop periods, where it shows.
 
@@ -993,7 +995,9 @@ def _hidden_contacts(
     - an impact candidate the detector set aside (too soft an onset, or no flight-level
       sample before it) whose landing lies there, after a flight whose magnitude fell below
       ``takeoff_bottom_g``; or
-    - lost in a gap that covers the expected time, the contact showing after the gap.
+    - lost in a gap that covers the expected time, the contact showing after the gap; or,
+      with ``soft`` and no gap in the flight, a landing too soft to be an impact candidate
+      (:func:`_soft_landing`).
 
     Its take-off is the fall nearest to the set's median contact after that landing
     (:func:`analysis.detect.retime_takeoffs`, within ``contact_tolerance``), and after the
@@ -1033,6 +1037,11 @@ def _hidden_contacts(
                 new_landing = float(cand_land[j])
                 peak_g = float(candidates["peak_g"].iloc[j])
                 clipped = bool(candidates["peak_clipped"].iloc[j])
+        if np.isnan(new_landing) and soft and not (in_flight & (gap_start < hi)).any():
+            new_landing = _soft_landing(t, mag, max(lo, takeoff[i]), hi, expected, settings, tb)
+            if np.isfinite(new_landing):  # its impact peak: the highest sample soon after
+                a, b = np.searchsorted(t, [new_landing, new_landing + contact_s / 2])
+                peak_g = float(mag[a : max(b, a + 1)].max())
         if np.isnan(new_landing):
             g = np.flatnonzero(in_flight & (gap_start < hi) & (gap_end > lo))
             if len(g) != 1 or gap_end[g[0]] > nxt[i] - contact_s * (1 - ctol):
@@ -1070,6 +1079,39 @@ def _hidden_contacts(
             }
         )
     return pd.DataFrame(out)
+
+
+def _soft_landing(
+    t: np.ndarray,
+    mag: np.ndarray,
+    lo: float,
+    hi: float,
+    expected: float,
+    settings: AnalysisSettings,
+    tb: TimeBase,
+) -> float:
+    """Time a landing too soft to be an impact candidate, between ``lo`` and ``hi`` (s).
+
+    The magnitude rises out of flight: a sample below ``flight_g``, then one at or above
+    ``takeoff_bottom_g``, and the magnitude stays above ``flight_g`` for ``impact_guard_ms``
+    (the ground, not a bump of limb motion). The landing is where the rise crosses
+    ``takeoff_bottom_g`` (linear between the two samples); of several, the one nearest
+    ``expected``. NaN when there is none.
+    """
+    s = settings.detection
+    a, b = np.searchsorted(t, [lo, hi])
+    a = max(int(a), 1)
+    guard = max(1, int(np.ceil(s.impact_guard_ms * tb.effective_rate_hz / 1e3)))
+    if b <= a or b + guard > len(mag):
+        return np.nan
+    level = s.takeoff_bottom_g
+    j = a + np.flatnonzero((mag[a - 1 : b - 1] < s.flight_g) & (mag[a:b] >= level))
+    held = [bool((mag[k : k + guard] > s.flight_g).all()) for k in j.tolist()]
+    j = j[np.asarray(held, dtype=bool)] if len(j) else j
+    if not len(j):
+        return np.nan
+    crossing = t[j - 1] + (level - mag[j - 1]) / (mag[j] - mag[j - 1]) * (t[j] - t[j - 1])
+    return float(crossing[np.argmin(np.abs(crossing - expected))])
 
 
 def _insert_hidden(

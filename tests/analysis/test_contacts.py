@@ -799,11 +799,14 @@ def test_rebound_take_off_lost_in_a_gap_is_not_timed_at_the_end_of_limb_motion(r
     assert result.sets["contact_ms"].iloc[0] < 250
 
 
-def test_soft_landing_whose_push_off_was_taken_for_the_landing_is_put_back():
-    # Hops at 3.33 Hz, 52 Hz. The seventh hop lands softly (a slow rise to 1.8 g, no impact
+@pytest.mark.parametrize(("peak_g", "held_up"), [(1.8, True), (1.4, False)])
+def test_soft_landing_whose_push_off_was_taken_for_the_landing_is_put_back(peak_g, held_up):
+    # Hops at 3.33 Hz, 52 Hz. The seventh hop lands softly (a slow rise to peak_g, no impact
     # onset) and its stance sags before a sharp push-off peak of 2.7 g: the detector takes
     # that peak for the landing, 140 ms late. The contact before then reads 1.5 periods long
-    # and the late one short; the soft landing, set aside half-way between, is put back.
+    # and the late one short; the soft landing is put back half-way between. At 1.8 g it is
+    # an impact candidate set aside (the flight before it held up at 0.3 g by limb motion);
+    # at 1.4 g it is none, and is timed where the magnitude rises out of flight.
     rate_hz = 52.0
     t, m, landing, _ = hop_signal(
         rate_hz, first_landing_s=1.2, period_s=0.3, contact_s=0.17, landings=16
@@ -811,11 +814,12 @@ def test_soft_landing_whose_push_off_was_taken_for_the_landing_is_put_back():
     k = 6
     start, end = landing[k], landing[k] + 0.19
     # The contact as 52 Hz samples from its landing to just after its take-off (g).
-    shape = [1.0, 1.8, 0.95, 0.65, 0.75, 1.05, 1.35, 1.5, 1.4, 1.2, 2.7, 0.5, 0.05]
+    shape = [peak_g - 0.8, peak_g, 0.95, 0.65, 0.75, 1.05, 1.35, 1.5, 1.4, 1.2, 2.7, 0.5, 0.05]
     inside = (t >= start) & (t <= end)
     m[inside] = np.interp(t[inside], np.linspace(start, end, len(shape)), shape)
-    before = (t > start - 0.08) & (t < start)
-    m[before] = np.maximum(m[before], 0.3)  # limb motion late in the flight before it
+    if held_up:
+        before = (t > start - 0.08) & (t < start)
+        m[before] = np.maximum(m[before], 0.3)
     samples = pd.DataFrame({"time_s": t, "ax_g": 0.0, "ay_g": 0.0, "az_g": m})
     hops = _analyze(samples).hops
     found = hops["landing_s"].to_numpy()
