@@ -855,6 +855,8 @@ def _late_landings(
     cand &= np.r_[~contacts["next_landing_gap"].to_numpy(dtype=bool)[1:], False]
     cand &= np.isfinite(landing) & np.isfinite(takeoff) & long & two
     cand &= contacts["edge_lost"].to_numpy() == ""
+    # (Two in a row cannot both be: the late landing's period, to the landing two periods
+    # after the first, is less than one period, not more.)
     return cand
 
 
