@@ -175,6 +175,7 @@ def resolve_contacts(
             magnitude_g,
             landing_s=contacts["landing_s"].to_numpy(),
             takeoff_s=takeoff,
+            weak_push_off=True,
             **search,
         )
         takeoff = np.where(np.isfinite(earlier), earlier, takeoff)

@@ -1027,6 +1027,10 @@ def retime_takeoffs(
     return out
 
 
+#: The share of ``takeoff_fall_g`` a rebound push-off must fall by when the fall taken for
+#: its take-off was the end of limb motion (:func:`takeoffs_before_limb_motion`).
+LIMB_MOTION_FALL_SHARE = 0.5
+
 #: A push-off rises by at least this much (g) to its peak ...
 PUSH_OFF_RISE_G = 0.5
 #: ... within this long before the peak, in ms (it lasts the last 30-60 ms of a contact).
@@ -1053,23 +1057,30 @@ def _last_push_off(
     rise: int,
     s: DetectionSettings,
     below_g: float = np.inf,
+    weak_fall_g: float = np.inf,
+    unloaded_before: int = -1,
 ) -> float:
     """Time the take-off of the last push-off among the samples ``k``; NaN when none is one.
 
     A push-off peak is at least 1 g, at least :data:`PUSH_OFF_RISE_G` above the lowest of the
     ``rise`` samples before it (none before ``first``) and not below the next sample; the
     magnitude then falls by at least ``takeoff_fall_g`` (to below ``below_g``, when given)
-    within the next ``span`` samples. ``k + span`` must lie within ``m``. The fall is timed as
+    within the next ``span`` samples, or by at least ``weak_fall_g`` to below
+    :data:`UNLOADED_G`. A peak before sample ``unloaded_before`` must fall to below
+    :data:`UNLOADED_G` either way. ``k + span`` must lie within ``m``. The fall is timed as
     :func:`detect_flights` times take-offs, its top sought from ``first`` on and its bottom
     before ``stop``.
     """
     top = m[k]
     after = m[k + np.arange(1, span + 1)[:, None]].min(axis=0)
     before = m[np.maximum(k - np.arange(rise + 1)[:, None], first)].min(axis=0)
+    below_g = np.where(k < unloaded_before, min(below_g, UNLOADED_G), below_g)
     push = (
         (top >= m[k + 1])
-        & (top - after >= s.takeoff_fall_g)
-        & (after < below_g)
+        & (
+            ((top - after >= s.takeoff_fall_g) & (after < below_g))
+            | ((top - after >= weak_fall_g) & (after < UNLOADED_G))
+        )
         & (top - before >= PUSH_OFF_RISE_G)
         & (top >= 1.0)
     )
@@ -1192,6 +1203,7 @@ def takeoffs_before_limb_motion(
     plateau_rise_g: float = PLATEAU_RISE_G,
     plateau_ms: float = PLATEAU_MS,
     push_off_below_g: float = np.inf,
+    weak_push_off: bool = False,
 ) -> np.ndarray:
     """Find the take-off again where the fall taken for it was the end of limb motion.
 
@@ -1205,10 +1217,13 @@ def takeoffs_before_limb_motion(
     less than ``plateau_rise_g`` within ``plateau_ms`` before its top) and the foot
     pushed off earlier in the contact (a rise of at least :data:`PUSH_OFF_RISE_G` within
     :data:`PUSH_OFF_MS` to a peak of at least 1 g, then a fall of at least
-    ``takeoff_fall_g`` within ``fall_span_ms``), the last such push-off is the take-off,
-    timed as :func:`detect_flights` times take-offs. Push-offs are sought from
-    ``impact_guard_ms`` + :data:`PUSH_OFF_MS` after the landing on; nothing is sought in a
-    contact with a gap.
+    ``takeoff_fall_g`` within ``fall_span_ms``; see also ``weak_push_off``), the last such
+    push-off is the take-off,
+    timed as :func:`detect_flights` times take-offs. Push-off peaks are sought from
+    ``impact_guard_ms`` after the landing on, their rise counted from there (a short
+    contact pushes off before a whole :data:`PUSH_OFF_MS` has passed after the guard); one
+    that early must fall to below :data:`UNLOADED_G` (a heel touch early in the stance falls
+    back to body weight or above). Nothing is sought in a contact with a gap.
 
     Parameters
     ----------
@@ -1236,6 +1251,12 @@ def takeoffs_before_limb_motion(
         The earlier push-off's fall must end below this, in g (no limit by default; repeated
         hops: :data:`UNLOADED_G`, so that a heel touch mid-stance, which falls back to body
         weight, is not taken for it).
+    weak_push_off : bool
+        Whether a weak push-off also counts: one whose fall is only
+        :data:`LIMB_MOTION_FALL_SHARE` of ``takeoff_fall_g`` but ends below
+        :data:`UNLOADED_G` (rebound jumps: such a push-off into a flight held up by limb
+        motion falls little before the motion takes over; a bump of the stance falls back to
+        body weight or above).
 
     Returns
     -------
@@ -1267,19 +1288,22 @@ def takeoffs_before_limb_motion(
     top = window[np.arange(len(last)), np.argmax(m[window], axis=1)]
     look = (top - rise > first) & (top + span < n)
     hold = max(2, int(np.ceil(plateau_ms * ms)))
+    weak_fall_g = LIMB_MOTION_FALL_SHARE * s.takeoff_fall_g if weak_push_off else np.inf
     look &= m[top] - m[_windows(top, -hold, 1, n)].min(axis=1) < plateau_rise_g  # else a push-off
     look &= np.searchsorted(gaps, top + span) == np.searchsorted(gaps, first)  # no gap
     for i, a, fall in zip(ok[look].tolist(), first[look].tolist(), top[look].tolist(), strict=True):
         out[i] = _last_push_off(
             t,
             m,
-            np.arange(a + rise, fall - 1),
+            np.arange(a + 1, fall - 1),
             first=a,
             stop=fall,
             span=span,
             rise=rise,
             s=s,
             below_g=push_off_below_g,
+            weak_fall_g=weak_fall_g,
+            unloaded_before=a + rise,
         )
     return out
 

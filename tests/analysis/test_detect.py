@@ -567,9 +567,18 @@ def _plain_takeoffs_before_limb_motion(t, m, landing, takeoff, gaps, fs, plateau
             continue
         if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
             continue
-        k = np.arange(a + rise, top - 1)
+        k = np.arange(a + 1, top - 1)
         out[i] = _last_push_off(
-            t, m, k, first=a, stop=top, span=span, rise=rise, s=s, below_g=below
+            t,
+            m,
+            k,
+            first=a,
+            stop=top,
+            span=span,
+            rise=rise,
+            s=s,
+            below_g=below,
+            unloaded_before=a + rise,
         )
     return out
 
@@ -707,3 +716,44 @@ def test_retime_takeoffs_at_the_start_of_the_signal():
         next_landing_s=np.array([t[30]]),
     )
     assert t[0] < got[0] < t[2]
+
+
+@pytest.mark.parametrize("rate_hz", [50.0, 52.0, 64.0])
+def test_a_weak_push_off_soon_after_the_landing_gives_way_before_limb_motion(rate_hz):
+    # A 165 ms rebound contact: the impact, a sagging stance, and a weak push-off to 1.45 g
+    # whose fall stops at 0.85 g (0.6 g, under takeoff_fall_g) when limb motion takes over and
+    # holds the flight at 1.55 g for 230 ms; the push-off comes before a whole push-off's rise
+    # time has passed after the impact guard.
+    knots = [
+        (0.0, 0.05),
+        (0.99, 0.05),
+        (1.0, 0.5),
+        (1.02, 8.0),
+        (1.04, 1.7),
+        (1.06, 0.65),
+        (1.1, 0.8),
+        (1.115, 1.0),
+        (1.13, 1.45),
+        (1.15, 1.45),
+        (1.165, 0.95),
+        (1.185, 0.85),
+        (1.205, 1.55),
+        (1.4, 1.55),
+        (1.43, 1.2),
+        (1.46, 0.1),
+        (1.8, 0.05),
+        (1.81, 8.0),
+        (1.84, 1.0),
+        (3.0, 1.0),
+    ]
+    t = np.arange(0.0, 3.0, 1 / rate_hz)
+    m = np.interp(t, *zip(*knots, strict=True))
+    kw = {
+        "sampling_rate_hz": rate_hz,
+        "landing_s": np.array([1.0]),
+        "takeoff_s": np.array([1.44]),  # the end of the hold
+    }
+    found = takeoffs_before_limb_motion(t, m, weak_push_off=True, **kw)
+    assert found[0] == pytest.approx(1.165, abs=1.5 / rate_hz)
+    # A whole take-off fall is asked for unless told otherwise (repeated hops).
+    assert np.isnan(takeoffs_before_limb_motion(t, m, **kw)[0])
