@@ -1218,12 +1218,12 @@ def takeoffs_before_limb_motion(
     pushed off earlier in the contact (a rise of at least :data:`PUSH_OFF_RISE_G` within
     :data:`PUSH_OFF_MS` to a peak of at least 1 g, then a fall of at least
     ``takeoff_fall_g`` within ``fall_span_ms``; see also ``weak_push_off``), the last such
-    push-off is the take-off,
-    timed as :func:`detect_flights` times take-offs. Push-off peaks are sought from
-    ``impact_guard_ms`` after the landing on, their rise counted from there (a short
-    contact pushes off before a whole :data:`PUSH_OFF_MS` has passed after the guard); one
-    that early must fall to below :data:`UNLOADED_G` (a heel touch early in the stance falls
-    back to body weight or above). Nothing is sought in a contact with a gap.
+    push-off is the take-off, timed as :func:`detect_flights` times take-offs. Push-off
+    peaks are sought from ``impact_guard_ms`` after the landing on, their rise counted from
+    there (a short contact pushes off before a whole :data:`PUSH_OFF_MS` has passed after
+    the guard); one that early must fall to below :data:`UNLOADED_G` (a heel touch early in
+    the stance falls back to body weight or above). Nothing is sought in a contact with a
+    gap.
 
     Parameters
     ----------
