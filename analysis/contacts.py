@@ -21,6 +21,7 @@ from analysis.detect import (
     PUSH_OFF_MS,
     PUSH_OFF_RISE_G,
     UNLOADED_G,
+    _crosses_gap,
     doubled_rows,
     retime_takeoffs,
     takeoffs_after_stance_dips,
@@ -414,7 +415,7 @@ def _flight_has_gap(contacts: pd.DataFrame, gaps: list[tuple[float, float]]) -> 
     end = contacts["next_landing_s"].to_numpy(dtype=np.float64)
     gap_start = np.array([g[0] for g in gaps])
     # A gap starting at or after the flight's start and before its end.
-    out = np.searchsorted(gap_start, end) > np.searchsorted(gap_start, start)
+    out = _crosses_gap(gap_start, start, end)
     return out & np.isfinite(end)
 
 
@@ -651,7 +652,7 @@ def _lost_edges(
     # Lost take-offs.
     end = np.fmax(takeoff, nxt)
     end = np.where(np.isfinite(end), end, landing + settings.contact_limit_ms / 1e3)
-    gap_in = np.searchsorted(gap_start, end) > np.searchsorted(gap_start, landing)
+    gap_in = _crosses_gap(gap_start, landing, end)
     missing = (reasons == REASON_TAKEOFF_GAP) | (np.isin(reasons, _TAKEOFF_MISSING) & gap_in)
     missing &= ~at_gap & np.isfinite(landing)
     if hops:
@@ -660,15 +661,6 @@ def _lost_edges(
         missing &= ~irregular
     out[missing] = "takeoff"
     return out
-
-
-def _gap_inside(contacts: pd.DataFrame, gaps: list[tuple[float, float]]) -> np.ndarray:
-    """Whether a gap starts after each contact's landing and before its take-off."""
-    gap_start = np.array([g[0] for g in gaps])
-    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
-    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
-    inside = np.searchsorted(gap_start, takeoff) > np.searchsorted(gap_start, landing)
-    return inside & np.isfinite(landing) & np.isfinite(takeoff)
 
 
 def _rebound_takeoff_in_gap(
@@ -695,7 +687,7 @@ def _rebound_takeoff_in_gap(
     gap_start = np.array([g[0] for g in gaps])
     gap_end = np.array([g[1] for g in gaps])
     timed = np.isfinite(landing) & np.isfinite(takeoff) & ~np.asarray(at_gap, dtype=bool)
-    inside = timed & _gap_inside(contacts, gaps)
+    inside = timed & _crosses_gap(gap_start, landing, takeoff)  # a gap starts in the contact
     if not inside.any():
         return out
     contact = takeoff - landing
@@ -882,18 +874,19 @@ def _landings_in_rhythm(
     Where none is found, nothing changes. Returns the contacts, their reasons, the
     detector's next landings, and the contacts dropped.
     """
-    rows = np.flatnonzero(late)
     nxt = np.asarray(next_landing, dtype=np.float64)
-    joined = nxt.copy()
-    joined[rows] = nxt[rows + 1]
-    trial = contacts.assign(
-        next_landing_s=np.where(late, joined, contacts["next_landing_s"].to_numpy()),
-        next_landing_gap=np.where(
-            late,
-            np.r_[contacts["next_landing_gap"].to_numpy(dtype=bool)[1:], False],
-            contacts["next_landing_gap"].to_numpy(dtype=bool),
-        ),
-    )
+    # The flight of each contact taken to run on to the late landing's next landing.
+    joined = np.where(late, np.r_[nxt[1:], np.nan], nxt)
+    next_gap = contacts["next_landing_gap"].to_numpy(dtype=bool)
+    joined_gap = np.r_[next_gap[1:], False]
+
+    def over_two_periods(rows: np.ndarray) -> pd.DataFrame:
+        return contacts.assign(
+            next_landing_s=np.where(rows, joined, contacts["next_landing_s"].to_numpy()),
+            next_landing_gap=np.where(rows, joined_gap, next_gap),
+        )
+
+    trial = over_two_periods(late)
     periods = np.where(late, 2, 0)
     # (Half the usual window: a bump of the sagging stance can lie a quarter period late.)
     hidden = _hidden_contacts(
@@ -910,25 +903,16 @@ def _landings_in_rhythm(
         tolerance=settings.period_tolerance / 2,
         soft=True,
     )
-    if not len(hidden):
-        return contacts, reasons, nxt, contacts.iloc[:0]
-    hidden = hidden.loc[np.isfinite(hidden["landing_s"].to_numpy(dtype=np.float64))]
+    if len(hidden):  # (only those whose landing was found: one lost in a gap is not put back)
+        hidden = hidden.loc[np.isfinite(hidden["landing_s"].to_numpy(dtype=np.float64))]
     if not len(hidden):
         return contacts, reasons, nxt, contacts.iloc[:0]
     after = hidden["after"].to_numpy()
     keep_late = np.zeros(len(contacts), dtype=bool)
     keep_late[after] = True
-    # The rows found: the contact before keeps its trial flight, the late one is dropped.
-    base = contacts.assign(
-        next_landing_s=np.where(
-            keep_late, trial["next_landing_s"].to_numpy(), contacts["next_landing_s"].to_numpy()
-        ),
-        next_landing_gap=np.where(
-            keep_late,
-            trial["next_landing_gap"].to_numpy(),
-            contacts["next_landing_gap"].to_numpy(),
-        ),
-    )
+    # The rows found: the contact before keeps its flight over two periods, the late one is
+    # dropped.
+    base = over_two_periods(keep_late)
     detected = np.where(keep_late, joined, nxt)
     reasons = np.where(keep_late, "", reasons)
     drop = np.zeros(len(contacts), dtype=bool)
@@ -1109,8 +1093,7 @@ def _soft_landing(
         return np.nan
     level = s.takeoff_bottom_g
     j = a + np.flatnonzero((mag[a - 1 : b - 1] < s.flight_g) & (mag[a:b] >= level))
-    held = [bool((mag[k : k + guard] > s.flight_g).all()) for k in j.tolist()]
-    j = j[np.asarray(held, dtype=bool)] if len(j) else j
+    j = j[np.array([bool((mag[k : k + guard] > s.flight_g).all()) for k in j.tolist()], bool)]
     if not len(j):
         return np.nan
     crossing = t[j - 1] + (level - mag[j - 1]) / (mag[j] - mag[j - 1]) * (t[j] - t[j - 1])
