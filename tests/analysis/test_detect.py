@@ -543,14 +543,27 @@ def test_a_heel_touch_mid_stance_is_not_taken_for_a_hop_push_off():
     assert np.isnan(takeoffs_before_limb_motion(t, m, push_off_below_g=UNLOADED_G, **kw)[0])
 
 
-def _plain_takeoffs_before_limb_motion(t, m, landing, takeoff, gaps, fs, plateau, hold_ms, below):
-    """The check of ``takeoffs_before_limb_motion`` contact by contact (the reference)."""
-    from analysis.detect import _last_push_off, _push_off_spans
+def _plain_takeoffs_before_limb_motion(
+    t, m, landing, takeoff, gaps, fs, plateau, hold_ms, below, weak
+):
+    """The check of ``takeoffs_before_limb_motion`` contact by contact (the reference).
+
+    The push-offs are judged sample by sample here; only the timing of the fall chosen is
+    the detector's (``_time_fall``).
+    """
+    from analysis.detect import (
+        LIMB_MOTION_FALL_SHARE,
+        PUSH_OFF_RISE_G,
+        UNLOADED_G,
+        _push_off_spans,
+        _time_fall,
+    )
     from analysis.settings import DetectionSettings
 
     s, n, out = DetectionSettings(), len(m), np.full(len(takeoff), np.nan)
     span, rise = _push_off_spans(s, fs)
     guard = int(np.ceil(s.impact_guard_ms * fs / 1e3))
+    weak_fall = LIMB_MOTION_FALL_SHARE * s.takeoff_fall_g if weak else np.inf
     for i in range(len(takeoff)):
         if not (np.isfinite(landing[i]) and np.isfinite(takeoff[i])):
             continue
@@ -567,19 +580,32 @@ def _plain_takeoffs_before_limb_motion(t, m, landing, takeoff, gaps, fs, plateau
             continue
         if np.searchsorted(gaps, top + span) > np.searchsorted(gaps, a):
             continue
-        k = np.arange(a + 1, top - 1)
-        out[i] = _last_push_off(
-            t,
-            m,
-            k,
-            first=a,
-            stop=top,
-            span=span,
-            rise=rise,
-            s=s,
-            below_g=below,
-            unloaded_before=a + rise,
-        )
+        last = None
+        for k in range(a + 1, top - 1):
+            after = m[k + 1 : k + span + 1].min()
+            fall = m[k] - after
+            level = min(below, UNLOADED_G) if k < a + rise else below  # an early peak
+            if (
+                m[k] >= m[k + 1]
+                and m[k] >= 1.0
+                and m[k] - m[max(k - rise, a) : k + 1].min() >= PUSH_OFF_RISE_G
+                and (
+                    (fall >= s.takeoff_fall_g and after < level)
+                    or (fall >= weak_fall and after < UNLOADED_G)
+                )
+            ):
+                last = k
+        if last is not None:
+            found, _, _ = _time_fall(
+                t,
+                m,
+                np.array([last]),
+                np.array([max(last - span, a)]),
+                np.array([top]),
+                span=span,
+                s=s,
+            )
+            out[i] = found[0]
     return out
 
 
@@ -598,9 +624,10 @@ def test_take_offs_before_limb_motion_equal_the_check_taken_contact_by_contact()
         takeoff = landing + rng.uniform(-0.05, 0.6, k)
         takeoff[rng.random(k) < 0.1] = np.nan
         gaps = np.unique(rng.integers(0, n - 1, int(rng.integers(0, 3))))
-        for plateau, hold_ms, below in (
-            (PLATEAU_RISE_G, PLATEAU_MS, np.inf),
-            (PUSH_OFF_RISE_G, PUSH_OFF_MS, UNLOADED_G),
+        for plateau, hold_ms, below, weak in (
+            (PLATEAU_RISE_G, PLATEAU_MS, np.inf, False),
+            (PLATEAU_RISE_G, PLATEAU_MS, np.inf, True),  # rebound jumps
+            (PUSH_OFF_RISE_G, PUSH_OFF_MS, UNLOADED_G, False),  # repeated hops
         ):
             got = takeoffs_before_limb_motion(
                 t,
@@ -612,9 +639,10 @@ def test_take_offs_before_limb_motion_equal_the_check_taken_contact_by_contact()
                 plateau_rise_g=plateau,
                 plateau_ms=hold_ms,
                 push_off_below_g=below,
+                weak_push_off=weak,
             )
             want = _plain_takeoffs_before_limb_motion(
-                t, m, landing, takeoff, gaps, fs, plateau, hold_ms, below
+                t, m, landing, takeoff, gaps, fs, plateau, hold_ms, below, weak
             )
             np.testing.assert_array_equal(got, want)
             moved += int(np.isfinite(got).sum())
