@@ -811,6 +811,39 @@ def _limb_bumps(
     return out
 
 
+def _cut_by_gap(
+    t: np.ndarray,
+    m: np.ndarray,
+    peaks: np.ndarray,
+    before_gap: np.ndarray,
+    stance_idx: np.ndarray,
+    *,
+    within_s: float,
+) -> np.ndarray:
+    """Mark candidates whose peak a gap may have cut short.
+
+    A peak on the last sample before a gap (``before_gap``) may be the start of an impact
+    that went on rising in the samples lost, so its height says nothing of its strength.
+    It must then be followed by a contact: no sample below the stance level (``stance_idx``)
+    within ``within_s`` seconds of the gap's end, and no higher candidate peaking there
+    (that is the landing, and the cut peak limb motion before it).
+    """
+    out = np.asarray(before_gap, dtype=bool).copy()
+    if not out.any():
+        return out
+    n = len(peaks)
+    nxt = np.minimum(np.arange(1, n + 1), n - 1)
+    after_gap = np.minimum(peaks + 1, len(t) - 1)
+    stronger_soon = (
+        (np.arange(n) < n - 1)
+        & (t[peaks[nxt]] - t[after_gap] <= within_s)
+        & (m[peaks[nxt]] > m[peaks])
+    )
+    end = np.searchsorted(t, t[after_gap] + within_s, side="right")
+    unloaded = np.searchsorted(stance_idx, end) > np.searchsorted(stance_idx, after_gap)
+    return out & ~stronger_soon & ~unloaded
+
+
 def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) -> np.ndarray:
     """Mark candidates whose peak is below ``fraction`` of the running median accepted impact.
 
@@ -1551,7 +1584,6 @@ def detect_flights(
     start, accept, walk = _bound_flights(peaks, foot, ok_onset, q_idx, low_idx, **bound)
     # A landing's impact stands out among its neighbours' impacts; a weak "impact" between
     # strong ones is limb motion in flight. Drop such candidates and walk the flights again.
-    weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
     # Limb motion late in a flight can look like an impact; the real impact then follows
     # soon, stronger, after the magnitude has fallen back to flight level. The two peaks lie
     # on the sample grid, up to a sample period further apart than they are: the window is
@@ -1559,6 +1591,9 @@ def detect_flights(
     # errors aside), and as long in time (half a sample more for the timestamps' jitter): a
     # gap between the peaks must not stretch it.
     bump_samples = int(np.ceil(s.stance_check_ms * ms - 1e-6))
+    bump_s = (bump_samples + 0.5) / fs
+    weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
+    weak &= ~_cut_by_gap(t, m, peaks, is_gap(peaks), stance_idx, within_s=bump_s)
     weak |= _limb_bumps(
         t,
         peaks,
@@ -1567,7 +1602,7 @@ def detect_flights(
         accept,
         low_idx,
         within=bump_samples,
-        within_s=(bump_samples + 0.5) / fs,
+        within_s=bump_s,
         need=need,
     )
     if (weak & accept).any():

@@ -1,11 +1,12 @@
 """A landing whose impact is lost in a gap must not be timed, nor end the set frequency."""
 
+import dataclasses
 import warnings
 
 import numpy as np
 import pytest
 
-from analysis import analyze
+from analysis import AnalysisSettings, analyze
 from imu.errors import HopscopeWarning
 from imu.simulate import Artefacts, SetSpec, simulate_session
 
@@ -123,3 +124,79 @@ def test_a_gap_inside_flights_adds_no_contact(seed):
     result = analyze(sim.samples.loc[~lost].reset_index(drop=True), meta=sim.meta)
     assert len(result.hops) == len(truth)
     assert (result.hops["edge_lost"] == "").all()
+
+
+def _rebound_set(seed, rate_hz):
+    """Five clean drop jumps (260 ms contacts, 420 ms flights) and their magnitude (g)."""
+    sim = simulate_session(
+        seed,
+        sample_rate_hz=rate_hz,
+        sets=[
+            SetSpec(
+                exercise="rebound",
+                hops=5,
+                contact_ms=260.0,
+                flight_ms=420.0,
+                variability=0.03,
+                box_height_m=0.4,
+                jump_rest_s=4.0,
+            )
+        ],
+        artefacts=Artefacts(),
+        rest_s=10.0,
+    )
+    s = sim.samples
+    magnitude = np.sqrt(s["ax_g"] ** 2 + s["ay_g"] ** 2 + s["az_g"] ** 2).to_numpy()
+    return sim, magnitude
+
+
+def _rebound_analysis(sim, lost):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HopscopeWarning)  # 52 Hz: coarse timing
+        return analyze(
+            sim.samples.loc[~lost].reset_index(drop=True),
+            meta=sim.meta,
+            settings=AnalysisSettings(exercise="rebound"),
+        )
+
+
+@pytest.mark.parametrize(("seed", "rate_hz"), [(24, 52.0), (3, 100.0), (10, 200.0)])
+def test_a_landing_cut_short_by_a_gap_on_its_rise_is_still_a_landing(seed, rate_hz):
+    # The packets after the first sample of the final landing's rise are lost: that sample
+    # is the peak left, far weaker than the other impacts of the set.
+    sim, m = _rebound_set(seed, rate_hz)
+    jump = sim.truth.iloc[2]
+    final_s = jump["takeoff_s"] + jump["flight_ms"] / 1e3
+    t = sim.samples["time_s"].to_numpy()
+    cut = int(np.flatnonzero((t > final_s - 0.01) & (m >= 1.6))[0])
+    peaks = [m[(t >= la) & (t < la + 0.03)].max() for la in sim.truth["landing_s"]]
+    assert m[cut] < 0.3 * np.median(peaks)  # (the case looked at)
+    result = _rebound_analysis(sim, (t > t[cut]) & (t < t[cut] + 0.1))
+
+    hops = result.hops
+    row = hops.loc[(hops["landing_s"] - jump["landing_s"]).abs() < 1.5 / rate_hz]
+    assert len(row) == 1
+    # The jump's flight ends at that landing.
+    assert abs(row["flight_ms"].iloc[0] - jump["flight_ms"]) < 1.5e3 / rate_hz
+    assert len(hops) == len(sim.truth)
+
+
+@pytest.mark.parametrize(("seed", "rate_hz"), [(24, 52.0), (3, 100.0), (10, 200.0)])
+def test_limb_motion_cut_short_by_a_gap_just_before_the_impact_is_not_a_landing(seed, rate_hz):
+    # The drop's flight: a 1.7 g bump of limb motion on the last sample before a gap that
+    # ends 20 ms before the landing, whose impact comes right after the gap.
+    sim, _ = _rebound_set(seed, rate_hz)
+    jump = sim.truth.iloc[2]
+    t = sim.samples["time_s"].to_numpy()
+    lost = (t > jump["landing_s"] - 0.2) & (t < jump["landing_s"] - 0.02)
+    bump = int(np.flatnonzero(lost)[0]) - 1
+    samples = sim.samples.copy()
+    samples.loc[bump, ["ax_g", "ay_g", "az_g"]] = [0.0, 0.0, 1.7]
+    sim = dataclasses.replace(sim, samples=samples)
+    result = _rebound_analysis(sim, lost)
+
+    hops = result.hops
+    assert len(hops) == len(sim.truth)
+    assert np.abs(hops["landing_s"].to_numpy() - sim.truth["landing_s"].to_numpy()).max() < (
+        1.5 / rate_hz
+    )
