@@ -646,7 +646,10 @@ def _lost_edges(
             seen = (landing >= lo) & (landing <= hi)
         cand &= _gap_within(gap_start, gap_end, lo, hi) | seen
     else:
-        cand &= usual_flight
+        # (A jump whose flight ran into a gap too has no flight to compare: its contact
+        # from the end of the first gap to its take-off was seen whole.)
+        flight_lost = np.isnan(nxt) & contacts["next_landing_gap"].to_numpy(dtype=bool)
+        cand &= usual_flight | flight_lost
     out[cand] = "landing"
 
     # Lost take-offs.

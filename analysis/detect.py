@@ -724,7 +724,9 @@ def _flights_into_gaps(
     a set (or a rebound jump's final landing); a contact after the gap that ends in a
     take-off is found by :func:`_lost_landings` instead. A gap inside an accepted flight
     (``flight_start`` to the landing's rise) is left alone. The flight must last at least
-    ``min_flight_ms`` up to the end of the gap and at most ``max_flight_ms`` up to its start.
+    ``min_flight_ms`` up to the end of the gap and at most ``max_flight_ms`` up to its start;
+    its take-off is the first fall after the landing that can start such a flight, and it
+    ends in the first gap it reaches.
 
     Returns the take-off (s), the sample at the bottom of its fall and the last sample
     before the gap, one row per flight found.
@@ -747,7 +749,11 @@ def _flights_into_gaps(
     if not len(g):
         return none
     st = np.minimum(peaks[acc[j]] + guard, n - 1)
-    kq = _first_at_or_after(q_idx, st, n)
+    # The take-off is the first fall after that landing that can start a flight lasting at
+    # most max_flight_ms up to the gap (less a fall's span, over which it is timed): a rebound
+    # jump's drop from a box comes long after the landing before it.
+    earliest = np.searchsorted(t, t[g] - s.max_flight_ms / 1e3) - span
+    kq = _first_at_or_after(q_idx, np.maximum(st, earliest), n)
     ok = kq < g
     g, st, kq = g[ok], st[ok], kq[ok]
     if not len(g):
@@ -771,7 +777,10 @@ def _flights_into_gaps(
         & ((t[g + 1] - to) * 1e3 >= s.min_flight_ms)
         & ((t[g] - to) * 1e3 <= s.max_flight_ms)
     )
-    return to[ok], bot[ok], g[ok]
+    # A flight ends in one gap: the first of those its take-off reaches.
+    first = np.zeros(len(ok), dtype=bool)
+    first[np.flatnonzero(ok)[np.unique(kq[ok], return_index=True)[1]]] = True
+    return to[first], bot[first], g[first]
 
 
 def _limb_bumps(

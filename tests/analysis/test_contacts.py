@@ -225,6 +225,7 @@ def test_lost_landing_contact_lasts_no_longer_than_the_contact_limit(after_gap_s
             "landing_s": [8.0, 10.05, takeoff + 0.45],
             "takeoff_s": [8.4, takeoff, takeoff + 0.85],
             "next_landing_s": [8.85, takeoff + 0.45, np.nan],
+            "next_landing_gap": [False, False, False],
             "takeoff_gap": [False, False, False],
         }
     )

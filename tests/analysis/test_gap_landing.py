@@ -200,3 +200,26 @@ def test_limb_motion_cut_short_by_a_gap_just_before_the_impact_is_not_a_landing(
     assert np.abs(hops["landing_s"].to_numpy() - sim.truth["landing_s"].to_numpy()).max() < (
         1.5 / rate_hz
     )
+
+
+@pytest.mark.parametrize(("seed", "rate_hz"), [(31, 64.0), (32, 100.0), (33, 200.0)])
+def test_a_jump_whose_drop_and_final_landings_are_lost_is_counted_with_its_take_off(seed, rate_hz):
+    # Both landings of the middle jump fall in gaps; its contact after the first gap and
+    # its take-off were recorded.
+    sim, _ = _rebound_set(seed, rate_hz)
+    jump = sim.truth.iloc[2]
+    final_s = jump["takeoff_s"] + jump["flight_ms"] / 1e3
+    t = sim.samples["time_s"].to_numpy()
+    lost = (t > jump["landing_s"] - 0.12) & (t < jump["landing_s"] + 0.03)
+    lost |= (t > final_s - 0.03) & (t < final_s + 0.15)
+    result = _rebound_analysis(sim, lost)
+
+    hops = result.hops
+    assert len(hops) == len(sim.truth)
+    row = hops.loc[hops["edge_lost"] != ""]
+    assert row["edge_lost"].tolist() == ["landing"]
+    assert np.isnan(row["flight_ms"].iloc[0])
+    assert abs(row["takeoff_s"].iloc[0] - jump["takeoff_s"]) < 1.5 / rate_hz
+    # One set, its rate over all five jumps.
+    assert len(result.sets) == 1
+    assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) <= 0.02
