@@ -749,11 +749,15 @@ def _flights_into_gaps(
     if not len(g):
         return none
     st = np.minimum(peaks[acc[j]] + guard, n - 1)
+    kq = _first_at_or_after(q_idx, st, n)
     # The take-off is the first fall after that landing that can start a flight lasting at
     # most max_flight_ms up to the gap (less a fall's span, over which it is timed): a rebound
     # jump's drop from a box comes long after the landing before it.
-    earliest = np.searchsorted(t, t[g] - s.max_flight_ms / 1e3) - span
-    kq = _first_at_or_after(q_idx, np.maximum(st, earliest), n)
+    max_flight_s = s.max_flight_ms / 1e3
+    early = np.flatnonzero((kq < g) & (t[g] - t[np.minimum(kq, n - 1)] > max_flight_s))
+    if len(early):
+        earliest = np.searchsorted(t, t[g[early]] - max_flight_s) - span
+        kq[early] = _first_at_or_after(q_idx, np.maximum(st[early], earliest), n)
     ok = kq < g
     g, st, kq = g[ok], st[ok], kq[ok]
     if not len(g):
@@ -838,19 +842,17 @@ def _cut_by_gap(
     (that is the landing, and the cut peak limb motion before it).
     """
     out = np.asarray(before_gap, dtype=bool).copy()
-    if not out.any():
+    rows = np.flatnonzero(out)
+    if not len(rows):
         return out
-    n = len(peaks)
-    nxt = np.minimum(np.arange(1, n + 1), n - 1)
-    after_gap = np.minimum(peaks + 1, len(t) - 1)
-    stronger_soon = (
-        (np.arange(n) < n - 1)
-        & (t[peaks[nxt]] - t[after_gap] <= within_s)
-        & (m[peaks[nxt]] > m[peaks])
-    )
+    p = peaks[rows]
+    nxt = peaks[np.minimum(rows + 1, len(peaks) - 1)]
+    after_gap = np.minimum(p + 1, len(t) - 1)
+    stronger_soon = (rows < len(peaks) - 1) & (t[nxt] - t[after_gap] <= within_s) & (m[nxt] > m[p])
     end = np.searchsorted(t, t[after_gap] + within_s, side="right")
     unloaded = np.searchsorted(stance_idx, end) > np.searchsorted(stance_idx, after_gap)
-    return out & ~stronger_soon & ~unloaded
+    out[rows] = ~stronger_soon & ~unloaded
+    return out
 
 
 def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) -> np.ndarray:
