@@ -1074,6 +1074,9 @@ def retime_takeoffs(
 #: The share of ``takeoff_fall_g`` a rebound push-off must fall by when the fall taken for
 #: its take-off was the end of limb motion (:func:`takeoffs_before_limb_motion`).
 LIMB_MOTION_FALL_SHARE = 0.5
+#: ... and its rise this share of :data:`PUSH_OFF_RISE_G`, when the motion holds the
+#: magnitude up from its dip to the fall taken.
+WEAK_PUSH_OFF_RISE_SHARE = 0.5
 
 #: A push-off rises by at least this much (g) to its peak ...
 PUSH_OFF_RISE_G = 0.5
@@ -1119,13 +1122,20 @@ def _last_push_off(
     after = m[k + np.arange(1, span + 1)[:, None]].min(axis=0)
     before = m[np.maximum(k - np.arange(rise + 1)[:, None], first)].min(axis=0)
     below_g = np.where(k < unloaded_before, min(below_g, UNLOADED_G), below_g)
+    weak = (top - after >= weak_fall_g) & (after < UNLOADED_G)
+    rise_g = np.full(len(k), PUSH_OFF_RISE_G)
+    # A weak push-off after which the magnitude, once back at UNLOADED_G, is held up by
+    # limb motion to the fall taken needs half the rise: the motion takes over at once.
+    for j in np.flatnonzero(weak).tolist():
+        up = m[k[j] + 1 : stop] >= UNLOADED_G
+        up = up[int(np.argmin(up)) :]  # from the dip (the first sample under UNLOADED_G) on
+        back = int(np.argmax(up))
+        if up[back] and up[back:].all():
+            rise_g[j] *= WEAK_PUSH_OFF_RISE_SHARE
     push = (
         (top >= m[k + 1])
-        & (
-            ((top - after >= s.takeoff_fall_g) & (after < below_g))
-            | ((top - after >= weak_fall_g) & (after < UNLOADED_G))
-        )
-        & (top - before >= PUSH_OFF_RISE_G)
+        & (((top - after >= s.takeoff_fall_g) & (after < below_g)) | weak)
+        & (top - before >= rise_g)
         & (top >= 1.0)
     )
     if not push.any():

@@ -555,6 +555,7 @@ def _plain_takeoffs_before_limb_motion(
         LIMB_MOTION_FALL_SHARE,
         PUSH_OFF_RISE_G,
         UNLOADED_G,
+        WEAK_PUSH_OFF_RISE_SHARE,
         _push_off_spans,
         _time_fall,
     )
@@ -585,14 +586,17 @@ def _plain_takeoffs_before_limb_motion(
             after = m[k + 1 : k + span + 1].min()
             fall = m[k] - after
             level = min(below, UNLOADED_G) if k < a + rise else below  # an early peak
+            weak_fall_ok = fall >= weak_fall and after < UNLOADED_G
+            # A weak push-off needs half the rise when the samples under UNLOADED_G up to
+            # the fall taken are one run (its dip) and the magnitude is back before the fall.
+            under = np.r_[False, m[k + 1 : top] < UNLOADED_G]
+            one_dip = int((under[1:] & ~under[:-1]).sum()) == 1 and not under[-1]
+            need = PUSH_OFF_RISE_G * (WEAK_PUSH_OFF_RISE_SHARE if weak_fall_ok and one_dip else 1)
             if (
                 m[k] >= m[k + 1]
                 and m[k] >= 1.0
-                and m[k] - m[max(k - rise, a) : k + 1].min() >= PUSH_OFF_RISE_G
-                and (
-                    (fall >= s.takeoff_fall_g and after < level)
-                    or (fall >= weak_fall and after < UNLOADED_G)
-                )
+                and m[k] - m[max(k - rise, a) : k + 1].min() >= need
+                and ((fall >= s.takeoff_fall_g and after < level) or weak_fall_ok)
             ):
                 last = k
         if last is not None:
@@ -785,3 +789,54 @@ def test_a_weak_push_off_soon_after_the_landing_gives_way_before_limb_motion(rat
     assert found[0] == pytest.approx(1.165, abs=1.5 / rate_hz)
     # A whole take-off fall is asked for unless told otherwise (repeated hops).
     assert np.isnan(takeoffs_before_limb_motion(t, m, **kw)[0])
+
+
+@pytest.mark.parametrize("rate_hz", [50.0, 52.0, 64.0])
+@pytest.mark.parametrize("held", [True, False])
+def test_a_weak_push_off_with_a_small_rise_counts_when_limb_motion_holds_on_from_its_dip(
+    rate_hz, held
+):
+    # A 540 ms rebound contact: the impact, a stance at 0.7-0.8 g, and a weak push-off rising
+    # by 0.45 g to 1.17 g (under PUSH_OFF_RISE_G) whose fall stops at 0.5 g; limb motion then
+    # holds the flight at 1.95 g for 370 ms. When the stance comes back after the dip and
+    # sags under 1 g again instead, the bump is no push-off.
+    after_dip = (
+        [(1.58, 1.95)]
+        if held
+        else [(1.6, 1.1), (1.64, 1.1), (1.68, 0.8), (1.72, 0.8), (1.76, 1.95)]
+    )
+    knots = [
+        (0.0, 0.05),
+        (0.99, 0.05),
+        (1.0, 0.5),
+        (1.02, 9.0),
+        (1.05, 1.6),
+        (1.08, 0.8),
+        (1.3, 0.7),
+        (1.45, 0.72),
+        (1.5, 1.17),
+        (1.52, 1.17),
+        (1.56, 0.5),
+        *after_dip,
+        (1.95, 1.95),
+        (1.98, 1.2),
+        (2.01, 0.1),
+        (2.3, 0.05),
+        (2.31, 8.0),
+        (2.34, 1.0),
+        (3.5, 1.0),
+    ]
+    t = np.arange(0.0, 3.5, 1 / rate_hz)
+    m = np.interp(t, *zip(*knots, strict=True))
+    found = takeoffs_before_limb_motion(
+        t,
+        m,
+        sampling_rate_hz=rate_hz,
+        landing_s=np.array([1.0]),
+        takeoff_s=np.array([1.99]),  # the end of the hold
+        weak_push_off=True,
+    )
+    if held:
+        assert found[0] == pytest.approx(1.54, abs=1.5 / rate_hz)
+    else:
+        assert np.isnan(found[0])
