@@ -835,8 +835,9 @@ def _cut_by_gap(
 ) -> np.ndarray:
     """Mark candidates whose peak a gap may have cut short.
 
-    A peak on the last sample before a gap (``before_gap``) may be the start of an impact
-    that went on rising in the samples lost, so its height says nothing of its strength.
+    A peak on the last sample before a gap (``before_gap``), reached by the steepest step of
+    its rise, may be the start of an impact that went on rising in the samples lost, so its
+    height says nothing of its strength.
     It must then be followed by a contact: no sample below the stance level (``stance_idx``)
     within ``within_s`` seconds of the gap's end, and no higher candidate peaking there
     (that is the landing, and the cut peak limb motion before it).
@@ -1614,7 +1615,9 @@ def detect_flights(
     bump_samples = int(np.ceil(s.stance_check_ms * ms - 1e-6))
     bump_s = (bump_samples + 0.5) / fs
     weak = _weak_impacts(peak_g, accept, fraction=s.impact_relative_min)
-    weak &= ~_cut_by_gap(t, m, peaks, is_gap(peaks), stance_idx, within_s=bump_s)
+    # (Only a rise still at its steepest when the gap cut it: limb motion rounds off.)
+    cut = is_gap(peaks) & (foot == peaks - 1)
+    weak &= ~_cut_by_gap(t, m, peaks, cut, stance_idx, within_s=bump_s)
     weak |= _limb_bumps(
         t,
         peaks,

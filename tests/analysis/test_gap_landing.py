@@ -223,3 +223,35 @@ def test_a_jump_whose_drop_and_final_landings_are_lost_is_counted_with_its_take_
     # One set, its rate over all five jumps.
     assert len(result.sets) == 1
     assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) <= 0.02
+
+
+@pytest.mark.parametrize("seed", [3, 26, 38])
+def test_limb_motion_rising_into_a_gap_after_a_take_off_is_not_a_landing(seed):
+    # 100 Hz. Right after the middle jump's take-off, limb motion lifts the magnitude in a
+    # rise that rounds off (0.12, 0.67, 1.50, 1.92 g: its steepest step is not its last),
+    # a gap of 100 ms cuts it, and after the gap the motion holds it at 1.8 g for 70 ms
+    # before the flight goes on.
+    sim, _ = _rebound_set(seed, 100.0)
+    jump = sim.truth.iloc[2]
+    t = sim.samples["time_s"].to_numpy()
+    first = int(np.searchsorted(t, jump["takeoff_s"] + 0.008))
+    lost = np.zeros(len(t), dtype=bool)
+    lost[first + 4 : first + 14] = True
+    samples = sim.samples.copy()
+    rise = [0.12, 0.67, 1.50, 1.92]
+    held = [1.8] * 7 + [1.3, 0.8, 0.3]
+    rows = np.r_[first : first + 4, first + 14 : first + 24]
+    samples.loc[rows, ["ax_g", "ay_g"]] = 0.0
+    samples.loc[rows, "az_g"] = rise + held
+    sim = dataclasses.replace(sim, samples=samples)
+    result = _rebound_analysis(sim, lost)
+
+    hops = result.hops
+    assert len(hops) == len(sim.truth)
+    row = hops.loc[(hops["landing_s"] - jump["landing_s"]).abs() < 0.015]
+    assert len(row) == 1
+    assert abs(row["takeoff_s"].iloc[0] - jump["takeoff_s"]) < 0.015
+    # No landing in the flight (a flight with a gap inside is not measured).
+    final_s = jump["takeoff_s"] + jump["flight_ms"] / 1e3
+    landings = hops["landing_s"].to_numpy()
+    assert not ((landings > jump["takeoff_s"]) & (landings < final_s - 0.01)).any()
