@@ -150,6 +150,12 @@ def _rebound_set(seed, rate_hz):
     return sim, magnitude
 
 
+def _middle_jump(sim):
+    """The set's third jump (truth row), its final landing (s) and the sample times (s)."""
+    jump = sim.truth.iloc[2]
+    return jump, jump["takeoff_s"] + jump["flight_ms"] / 1e3, sim.samples["time_s"].to_numpy()
+
+
 def _rebound_analysis(sim, lost):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HopscopeWarning)  # 52 Hz: coarse timing
@@ -165,9 +171,7 @@ def test_a_landing_cut_short_by_a_gap_on_its_rise_is_still_a_landing(seed, rate_
     # The packets after the first sample of the final landing's rise are lost: that sample
     # is the peak left, far weaker than the other impacts of the set.
     sim, m = _rebound_set(seed, rate_hz)
-    jump = sim.truth.iloc[2]
-    final_s = jump["takeoff_s"] + jump["flight_ms"] / 1e3
-    t = sim.samples["time_s"].to_numpy()
+    jump, final_s, t = _middle_jump(sim)
     cut = int(np.flatnonzero((t > final_s - 0.01) & (m >= 1.6))[0])
     peaks = [m[(t >= la) & (t < la + 0.03)].max() for la in sim.truth["landing_s"]]
     assert m[cut] < 0.3 * np.median(peaks)  # (the case looked at)
@@ -186,8 +190,7 @@ def test_limb_motion_cut_short_by_a_gap_just_before_the_impact_is_not_a_landing(
     # The drop's flight: a 1.7 g bump of limb motion on the last sample before a gap that
     # ends 20 ms before the landing, whose impact comes right after the gap.
     sim, _ = _rebound_set(seed, rate_hz)
-    jump = sim.truth.iloc[2]
-    t = sim.samples["time_s"].to_numpy()
+    jump, _, t = _middle_jump(sim)
     lost = (t > jump["landing_s"] - 0.2) & (t < jump["landing_s"] - 0.02)
     bump = int(np.flatnonzero(lost)[0]) - 1
     samples = sim.samples.copy()
@@ -207,9 +210,7 @@ def test_a_jump_whose_drop_and_final_landings_are_lost_is_counted_with_its_take_
     # Both landings of the middle jump fall in gaps; its contact after the first gap and
     # its take-off were recorded.
     sim, _ = _rebound_set(seed, rate_hz)
-    jump = sim.truth.iloc[2]
-    final_s = jump["takeoff_s"] + jump["flight_ms"] / 1e3
-    t = sim.samples["time_s"].to_numpy()
+    jump, final_s, t = _middle_jump(sim)
     lost = (t > jump["landing_s"] - 0.12) & (t < jump["landing_s"] + 0.03)
     lost |= (t > final_s - 0.03) & (t < final_s + 0.15)
     result = _rebound_analysis(sim, lost)
@@ -232,8 +233,7 @@ def test_limb_motion_rising_into_a_gap_after_a_take_off_is_not_a_landing(seed):
     # a gap of 100 ms cuts it, and after the gap the motion holds it at 1.8 g for 70 ms
     # before the flight goes on.
     sim, _ = _rebound_set(seed, 100.0)
-    jump = sim.truth.iloc[2]
-    t = sim.samples["time_s"].to_numpy()
+    jump, final_s, t = _middle_jump(sim)
     first = int(np.searchsorted(t, jump["takeoff_s"] + 0.008))
     lost = np.zeros(len(t), dtype=bool)
     lost[first + 4 : first + 14] = True
@@ -252,6 +252,5 @@ def test_limb_motion_rising_into_a_gap_after_a_take_off_is_not_a_landing(seed):
     assert len(row) == 1
     assert abs(row["takeoff_s"].iloc[0] - jump["takeoff_s"]) < 0.015
     # No landing in the flight (a flight with a gap inside is not measured).
-    final_s = jump["takeoff_s"] + jump["flight_ms"] / 1e3
     landings = hops["landing_s"].to_numpy()
     assert not ((landings > jump["takeoff_s"]) & (landings < final_s - 0.01)).any()
