@@ -837,10 +837,10 @@ def _cut_by_gap(
 
     A peak on the last sample before a gap (``before_gap``), reached by the steepest step of
     its rise, may be the start of an impact that went on rising in the samples lost, so its
-    height says nothing of its strength.
-    It must then be followed by a contact: no sample below the stance level (``stance_idx``)
-    within ``within_s`` seconds of the gap's end, and no higher candidate peaking there
-    (that is the landing, and the cut peak limb motion before it).
+    height says nothing of its strength. It must then be followed by a contact: no sample
+    below the stance level (``stance_idx``) within ``within_s`` seconds of the gap's end, and
+    no higher candidate peaking there (that is the landing, and the cut peak limb motion
+    before it).
     """
     out = np.asarray(before_gap, dtype=bool).copy()
     rows = np.flatnonzero(out)
@@ -1114,10 +1114,12 @@ def _last_push_off(
     ``rise`` samples before it (none before ``first``) and not below the next sample; the
     magnitude then falls by at least ``takeoff_fall_g`` (to below ``below_g``, when given)
     within the next ``span`` samples, or by at least ``weak_fall_g`` to below
-    :data:`UNLOADED_G`. A peak before sample ``unloaded_before`` must fall to below
-    :data:`UNLOADED_G` either way. ``k + span`` must lie within ``m``. The fall is timed as
-    :func:`detect_flights` times take-offs, its top sought from ``first`` on and its bottom
-    before ``stop``.
+    :data:`UNLOADED_G` (a weak push-off, which needs only :data:`WEAK_PUSH_OFF_RISE_SHARE` of
+    the rise when the samples under :data:`UNLOADED_G` after it, up to ``stop``, are one dip
+    followed by the magnitude held at or above it). A peak before sample ``unloaded_before``
+    must fall to below :data:`UNLOADED_G` either way. ``k + span`` must lie within ``m``. The
+    fall is timed as :func:`detect_flights` times take-offs, its top sought from ``first`` on
+    and its bottom before ``stop``.
     """
     top = m[k]
     after = m[k + np.arange(1, span + 1)[:, None]].min(axis=0)
@@ -1129,6 +1131,8 @@ def _last_push_off(
     # limb motion to the fall taken needs half the rise: the motion takes over at once.
     for j in np.flatnonzero(weak).tolist():
         up = m[k[j] + 1 : stop] >= UNLOADED_G
+        if not up.size:
+            continue
         up = up[int(np.argmin(up)) :]  # from the dip (the first sample under UNLOADED_G) on
         back = int(np.argmax(up))
         if up[back] and up[back:].all():
