@@ -1117,9 +1117,9 @@ def _last_push_off(
     :data:`UNLOADED_G` (a weak push-off, which needs only :data:`WEAK_PUSH_OFF_RISE_SHARE` of
     the rise when the samples under :data:`UNLOADED_G` after it, up to ``stop``, are one dip
     followed by the magnitude held at or above it). A peak before sample ``unloaded_before``
-    must fall to below :data:`UNLOADED_G` either way. ``k + span`` must lie within ``m``. The
-    fall is timed as :func:`detect_flights` times take-offs, its top sought from ``first`` on
-    and its bottom before ``stop``.
+    must fall to below :data:`UNLOADED_G` either way. ``k + span`` must lie within ``m``, and
+    ``k`` before ``stop - 1``. The fall is timed as :func:`detect_flights` times take-offs, its
+    top sought from ``first`` on and its bottom before ``stop``.
     """
     top = m[k]
     after = m[k + np.arange(1, span + 1)[:, None]].min(axis=0)
@@ -1131,11 +1131,9 @@ def _last_push_off(
     # limb motion to the fall taken needs half the rise: the motion takes over at once.
     for j in np.flatnonzero(weak).tolist():
         up = m[k[j] + 1 : stop] >= UNLOADED_G
-        if not up.size:
-            continue
-        up = up[int(np.argmin(up)) :]  # from the dip (the first sample under UNLOADED_G) on
-        back = int(np.argmax(up))
-        if up[back] and up[back:].all():
+        dip = int(np.argmin(up))  # the first sample under UNLOADED_G (none: no dip before stop)
+        back = dip + int(np.argmax(up[dip:]))
+        if not up[dip] and up[back] and up[back:].all():
             rise_g[j] *= WEAK_PUSH_OFF_RISE_SHARE
     push = (
         (top >= m[k + 1])

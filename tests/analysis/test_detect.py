@@ -791,6 +791,25 @@ def test_a_weak_push_off_soon_after_the_landing_gives_way_before_limb_motion(rat
     assert np.isnan(takeoffs_before_limb_motion(t, m, **kw)[0])
 
 
+def test_a_weak_push_off_needs_its_dip_before_the_fall_taken():
+    # 200 Hz (a fall's span of three samples). A bump of 0.35 g from a 0.8 g stance falls by
+    # 0.45 g: a weak push-off, whose half rise counts only when its dip under 1 g comes before
+    # the fall taken (``stop``) and the magnitude is back at 1 g or above up to it.
+    from analysis.detect import _last_push_off
+    from analysis.settings import DetectionSettings
+
+    t = np.arange(40) / 200.0
+    kw = {"first": 0, "span": 3, "rise": 12, "s": DetectionSettings(), "weak_fall_g": 0.4}
+    m = np.full(40, 0.8)
+    m[10:16] = [1.15, 0.7, 1.3, 1.3, 1.3, 0.5]
+    m[16:] = 0.1
+    assert np.isfinite(_last_push_off(t, m, np.array([10]), stop=14, **kw))
+    # Its only fall under 1 g is past the fall taken: no dip, the whole rise is asked.
+    m[10:14] = [1.15, 1.1, 1.2, 0.5]
+    m[14:] = 0.1
+    assert np.isnan(_last_push_off(t, m, np.array([10]), stop=12, **kw))
+
+
 @pytest.mark.parametrize("rate_hz", [50.0, 52.0, 64.0])
 @pytest.mark.parametrize("held", [True, False])
 def test_a_weak_push_off_with_a_small_rise_counts_when_limb_motion_holds_on_from_its_dip(
