@@ -159,7 +159,7 @@ def resolve_contacts(
         # One contact per jump: group the jumps into sets first, so that each contact is
         # checked against the other jumps of its set. Rest between jumps makes periods
         # meaningless, so they are not checked.
-        contacts = _group_rebounds(contacts, settings)
+        contacts = _group_rebounds(contacts, gaps, settings)
         # A dip of a long stance taken for the take-off: the push-off after it is; and the
         # end of limb motion in the flight taken for it: the push-off before it is.
         takeoff = np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy())
@@ -1347,15 +1347,43 @@ def _rebound_jump_flights(
     return np.cumsum(new_set).astype(np.int64)
 
 
-def _group_rebounds(contacts: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
+def _group_rebounds(
+    contacts: pd.DataFrame, gaps: list[tuple[float, float]], settings: AnalysisSettings
+) -> pd.DataFrame:
     """Group rebound jumps: one less than ``rebound_set_gap_s`` after the last joins its set.
 
-    Jumps are placed by their landing, or by their take-off when the landing was lost.
+    Jumps are placed by their landing, or by their take-off when the landing was lost. Two
+    jumps further apart stay in one set when a jump of theirs was lost whole in a gap: a gap
+    of at least ``min_contact_ms`` lies where the jump would be, and the interval is two of
+    the set's intervals. ``d``, the set's interval, is the mean of those beside it: from the
+    first jump back (or the second on) to the nearest jump of the same set at least a whole
+    jump away (the contact limit and ``max_flight_ms``; nearer ones are not yet checked). The
+    interval is then within ``period_tolerance`` of ``2 d``, and a gap overlaps the span from
+    ``(1 - period_tolerance) d`` after the first jump to as long before the second.
     """
     if not len(contacts):
         return contacts
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
     # A contact whose landing was lost in a gap is placed by its take-off.
     at = np.where(np.isnan(landing), contacts["takeoff_s"].to_numpy(dtype=np.float64), landing)
-    new_set = np.r_[True, np.diff(at) > settings.rebound_set_gap_s]
+    interval = np.diff(at)
+    new_set = np.r_[True, interval > settings.rebound_set_gap_s]
+    if gaps and new_set[1:].any():
+        bounds = np.asarray(gaps, dtype=np.float64).reshape(-1, 2)
+        wide = bounds[bounds[:, 1] - bounds[:, 0] >= settings.min_contact_ms / 1e3]
+        jump_s = (settings.contact_limit_ms + settings.detection.max_flight_ms) / 1e3
+        part = np.cumsum(new_set)  # the sets before any are joined
+        tolerance = settings.period_tolerance
+        for i in np.flatnonzero(new_set[1:]):
+            before = np.flatnonzero((part == part[i]) & (at <= at[i] - jump_s))
+            after = np.flatnonzero((part == part[i + 1]) & (at >= at[i + 1] + jump_s))
+            beside = [at[i] - at[before[-1]]] if len(before) else []
+            beside += [at[after[0]] - at[i + 1]] if len(after) else []
+            if not beside:
+                continue
+            d = float(np.mean(beside))
+            if abs(interval[i] - 2 * d) > tolerance * 2 * d:
+                continue
+            lo, hi = at[i] + (1 - tolerance) * d, at[i + 1] - (1 - tolerance) * d
+            new_set[i + 1] = not bool(((wide[:, 0] < hi) & (wide[:, 1] > lo)).any())
     return contacts.assign(set=np.cumsum(new_set).astype(np.int64))

@@ -305,8 +305,36 @@ def test_rebound_jump_with_a_lost_landing_is_grouped_by_its_take_off():
             "takeoff_s": [4.2, 10.9, 17.9, 75.0, 81.4],
         }
     )
-    grouped = _group_rebounds(contacts, AnalysisSettings(exercise="rebound"))
+    grouped = _group_rebounds(contacts, [], AnalysisSettings(exercise="rebound"))
     assert grouped["set"].tolist() == [1, 1, 1, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("landing_s", "gaps", "sets"),
+    [
+        # Jumps 6.1 s apart, then 14 s: a gap that may hold a whole jump lies where the
+        # missing jump would be, so the interval is two of the set's, and it stays one set.
+        ([3.2, 9.3, 23.3, 29.4], [(16.7, 17.6)], [1, 1, 1, 1]),
+        # Only one interval beside it to go by, from the jump before a contact too near to
+        # be a jump of its own (not yet checked).
+        ([3.2, 9.3, 9.9, 23.3], [(15.5, 16.4)], [1, 1, 1, 1]),
+        # No interval beside it: two jumps 14 s apart are two sets.
+        ([9.3, 23.3], [(16.7, 17.6)], [1, 2]),
+        # The gap is too short to hold a contact (under min_contact_ms).
+        ([3.2, 9.3, 23.3, 29.4], [(16.7, 16.75)], [1, 1, 2, 2]),
+        # The gap is too near a jump for the lost one to be there.
+        ([3.2, 9.3, 23.3, 29.4], [(10.0, 11.0)], [1, 1, 2, 2]),
+        # A gap outside the interval changes nothing.
+        ([3.2, 9.3, 23.3, 29.4], [(30.0, 31.0)], [1, 1, 2, 2]),
+        # 24 s is rest, not two intervals of 6.1 s, even with a gap in its middle.
+        ([3.2, 9.3, 33.3, 39.4], [(21.0, 22.0)], [1, 1, 2, 2]),
+    ],
+)
+def test_a_jump_lost_in_a_gap_does_not_split_its_set(landing_s, gaps, sets):
+    landing = np.asarray(landing_s)
+    contacts = pd.DataFrame({"set": 1, "landing_s": landing, "takeoff_s": landing + 0.3})
+    grouped = _group_rebounds(contacts, gaps, AnalysisSettings(exercise="rebound"))
+    assert grouped["set"].tolist() == sets
 
 
 def test_rebound_flight_without_a_found_take_off_stays_with_the_landing_before():

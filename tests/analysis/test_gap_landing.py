@@ -254,3 +254,35 @@ def test_limb_motion_rising_into_a_gap_after_a_take_off_is_not_a_landing(seed):
     # No landing in the flight (a flight with a gap inside is not measured).
     landings = hops["landing_s"].to_numpy()
     assert not ((landings > jump["takeoff_s"]) & (landings < final_s - 0.01)).any()
+
+
+@pytest.mark.parametrize(("seed", "rate_hz"), [(31, 64.0), (32, 100.0), (33, 200.0)])
+def test_a_jump_lost_whole_in_a_gap_does_not_split_its_set(seed, rate_hz):
+    # Slow rebounds (300 ms) with about 8 s from jump to jump: the whole third jump is lost,
+    # so the jumps either side of it are more than rebound_set_gap_s (12 s) apart.
+    sim = simulate_session(
+        seed,
+        sample_rate_hz=rate_hz,
+        sets=[
+            SetSpec(
+                exercise="rebound",
+                hops=5,
+                contact_ms=300.0,
+                flight_ms=420.0,
+                variability=0.03,
+                box_height_m=0.4,
+                jump_rest_s=7.0,
+            )
+        ],
+        artefacts=Artefacts(),
+        rest_s=10.0,
+    )
+    jump, final_s, t = _middle_jump(sim)
+    landings = sim.truth["landing_s"].to_numpy()
+    assert landings[3] - landings[1] > AnalysisSettings().rebound_set_gap_s  # (the case)
+    result = _rebound_analysis(sim, (t > jump["landing_s"] - 0.8) & (t < final_s + 0.3))
+
+    assert len(result.sets) == 1
+    assert result.sets["hops"].iloc[0] == len(sim.truth) - 1
+    assert "slow_rebound" in result.sets["flags"].iloc[0]
+    assert "gaps" in result.flags
