@@ -29,7 +29,7 @@ from analysis.detect import (
 )
 from analysis.lead_in import lead_in_contacts
 from analysis.lead_out import CLEAR_FLIGHT_G, lead_out_contacts
-from analysis.sets import check_contacts, group_flights, pair_contacts
+from analysis.sets import check_contacts, group_flights, jumps_lost_in_gaps, pair_contacts
 from analysis.settings import AnalysisSettings
 
 
@@ -1353,37 +1353,18 @@ def _group_rebounds(
     """Group rebound jumps: one less than ``rebound_set_gap_s`` after the last joins its set.
 
     Jumps are placed by their landing, or by their take-off when the landing was lost. Two
-    jumps further apart stay in one set when a jump of theirs was lost whole in a gap: a gap
-    of at least ``min_contact_ms`` lies where the jump would be, and the interval is two of
-    the set's intervals. ``d``, the set's interval, is the mean of those beside it: from the
-    first jump back (or the second on) to the nearest jump of the same set at least a whole
-    jump away (the contact limit and ``max_flight_ms``; nearer ones are not yet checked). The
-    interval is then within ``period_tolerance`` of ``2 d``, and a gap overlaps the span from
-    ``(1 - period_tolerance) d`` after the first jump to as long before the second.
+    jumps further apart stay in one set when a jump between them was lost whole in a gap
+    (:func:`analysis.sets.jumps_lost_in_gaps`: a gap lies where it would be, and the
+    interval is two of the set's).
     """
     if not len(contacts):
         return contacts
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
     # A contact whose landing was lost in a gap is placed by its take-off.
     at = np.where(np.isnan(landing), contacts["takeoff_s"].to_numpy(dtype=np.float64), landing)
-    interval = np.diff(at)
-    new_set = np.r_[True, interval > settings.rebound_set_gap_s]
-    if gaps and new_set[1:].any():
-        bounds = np.asarray(gaps, dtype=np.float64).reshape(-1, 2)
-        wide = bounds[bounds[:, 1] - bounds[:, 0] >= settings.min_contact_ms / 1e3]
-        jump_s = (settings.contact_limit_ms + settings.detection.max_flight_ms) / 1e3
-        part = np.cumsum(new_set)  # the sets before any are joined
-        tolerance = settings.period_tolerance
-        for i in np.flatnonzero(new_set[1:]):
-            before = np.flatnonzero((part == part[i]) & (at <= at[i] - jump_s))
-            after = np.flatnonzero((part == part[i + 1]) & (at >= at[i + 1] + jump_s))
-            beside = [at[i] - at[before[-1]]] if len(before) else []
-            beside += [at[after[0]] - at[i + 1]] if len(after) else []
-            if not beside:
-                continue
-            d = float(np.mean(beside))
-            if abs(interval[i] - 2 * d) > tolerance * 2 * d:
-                continue
-            lo, hi = at[i] + (1 - tolerance) * d, at[i + 1] - (1 - tolerance) * d
-            new_set[i + 1] = not bool(((wide[:, 0] < hi) & (wide[:, 1] > lo)).any())
+    new_set = np.r_[True, np.diff(at) > settings.rebound_set_gap_s]
+    split = np.flatnonzero(new_set[1:])
+    if gaps and len(split):
+        lost = jumps_lost_in_gaps(at, np.cumsum(new_set), split, gaps, settings)
+        new_set[split[lost] + 1] = False
     return contacts.assign(set=np.cumsum(new_set).astype(np.int64))

@@ -143,7 +143,10 @@ def combine(
     )
     set_hz = {number[("hops", o)]: hop_hz[o] for (k, o) in order.index if k == "hops"}
     rebound_rows = both.loc[both["_kind"].to_numpy() == "rebound"]
-    set_hz.update(rebound_set_hz(rebound_rows))
+    if rebound_analysis is not None:
+        set_hz.update(
+            rebound_set_hz(rebound_rows, rebound_analysis.info["gaps"], rebound_analysis.settings)
+        )
     hops_out = both.drop(columns=["_kind", "_old"])
     return _with_sets(hop_analysis, hops_out, set_hz, kinds, settings, rejected)
 

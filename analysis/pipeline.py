@@ -262,7 +262,7 @@ def _analyze(
                 )
             set_hz[int(old_set)] = set_frequency_hz(landings, takeoff_s=takeoffs)
     if rebound and len(contacts):
-        set_hz = rebound_set_hz(contacts)
+        set_hz = rebound_set_hz(contacts, gaps, settings)
     # Renumber sets 1.. over the sets that kept a contact.
     if len(contacts):
         old_sets, contacts["set"] = np.unique(contacts["set"].to_numpy(), return_inverse=True)

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.settings import AnalysisSettings
+
 #: Columns of the contact-event table made by :func:`pair_contacts`.
 CONTACT_EVENT_COLUMNS = (
     "set",
@@ -781,40 +783,118 @@ def check_contacts(
     return reason
 
 
-def rebound_set_hz(contacts: pd.DataFrame) -> dict[int, float]:
-    """Return the jump rate of each rebound set with a jump whose landing was lost in a gap.
+def jumps_lost_in_gaps(
+    at_s: np.ndarray,
+    part: np.ndarray,
+    intervals: np.ndarray,
+    gaps: Sequence[tuple[float, float]],
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Tell which intervals between rebound jumps held a jump lost whole in a gap.
 
-    ``(n − 1) / (last − first)`` over the set's landings, the lost one put at its take-off
-    less the median contact of the set's timed jumps (rebound jumps come seconds apart, so
-    the spread of contact times barely moves the rate). Sets without such a jump, or without
-    a timed jump, are left to the formula over the timed landings.
+    Interval ``i`` (from ``at_s[i]`` to ``at_s[i + 1]``) held one when it is two of its set's
+    intervals and a gap that can hold a contact lies where the jump would be. The set's
+    interval ``d`` is the mean of those beside it: from ``at_s[i]`` back (and from
+    ``at_s[i + 1]`` on) to the nearest jump of the same ``part`` at least a whole jump away
+    (the contact limit and ``max_flight_ms``: nearer contacts may not be jumps of their own).
+    The interval must be within ``period_tolerance`` of ``2 d``, and a gap of at least
+    ``min_contact_ms`` must overlap the span from ``(1 - period_tolerance) d`` after the
+    first jump to as long before the second.
+
+    Parameters
+    ----------
+    at_s : numpy.ndarray
+        Times of the jumps in order, in s (landing, or take-off where it was lost).
+    part : numpy.ndarray
+        The set (or part of one) of each jump: intervals beside are taken within it.
+    intervals : numpy.ndarray
+        Indices ``i`` of the intervals to check.
+    gaps : sequence of (float, float)
+        Gaps of the recording, (start_s, end_s).
+    settings : AnalysisSettings
+        ``period_tolerance``, ``min_contact_ms``, the contact limit, ``max_flight_ms``.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One per index in ``intervals``: True where a jump was lost in that interval.
+    """
+    out = np.zeros(len(intervals), dtype=bool)
+    if not len(gaps) or not len(intervals):
+        return out
+    bounds = np.asarray(gaps, dtype=np.float64).reshape(-1, 2)
+    wide = bounds[bounds[:, 1] - bounds[:, 0] >= settings.min_contact_ms / 1e3]
+    if not len(wide):
+        return out
+    jump_s = (settings.contact_limit_ms + settings.detection.max_flight_ms) / 1e3
+    tolerance = settings.period_tolerance
+    for n, i in enumerate(np.asarray(intervals).tolist()):
+        before = np.flatnonzero((part == part[i]) & (at_s <= at_s[i] - jump_s))
+        after = np.flatnonzero((part == part[i + 1]) & (at_s >= at_s[i + 1] + jump_s))
+        beside = [at_s[i] - at_s[before[-1]]] if len(before) else []
+        beside += [at_s[after[0]] - at_s[i + 1]] if len(after) else []
+        if not beside:
+            continue
+        d = float(np.mean(beside))
+        if abs(at_s[i + 1] - at_s[i] - 2 * d) > tolerance * 2 * d:
+            continue
+        lo, hi = at_s[i] + (1 - tolerance) * d, at_s[i + 1] - (1 - tolerance) * d
+        out[n] = bool(((wide[:, 0] < hi) & (wide[:, 1] > lo)).any())
+    return out
+
+
+def rebound_set_hz(
+    contacts: pd.DataFrame, gaps: Sequence[tuple[float, float]], settings: AnalysisSettings
+) -> dict[int, float]:
+    """Return the jump rate of each rebound set with a jump lost in a gap.
+
+    ``(n − 1) / (last − first)`` over the set's landings, with two kinds of lost jump:
+
+    - a jump whose landing was lost is put at its take-off less the median contact of the
+      set's timed jumps (rebound jumps come seconds apart, so the spread of contact times
+      barely moves the rate);
+    - a jump lost whole in a gap (:func:`jumps_lost_in_gaps`) counts as one more landing.
+
+    Sets without such a jump, or without a timed jump, are left to the formula over the
+    timed landings.
 
     Parameters
     ----------
     contacts : pandas.DataFrame
         Contacts or hops with ``set``, ``landing_s``, ``takeoff_s`` (s, NaN where lost) and
         ``edge_lost``.
+    gaps : sequence of (float, float)
+        Gaps of the recording, (start_s, end_s).
+    settings : AnalysisSettings
+        As :func:`jumps_lost_in_gaps` uses them.
 
     Returns
     -------
     dict of int to float
-        Jump rate (Hz) by set number, for the sets with a lost landing only.
+        Jump rate (Hz) by set number, for the sets with a lost jump only.
     """
     out: dict[int, float] = {}
-    lost = contacts["edge_lost"].to_numpy() == "landing"
-    if not lost.any():
+    if not len(contacts):
         return out
+    lost = contacts["edge_lost"].to_numpy() == "landing"
     set_of = contacts["set"].to_numpy()
     landing = contacts["landing_s"].to_numpy(dtype=np.float64)
     takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
     timed = contacts["edge_lost"].to_numpy() == ""
-    for k in np.unique(set_of[lost]).tolist():
+    for k in np.unique(set_of).tolist():
         of_set = set_of == k
         if not (timed & of_set).any():
             continue
-        contact_s = float(np.median((takeoff - landing)[timed & of_set]))
-        placed = np.where(lost & of_set, takeoff - contact_s, landing)[of_set]
+        placed = landing[of_set]
+        if (lost & of_set).any():
+            contact_s = float(np.median((takeoff - landing)[timed & of_set]))
+            placed = np.where(lost[of_set], takeoff[of_set] - contact_s, placed)
         placed = np.sort(placed[np.isfinite(placed)])
-        if len(placed) > 1 and placed[-1] > placed[0]:
-            out[int(k)] = (len(placed) - 1) / float(placed[-1] - placed[0])
+        if len(placed) < 2 or not placed[-1] > placed[0]:
+            continue
+        whole = jumps_lost_in_gaps(
+            placed, np.zeros(len(placed)), np.arange(len(placed) - 1), gaps, settings
+        )
+        if whole.any() or (lost & of_set).any():
+            out[int(k)] = (len(placed) - 1 + int(whole.sum())) / float(placed[-1] - placed[0])
     return out

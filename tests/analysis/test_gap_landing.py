@@ -284,5 +284,7 @@ def test_a_jump_lost_whole_in_a_gap_does_not_split_its_set(seed, rate_hz):
 
     assert len(result.sets) == 1
     assert result.sets["hops"].iloc[0] == len(sim.truth) - 1
+    # The jump rate counts the jump lost.
+    assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) <= 0.02
     assert "slow_rebound" in result.sets["flags"].iloc[0]
     assert "gaps" in result.flags

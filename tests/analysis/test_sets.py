@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sets import set_frequency_hz, set_summaries
+from analysis import AnalysisSettings
+from analysis.sets import rebound_set_hz, set_frequency_hz, set_summaries
 
 # The plain per-set formulations the set summaries are checked against.
 
@@ -200,3 +201,33 @@ def test_row_medians_equal_numpy_nanmedian(width):
         expected = np.nanmedian(values, axis=1)
     got = _nanmedian_rows(values)
     np.testing.assert_array_equal(got, expected)  # bit for bit, NaN where numpy's is
+
+
+def _jumps(landing_s, edge_lost=None):
+    landing = np.asarray(landing_s, dtype=np.float64)
+    return pd.DataFrame(
+        {
+            "set": 1,
+            "landing_s": landing,
+            "takeoff_s": landing + 0.3,
+            "edge_lost": edge_lost or [""] * len(landing),
+        }
+    )
+
+
+def test_rebound_rate_counts_a_jump_lost_whole_in_a_gap():
+    settings = AnalysisSettings(exercise="rebound")
+    jumps = _jumps([3.2, 9.3, 23.3, 29.4])
+    # A gap where the third of five jumps would be: five landings over 26.2 s.
+    assert rebound_set_hz(jumps, [(16.7, 17.6)], settings)[1] == pytest.approx(4 / 26.2)
+    # A gap away from where a jump would be: the plain formula (the set is left out).
+    assert rebound_set_hz(jumps, [(10.0, 11.0)], settings) == {}
+    assert rebound_set_hz(jumps, [], settings) == {}
+
+
+def test_rebound_rate_places_a_lost_landing_by_its_take_off():
+    settings = AnalysisSettings(exercise="rebound")
+    jumps = _jumps([3.2, 9.3, np.nan, 21.5], ["", "", "landing", ""])
+    jumps.loc[2, "takeoff_s"] = 15.7
+    # Put at 15.7 - 0.3 s; four landings over 18.3 s.
+    assert rebound_set_hz(jumps, [(15.0, 15.5)], settings)[1] == pytest.approx(3 / 18.3)
