@@ -108,6 +108,7 @@ def resolve_contacts(
     time_base: TimeBase,
     gaps: list[tuple[float, float]],
     settings: AnalysisSettings,
+    skip_spans: np.ndarray | None = None,
 ) -> Contacts:
     """Turn flights into plausible contacts, rejected contacts and the landings of each set.
 
@@ -125,6 +126,9 @@ def resolve_contacts(
         Gaps of the recording, (start_s, end_s).
     settings : AnalysisSettings
         Plausibility limits and tolerances, the exercise, detector settings.
+    skip_spans : numpy.ndarray, optional
+        ``(k, 2)`` spans (start_s, end_s) whose flights were left out (the hop sets of a
+        session of both drills): no rebound jump is taken to be lost in a gap across one.
 
     Returns
     -------
@@ -159,7 +163,7 @@ def resolve_contacts(
         # One contact per jump: group the jumps into sets first, so that each contact is
         # checked against the other jumps of its set. Rest between jumps makes periods
         # meaningless, so they are not checked.
-        contacts = _group_rebounds(contacts, gaps, settings)
+        contacts = _group_rebounds(contacts, gaps, settings, skip_spans)
         # A dip of a long stance taken for the take-off: the push-off after it is; and the
         # end of limb motion in the flight taken for it: the push-off before it is.
         takeoff = np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy())
@@ -1348,14 +1352,18 @@ def _rebound_jump_flights(
 
 
 def _group_rebounds(
-    contacts: pd.DataFrame, gaps: list[tuple[float, float]], settings: AnalysisSettings
+    contacts: pd.DataFrame,
+    gaps: list[tuple[float, float]],
+    settings: AnalysisSettings,
+    skip_spans: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Group rebound jumps: one less than ``rebound_set_gap_s`` after the last joins its set.
 
     Jumps are placed by their landing, or by their take-off when the landing was lost. Two
     jumps further apart stay in one set when a jump between them was lost whole in a gap
     (:func:`analysis.sets.jumps_lost_in_gaps`: a gap lies where it would be, and the
-    interval is two of the set's).
+    interval is two of the set's), unless one of ``skip_spans`` (``(k, 2)``, s) lies
+    between them.
     """
     if not len(contacts):
         return contacts
@@ -1364,6 +1372,10 @@ def _group_rebounds(
     at = np.where(np.isnan(landing), contacts["takeoff_s"].to_numpy(dtype=np.float64), landing)
     new_set = np.r_[True, np.diff(at) > settings.rebound_set_gap_s]
     split = np.flatnonzero(new_set[1:])
+    if skip_spans is not None and len(skip_spans) and len(split):
+        spans = np.asarray(skip_spans, dtype=np.float64).reshape(-1, 2)
+        across = (spans[None, :, 0] < at[split + 1, None]) & (spans[None, :, 1] > at[split, None])
+        split = split[~across.any(axis=1)]
     if gaps and len(split):
         lost = jumps_lost_in_gaps(at, np.cumsum(new_set), split, gaps, settings)
         new_set[split[lost] + 1] = False

@@ -228,7 +228,14 @@ def _analyze(
         flights = flights.loc[_outside(flights, skip_spans)].reset_index(drop=True)
     flights = flights.assign(set=flight_sets(flights, gaps, settings))
     resolved = resolve_contacts(
-        flights, candidates, time_s=t, magnitude_g=mag, time_base=tb, gaps=gaps, settings=settings
+        flights,
+        candidates,
+        time_s=t,
+        magnitude_g=mag,
+        time_base=tb,
+        gaps=gaps,
+        settings=settings,
+        skip_spans=skip_spans,
     )
     contacts, rejected_contacts = resolved.plausible, resolved.rejected
     rebound = settings.exercise == "rebound"

@@ -337,6 +337,19 @@ def test_a_jump_lost_in_a_gap_does_not_split_its_set(landing_s, gaps, sets):
     assert grouped["set"].tolist() == sets
 
 
+def test_no_jump_is_taken_to_be_lost_across_a_hop_set():
+    # Both drills: the hop set between two rebound jumps was left out of the rebound
+    # analysis, so the time it spans is not a stretch a jump was lost in.
+    landing = np.array([3.2, 9.3, 23.3, 29.4])
+    contacts = pd.DataFrame({"set": 1, "landing_s": landing, "takeoff_s": landing + 0.3})
+    settings = AnalysisSettings(exercise="rebound")
+    gaps = [(16.7, 17.6)]
+    assert _group_rebounds(contacts, gaps, settings)["set"].tolist() == [1, 1, 1, 1]
+    hop_set = np.array([[14.0, 19.5]])
+    grouped = _group_rebounds(contacts, gaps, settings, skip_spans=hop_set)
+    assert grouped["set"].tolist() == [1, 1, 2, 2]
+
+
 def test_rebound_flight_without_a_found_take_off_stays_with_the_landing_before():
     flights = pd.DataFrame(
         {
