@@ -794,12 +794,12 @@ def jumps_lost_in_gaps(
 
     Interval ``i`` (from ``at_s[i]`` to ``at_s[i + 1]``) held one when it is two of its set's
     intervals and a gap that can hold a contact lies where the jump would be. The set's
-    interval ``d`` is the mean of those beside it: from ``at_s[i]`` back (and from
-    ``at_s[i + 1]`` on) to the nearest jump of the same ``part`` at least a whole jump away
-    (the contact limit and ``max_flight_ms``: nearer contacts may not be jumps of their own).
-    The interval must be within ``period_tolerance`` of ``2 d``, and a gap of at least
+    intervals are those beside it: from ``at_s[i]`` back (and from ``at_s[i + 1]`` on) to the
+    nearest jump of the same ``part`` at least a whole jump away (the contact limit and
+    ``max_flight_ms``: nearer contacts may not be jumps of their own). The interval must be
+    within ``period_tolerance`` of twice each of them, and a gap of at least
     ``min_contact_ms`` must overlap the span from ``(1 - period_tolerance) d`` after the
-    first jump to as long before the second.
+    first jump to as long before the second, ``d`` their mean.
 
     Parameters
     ----------
@@ -835,9 +835,10 @@ def jumps_lost_in_gaps(
         beside += [at_s[after[0]] - at_s[i + 1]] if len(after) else []
         if not beside:
             continue
-        d = float(np.mean(beside))
-        if abs(at_s[i + 1] - at_s[i] - 2 * d) > tolerance * 2 * d:
+        width = at_s[i + 1] - at_s[i]
+        if any(abs(width - 2 * d) > tolerance * 2 * d for d in beside):
             continue
+        d = float(np.mean(beside))
         lo, hi = at_s[i] + (1 - tolerance) * d, at_s[i + 1] - (1 - tolerance) * d
         out[n] = bool(((wide[:, 0] < hi) & (wide[:, 1] > lo)).any())
     return out

@@ -328,6 +328,9 @@ def test_rebound_jump_with_a_lost_landing_is_grouped_by_its_take_off():
         ([3.2, 9.3, 23.3, 29.4], [(30.0, 31.0)], [1, 1, 2, 2]),
         # 24 s is rest, not two intervals of 6.1 s, even with a gap in its middle.
         ([3.2, 9.3, 33.3, 39.4], [(21.0, 22.0)], [1, 1, 2, 2]),
+        # 25.2 s is near twice the mean of the intervals beside it (8.2 and 11.5 s), but
+        # not twice each: rest.
+        ([78.4, 86.6, 111.8, 123.3], [(101.7, 101.9)], [1, 1, 2, 2]),
     ],
 )
 def test_a_jump_lost_in_a_gap_does_not_split_its_set(landing_s, gaps, sets):
