@@ -126,8 +126,8 @@ def test_a_gap_inside_flights_adds_no_contact(seed):
     assert (result.hops["edge_lost"] == "").all()
 
 
-def _rebound_set(seed, rate_hz):
-    """Five clean drop jumps (260 ms contacts, 420 ms flights) and their magnitude (g)."""
+def _rebound_set(seed, rate_hz, contact_ms=260.0, jump_rest_s=4.0):
+    """Five clean drop jumps (``contact_ms`` contacts, 420 ms flights) and their magnitude (g)."""
     sim = simulate_session(
         seed,
         sample_rate_hz=rate_hz,
@@ -135,11 +135,11 @@ def _rebound_set(seed, rate_hz):
             SetSpec(
                 exercise="rebound",
                 hops=5,
-                contact_ms=260.0,
+                contact_ms=contact_ms,
                 flight_ms=420.0,
                 variability=0.03,
                 box_height_m=0.4,
-                jump_rest_s=4.0,
+                jump_rest_s=jump_rest_s,
             )
         ],
         artefacts=Artefacts(),
@@ -260,23 +260,7 @@ def test_limb_motion_rising_into_a_gap_after_a_take_off_is_not_a_landing(seed):
 def test_a_jump_lost_whole_in_a_gap_does_not_split_its_set(seed, rate_hz):
     # Slow rebounds (300 ms) with about 8 s from jump to jump: the whole third jump is lost,
     # so the jumps either side of it are more than rebound_set_gap_s (12 s) apart.
-    sim = simulate_session(
-        seed,
-        sample_rate_hz=rate_hz,
-        sets=[
-            SetSpec(
-                exercise="rebound",
-                hops=5,
-                contact_ms=300.0,
-                flight_ms=420.0,
-                variability=0.03,
-                box_height_m=0.4,
-                jump_rest_s=7.0,
-            )
-        ],
-        artefacts=Artefacts(),
-        rest_s=10.0,
-    )
+    sim, _ = _rebound_set(seed, rate_hz, contact_ms=300.0, jump_rest_s=7.0)
     jump, final_s, t = _middle_jump(sim)
     landings = sim.truth["landing_s"].to_numpy()
     assert landings[3] - landings[1] > AnalysisSettings().rebound_set_gap_s  # (the case)
