@@ -1126,19 +1126,20 @@ def _last_push_off(
     before = m[np.maximum(k - np.arange(rise + 1)[:, None], first)].min(axis=0)
     below_g = np.where(k < unloaded_before, min(below_g, UNLOADED_G), below_g)
     weak = (top - after >= weak_fall_g) & (after < UNLOADED_G)
-    rise_g = np.full(len(k), PUSH_OFF_RISE_G)
+    rise_ok = top - before >= PUSH_OFF_RISE_G
     # A weak push-off after which the magnitude, once back at UNLOADED_G, is held up by
     # limb motion to the fall taken needs half the rise: the motion takes over at once.
-    for j in np.flatnonzero(weak).tolist():
+    # (Only a rise between the two can change the outcome.)
+    half = weak & ~rise_ok & (top - before >= WEAK_PUSH_OFF_RISE_SHARE * PUSH_OFF_RISE_G)
+    for j in np.flatnonzero(half).tolist():
         up = m[k[j] + 1 : stop] >= UNLOADED_G
         dip = int(np.argmin(up))  # the first sample under UNLOADED_G (none: no dip before stop)
         back = dip + int(np.argmax(up[dip:]))
-        if not up[dip] and up[back] and up[back:].all():
-            rise_g[j] *= WEAK_PUSH_OFF_RISE_SHARE
+        rise_ok[j] = not up[dip] and up[back] and up[back:].all()
     push = (
         (top >= m[k + 1])
         & (((top - after >= s.takeoff_fall_g) & (after < below_g)) | weak)
-        & (top - before >= rise_g)
+        & rise_ok
         & (top >= 1.0)
     )
     if not push.any():
