@@ -152,6 +152,7 @@ def resolve_contacts(
     # A take-off lost in a gap is not sought again: a later fall would be limb motion.
     takeoff_lost = contacts["takeoff_gap"].to_numpy(dtype=bool) & ~at_gap
     rebound = settings.exercise == "rebound"
+    split_off = contacts.iloc[:0]  # second contacts of those joined into one
     # Where take-offs are sought again below (a take-off lost in a gap is not: it goes in
     # as NaN, and none comes back for it).
     search: dict[str, Any] = {
@@ -164,6 +165,16 @@ def resolve_contacts(
         # checked against the other jumps of its set. Rest between jumps makes periods
         # meaningless, so they are not checked.
         contacts = _group_rebounds(contacts, gaps, settings, skip_spans)
+        # A dip of a long stance taken for a flight splits one jump's contact in two: the
+        # two are joined before the take-off is sought again, so that the push-off after the
+        # dip is sought in the whole contact.
+        second = _rebound_dip_splits(
+            contacts, at_gap | takeoff_lost, gap_next, time_s, magnitude_g, settings
+        )
+        if second.any():
+            contacts, split_off, next_landing, at_gap, takeoff_lost = _join_split(
+                contacts, second, second, next_landing, at_gap, takeoff_lost
+            )
         # A dip of a long stance taken for the take-off: the push-off after it is; and the
         # end of limb motion in the flight taken for it: the push-off before it is.
         takeoff = np.where(takeoff_lost, np.nan, contacts["takeoff_s"].to_numpy())
@@ -214,7 +225,6 @@ def resolve_contacts(
         "contact_tolerance": settings.contact_tolerance,
     }
     reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
-    split_off = contacts.iloc[:0]
     # A push-off peak or a limb bump (repeated hops), or a heel touch or push-off peak after a
     # dip of the stance, taken for a landing splits one contact in two; the two are joined.
     # The second contact's take-off is kept after a dip (``after_dip``); the take-off of
@@ -230,26 +240,10 @@ def resolve_contacts(
             after_dip &= ~(extra | np.r_[extra[1:], False] | np.r_[False, extra[:-1]])
         extra |= after_dip
     if extra.any():
-        first = np.flatnonzero(np.r_[extra[1:], False])
-        joined = contacts["next_landing_s"].to_numpy().copy()
-        joined_gap = contacts["next_landing_gap"].to_numpy().copy()
-        joined[first] = joined[first + 1]
-        joined_gap[first] = joined_gap[first + 1]
-        next_landing = next_landing.copy()
-        next_landing[first] = next_landing[first + 1]
-        takeoffs = contacts["takeoff_s"].to_numpy().copy()
-        takeoffs[first] = np.where(after_dip[first + 1], takeoffs[first + 1], np.nan)
-        contacts = contacts.assign(
-            takeoff_s=takeoffs, next_landing_s=joined, next_landing_gap=joined_gap
+        contacts, joined, next_landing, at_gap, takeoff_lost = _join_split(
+            contacts, extra, after_dip, next_landing, at_gap, takeoff_lost
         )
-        split_off = contacts.loc[extra]
-        keep = ~extra
-        contacts = contacts.loc[keep].reset_index(drop=True)
-        next_landing, at_gap, takeoff_lost = (
-            next_landing[keep],
-            at_gap[keep],
-            takeoff_lost[keep],
-        )
+        split_off = pd.concat([split_off, joined]) if len(split_off) else joined
         reasons = _checked_contacts(contacts, at_gap, takeoff_lost, check)
     # Contacts whose take-off was taken from the wrong fall: look again near the contact
     # time of the set's other hops (implausible ones, and those more than retry_tolerance
@@ -497,6 +491,35 @@ def _split_contacts(
 _TAKEOFF_MISSING = ("take-off not found", "irregular contact", "contact too long")
 
 
+def _joined_without_flight(
+    pair: np.ndarray,
+    landing: np.ndarray,
+    time_s: np.ndarray,
+    magnitude_g: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Second contacts of the pairs whose magnitude never nears free fall between them.
+
+    ``pair[i]`` marks contacts ``i`` and ``i + 1`` as candidates; the magnitude is looked at
+    from the first landing's impact peak (the landing lies on the impact's rise, and the peak
+    is sought within ``impact_guard_ms``) to the second landing, and must stay at or above
+    :data:`analysis.lead_out.CLEAR_FLIGHT_G`. A contact joined to the one before it is not
+    also joined to the one after.
+    """
+    out = np.zeros(len(landing), dtype=bool)
+    guard_s = settings.detection.impact_guard_ms / 1e3
+    for i in np.flatnonzero(pair).tolist():
+        if out[i]:
+            continue
+        a, top, b = np.searchsorted(time_s, [landing[i], landing[i] + guard_s, landing[i + 1]])
+        if b <= a:
+            continue
+        a += int(np.argmax(magnitude_g[a : max(min(top, b), a + 1)]))
+        if float(magnitude_g[a:b].min()) >= CLEAR_FLIGHT_G:
+            out[i + 1] = True
+    return out
+
+
 def _dip_split_contacts(
     contacts: pd.DataFrame,
     reasons: np.ndarray,
@@ -545,19 +568,113 @@ def _dip_split_contacts(
             & (sets[:-1] == sets[1:])
             & ((joined_ms <= settings.contact_limit_ms) | np.isnan(takeoff[1:]))
         )
-    guard_s = settings.detection.impact_guard_ms / 1e3
-    for i in np.flatnonzero(pair).tolist():
-        if out[i]:  # joined to the contact before: not also to the one after
-            continue
-        # From the first landing's impact peak (the landing lies on the impact's rise) to
-        # the second landing.
-        a, top, b = np.searchsorted(time_s, [landing[i], landing[i] + guard_s, landing[i + 1]])
-        if b <= a:
-            continue
-        a += int(np.argmax(magnitude_g[a : max(min(top, b), a + 1)]))
-        if float(magnitude_g[a:b].min()) >= CLEAR_FLIGHT_G:
-            out[i + 1] = True
-    return out
+    return _joined_without_flight(pair, landing, time_s, magnitude_g, settings)
+
+
+def _join_split(
+    contacts: pd.DataFrame,
+    second: np.ndarray,
+    keep_takeoff: np.ndarray,
+    next_landing: np.ndarray,
+    at_gap: np.ndarray,
+    takeoff_lost: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Join each contact marked ``second`` to the contact before it.
+
+    The joined contact keeps the first landing and takes the second contact's next landing
+    (and its flags), its take-off where ``keep_takeoff`` marks the second contact (else NaN:
+    sought again) and whether that take-off was lost in a gap.
+
+    Returns
+    -------
+    tuple
+        The contacts after joining, the second contacts taken out, and ``next_landing``,
+        ``at_gap`` and ``takeoff_lost`` for the contacts after joining.
+    """
+    first = np.flatnonzero(np.r_[second[1:], False])
+    after = first + 1
+    columns = {
+        name: contacts[name].to_numpy().copy()
+        for name in ("takeoff_s", "next_landing_s", "next_landing_gap")
+    }
+    columns["takeoff_s"][first] = np.where(keep_takeoff[after], columns["takeoff_s"][after], np.nan)
+    for name in ("next_landing_s", "next_landing_gap"):
+        columns[name][first] = columns[name][after]
+    next_landing, takeoff_lost = next_landing.copy(), takeoff_lost.copy()
+    next_landing[first] = next_landing[after]
+    takeoff_lost[first] = takeoff_lost[after] & keep_takeoff[after]
+    contacts = contacts.assign(**columns)
+    keep = ~second
+    return (
+        contacts.loc[keep].reset_index(drop=True),
+        contacts.loc[second],
+        next_landing[keep],
+        at_gap[keep],
+        takeoff_lost[keep],
+    )
+
+
+def _rebound_dip_splits(
+    contacts: pd.DataFrame,
+    at_gap: np.ndarray,
+    gap_next: np.ndarray,
+    time_s: np.ndarray,
+    magnitude_g: np.ndarray,
+    settings: AnalysisSettings,
+) -> np.ndarray:
+    """Rebound contacts split in two by a dip of the stance: True for the second.
+
+    A long stance can dip well below ``flight_g`` (the heel dropping after a heel touch, or
+    the leg unloading before the push-off), and the push-off peak after the dip is then taken
+    for a landing. A rebound jump has one contact between two flights, so two contacts of a
+    set with no flight between them are one: they are joined when the magnitude never falls
+    below :data:`analysis.lead_out.CLEAR_FLIGHT_G` from the first landing's impact peak to the
+    second landing (a real flight comes near free fall), the second impact is the weaker,
+    the first contact has a take-off, neither landing and no flight between them touches a
+    gap, and the joined contact, to the second contact's take-off, is no longer than the
+    exercise's contact limit. Unlike :func:`_dip_split_contacts`, the first contact need not
+    be implausible: a set has few jumps, and the median it is checked against may itself
+    come from split contacts.
+
+    Parameters
+    ----------
+    contacts : pandas.DataFrame
+        The contacts with their ``set`` (:func:`_group_rebounds`).
+    at_gap : numpy.ndarray of bool
+        Contacts with an edge at a gap.
+    gap_next : numpy.ndarray of bool
+        Contacts whose flight after them touches a gap.
+    time_s, magnitude_g : numpy.ndarray
+        The signal (s, g).
+    settings : AnalysisSettings
+        Contact limit and detector settings.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for the second contact of each pair to join; a contact joined to the one
+        before it is not also joined to the one after.
+    """
+    n = len(contacts)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    peak = contacts["impact_peak_g"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        joined_ms = (takeoff[1:] - landing[:-1]) * 1e3
+        pair = (
+            (peak[1:] < peak[:-1])
+            & ~at_gap[:-1]
+            & ~at_gap[1:]
+            & ~gap_next[:-1]
+            & (sets[:-1] == sets[1:])
+            & np.isfinite(takeoff[:-1])
+            & ((joined_ms <= settings.contact_limit_ms) | np.isnan(takeoff[1:]))
+        )
+    return _joined_without_flight(pair, landing, time_s, magnitude_g, settings)
 
 
 def _dip_in_rhythm(

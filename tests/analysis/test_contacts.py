@@ -13,6 +13,7 @@ from analysis.contacts import (
     _dip_split_contacts,
     _group_rebounds,
     _lost_edges,
+    _rebound_dip_splits,
     _rebound_jump_flights,
 )
 from analysis.validation import match_hops
@@ -732,6 +733,74 @@ def test_rebound_contacts_are_joined_only_when_the_second_impact_is_weaker(peaks
         contacts, reasons, np.zeros(2, dtype=bool), t, m, AnalysisSettings(exercise="rebound")
     )
     assert out.tolist() == [False, joined]
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 64.0])
+def test_stance_dip_before_a_push_off_into_limb_motion_leaves_one_rebound_contact(rate_hz):
+    # A set of three slow rebounds. Late in the second one's stance the magnitude dips to
+    # 0.27 g for 50 ms, then the push-off peaks at 3.1 g and the leg swings in flight (1.15 g
+    # for 155 ms). The dip is taken for a flight and the push-off peak for a landing; the
+    # first part is no shorter than a jump's contact may be, so it is plausible on its own.
+    spec = SetSpec(exercise="rebound", hops=3, contact_ms=300.0, flight_ms=300.0, jump_rest_s=4.0)
+    sim = simulate_session(3452, sample_rate_hz=rate_hz, sets=[spec])
+    truth = sim.truth
+    take = truth["takeoff_s"].iloc[1]
+    samples = _scaled(sim.samples, take - 0.14, take - 0.09, 0.27)
+    samples = _scaled(samples, take - 0.04, take - 0.005, 3.1)
+    samples = _scaled(samples, take + 0.015, take + 0.17, 1.15)
+    result = _analyze(samples, exercise="rebound")
+    hops = result.hops
+    ti, hi = match_hops(truth, hops, tolerance_s=0.03)
+    assert len(hops) == len(truth) == len(ti)
+    err_ms = hops["contact_ms"].to_numpy()[hi] - truth["contact_ms"].to_numpy()[ti]
+    assert np.abs(err_ms).max() < 15
+    assert "slow_rebound" in result.sets["flags"].iloc[0]
+    rejected = result.info["rejected_contacts"]
+    split = rejected.loc[rejected["reason"] == REASON_SPLIT, "landing_s"].to_numpy()
+    assert len(split) == 1 and take - 0.1 < split[0] < take
+
+
+def _dip_pair(*, dip_g=0.3, peaks_g=(12.0, 3.0), takeoff_s=(1.2, 1.45), gap_next=False):
+    """Two rebound contacts 0.3 s apart (landings at 1.0 and 1.3 s) and a 2 ms signal.
+
+    The first "flight" (its take-off to the second landing) holds ``dip_g``; the second
+    ends in free fall at its take-off.
+    """
+    t = np.arange(0.0, 3.0, 0.002)
+    m = np.full(len(t), 1.0)
+    m[(t >= 1.0) & (t < 1.01)] = peaks_g[0]
+    m[(t >= takeoff_s[0]) & (t < 1.3)] = dip_g
+    m[(t >= 1.3) & (t < 1.31)] = peaks_g[1]
+    m[(t >= 1.45) & (t < 1.9)] = 0.02
+    contacts = pd.DataFrame(
+        {
+            "set": [1, 1],
+            "landing_s": [1.0, 1.3],
+            "takeoff_s": list(takeoff_s),
+            "next_landing_s": [1.3, 1.9],
+            "impact_peak_g": list(peaks_g),
+            "next_landing_gap": [False, False],
+        }
+    )
+    gap = np.array([gap_next, False])
+    return _rebound_dip_splits(
+        contacts, np.zeros(2, dtype=bool), gap, t, m, AnalysisSettings(exercise="rebound")
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "joined"),
+    [
+        ({}, True),  # a plausible first contact and no flight: one contact
+        ({"dip_g": 0.05}, False),  # a flight near free fall
+        ({"peaks_g": (3.0, 12.0)}, False),  # the second impact is the harder: a landing
+        ({"takeoff_s": (np.nan, 1.45)}, False),  # no take-off (joined later, if implausible)
+        ({"takeoff_s": (1.2, 2.4)}, False),  # joined, longer than the contact limit
+        ({"gap_next": True}, False),  # a gap in the "flight"
+    ],
+)
+def test_rebound_contacts_split_by_a_stance_dip_are_joined(case, joined):
+    assert _dip_pair(**case).tolist() == [False, joined]
 
 
 def test_push_off_peak_after_a_stance_dip_does_not_split_a_rebound_contact():
