@@ -503,7 +503,7 @@ def _joined_without_flight(
     ``pair[i]`` marks contacts ``i`` and ``i + 1`` as candidates; the magnitude is looked at
     from the first landing's impact peak (the landing lies on the impact's rise, and the peak
     is sought within ``impact_guard_ms``) to the second landing, and must stay at or above
-    :data:`analysis.lead_out.CLEAR_FLIGHT_G`. A contact joined to the one before it is not
+    :data:`analysis.detect.CLEAR_FLIGHT_G`. A contact joined to the one before it is not
     also joined to the one after.
     """
     out = np.zeros(len(landing), dtype=bool)
@@ -537,7 +537,7 @@ def _dip_split_contacts(
     or plausible, neither landing touches a gap, the second impact is the weaker (the
     landing is the contact's hardest impact; limb motion late in a flight, taken for a
     landing, is weaker than the impact after it), the magnitude never falls below
-    :data:`analysis.lead_out.CLEAR_FLIGHT_G` from the first landing's impact peak to the
+    :data:`analysis.detect.CLEAR_FLIGHT_G` from the first landing's impact peak to the
     second landing (no flight: a real one comes near free fall), and the joined contact, to
     the second contact's take-off, is no longer than the exercise's contact limit. The
     second contact may have no take-off: a push-off peak taken for a landing falls into the
@@ -628,7 +628,7 @@ def _rebound_dip_splits(
     the leg unloading before the push-off), and the push-off peak after the dip is then taken
     for a landing. A rebound jump has one contact between two flights, so two contacts of a
     set with no flight between them are one: they are joined when the magnitude never falls
-    below :data:`analysis.lead_out.CLEAR_FLIGHT_G` from the first landing's impact peak to the
+    below :data:`analysis.detect.CLEAR_FLIGHT_G` from the first landing's impact peak to the
     second landing (a real flight comes near free fall), the second impact is the weaker,
     the first contact has a take-off, neither landing and no flight between them touches a
     gap, and the joined contact, to the second contact's take-off, is no longer than the
@@ -723,7 +723,9 @@ def _lost_edges(
     when the landing was timed and the fall into flight ran
     across a gap, or when no plausible take-off was found and a gap lies between the landing
     and the take-off found (or the next landing, or the longest plausible contact); for
-    repeated hops, its period must then be regular when the next landing is known.
+    repeated hops, its period must then be regular when the next landing is known, and for
+    rebound jumps its landing must not end the flight of a jump kept before it (that landing
+    is the jump's final landing, and a gap in the standing after it is no take-off).
     """
     out = np.full(len(contacts), "", dtype=object)
     if not len(contacts) or not gaps:
@@ -783,6 +785,13 @@ def _lost_edges(
         with np.errstate(invalid="ignore"):
             irregular = np.abs((nxt - landing) / set_period - 1.0) > tol
         missing &= ~irregular
+    else:
+        # A rebound jump's flight ends in its final landing, and a gap in the standing after
+        # it is no take-off: a landing that ends the flight of the jump before (one kept)
+        # starts no jump of its own.
+        kept = ok | (out == "landing")
+        final = np.r_[False, kept[:-1] & (sets[:-1] == sets[1:]) & (nxt[:-1] == landing[1:])]
+        missing &= ~final
     out[missing] = "takeoff"
     return out
 

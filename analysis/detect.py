@@ -697,6 +697,34 @@ def _lost_landings(
     return split, new_takeoff, new_bottom
 
 
+#: A flight found without a push-off's fall must get this low (g). A shoe in free fall reads
+#: near 0 g; after a landing a heel-mounted sensor's stance can dip towards 0.3 g (after a
+#: heel touch), which must not pass for a flight.
+CLEAR_FLIGHT_G = 0.15
+
+
+def _first_slow_fall(
+    m: np.ndarray, a: int, b: int, span: int, fall_g: float, bottom_g: float
+) -> int:
+    """Find the first fall of ``fall_g`` to below ``bottom_g`` within ``span`` samples.
+
+    Returns the fall's top, the highest sample within ``span`` before the first sample in
+    ``(a, b]`` below ``bottom_g`` that lies ``fall_g`` under it (not before ``a``); -1 when
+    there is none.
+    """
+    a = max(a, 0)
+    if b - a < 2:
+        return -1
+    seg = m[a : b + 1]
+    below = np.flatnonzero(seg[1:] < bottom_g) + 1
+    for j in below.tolist():
+        lo = max(j - span, 0)
+        top = lo + int(np.argmax(seg[lo:j]))
+        if seg[top] - seg[j] >= fall_g:
+            return a + top
+    return -1
+
+
 def _flights_into_gaps(
     t: np.ndarray,
     m: np.ndarray,
@@ -712,6 +740,8 @@ def _flights_into_gaps(
     guard: int,
     stance: int,
     s: DetectionSettings,
+    slow_span: int = 0,
+    bottom_g: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Find flights whose landing was lost in a gap with no take-off after it.
 
@@ -726,7 +756,11 @@ def _flights_into_gaps(
     (``flight_start`` to the landing's rise) is left alone. The flight must last at least
     ``min_flight_ms`` up to the end of the gap and at most ``max_flight_ms`` up to its start;
     its take-off is the first fall after the landing that can start such a flight, and it
-    ends in the first gap it reaches.
+    ends in the first gap it reaches. Where no such fall comes before the gap, a slower one
+    is sought (``slow_span`` samples, more than ``span``; 0: none): at least
+    ``takeoff_fall_g`` into free fall (below the lower of ``bottom_g`` and
+    :data:`CLEAR_FLIGHT_G`). A step off a box falls that way, while a dip of the stance after
+    a landing stops short of free fall.
 
     Returns the take-off (s), the sample at the bottom of its fall and the last sample
     before the gap, one row per flight found.
@@ -754,15 +788,34 @@ def _flights_into_gaps(
     # most max_flight_ms up to the gap (less a fall's span, over which it is timed): a rebound
     # jump's drop from a box comes long after the landing before it.
     max_flight_s = s.max_flight_ms / 1e3
+    start = st.copy()  # where the fall is sought from
     early = np.flatnonzero((kq < g) & (t[g] - t[np.minimum(kq, n - 1)] > max_flight_s))
     if len(early):
         earliest = np.searchsorted(t, t[g[early]] - max_flight_s) - span
-        kq[early] = _first_at_or_after(q_idx, np.maximum(st[early], earliest), n)
+        start[early] = np.maximum(st[early], earliest)
+        kq[early] = _first_at_or_after(q_idx, start[early], n)
+    # A step off a box falls into flight more slowly than a push-off: where no fall is
+    # found before the gap, one within ``slow_span`` samples into free fall (below
+    # CLEAR_FLIGHT_G: a dip of the stance after a landing does not get there) is sought,
+    # from as early as a flight of max_flight_ms up to the gap can start.
+    slow = np.zeros(len(g), dtype=bool)
+    if slow_span > span:
+        for r in np.flatnonzero(kq >= g).tolist():
+            a = max(int(start[r]), int(np.searchsorted(t, t[g[r]] - max_flight_s)) - slow_span)
+            k = _first_slow_fall(
+                m, a, int(g[r]), slow_span, s.takeoff_fall_g, min(bottom_g, CLEAR_FLIGHT_G)
+            )
+            if k >= 0:
+                kq[r], slow[r] = k, True
     ok = kq < g
-    g, st, kq = g[ok], st[ok], kq[ok]
+    g, st, kq, slow = g[ok], st[ok], kq[ok], slow[ok]
     if not len(g):
         return none
     to, top, bot = _time_fall(t, m, kq, st, g + 1, span=span, s=s)
+    if slow.any():
+        to[slow], top[slow], bot[slow] = _time_fall(
+            t, m, kq[slow], st[slow], g[slow] + 1, span=slow_span, s=s
+        )
     ground = _range_min(m, g + 1, np.minimum(g + max(stance, 1), n - 1)) >= s.stance_g
     lows_end = np.searchsorted(low_idx, g, side="right")
     lows = lows_end - np.searchsorted(low_idx, bot)
@@ -1749,6 +1802,8 @@ def detect_flights(
         guard=guard,
         stance=bound["stance"],
         s=s,
+        slow_span=max(span + 1, int(np.ceil(2 * s.fall_span_ms * ms))),
+        bottom_g=bottom_g,
     )
     if len(into_to):
         into = pd.DataFrame(

@@ -15,13 +15,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.clean import TimeBase
+from analysis.detect import CLEAR_FLIGHT_G
 from analysis.rhythm import contact_row, set_medians, set_rhythm, soft_landing, takeoff_near
 from analysis.settings import AnalysisSettings
-
-#: The flight found must get this low (g). A shoe in free fall reads near 0 g; after the final
-#: landing a heel-mounted sensor's stance can dip towards 0.3 g (after a heel touch), which
-#: must not pass for a flight.
-CLEAR_FLIGHT_G = 0.15
 
 
 def lead_out_contacts(

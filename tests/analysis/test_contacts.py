@@ -8,6 +8,7 @@ import pytest
 
 from analysis import AnalysisSettings, analyze
 from analysis.contacts import (
+    REASON_LANDING_GAP,
     REASON_SPLIT,
     _dip_in_rhythm,
     _dip_split_contacts,
@@ -562,6 +563,66 @@ def test_rebound_drop_landing_lost_in_a_gap_after_leg_extension_is_kept():
     # The set's jump rate counts the jump: its landing is put back from its take-off.
     assert len(result.sets) == 1
     assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) < 0.002
+
+
+def _drop(samples, start_s, end_s):
+    """Samples with those in (start_s, end_s) lost."""
+    t = samples["time_s"].to_numpy()
+    return samples.loc[~((t > start_s) & (t < end_s))].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("rate_hz", [200.0, 416.0])
+def test_rebound_landing_lost_in_a_gap_after_a_slow_step_off_is_kept(rate_hz):
+    # The third jump's step off the box falls from 1 g into free fall over 30 ms, slower
+    # than a push-off, and its landing falls in lost packets.
+    spec = SetSpec(exercise="rebound", hops=5, contact_ms=300.0, flight_ms=400.0, jump_rest_s=4.0)
+    sim = simulate_session(3461, sample_rate_hz=rate_hz, sets=[spec])
+    truth, events = sim.truth, sim.truth_events
+    k = 2
+    land = truth["landing_s"].iloc[k]
+    step_s = events.loc[(events["contact"] == "step_off") & (events["time_s"] < land), "time_s"]
+    step_s = float(step_s.iloc[-1])
+    samples = sim.samples
+    for j, level_g in enumerate(np.linspace(1.0, 0.1, 6)):
+        samples = _scaled(samples, step_s - 0.03 + 0.005 * j, step_s - 0.025 + 0.005 * j, level_g)
+    samples = _drop(samples, land - 0.03, land + 0.03)
+    result = _analyze(samples, exercise="rebound")
+    hops = result.hops
+    ti, hi = match_hops(truth, hops, tolerance_s=0.05)
+    assert len(hops) == len(truth) == len(ti)
+    jump = hops.iloc[hi[ti == k][0]]
+    assert jump["edge_lost"] == "landing"
+    assert abs(jump["takeoff_s"] - truth["takeoff_s"].iloc[k]) < 0.01
+    assert abs(result.sets["hop_hz"].iloc[0] - sim.truth_sets["hop_hz"].iloc[0]) < 0.002
+
+
+def test_a_gap_in_the_standing_after_a_final_landing_is_no_lost_take_off():
+    # A jump whose landing was lost in a gap (kept, its take-off timed), its final landing at
+    # 17.897 s, and a gap in the standing after it: the final landing starts no jump whose
+    # take-off was lost. A jump's own landing, after a step-off flight, still may.
+    contacts = pd.DataFrame(
+        {
+            "set": [1, 1, 1],
+            "landing_s": [10.30, 17.354, 17.897],
+            "takeoff_s": [10.51, 17.564, 23.668],
+            "next_landing_s": [10.84, 17.897, 24.1],
+            "next_landing_gap": False,
+            "takeoff_gap": False,
+        }
+    )
+    reasons = np.array(["", REASON_LANDING_GAP, "contact too long"], dtype=object)
+    at_gap = np.array([False, True, False])
+    gaps = [(17.31, 17.36), (18.05, 18.105)]
+    settings = AnalysisSettings(exercise="rebound")
+    nxt = contacts["next_landing_s"].to_numpy()
+    assert _lost_edges(contacts, reasons, at_gap, gaps, nxt, settings).tolist() == [
+        "",
+        "landing",
+        "",
+    ]
+    after_step_off = contacts.assign(landing_s=[10.30, 17.354, 17.95])
+    out = _lost_edges(after_step_off, reasons, at_gap, gaps, nxt, settings)
+    assert out.tolist() == ["", "landing", "takeoff"]
 
 
 def _soft_first_landing(rate_hz, *, stance_g):

@@ -859,3 +859,44 @@ def test_a_weak_push_off_with_a_small_rise_counts_when_limb_motion_holds_on_from
         assert found[0] == pytest.approx(1.54, abs=1.5 / rate_hz)
     else:
         assert np.isnan(found[0])
+
+
+def _slow_step_off_into_a_gap(level_g, rate_hz=200.0):
+    """A landing at 0.8 s, standing, a slow fall (25 ms) to ``level_g`` held into a gap.
+
+    After the gap (1.99-2.06 s) the foot stands at 1.1 g, pushes off at 2.35 s and lands at
+    2.65 s. Returns the flights found and the time of the middle of the slow fall.
+    """
+    t = np.arange(0.0, 4.0, 1 / rate_hz)
+    m = np.full(len(t), 1.0)
+    for at in (0.8, 2.65):
+        on = t >= at
+        m[on] += 8.0 * np.exp(-(t[on] - at) / 0.01)
+    m[(t >= 0.5) & (t < 0.8)] = 0.05
+    ramp = (t >= 1.705) & (t < 1.73)
+    m[ramp] = 1.0 + (level_g - 1.0) * (t[ramp] - 1.705) / 0.025
+    m[(t >= 1.73) & (t < 2.0)] = level_g
+    m[(t >= 2.05) & (t < 2.35)] = 1.1
+    m[(t >= 2.33) & (t < 2.35)] = 2.5
+    m[(t >= 2.35) & (t < 2.65)] = 0.05
+    keep = ~((t > 1.99) & (t < 2.06))
+    t, m = t[keep], m[keep]
+    gap_index = np.flatnonzero(np.diff(t) > 1.5 / rate_hz)
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz, gap_index=gap_index)
+    return flights
+
+
+def test_a_slow_step_off_into_a_gap_is_a_flight_with_its_landing_lost():
+    # A step off a box falls into flight over 25 ms, slower than a push-off's fall_span_ms.
+    flights = _slow_step_off_into_a_gap(0.05)
+    into = flights.loc[flights["landing_gap"].to_numpy(dtype=bool)]
+    assert len(flights) == 3 and len(into) == 1
+    assert 1.705 < into["takeoff_s"].iloc[0] < 1.73
+    assert np.isnan(into["landing_s"].iloc[0])
+
+
+@pytest.mark.parametrize("level_g", [0.2, 0.27])
+def test_a_slow_fall_short_of_free_fall_into_a_gap_is_no_flight(level_g):
+    # The same fall stopping at 0.2 g (below flight_g) or 0.27 g: a dip of the stance.
+    flights = _slow_step_off_into_a_gap(level_g)
+    assert len(flights) == 2 and not flights["landing_gap"].to_numpy(dtype=bool).any()
