@@ -800,7 +800,18 @@ def _flights_into_gaps(
     # from as early as a flight of max_flight_ms up to the gap can start.
     slow = np.zeros(len(g), dtype=bool)
     if slow_span > span:
-        for r in np.flatnonzero(kq >= g).tolist():
+        rows = np.flatnonzero(kq >= g)
+        # (Only where a flight can end in the gap, as checked below for every flight: a
+        # flight-level sample at most landing_lead_ms before it and ground after it.)
+        if len(rows) and len(low_idx):
+            gr = g[rows]
+            last = low_idx[np.maximum(np.searchsorted(low_idx, gr, side="right") - 1, 0)]
+            near = (last <= gr) & ((t[gr] - t[last]) * 1e3 <= s.landing_lead_ms)
+            stood = _range_min(m, gr + 1, np.minimum(gr + max(stance, 1), n - 1)) >= s.stance_g
+            rows = rows[near & stood]
+        else:
+            rows = rows[:0]
+        for r in rows.tolist():
             a = max(int(start[r]), int(np.searchsorted(t, t[g[r]] - max_flight_s)) - slow_span)
             k = _first_slow_fall(
                 m, a, int(g[r]), slow_span, s.takeoff_fall_g, min(bottom_g, CLEAR_FLIGHT_G)
