@@ -43,6 +43,14 @@ def _scaled(samples, start_s, end_s, magnitude_g):
     return out
 
 
+def _rebound_sim(seed, rate_hz, *, hops, contact_ms, flight_ms):
+    """A session of one rebound set, 4 s between jumps."""
+    spec = SetSpec(
+        exercise="rebound", hops=hops, contact_ms=contact_ms, flight_ms=flight_ms, jump_rest_s=4.0
+    )
+    return simulate_session(seed, sample_rate_hz=rate_hz, sets=[spec])
+
+
 def _analyze(samples, exercise="hops"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", HopscopeWarning)
@@ -575,8 +583,7 @@ def _drop(samples, start_s, end_s):
 def test_rebound_landing_lost_in_a_gap_after_a_slow_step_off_is_kept(rate_hz):
     # The third jump's step off the box falls from 1 g into free fall over 30 ms, slower
     # than a push-off, and its landing falls in lost packets.
-    spec = SetSpec(exercise="rebound", hops=5, contact_ms=300.0, flight_ms=400.0, jump_rest_s=4.0)
-    sim = simulate_session(3461, sample_rate_hz=rate_hz, sets=[spec])
+    sim = _rebound_sim(3461, rate_hz, hops=5, contact_ms=300.0, flight_ms=400.0)
     truth, events = sim.truth, sim.truth_events
     k = 2
     land = truth["landing_s"].iloc[k]
@@ -802,8 +809,7 @@ def test_stance_dip_before_a_push_off_into_limb_motion_leaves_one_rebound_contac
     # 0.27 g for 50 ms, then the push-off peaks at 3.1 g and the leg swings in flight (1.15 g
     # for 155 ms). The dip is taken for a flight and the push-off peak for a landing; the
     # first part is no shorter than a jump's contact may be, so it is plausible on its own.
-    spec = SetSpec(exercise="rebound", hops=3, contact_ms=300.0, flight_ms=300.0, jump_rest_s=4.0)
-    sim = simulate_session(3452, sample_rate_hz=rate_hz, sets=[spec])
+    sim = _rebound_sim(3452, rate_hz, hops=3, contact_ms=300.0, flight_ms=300.0)
     truth = sim.truth
     take = truth["takeoff_s"].iloc[1]
     samples = _scaled(sim.samples, take - 0.14, take - 0.09, 0.27)
