@@ -788,6 +788,12 @@ def _flights_into_gaps(
     # most max_flight_ms up to the gap (less a fall's span, over which it is timed): a rebound
     # jump's drop from a box comes long after the landing before it.
     max_flight_s = s.max_flight_ms / 1e3
+    # Where a flight can end in the gap: ground after it, and its last flight-level sample at
+    # most landing_lead_ms before it.
+    lows_end = np.searchsorted(low_idx, g, side="right")
+    last_low = low_idx[np.maximum(lows_end - 1, 0)] if len(low_idx) else g
+    ends_here = _range_min(m, g + 1, np.minimum(g + max(stance, 1), n - 1)) >= s.stance_g
+    ends_here &= (t[g] - t[last_low]) * 1e3 <= s.landing_lead_ms
     start = st.copy()  # where the fall is sought from
     early = np.flatnonzero((kq < g) & (t[g] - t[np.minimum(kq, n - 1)] > max_flight_s))
     if len(early):
@@ -800,18 +806,8 @@ def _flights_into_gaps(
     # from as early as a flight of max_flight_ms up to the gap can start.
     slow = np.zeros(len(g), dtype=bool)
     if slow_span > span:
-        rows = np.flatnonzero(kq >= g)
-        # (Only where a flight can end in the gap, as checked below for every flight: a
-        # flight-level sample at most landing_lead_ms before it and ground after it.)
-        if len(rows) and len(low_idx):
-            gr = g[rows]
-            last = low_idx[np.maximum(np.searchsorted(low_idx, gr, side="right") - 1, 0)]
-            near = (last <= gr) & ((t[gr] - t[last]) * 1e3 <= s.landing_lead_ms)
-            stood = _range_min(m, gr + 1, np.minimum(gr + max(stance, 1), n - 1)) >= s.stance_g
-            rows = rows[near & stood]
-        else:
-            rows = rows[:0]
-        for r in rows.tolist():
+        # (Only where a flight can end in the gap, with a flight-level sample before it.)
+        for r in np.flatnonzero((kq >= g) & ends_here & (lows_end > 0)).tolist():
             a = max(int(start[r]), int(np.searchsorted(t, t[g[r]] - max_flight_s)) - slow_span)
             k = _first_slow_fall(
                 m, a, int(g[r]), slow_span, s.takeoff_fall_g, min(bottom_g, CLEAR_FLIGHT_G)
@@ -820,6 +816,7 @@ def _flights_into_gaps(
                 kq[r], slow[r] = k, True
     ok = kq < g
     g, st, kq, slow = g[ok], st[ok], kq[ok], slow[ok]
+    lows_end, last_low, ends_here = lows_end[ok], last_low[ok], ends_here[ok]
     if not len(g):
         return none
     to, top, bot = _time_fall(t, m, kq, st, g + 1, span=span, s=s)
@@ -827,19 +824,15 @@ def _flights_into_gaps(
         to[slow], top[slow], bot[slow] = _time_fall(
             t, m, kq[slow], st[slow], g[slow] + 1, span=slow_span, s=s
         )
-    ground = _range_min(m, g + 1, np.minimum(g + max(stance, 1), n - 1)) >= s.stance_g
-    lows_end = np.searchsorted(low_idx, g, side="right")
     lows = lows_end - np.searchsorted(low_idx, bot)
-    last_low = low_idx[np.maximum(lows_end - 1, 0)] if len(low_idx) else g
     # No impact candidate between the last flight-level sample and the gap: the flight
     # still runs into the gap.
     no_peak = np.searchsorted(peaks, g, side="right") == np.searchsorted(peaks, last_low)
     ok = (
-        ground
+        ends_here
         & (bot > top)
         & (bot <= g)
         & (lows >= need)
-        & ((t[g] - t[last_low]) * 1e3 <= s.landing_lead_ms)
         & no_peak
         & ~_crosses_gap(gap_index, top, bot)
         & ((t[g + 1] - to) * 1e3 >= s.min_flight_ms)
