@@ -913,6 +913,50 @@ def _cut_by_gap(
     return out
 
 
+#: A soft landing (an impact that rises out of flight over several gentle steps) ends a flight
+#: that held the magnitude under :data:`UNLOADED_G` for at least this long before its rise, in
+#: ms: limb motion that rises as gently comes straight after a push-off or between bumps.
+SOFT_LANDING_FLIGHT_MS = 40.0
+
+
+def _soft_onsets(
+    m: np.ndarray,
+    peaks: np.ndarray,
+    base: np.ndarray,
+    step: np.ndarray,
+    first: np.ndarray,
+    gaps: np.ndarray,
+    *,
+    flight_g: float,
+    stance_g: float,
+    lead: int,
+    stance: int,
+) -> np.ndarray:
+    """Mark candidates whose impact rises softly out of flight, none of its steps steep.
+
+    A device's low-pass smooths a soft impact at a low rate into a few gentle rising steps.
+    Such a rise is a landing's onset when it starts at flight level (below ``flight_g``, at
+    the sample ``base``) and every step from there to the peak rises (``step``, the steps of
+    each candidate's onset window, the first of the rise at column ``first``, at least two
+    steps); the ``lead`` samples before it all lie under :data:`UNLOADED_G` (a flight); and
+    the magnitude stays at ``stance_g`` or above for the ``stance`` samples after the peak (a
+    stance, which limb motion in flight does not hold). No gap may lie in that stretch.
+    """
+    col = np.arange(step.shape[1])
+    soft = (m[base] < flight_g) & (first <= step.shape[1] - 2)
+    soft &= np.all((step > 0) | (col < first[:, None]), axis=1)
+    rows = np.flatnonzero(soft)
+    if not len(rows):
+        return soft
+    n = len(m)
+    b, p = base[rows], peaks[rows]
+    lo, hi = np.maximum(b - lead, 0), np.minimum(p + stance, n - 1)
+    flight = _range_max(m, lo, np.maximum(b - 1, lo)) < UNLOADED_G
+    held = _range_min(m, np.minimum(p + 1, n - 1), hi) >= stance_g
+    soft[rows] = flight & held & (b > 0) & ~_crosses_gap(gaps, lo, hi)
+    return soft
+
+
 def _weak_impacts(peak_g: np.ndarray, accept: np.ndarray, *, fraction: float) -> np.ndarray:
     """Mark candidates whose peak is below ``fraction`` of the running median accepted impact.
 
@@ -1500,7 +1544,9 @@ def detect_flights(
        edge; the landing is its crossing at ``edge_level`` between the level before the edge
        and the peak, linearly interpolated (the mid-point of the interval on a one-sample
        step), plus ``landing_offset_ms``. Leg extension before landing rises too slowly to
-       be part of this edge. At sample periods of ``peak_timing_min_period_ms`` and longer,
+       be part of this edge. A soft impact that rises out of flight in gentle steps only,
+       with a flight before it and a stance after it, has an onset too
+       (:func:`_soft_onsets`). At sample periods of ``peak_timing_min_period_ms`` and longer,
        accepted landings whose impact rises in a single step to an unclipped peak are then
        refined by the peak's sub-sample vertex
        (:func:`analysis.peak_timing.peak_refined_landings`).
@@ -1631,6 +1677,19 @@ def detect_flights(
     last_flat = np.where(flat.any(axis=1), col[-1] - np.argmax(flat[:, ::-1], axis=1), -1)
     j0 = np.minimum(last_flat + 1, j_star)
     bi = idx[rows, j0]
+    # A soft impact, its rise smoothed by a low-pass, has no steep step.
+    ok_onset |= _soft_onsets(
+        m,
+        ref,
+        bi,
+        step,
+        j0,
+        gaps,
+        flight_g=s.flight_g,
+        stance_g=s.takeoff_bottom_g,
+        lead=int(np.ceil(SOFT_LANDING_FLIGHT_MS * ms)),
+        stance=int(np.ceil(s.stance_check_ms * ms)),
+    )
     base = m[bi]
     # Half-way crossing between the level before the rise and the peak, interpolated (on a
     # one-sample step this is the mid-point of the bracketing interval).

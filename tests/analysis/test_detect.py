@@ -900,3 +900,56 @@ def test_a_slow_fall_short_of_free_fall_into_a_gap_is_no_flight(level_g):
     # The same fall stopping at 0.2 g (below flight_g) or 0.27 g: a dip of the stance.
     flights = _slow_step_off_into_a_gap(level_g)
     assert len(flights) == 2 and not flights["landing_gap"].to_numpy(dtype=bool).any()
+
+
+def _soft_landing_hop(rate_hz, limb_motion):  # type: ignore[no-untyped-def]
+    """A hop whose landing at 0.62 s rises softly (over 55 ms, to 1.9 g), sampled at ``rate_hz``.
+
+    A push-off at 0.49 s leads into 120 ms of flight; after the soft rise the stance dips to
+    0.9 g, a steep heel drop peaks at 2.8 g 105 ms after the landing, and the foot pushes off
+    again at 0.86 s into a flight ending in a sharp 4 g impact at 1.0 s. ``limb_motion``
+    replaces the soft rise: ``"plateau"`` puts the same rise one sample after the push-off
+    (limb motion at 1.6 g for 80 ms, then flight again), ``"bump"`` lets it fall back to
+    0.35 g within 25 ms (above ``stance_g``: the stance check passes), and leg extension lift
+    it to 0.7 g before the impact. Returns the flights found.
+    """
+    soft = [(0.62, 0.05), (0.675, 1.9), (0.70, 0.9), (0.715, 0.9), (0.725, 2.8), (0.745, 1.2)]
+    knots = {
+        None: soft,
+        "plateau": [(0.51, 0.05), (0.56, 1.6), (0.64, 1.6), (0.66, 0.1), (0.745, 0.05)],
+        "bump": [(0.62, 0.05), (0.675, 1.6), (0.70, 0.35), (0.715, 0.35), (0.735, 0.7)],
+    }[limb_motion]
+    if limb_motion is not None:  # the hop lands at 0.745 s instead, with a sharp impact
+        knots = [*knots, (0.745, 0.7 if limb_motion == "bump" else 0.05), (0.75, 3.5)]
+        knots.append((0.77, 1.2))
+    points = [(0.0, 1.0), (0.45, 1.0), (0.49, 2.5), (0.50, 0.05), *knots]
+    points += [(0.85, 1.2), (0.86, 2.5), (0.87, 0.05), (0.995, 0.05), (1.0, 4.0)]
+    points += [(1.03, 1.2), (1.2, 1.0), (2.0, 1.0)]
+    knot_t, knot_g = np.array(points).T
+    t = np.arange(0.003, 2.0, 1 / rate_hz)
+    m = np.interp(t, knot_t, knot_g)
+    flights, _ = detect_flights(t, m, sampling_rate_hz=rate_hz)
+    return flights
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 64.0, 100.0])
+def test_a_soft_landing_with_no_steep_step_is_the_landing(rate_hz):
+    # No step of the soft rise reaches onset_step_g (0.8 g), so before, the heel drop 105 ms
+    # on was taken for the landing.
+    flights = _soft_landing_hop(rate_hz, None)
+    landing = flights["landing_s"].to_numpy()
+    assert len(flights) == 2
+    assert 0.62 < landing[0] < 0.655
+    assert abs(landing[1] - 1.0) < 1 / rate_hz
+    assert abs(flights["takeoff_s"].iloc[1] - 0.865) < 1 / rate_hz
+
+
+@pytest.mark.parametrize("rate_hz", [52.0, 64.0, 100.0])
+@pytest.mark.parametrize("limb_motion", ["plateau", "bump"])
+def test_limb_motion_rising_as_softly_is_no_landing(rate_hz, limb_motion):
+    # Right after a push-off (no flight before it) or falling back towards flight level (no
+    # stance after it), a soft rise is limb motion: the hop lands at 0.745 s.
+    flights = _soft_landing_hop(rate_hz, limb_motion)
+    landing = flights["landing_s"].to_numpy()
+    assert len(flights) == 2
+    assert abs(landing[0] - 0.745) < 1 / rate_hz
