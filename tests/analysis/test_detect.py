@@ -108,6 +108,26 @@ def test_retime_takeoffs_finds_the_fall_near_the_expected_contact():
         )
 
 
+def test_retime_takeoffs_leaves_out_a_dip_of_the_stance_just_before_the_push_off():
+    # 52 Hz: a landing at sample 20, a heel touch's dip (1.8 -> 0.8 g) late in the stance,
+    # back up to 1.45 g, then the push-off's fall into flight at samples 30-31. The dip is
+    # steeper than the fall, but the fall from 1.45 g is the take-off.
+    rate_hz = 52.0
+    m = np.r_[np.full(20, 1.0), 3.5, np.full(6, 1.6), 1.8, 0.8, 1.45, 0.9, np.full(6, 0.05)]
+    m = np.r_[m, 3.0, np.full(20, 1.2)]
+    t = np.arange(len(m)) / rate_hz
+    got = retime_takeoffs(
+        t,
+        m,
+        sampling_rate_hz=rate_hz,
+        landing_s=np.array([t[20] - 0.005]),
+        expected_contact_ms=np.array([190.0]),
+        next_landing_s=np.array([t[38] - 0.005]),
+    )
+    # The fall from 0.9 to 0.05 g runs from t[30] to t[31]; the dip's ran from t[27].
+    assert t[30] <= got[0] <= t[31] + 0.006
+
+
 @pytest.mark.parametrize("range_g", [8.0, 16.0])
 def test_impact_peaks_equal_find_peaks(range_g):
     from scipy.signal import find_peaks
