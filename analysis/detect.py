@@ -1011,13 +1011,11 @@ def _time_fall(
     *,
     span: int,
     s: DetectionSettings,
-    after_rise: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Time the take-off fall found at samples ``kq``; return (takeoff_s, top, bottom).
 
     The fall's top is the highest sample within ``span`` before ``kq`` (not before
-    ``start``; with ``after_rise``, not before a rise of :data:`PUSH_OFF_RISE_G` from one
-    sample to the next on the way to ``kq``: what fell before it was a dip), its bottom the lowest within ``span`` after (before ``stop``). The steepest
+    ``start``), its bottom the lowest within ``span`` after (before ``stop``). The steepest
     falling step between them and the run of falling steps around it (each at least
     :data:`EDGE_FRACTION` of it) give the end of the fall; the take-off is the interpolated
     crossing at ``edge_level`` between the top and that end, plus ``takeoff_offset_ms``.
@@ -1025,14 +1023,7 @@ def _time_fall(
     n = len(m)
     rows = np.arange(len(kq))
     back = _windows(kq, -span, 1, n)
-    usable = back >= start[:, None]
-    if after_rise:
-        mb = m[back]
-        rose = mb[:, 1:] - mb[:, :-1] >= PUSH_OFF_RISE_G
-        # the column after the last such rise (0: none)
-        first = np.where(rose.any(axis=1), rose.shape[1] - np.argmax(rose[:, ::-1], axis=1), 0)
-        usable &= np.arange(back.shape[1]) >= first[:, None]
-    top = back[rows, np.argmax(np.where(usable, m[back], -np.inf), axis=1)]
+    top = back[rows, np.argmax(np.where(back >= start[:, None], m[back], -np.inf), axis=1)]
     fwd = _windows(kq, 1, span + 1, n)
     bottom = fwd[rows, np.argmin(np.where(fwd < stop[:, None], m[fwd], np.inf), axis=1)]
     # The samples from the top on, gathered once (tb: all but the last column).
@@ -1105,9 +1096,9 @@ def retime_takeoffs(
     into flight is smoothed away), the first fall into flight can be the end of that lift,
     late in the flight. Knowing the contact time the set's neighbouring hops show, the
     take-off is the fall of the magnitude (at least half ``takeoff_fall_g`` within
-    ``fall_span_ms``) nearest to that contact time, within ``tolerance`` of it. The fall is
-    timed from its top after any rise of :data:`PUSH_OFF_RISE_G` on the way to it: a dip of
-    the stance just before the push-off (after a heel touch) is not part of the fall.
+    ``fall_span_ms``) nearest to that contact time, within ``tolerance`` of it, timed from
+    where it was found (the sample it falls from most): a dip of the stance just before the
+    push-off (after a heel touch) is not part of the fall.
 
     Parameters
     ----------
@@ -1177,7 +1168,9 @@ def retime_takeoffs(
     kq = win[np.arange(len(lo)), np.argmax(score, axis=1)]
     good = valid.any(axis=1) & (hi > lo)
     stop = np.searchsorted(t, nxt[ok])
-    takeoff, top, bottom = _time_fall(t, m, kq, lo - span, stop, span=span, s=s, after_rise=True)
+    # (Timed from the fall found, not from a higher sample before it: a dip of the stance
+    # just before the push-off can fall more steeply than the push-off.)
+    takeoff, top, bottom = _time_fall(t, m, kq, kq, stop, span=span, s=s)
     if gap_index is not None and len(gap_index):
         good &= ~_crosses_gap(np.asarray(gap_index, dtype=np.int64), top, bottom)
     out[np.flatnonzero(ok)] = np.where(good, takeoff, np.nan)

@@ -108,12 +108,21 @@ def test_retime_takeoffs_finds_the_fall_near_the_expected_contact():
         )
 
 
-def test_retime_takeoffs_leaves_out_a_dip_of_the_stance_just_before_the_push_off():
-    # 52 Hz: a landing at sample 20, a heel touch's dip (1.8 -> 0.8 g) late in the stance,
-    # back up to 1.45 g, then the push-off's fall into flight at samples 30-31. The dip is
-    # steeper than the fall, but the fall from 1.45 g is the take-off.
+@pytest.mark.parametrize(
+    "before_fall",
+    [
+        # A heel touch's dip (1.8 -> 0.8 g) late in the stance, back up to 1.45 g, then the
+        # push-off's fall into flight: the dip is steeper than the fall.
+        [1.8, 0.8, 1.45, 0.9],
+        # A push-off peak at 2.8 g, a shoulder at 1.35-1.4 g, then the fall into flight.
+        [2.8, 1.35, 1.4, 0.8],
+    ],
+)
+def test_retime_takeoffs_times_the_fall_found_not_a_steeper_one_just_before_it(before_fall):
+    # 52 Hz: a landing at sample 20, a stance at 1.6 g, then ``before_fall`` and flight
+    # from sample 31; expected contact 190 ms (the take-off near sample 30).
     rate_hz = 52.0
-    m = np.r_[np.full(20, 1.0), 3.5, np.full(6, 1.6), 1.8, 0.8, 1.45, 0.9, np.full(6, 0.05)]
+    m = np.r_[np.full(20, 1.0), 3.5, np.full(6, 1.6), before_fall, np.full(6, 0.05)]
     m = np.r_[m, 3.0, np.full(20, 1.2)]
     t = np.arange(len(m)) / rate_hz
     got = retime_takeoffs(
@@ -124,7 +133,8 @@ def test_retime_takeoffs_leaves_out_a_dip_of_the_stance_just_before_the_push_off
         expected_contact_ms=np.array([190.0]),
         next_landing_s=np.array([t[38] - 0.005]),
     )
-    # The fall from 0.9 to 0.05 g runs from t[30] to t[31]; the dip's ran from t[27].
+    # The fall into flight runs from t[29] (through t[30]) to t[31]: the take-off is timed
+    # in its last step, not in the steeper one two samples before.
     assert t[30] <= got[0] <= t[31] + 0.006
 
 
