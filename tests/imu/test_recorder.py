@@ -127,7 +127,12 @@ def test_record_every_emulated_device(tmp_path, kind):
     period = np.median(np.diff(t))
     delivered = setup.peripherals[0].player.true_rate_hz
     assert period == pytest.approx(1 / delivered, rel=0.02)
-    assert t[-1] == pytest.approx(12.0, abs=1.0)
+    # Stopped at the duration on its clock. The data end where the emulator's deliveries had
+    # got to by then: at ten times real time, a pause of a loaded machine near the end holds
+    # the last notifications back by a second or two of emulated time (everything delivered
+    # was written: check_no_loss_by_us).
+    assert result.duration_s == pytest.approx(12.0, abs=1.0)
+    assert 9.0 <= t[-1] <= 13.0
     # The simulated athlete hopped: the recording analyses to (nearly) all true contacts.
     from analysis import analyze
 
