@@ -492,21 +492,38 @@ _TAKEOFF_MISSING = ("take-off not found", "irregular contact", "contact too long
 
 
 def _joined_without_flight(
+    contacts: pd.DataFrame,
     pair: np.ndarray,
-    landing: np.ndarray,
     time_s: np.ndarray,
     magnitude_g: np.ndarray,
     settings: AnalysisSettings,
 ) -> np.ndarray:
-    """Second contacts of the pairs whose magnitude never nears free fall between them.
+    """Second contacts of the pairs that are one contact with no flight between them.
 
-    ``pair[i]`` marks contacts ``i`` and ``i + 1`` as candidates; the magnitude is looked at
-    from the first landing's impact peak (the landing lies on the impact's rise, and the peak
-    is sought within ``impact_guard_ms``) to the second landing, and must stay at or above
-    :data:`analysis.detect.CLEAR_FLIGHT_G`. A contact joined to the one before it is not
-    also joined to the one after.
+    ``pair[i]`` marks contacts ``i`` and ``i + 1`` as candidates (the caller's own
+    conditions). A pair is joined when both lie in one set, the second impact is the weaker,
+    the joined contact (to the second contact's take-off, where it has one) is no longer than
+    the exercise's contact limit, and the magnitude stays at or above
+    :data:`analysis.detect.CLEAR_FLIGHT_G` from the first landing's impact peak (the landing
+    lies on the impact's rise, and the peak is sought within ``impact_guard_ms``) to the
+    second landing. A contact joined to the one before it is not also joined to the one
+    after.
     """
-    out = np.zeros(len(landing), dtype=bool)
+    out = np.zeros(len(contacts), dtype=bool)
+    if len(contacts) < 2:
+        return out
+    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
+    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
+    sets = contacts["set"].to_numpy()
+    peak = contacts["impact_peak_g"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        joined_ms = (takeoff[1:] - landing[:-1]) * 1e3
+        pair = (
+            pair
+            & (peak[1:] < peak[:-1])
+            & (sets[:-1] == sets[1:])
+            & ((joined_ms <= settings.contact_limit_ms) | np.isnan(takeoff[1:]))
+        )
     guard_s = settings.detection.impact_guard_ms / 1e3
     for i in np.flatnonzero(pair).tolist():
         if out[i]:
@@ -546,29 +563,14 @@ def _dip_split_contacts(
     keep their rhythm (:func:`_dip_in_rhythm`).
     """
     n = len(contacts)
-    out = np.zeros(n, dtype=bool)
     maybe = np.isin(reasons, _SPLIT_REASONS)
     # (The second may look plausible on its own: from the heel touch to the take-off.)
     second = maybe[1:] | (reasons[1:] == "")
     if n < 2 or not (maybe[:-1] & second).any():
-        return out
-    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
-    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
-    sets = contacts["set"].to_numpy()
-    peak = contacts["impact_peak_g"].to_numpy(dtype=np.float64)
+        return np.zeros(n, dtype=bool)
     gap = at_gap | contacts["next_landing_gap"].to_numpy(dtype=bool)
-    with np.errstate(invalid="ignore"):
-        joined_ms = (takeoff[1:] - landing[:-1]) * 1e3
-        pair = (
-            maybe[:-1]
-            & second
-            & (peak[1:] < peak[:-1])
-            & ~gap[:-1]
-            & ~gap[1:]
-            & (sets[:-1] == sets[1:])
-            & ((joined_ms <= settings.contact_limit_ms) | np.isnan(takeoff[1:]))
-        )
-    return _joined_without_flight(pair, landing, time_s, magnitude_g, settings)
+    pair = maybe[:-1] & second & ~gap[:-1] & ~gap[1:]
+    return _joined_without_flight(contacts, pair, time_s, magnitude_g, settings)
 
 
 def _join_split(
@@ -655,26 +657,11 @@ def _rebound_dip_splits(
         True for the second contact of each pair to join; a contact joined to the one
         before it is not also joined to the one after.
     """
-    n = len(contacts)
-    out = np.zeros(n, dtype=bool)
-    if n < 2:
-        return out
-    landing = contacts["landing_s"].to_numpy(dtype=np.float64)
-    takeoff = contacts["takeoff_s"].to_numpy(dtype=np.float64)
-    sets = contacts["set"].to_numpy()
-    peak = contacts["impact_peak_g"].to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        joined_ms = (takeoff[1:] - landing[:-1]) * 1e3
-        pair = (
-            (peak[1:] < peak[:-1])
-            & ~at_gap[:-1]
-            & ~at_gap[1:]
-            & ~gap_next[:-1]
-            & (sets[:-1] == sets[1:])
-            & np.isfinite(takeoff[:-1])
-            & ((joined_ms <= settings.contact_limit_ms) | np.isnan(takeoff[1:]))
-        )
-    return _joined_without_flight(pair, landing, time_s, magnitude_g, settings)
+    if len(contacts) < 2:
+        return np.zeros(len(contacts), dtype=bool)
+    has_takeoff = np.isfinite(contacts["takeoff_s"].to_numpy(dtype=np.float64))
+    pair = ~at_gap[:-1] & ~at_gap[1:] & ~gap_next[:-1] & has_takeoff[:-1]
+    return _joined_without_flight(contacts, pair, time_s, magnitude_g, settings)
 
 
 def _dip_in_rhythm(

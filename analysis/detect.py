@@ -740,8 +740,8 @@ def _flights_into_gaps(
     guard: int,
     stance: int,
     s: DetectionSettings,
-    slow_span: int = 0,
-    bottom_g: float = 0.0,
+    slow_span: int,
+    bottom_g: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Find flights whose landing was lost in a gap with no take-off after it.
 
@@ -757,7 +757,7 @@ def _flights_into_gaps(
     ``min_flight_ms`` up to the end of the gap and at most ``max_flight_ms`` up to its start;
     its take-off is the first fall after the landing that can start such a flight, and it
     ends in the first gap it reaches. Where no such fall comes before the gap, a slower one
-    is sought (``slow_span`` samples, more than ``span``; 0: none): at least
+    is sought (within ``slow_span`` samples, more than ``span``): at least
     ``takeoff_fall_g`` into free fall (below the lower of ``bottom_g`` and
     :data:`CLEAR_FLIGHT_G`). A step off a box falls that way, while a dip of the stance after
     a landing stops short of free fall.
@@ -805,15 +805,14 @@ def _flights_into_gaps(
     # CLEAR_FLIGHT_G: a dip of the stance after a landing does not get there) is sought,
     # from as early as a flight of max_flight_ms up to the gap can start.
     slow = np.zeros(len(g), dtype=bool)
-    if slow_span > span:
-        # (Only where a flight can end in the gap, with a flight-level sample before it.)
-        for r in np.flatnonzero((kq >= g) & ends_here & (lows_end > 0)).tolist():
-            a = max(int(start[r]), int(np.searchsorted(t, t[g[r]] - max_flight_s)) - slow_span)
-            k = _first_slow_fall(
-                m, a, int(g[r]), slow_span, s.takeoff_fall_g, min(bottom_g, CLEAR_FLIGHT_G)
-            )
-            if k >= 0:
-                kq[r], slow[r] = k, True
+    # (Only where a flight can end in the gap, with a flight-level sample before it.)
+    for r in np.flatnonzero((kq >= g) & ends_here & (lows_end > 0)).tolist():
+        a = max(int(start[r]), int(np.searchsorted(t, t[g[r]] - max_flight_s)) - slow_span)
+        k = _first_slow_fall(
+            m, a, int(g[r]), slow_span, s.takeoff_fall_g, min(bottom_g, CLEAR_FLIGHT_G)
+        )
+        if k >= 0:
+            kq[r], slow[r] = k, True
     ok = kq < g
     g, st, kq, slow = g[ok], st[ok], kq[ok], slow[ok]
     lows_end, last_low, ends_here = lows_end[ok], last_low[ok], ends_here[ok]
@@ -927,8 +926,9 @@ def _soft_onsets(
     first: np.ndarray,
     gaps: np.ndarray,
     *,
+    onset: np.ndarray,
     flight_g: float,
-    stance_g: float,
+    held_g: float,
     lead: int,
     stance: int,
 ) -> np.ndarray:
@@ -939,20 +939,22 @@ def _soft_onsets(
     the sample ``base``) and every step from there to the peak rises (``step``, the steps of
     each candidate's onset window, the first of the rise at column ``first``, at least two
     steps); the ``lead`` samples before it all lie under :data:`UNLOADED_G` (a flight); and
-    the magnitude stays at ``stance_g`` or above for the ``stance`` samples after the peak (a
+    the magnitude stays at ``held_g`` or above for the ``stance`` samples after the peak (a
     stance, which limb motion in flight does not hold). No gap may lie in that stretch.
+    Candidates that have an ``onset`` already are not looked at (False).
     """
-    col = np.arange(step.shape[1])
-    soft = (m[base] < flight_g) & (first <= step.shape[1] - 2)
-    soft &= np.all((step > 0) | (col < first[:, None]), axis=1)
-    rows = np.flatnonzero(soft)
+    soft = np.zeros(len(peaks), dtype=bool)
+    width = step.shape[1]
+    rows = np.flatnonzero(~onset & (m[base] < flight_g) & (first <= width - 2))
+    rising = np.all((step[rows] > 0) | (np.arange(width) < first[rows, None]), axis=1)
+    rows = rows[rising]
     if not len(rows):
         return soft
     n = len(m)
     b, p = base[rows], peaks[rows]
     lo, hi = np.maximum(b - lead, 0), np.minimum(p + stance, n - 1)
     flight = _range_max(m, lo, np.maximum(b - 1, lo)) < UNLOADED_G
-    held = _range_min(m, np.minimum(p + 1, n - 1), hi) >= stance_g
+    held = _range_min(m, np.minimum(p + 1, n - 1), hi) >= held_g
     soft[rows] = flight & held & (b > 0) & ~_crosses_gap(gaps, lo, hi)
     return soft
 
@@ -1689,8 +1691,9 @@ def detect_flights(
         step,
         j0,
         gaps,
+        onset=ok_onset,
         flight_g=s.flight_g,
-        stance_g=s.takeoff_bottom_g,
+        held_g=s.takeoff_bottom_g,
         lead=int(np.ceil(SOFT_LANDING_FLIGHT_MS * ms)),
         stance=int(np.ceil(s.stance_check_ms * ms)),
     )
